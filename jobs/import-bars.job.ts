@@ -1,0 +1,159 @@
+import { readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { UnrecoverableError } from 'bullmq';
+import { z } from 'zod';
+import { BarsRepository } from '../src/db/bars.repository.js';
+import { symbolSchema } from '../src/domain/symbols.js';
+import { timeframeSchema } from '../src/domain/timeframes.js';
+import { assertTimeZone } from '../src/domain/zone.js';
+import { CHANNELS } from '../src/notify/channels.js';
+import { STANDARD_DEFAULTS, defineJob } from './define.js';
+
+/** Largest file or decompressed payload an import reads. */
+export const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
+/** Largest inline CSV accepted in a payload (larger data goes through `file`). */
+export const MAX_INLINE_CSV = 8 * 1024 * 1024;
+
+export const timeZoneSchema = z
+  .string()
+  .max(64)
+  .refine((zone) => {
+    try {
+      assertTimeZone(zone);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone such as America/New_York');
+
+const payloadSchema = z
+  .object({
+    symbol: symbolSchema.optional().describe('the series symbol; omit when the file has a symbol column'),
+    timeframe: timeframeSchema,
+    file: z.string().min(1).max(4096).optional().describe('path of a CSV (or .csv.gz) file readable by the worker'),
+    csv: z.string().min(1).max(MAX_INLINE_CSV).optional().describe('the CSV text itself'),
+    timeZone: timeZoneSchema.default('America/New_York').describe('zone of timestamps without an offset'),
+    onInvalid: z
+      .enum(['skip', 'fail'])
+      .default('skip')
+      .describe('skip: store the valid rows and list the rejected ones; fail: store nothing if any row is bad'),
+  })
+  .strict()
+  .refine((p) => (p.file === undefined) !== (p.csv === undefined), {
+    message: 'give exactly one of file or csv',
+    path: ['file'],
+  });
+
+export type ImportBarsPayload = z.input<typeof payloadSchema>;
+
+/** Reads an import file, refusing anything outside the allowed roots. */
+export async function readImportFile(file: string, roots: string[]): Promise<Uint8Array> {
+  let resolved: string;
+  try {
+    resolved = await realpath(path.resolve(file));
+  } catch {
+    throw new UnrecoverableError(`file ${file} does not exist or is not readable`);
+  }
+  const allowed = await Promise.all(roots.map((root) => realpath(root).catch(() => undefined)));
+  if (!allowed.some((root) => root !== undefined && (resolved === root || resolved.startsWith(root + path.sep)))) {
+    throw new UnrecoverableError(`file ${file} is outside the import directories (${roots.join(', ')})`);
+  }
+  const info = await stat(resolved);
+  if (!info.isFile()) throw new UnrecoverableError(`file ${file} is not a regular file`);
+  if (info.size > MAX_IMPORT_BYTES) {
+    throw new UnrecoverableError(`file ${file} is ${info.size} bytes; the limit is ${MAX_IMPORT_BYTES}`);
+  }
+  const bytes = await readFile(resolved);
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  try {
+    return await promisify(gunzip)(bytes, { maxOutputLength: MAX_IMPORT_BYTES });
+  } catch (error) {
+    throw new UnrecoverableError(`file ${file} is not readable gzip: ${(error as Error).message}`);
+  }
+}
+
+/** A copy of the bytes that owns its whole ArrayBuffer, so it can be transferred. */
+export function ownedBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
+export const importBarsJob = defineJob({
+  name: 'import-bars',
+  queue: 'ingest',
+  description: 'Import OHLCV bars from a CSV file or inline CSV; bad rows are listed with their line and reason',
+  schema: payloadSchema,
+  defaults: STANDARD_DEFAULTS,
+  async handle(ctx, payload) {
+    const bytes = payload.csv !== undefined ? Buffer.from(payload.csv, 'utf8') : await readImportFile(payload.file!, ctx.importRoots);
+    const size = bytes.byteLength;
+    await ctx.progress(5, `read ${size} bytes from ${payload.file ?? 'the payload'}`);
+
+    const owned = ownedBytes(bytes);
+    const parsed = await ctx.pool.run(
+      'parseBars',
+      { bytes: owned, options: { timeframe: payload.timeframe, timeZone: payload.timeZone, symbol: payload.symbol } },
+      { transfer: [owned.buffer as ArrayBuffer], signal: ctx.signal },
+    );
+    if (!parsed.ok) throw new UnrecoverableError(`cannot import: ${parsed.error}`);
+    const firstRejected = parsed.rejected
+      .slice(0, 5)
+      .map((r) => `line ${r.line}: ${r.reason}`)
+      .join('; ');
+    if (parsed.accepted === 0) {
+      throw new UnrecoverableError(
+        parsed.rowsRead === 0
+          ? 'cannot import: the file has a header but no rows'
+          : `cannot import: all ${parsed.rejectedCount} rows are invalid (${firstRejected})`,
+      );
+    }
+    if (payload.onInvalid === 'fail' && parsed.rejectedCount > 0) {
+      throw new UnrecoverableError(`cannot import: ${parsed.rejectedCount} invalid rows and onInvalid is fail (${firstRejected})`);
+    }
+    await ctx.progress(50, `parsed ${parsed.rowsRead} rows: ${parsed.accepted} valid, ${parsed.rejectedCount} rejected`);
+    ctx.signal.throwIfAborted();
+
+    const bars = new BarsRepository(ctx.db, ctx.schema);
+    const counts = await ctx.db.transaction(async (trx) => {
+      await trx('symbols')
+        .insert(parsed.series.map((s) => ({ symbol: s.symbol })))
+        .onConflict('symbol')
+        .ignore();
+      return bars.upsertCopy(trx, parsed.copy);
+    });
+    await ctx.progress(90, `stored: ${counts.written} rows written, ${counts.unchanged} already stored`);
+
+    for (const series of parsed.series) {
+      await ctx.publisher.publish(
+        CHANNELS.barsUpdated,
+        {
+          symbol: series.symbol,
+          timeframe: payload.timeframe,
+          variant: '',
+          from: new Date(series.from).toISOString(),
+          to: new Date(series.to).toISOString(),
+          rows: series.rows,
+        },
+        ctx.job.id,
+      );
+    }
+    await ctx.progress(100);
+    return {
+      timeframe: payload.timeframe,
+      symbols: parsed.series.map((s) => ({
+        symbol: s.symbol,
+        rows: s.rows,
+        from: new Date(s.from).toISOString(),
+        to: new Date(s.to).toISOString(),
+      })),
+      rowsRead: parsed.rowsRead,
+      accepted: parsed.accepted,
+      ...counts,
+      duplicates: parsed.duplicates,
+      rejectedCount: parsed.rejectedCount,
+      rejected: parsed.rejected,
+      ignoredColumns: parsed.ignoredColumns,
+    };
+  },
+});

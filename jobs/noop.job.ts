@@ -1,0 +1,28 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { defineJob } from './define.js';
+
+const payloadSchema = z
+  .object({
+    cpuMs: z.number().int().min(0).max(60_000).default(0).describe('milliseconds of CPU work in the kernel pool'),
+    waitMs: z.number().int().min(0).max(60_000).default(0).describe('milliseconds to wait without using CPU'),
+  })
+  .strict();
+
+/**
+ * Does nothing, or a measured amount of CPU work in the pool and of waiting. Probes the
+ * queue end to end and serves capacity and fault tests.
+ */
+export const noopJob = defineJob({
+  name: 'noop',
+  queue: 'system',
+  description: 'Probe: optionally burn cpuMs in the kernel pool and wait waitMs, then succeed',
+  schema: payloadSchema,
+  defaults: { attempts: 1, removeOnComplete: { age: 3600, count: 1_000 }, removeOnFail: { age: 24 * 3600, count: 1_000 } },
+  async handle(ctx, payload) {
+    let iterations = 0;
+    if (payload.cpuMs > 0) iterations = await ctx.pool.run('spin', { ms: payload.cpuMs }, { signal: ctx.signal });
+    if (payload.waitMs > 0) await sleep(payload.waitMs, undefined, { signal: ctx.signal });
+    return { ok: true as const, iterations };
+  },
+});

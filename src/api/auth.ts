@@ -1,0 +1,68 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+
+/** What a token may do: `write` enqueues and retries; `read` only queries. */
+export type Role = 'write' | 'read';
+
+export interface Tokens {
+  write?: string;
+  read?: string;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Compares in constant time (digests first, so lengths leak nothing either). */
+function matches(candidate: string, expected: string | undefined): boolean {
+  return expected !== undefined && timingSafeEqual(digest(candidate), digest(expected));
+}
+
+/** The token in `Authorization: Bearer …`, or the password of `Basic …` (what a browser sends). */
+function presentedToken(req: Request): string | undefined {
+  const header = req.get('authorization');
+  if (!header) return undefined;
+  const [scheme, value] = header.split(' ', 2);
+  if (!value) return undefined;
+  if (scheme.toLowerCase() === 'bearer') return value.trim();
+  if (scheme.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon >= 0 ? decoded.slice(colon + 1) : undefined;
+  }
+  return undefined;
+}
+
+export function roleOf(req: Request, tokens: Tokens): Role | undefined {
+  const token = presentedToken(req);
+  if (token === undefined) return undefined;
+  if (matches(token, tokens.write)) return 'write';
+  if (matches(token, tokens.read)) return 'read';
+  return undefined;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    role?: Role;
+  }
+}
+
+/**
+ * Requires a token allowed to `need`. With no tokens configured (development mode, explicitly
+ * enabled) every request is let through with the write role.
+ */
+export function requireRole(need: Role, tokens: Tokens, options: { browser?: boolean } = {}) {
+  const open = tokens.write === undefined && tokens.read === undefined;
+  return (req: Request, res: Response, next: NextFunction) => {
+    const role = open ? 'write' : roleOf(req, tokens);
+    if (role === undefined) {
+      if (options.browser) res.set('WWW-Authenticate', 'Basic realm="tickforge", charset="UTF-8"');
+      res.status(401).json({ error: 'a valid bearer token is required (Authorization: Bearer <token>)' });
+      return;
+    }
+    if (need === 'write' && role !== 'write') {
+      res.status(403).json({ error: 'this token is read-only' });
+      return;
+    }
+    req.role = role;
+    next();
+  };
+}

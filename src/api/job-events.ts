@@ -1,0 +1,74 @@
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { QueueName } from '../queues/names.js';
+
+export type JobEvent =
+  | { type: 'progress'; data: unknown }
+  | { type: 'completed'; returnvalue: unknown }
+  | { type: 'failed'; failedReason: string }
+  /** The server is stopping; the stream should end. */
+  | { type: 'closing' };
+
+type Listener = (event: JobEvent) => void;
+
+/**
+ * One QueueEvents reader per queue for the whole web process, fanning events out to the
+ * clients watching a particular job.
+ */
+export class JobEventHub {
+  private readonly readers = new Map<QueueName, QueueEvents>();
+  private readonly listeners = new Map<string, Set<Listener>>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  /** Starts reading the queues' event streams now, so no event is missed later. */
+  async open(queues: readonly QueueName[]): Promise<void> {
+    await Promise.all(queues.map((queue) => this.reader(queue).waitUntilReady()));
+  }
+
+  private reader(queue: QueueName): QueueEvents {
+    let reader = this.readers.get(queue);
+    if (!reader) {
+      reader = new QueueEvents(queue, { connection: this.connection, prefix: this.prefix });
+      reader.on('error', () => {
+        // Reconnection is ioredis's job; a dropped connection must not crash the server.
+      });
+      reader.on('progress', ({ jobId, data }) => this.emit(queue, jobId, { type: 'progress', data }));
+      reader.on('completed', ({ jobId, returnvalue }) => this.emit(queue, jobId, { type: 'completed', returnvalue }));
+      reader.on('failed', ({ jobId, failedReason }) => this.emit(queue, jobId, { type: 'failed', failedReason }));
+      this.readers.set(queue, reader);
+    }
+    return reader;
+  }
+
+  private emit(queue: QueueName, jobId: string, event: JobEvent): void {
+    for (const listener of this.listeners.get(`${queue}\n${jobId}`) ?? []) listener(event);
+  }
+
+  /** Calls `listener` for every event of the job until the returned function is called. */
+  subscribe(queue: QueueName, jobId: string, listener: Listener): () => void {
+    this.reader(queue);
+    const key = `${queue}\n${jobId}`;
+    let set = this.listeners.get(key);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(key, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(key);
+    };
+  }
+
+  /** Tells every watcher the server is stopping, then stops reading. */
+  async close(): Promise<void> {
+    for (const set of [...this.listeners.values()]) for (const listener of [...set]) listener({ type: 'closing' });
+    await Promise.all([...this.readers.values()].map((reader) => reader.close()));
+    this.readers.clear();
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,55 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Redis } from 'ioredis';
+import client from 'prom-client';
+import { aggregateMetrics } from '../metrics/relay.js';
+import type { QueueName } from '../queues/names.js';
+import type { Producer } from '../queues/producer.js';
+
+const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
+
+/** The web process's own metrics: HTTP latency by route, and queue depth read from Redis at scrape time. */
+export class WebMetrics {
+  readonly registry = new client.Registry();
+  private readonly http: client.Histogram<'method' | 'route' | 'status'>;
+
+  constructor(producer: Producer, queues: readonly QueueName[]) {
+    this.http = new client.Histogram({
+      name: 'tickforge_http_request_duration_seconds',
+      help: 'HTTP request latency by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    new client.Gauge({
+      name: 'tickforge_queue_jobs',
+      help: 'Jobs per queue and state',
+      labelNames: ['queue', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = await Promise.all(queues.map((queue) => producer.queue(queue).getJobCounts(...JOB_STATES)));
+        queues.forEach((queue, i) => {
+          for (const state of JOB_STATES) this.set({ queue, state }, counts[i][state] ?? 0);
+        });
+      },
+    });
+    client.collectDefaultMetrics({ register: this.registry, prefix: 'tickforge_web_' });
+  }
+
+  /** Times every request; the route label is the matched route pattern, never the raw URL. */
+  middleware() {
+    return (req: Request, res: Response, next: NextFunction) => {
+      const end = this.http.startTimer();
+      res.on('finish', () => {
+        const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+        end({ method: req.method, route, status: String(res.statusCode) });
+      });
+      next();
+    };
+  }
+
+  /** Prometheus text for this process merged with every live worker's relayed metrics. */
+  async render(redis: Redis, prefix: string): Promise<{ contentType: string; body: string }> {
+    const merged = await aggregateMetrics(redis, prefix, this.registry);
+    return { contentType: merged.contentType, body: await merged.metrics() };
+  }
+}

@@ -1,0 +1,122 @@
+import { Router, type Request, type Response } from 'express';
+import type { Job } from 'bullmq';
+import { isQueueName, type QueueName } from '../../queues/names.js';
+import type { Producer } from '../../queues/producer.js';
+import { requireRole, type Tokens } from '../auth.js';
+import { HttpError } from '../errors.js';
+import type { JobEventHub } from '../job-events.js';
+
+/** How often an open event stream re-checks the job, as a safety net and a keep-alive. */
+const HEARTBEAT_MS = 5_000;
+
+/** The JSON view of a job that GET /api/jobs/:queue/:id returns. */
+export async function describeJob(job: Job, queue: QueueName) {
+  return {
+    id: job.id,
+    queue,
+    name: job.name,
+    state: await job.getState(),
+    progress: job.progress,
+    attemptsMade: job.attemptsMade,
+    attempts: job.opts.attempts ?? 1,
+    data: job.data,
+    result: job.returnvalue ?? null,
+    failedReason: job.failedReason || null,
+    timestamps: {
+      created: new Date(job.timestamp).toISOString(),
+      processed: job.processedOn ? new Date(job.processedOn).toISOString() : null,
+      finished: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+    },
+  };
+}
+
+async function findJob(producer: Producer, req: Request): Promise<{ job: Job; queue: QueueName }> {
+  const queue = String(req.params.queue);
+  const id = String(req.params.id);
+  if (!isQueueName(queue)) throw new HttpError(404, `unknown queue ${JSON.stringify(queue.slice(0, 40))}`);
+  const job = await producer.queue(queue).getJob(id);
+  if (!job) throw new HttpError(404, `no job ${JSON.stringify(id.slice(0, 80))} in queue ${queue}`);
+  return { job, queue };
+}
+
+function idempotencyKey(req: Request): string | undefined {
+  const key = req.get('idempotency-key');
+  if (key === undefined) return undefined;
+  if (key.length === 0 || key.length > 200) throw new HttpError(400, 'Idempotency-Key must be 1-200 characters');
+  return key;
+}
+
+export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Tokens): Router {
+  const router = Router();
+
+  router.post('/jobs/:name', requireRole('write', tokens), async (req: Request, res: Response) => {
+    const enqueued = await producer.enqueue(String(req.params.name), req.body ?? {}, {
+      idempotencyKey: idempotencyKey(req),
+    });
+    res.status(202).location(`/api/jobs/${enqueued.queue}/${enqueued.id}`).json(enqueued);
+  });
+
+  router.get('/jobs/:queue/:id', requireRole('read', tokens), async (req: Request, res: Response) => {
+    const { job, queue } = await findJob(producer, req);
+    res.json(await describeJob(job, queue));
+  });
+
+  router.get('/jobs/:queue/:id/events', requireRole('read', tokens), async (req: Request, res: Response) => {
+    const { job, queue } = await findJob(producer, req);
+    const jobId = job.id!;
+    let ended = false;
+    const send = (event: string, data: unknown) => {
+      if (!ended) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      unsubscribe();
+      clearInterval(heartbeat);
+      res.end();
+    };
+    // Subscribe before reading the state, so an event in between is not lost.
+    const unsubscribe = events.subscribe(queue, jobId, (event) => {
+      if (event.type === 'progress') send('progress', { progress: event.data });
+      else if (event.type === 'closing') {
+        send('closing', { reason: 'the server is shutting down; reconnect to resume' });
+        end();
+      } else {
+        send(event.type, event.type === 'completed' ? { result: event.returnvalue } : { failedReason: event.failedReason });
+        end();
+      }
+    });
+    const finishIfDone = async () => {
+      const current = await producer.queue(queue).getJob(jobId);
+      if (!current) {
+        send('failed', { failedReason: 'the job was removed' });
+        return end();
+      }
+      const state = await current.getState();
+      if (state === 'completed') {
+        send('completed', { result: current.returnvalue });
+        end();
+      } else if (state === 'failed') {
+        send('failed', { failedReason: current.failedReason });
+        end();
+      }
+    };
+    const heartbeat = setInterval(() => {
+      if (!ended) res.write(': keep-alive\n\n');
+      finishIfDone().catch(() => undefined);
+    }, HEARTBEAT_MS);
+    req.on('close', end);
+
+    res.status(200).set({
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    send('state', await describeJob(job, queue));
+    await finishIfDone();
+  });
+
+  return router;
+}

@@ -1,0 +1,86 @@
+import type { Knex } from 'knex';
+import { BAR_COPY_COLUMNS, type SeriesKey } from '../domain/bars.js';
+import { copyInto, type CopySource } from './copy.js';
+import { ident } from './knex.js';
+
+export interface UpsertCounts {
+  /** Rows inserted, or overwritten because their values changed. */
+  written: number;
+  /** Rows already stored with exactly these values. */
+  unchanged: number;
+}
+
+export interface StoredBar {
+  ts: Date;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  vwap: number | null;
+  trade_count: number | null;
+  source: string;
+}
+
+const VALUE_COLUMNS = ['open', 'high', 'low', 'close', 'volume', 'vwap', 'trade_count', 'source'] as const;
+
+/** Reads and writes the `bars` table of one schema (production or a sandbox). */
+export class BarsRepository {
+  private readonly table: string;
+  private readonly staging: string;
+
+  constructor(
+    private readonly db: Knex,
+    readonly schema: string,
+  ) {
+    this.table = `${ident(schema)}.bars`;
+    this.staging = ident(`_stage_${schema}_bars`);
+  }
+
+  /**
+   * Upserts COPY text rows (BAR_COPY_COLUMNS order) inside the caller's transaction: COPY into
+   * a temporary staging table, then one INSERT … ON CONFLICT that rewrites only rows whose
+   * values differ. Rows of one call must not repeat a key.
+   */
+  async upsertCopy(trx: Knex.Transaction, source: CopySource): Promise<UpsertCounts> {
+    await trx.raw(`CREATE TEMP TABLE IF NOT EXISTS ${this.staging} (LIKE ${this.table} INCLUDING DEFAULTS) ON COMMIT DROP`);
+    await copyInto(trx, this.staging, BAR_COPY_COLUMNS, source);
+    const columns = BAR_COPY_COLUMNS.join(', ');
+    const changed = VALUE_COLUMNS.map((c) => `t.${c}`).join(', ');
+    const incoming = VALUE_COLUMNS.map((c) => `excluded.${c}`).join(', ');
+    const result = await trx.raw<{ rows: Array<{ staged: number; written: number }> }>(`
+      WITH up AS (
+        INSERT INTO ${this.table} AS t (${columns})
+        SELECT ${columns} FROM ${this.staging}
+        ON CONFLICT (symbol, timeframe, variant, ts) DO UPDATE
+          SET ${VALUE_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}
+          WHERE (${changed}) IS DISTINCT FROM (${incoming})
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM ${this.staging}) AS staged, (SELECT count(*) FROM up) AS written`);
+    await trx.raw(`TRUNCATE ${this.staging}`);
+    const { staged, written } = result.rows[0];
+    return { written, unchanged: staged - written };
+  }
+
+  /** Number of stored bars, optionally of one series. */
+  async count(key?: Partial<SeriesKey>): Promise<number> {
+    const query = this.db(this.db.raw(this.table)).count<{ count: number }[]>({ count: '*' });
+    if (key?.symbol !== undefined) query.where('symbol', key.symbol);
+    if (key?.timeframe !== undefined) query.where('timeframe', key.timeframe);
+    if (key?.variant !== undefined) query.where('variant', key.variant);
+    const [row] = await query;
+    return Number(row.count);
+  }
+
+  /** Bars of one series with from <= ts < to, ascending. */
+  async range(key: SeriesKey, from?: Date, to?: Date): Promise<StoredBar[]> {
+    const query = this.db(this.db.raw(this.table))
+      .select<StoredBar[]>('ts', ...VALUE_COLUMNS)
+      .where({ symbol: key.symbol, timeframe: key.timeframe, variant: key.variant })
+      .orderBy('ts');
+    if (from) query.where('ts', '>=', from);
+    if (to) query.where('ts', '<', to);
+    return query;
+  }
+}

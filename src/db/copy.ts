@@ -1,0 +1,25 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+export type CopySource = Uint8Array | string | Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>;
+
+/** The pg client a knex transaction runs on (knex hands the same one back inside a transaction). */
+async function transactionClient(trx: Knex.Transaction): Promise<pg.Client> {
+  return (await (trx.client as { acquireConnection(): Promise<pg.Client> }).acquireConnection()) as pg.Client;
+}
+
+/** Streams COPY text-format data into `table (columns)` on the transaction's connection. */
+export async function copyInto(
+  trx: Knex.Transaction,
+  table: string,
+  columns: readonly string[],
+  source: CopySource,
+): Promise<void> {
+  const client = await transactionClient(trx);
+  const sink = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+  const chunks = typeof source === 'string' || source instanceof Uint8Array ? [source] : source;
+  await pipeline(Readable.from(chunks, { objectMode: false }), sink);
+}

@@ -1,0 +1,140 @@
+import type { Timeframe } from './timeframes.js';
+
+/** Where a stored bar came from. */
+export type BarSource = 'provider' | 'aggregate' | 'fill' | 'scenario' | 'continuous';
+
+/**
+ * Bars of one series in columnar form, sorted by ts (epoch ms, the bar's open instant).
+ * `vwap` and `tradeCount` hold NaN where the value is unknown.
+ */
+export interface BarColumns {
+  ts: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+  vwap: Float64Array;
+  tradeCount: Float64Array;
+}
+
+export const BAR_COLUMN_NAMES = ['ts', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'tradeCount'] as const;
+
+export function allocateBars(length: number): BarColumns {
+  return {
+    ts: new Float64Array(length),
+    open: new Float64Array(length),
+    high: new Float64Array(length),
+    low: new Float64Array(length),
+    close: new Float64Array(length),
+    volume: new Float64Array(length),
+    vwap: new Float64Array(length),
+    tradeCount: new Float64Array(length),
+  };
+}
+
+/** A copy of rows [start, end) that owns its buffers (safe to transfer). */
+export function sliceBars(bars: BarColumns, start: number, end: number): BarColumns {
+  return {
+    ts: bars.ts.slice(start, end),
+    open: bars.open.slice(start, end),
+    high: bars.high.slice(start, end),
+    low: bars.low.slice(start, end),
+    close: bars.close.slice(start, end),
+    volume: bars.volume.slice(start, end),
+    vwap: bars.vwap.slice(start, end),
+    tradeCount: bars.tradeCount.slice(start, end),
+  };
+}
+
+/** The ArrayBuffers behind the columns, for a piscina transferList. */
+export function barBuffers(bars: BarColumns): ArrayBuffer[] {
+  return BAR_COLUMN_NAMES.map((name) => bars[name].buffer as ArrayBuffer);
+}
+
+/** Identifies a stored series: the rows of `bars` sharing symbol, timeframe and variant. */
+export interface SeriesKey {
+  symbol: string;
+  timeframe: Timeframe;
+  /**
+   * '' for bars stored as they came (imported, generated, spliced); for aggregates, the
+   * session mode and alignment they were built with ('regular', 'extended/natural', …).
+   */
+  variant: string;
+}
+
+/** Column order of the COPY payloads produced by encodeCopyRows. */
+export const BAR_COPY_COLUMNS = [
+  'symbol',
+  'timeframe',
+  'variant',
+  'ts',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'vwap',
+  'trade_count',
+  'source',
+] as const;
+
+/** Escapes a value for PostgreSQL's COPY text format. */
+export function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : value;
+}
+
+const optional = (value: number) => (Number.isNaN(value) ? '\\N' : String(value));
+
+/**
+ * Encodes rows [start, end) of a series as COPY text lines in BAR_COPY_COLUMNS order. Pure
+ * string building, so it runs in the thread pool and the event loop only streams bytes.
+ */
+export function encodeCopyRows(
+  key: SeriesKey,
+  source: BarSource,
+  bars: BarColumns,
+  start = 0,
+  end = bars.ts.length,
+): string {
+  const prefix = `${copyText(key.symbol)}\t${key.timeframe}\t${copyText(key.variant)}\t`;
+  const suffix = `\t${source}\n`;
+  let out = '';
+  for (let i = start; i < end; i++) {
+    out +=
+      prefix +
+      new Date(bars.ts[i]).toISOString() +
+      '\t' +
+      bars.open[i] +
+      '\t' +
+      bars.high[i] +
+      '\t' +
+      bars.low[i] +
+      '\t' +
+      bars.close[i] +
+      '\t' +
+      bars.volume[i] +
+      '\t' +
+      optional(bars.vwap[i]) +
+      '\t' +
+      optional(bars.tradeCount[i]) +
+      suffix;
+  }
+  return out;
+}
+
+/** Checks the OHLCV invariants of one bar; returns the reason it is invalid, if it is. */
+export function barProblem(open: number, high: number, low: number, close: number, volume: number): string | undefined {
+  if (!Number.isFinite(open)) return 'open is not a finite number';
+  if (!Number.isFinite(high)) return 'high is not a finite number';
+  if (!Number.isFinite(low)) return 'low is not a finite number';
+  if (!Number.isFinite(close)) return 'close is not a finite number';
+  if (!Number.isFinite(volume)) return 'volume is not a finite number';
+  if (high < low) return `high ${high} is below low ${low}`;
+  if (high < Math.max(open, close)) return `high ${high} is below max(open, close) ${Math.max(open, close)}`;
+  if (low > Math.min(open, close)) return `low ${low} is above min(open, close) ${Math.min(open, close)}`;
+  if (volume < 0) return `volume ${volume} is negative`;
+  return undefined;
+}

@@ -1,0 +1,74 @@
+import client from 'prom-client';
+
+/** Job-side metrics a worker process records; the web process aggregates them across workers. */
+export interface JobMetrics {
+  registry: client.Registry;
+  finished: client.Counter<'queue' | 'name' | 'outcome'>;
+  retried: client.Counter<'queue' | 'name'>;
+  stalled: client.Counter<'queue'>;
+  duration: client.Histogram<'queue' | 'name' | 'outcome'>;
+}
+
+export interface PoolGauges {
+  utilization: number;
+  queueSize: number;
+  threads: number;
+}
+
+export function createJobMetrics(pool?: () => PoolGauges): JobMetrics {
+  const registry = new client.Registry();
+  const finished = new client.Counter({
+    name: 'tickforge_jobs_finished_total',
+    help: 'Jobs that finished for good, by outcome (completed, or failed after their last attempt)',
+    labelNames: ['queue', 'name', 'outcome'] as const,
+    registers: [registry],
+  });
+  const retried = new client.Counter({
+    name: 'tickforge_jobs_retried_total',
+    help: 'Failed attempts that will be retried',
+    labelNames: ['queue', 'name'] as const,
+    registers: [registry],
+  });
+  const stalled = new client.Counter({
+    name: 'tickforge_jobs_stalled_total',
+    help: 'Jobs found stalled (lock lost) and moved back to wait',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+  });
+  const duration = new client.Histogram({
+    name: 'tickforge_job_duration_seconds',
+    help: 'Processing time of an attempt',
+    labelNames: ['queue', 'name', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers: [registry],
+  });
+  if (pool) {
+    new client.Gauge({
+      name: 'tickforge_pool_utilization',
+      help: 'Share of kernel-pool capacity spent running tasks (0-1), averaged over worker processes',
+      registers: [registry],
+      aggregator: 'average',
+      collect() {
+        this.set(pool().utilization);
+      },
+    });
+    new client.Gauge({
+      name: 'tickforge_pool_queue_size',
+      help: 'Kernel tasks waiting for a free thread',
+      registers: [registry],
+      collect() {
+        this.set(pool().queueSize);
+      },
+    });
+    new client.Gauge({
+      name: 'tickforge_pool_threads',
+      help: 'Kernel-pool threads running',
+      registers: [registry],
+      collect() {
+        this.set(pool().threads);
+      },
+    });
+  }
+  client.collectDefaultMetrics({ register: registry, prefix: 'tickforge_worker_' });
+  return { registry, finished, retried, stalled, duration };
+}

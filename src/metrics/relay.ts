@@ -1,0 +1,60 @@
+import os from 'node:os';
+import type { Redis } from 'ioredis';
+import client from 'prom-client';
+
+/** How often a worker publishes its metrics, and after how long a silent worker is dropped. */
+export const RELAY_INTERVAL_MS = 5_000;
+const STALE_AFTER_MS = 4 * RELAY_INTERVAL_MS;
+
+const relayKey = (prefix: string) => `${prefix}:metrics:workers`;
+
+interface RelayedMetrics {
+  at: number;
+  metrics: client.MetricObjectWithValues<client.MetricValue<string>>[];
+}
+
+/**
+ * Publishes a worker process's metrics to Redis every few seconds so that the web process's
+ * /metrics covers every worker, however many run and on whichever machines.
+ */
+export class MetricsRelay {
+  private timer?: NodeJS.Timeout;
+  readonly id = `${os.hostname()}:${process.pid}`;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly registry: client.Registry,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), RELAY_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async flush(): Promise<void> {
+    const payload: RelayedMetrics = { at: Date.now(), metrics: await this.registry.getMetricsAsJSON() };
+    await this.redis.hset(relayKey(this.prefix), this.id, JSON.stringify(payload));
+  }
+
+  /** Publishes a last time and stops. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush().catch(() => undefined);
+  }
+}
+
+/** Merges the metrics every live worker relayed with the caller's own registry. */
+export async function aggregateMetrics(redis: Redis, prefix: string, local: client.Registry): Promise<client.Registry> {
+  const entries = await redis.hgetall(relayKey(prefix));
+  const now = Date.now();
+  const fresh: RelayedMetrics['metrics'][] = [];
+  const stale: string[] = [];
+  for (const [id, text] of Object.entries(entries)) {
+    const relayed = JSON.parse(text) as RelayedMetrics;
+    if (now - relayed.at > STALE_AFTER_MS) stale.push(id);
+    else fresh.push(relayed.metrics);
+  }
+  if (stale.length > 0) await redis.hdel(relayKey(prefix), ...stale);
+  return client.AggregatorRegistry.aggregate([await local.getMetricsAsJSON(), ...fresh]);
+}

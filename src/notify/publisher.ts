@@ -1,0 +1,41 @@
+import type { Redis } from 'ioredis';
+import { VERSION } from '../version.js';
+import type { Channel, EventEnvelope } from './channels.js';
+
+export interface PublisherOptions {
+  service: string;
+  stream: string;
+  streamMaxLen: number;
+}
+
+/**
+ * Announces events on a pub/sub channel and appends them to one Redis stream (trimmed to
+ * about `streamMaxLen` entries) for consumers that were offline. Call it only after the
+ * database commit the event describes.
+ */
+export class Publisher {
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: PublisherOptions,
+  ) {}
+
+  async publish<T>(channel: Channel, data: T, correlationId?: string | null): Promise<EventEnvelope<T>> {
+    const envelope: EventEnvelope<T> = {
+      timestamp: new Date().toISOString(),
+      service: this.options.service,
+      version: VERSION,
+      event_type: channel.replace(/^tickstock\./, ''),
+      data,
+      correlation_id: correlationId ?? null,
+    };
+    const body = JSON.stringify(envelope);
+    const results = await this.redis
+      .multi()
+      .publish(channel, body)
+      .xadd(this.options.stream, 'MAXLEN', '~', this.options.streamMaxLen, '*', 'channel', channel, 'event', body)
+      .exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0];
+    return envelope;
+  }
+}

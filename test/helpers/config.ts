@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from '../../src/config.js';
+
+/** The database integration tests use; each test file gets its own schema in it. */
+export const TEST_DATABASE_URL = process.env.TICKFORGE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tickforge_test';
+export const TEST_REDIS_URL = process.env.TICKFORGE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
+export const TEST_READ_TOKEN = 'read-token-0123456789abcdef';
+
+export function uniqueName(stem: string): string {
+  return `${stem}_${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * A config isolated from every other test: its own Postgres schema, BullMQ prefix and event
+ * stream, with short lock and stall intervals so recovery tests finish quickly.
+ */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  const id = randomBytes(5).toString('hex');
+  return {
+    ...loadConfig({}),
+    databaseUrl: TEST_DATABASE_URL,
+    redisUrl: TEST_REDIS_URL,
+    dbSchema: `t_${id}`,
+    sandboxSchema: `t_${id}_sandbox`,
+    dbPoolMax: 5,
+    prefix: `tft-${id}`,
+    eventStream: `tickstock.events.tft-${id}`,
+    apiToken: TEST_TOKEN,
+    readToken: TEST_READ_TOKEN,
+    port: 0,
+    workerConcurrency: 4,
+    poolThreads: 2,
+    shutdownTimeoutMs: 10_000,
+    lockDurationMs: 5_000,
+    stalledIntervalMs: 2_000,
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...overrides,
+  };
+}
+
+/** The environment variables that make a child process load `config`. */
+export function configEnv(config: Config): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: config.databaseUrl,
+    TICKFORGE_DB_SCHEMA: config.dbSchema,
+    TICKFORGE_SANDBOX_SCHEMA: config.sandboxSchema,
+    TICKFORGE_DB_POOL_MAX: String(config.dbPoolMax),
+    REDIS_URL: config.redisUrl,
+    TICKFORGE_PREFIX: config.prefix,
+    TICKFORGE_EVENT_STREAM: config.eventStream,
+    PORT: String(config.port),
+    TICKFORGE_WORKER_CONCURRENCY: String(config.workerConcurrency),
+    TICKFORGE_POOL_THREADS: String(config.poolThreads),
+    TICKFORGE_SHUTDOWN_TIMEOUT_MS: String(config.shutdownTimeoutMs),
+    TICKFORGE_LOCK_DURATION_MS: String(config.lockDurationMs),
+    TICKFORGE_STALLED_INTERVAL_MS: String(config.stalledIntervalMs),
+    TICKFORGE_IMPORT_ROOTS: config.importRoots.join(':'),
+    LOG_LEVEL: 'info',
+  };
+  if (config.apiToken) env.TICKFORGE_API_TOKEN = config.apiToken;
+  if (config.readToken) env.TICKFORGE_READ_TOKEN = config.readToken;
+  if (config.dataDir) env.TICKFORGE_DATA_DIR = config.dataDir;
+  if (config.queues) env.TICKFORGE_QUEUES = config.queues.join(',');
+  return env;
+}

@@ -1,0 +1,76 @@
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { WorkerRuntime } from '../../workers/runtime.js';
+import type { JobDefinition } from '../../jobs/define.js';
+import type { Config } from '../../src/config.js';
+import type { Knex } from '../../src/db/knex.js';
+import { createLogger } from '../../src/logger.js';
+import type { QueueName } from '../../src/queues/names.js';
+import { Producer } from '../../src/queues/producer.js';
+import { closeRedis, createRedis } from '../../src/redis.js';
+import { testConfig } from './config.js';
+import { dropSchemas, migratedDb } from './db.js';
+import { clearRedis } from './redis.js';
+
+/**
+ * A migrated schema, a producer and queue-event readers for one test file, all under their
+ * own names; `close` removes every trace of them.
+ */
+export class TestSystem {
+  private readonly readers = new Map<QueueName, QueueEvents>();
+  private readonly runtimes: WorkerRuntime[] = [];
+
+  private constructor(
+    readonly config: Config,
+    readonly db: Knex,
+    readonly redis: Redis,
+    readonly producer: Producer,
+  ) {}
+
+  static async create(overrides: Partial<Config> = {}): Promise<TestSystem> {
+    const config = testConfig(overrides);
+    const db = await migratedDb(config);
+    const redis = createRedis(config.redisUrl, 'producer', 'tickforge-test');
+    return new TestSystem(config, db, redis, new Producer(redis, config.prefix));
+  }
+
+  /** Starts an in-process worker runtime on this system's schema and prefix. */
+  async startWorker(overrides: Partial<Config> = {}, jobs?: readonly JobDefinition[]): Promise<WorkerRuntime> {
+    const runtime = await WorkerRuntime.start({
+      config: { ...this.config, ...overrides },
+      logger: createLogger('test-worker', this.config.logLevel),
+      jobs,
+    });
+    this.runtimes.push(runtime);
+    return runtime;
+  }
+
+  /** A QueueEvents reader for the queue, ready before this resolves. */
+  async events(queue: QueueName): Promise<QueueEvents> {
+    let reader = this.readers.get(queue);
+    if (!reader) {
+      reader = new QueueEvents(queue, { connection: { url: this.config.redisUrl }, prefix: this.config.prefix });
+      this.readers.set(queue, reader);
+      await reader.waitUntilReady();
+    }
+    return reader;
+  }
+
+  /** Enqueues and waits for the job to finish; returns its result or throws its failure. */
+  async run(name: string, payload: unknown, timeoutMs = 60_000): Promise<{ id: string; result: unknown }> {
+    const enqueued = await this.producer.enqueue(name, payload);
+    const events = await this.events(enqueued.queue);
+    const job = await this.producer.queue(enqueued.queue).getJob(enqueued.id);
+    const result = await job!.waitUntilFinished(events, timeoutMs);
+    return { id: enqueued.id, result };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.runtimes.map((runtime) => runtime.stop()));
+    await Promise.all([...this.readers.values()].map((reader) => reader.close()));
+    await this.producer.close();
+    await closeRedis(this.redis);
+    await clearRedis(this.config);
+    await dropSchemas(this.db, this.config);
+  }
+}

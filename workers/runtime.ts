@@ -1,0 +1,321 @@
+import os from 'node:os';
+import { DelayedError, MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { JOBS, activeQueues, buildRegistry } from '../jobs/index.js';
+import type { JobContext, JobDefinition } from '../jobs/define.js';
+import type { Config } from '../src/config.js';
+import { JobHistoryRepository } from '../src/db/job-history.repository.js';
+import { createDb, dbSettings, pendingMigrations, type Knex } from '../src/db/knex.js';
+import type { Logger } from '../src/logger.js';
+import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
+import { MetricsRelay } from '../src/metrics/relay.js';
+import { CHANNELS } from '../src/notify/channels.js';
+import { Publisher } from '../src/notify/publisher.js';
+import { isQueueName, type QueueName } from '../src/queues/names.js';
+import { Producer } from '../src/queues/producer.js';
+import { closeRedis, createRedis, waitForRedis } from '../src/redis.js';
+import { toIssues } from '../src/validation.js';
+import { KernelPool } from './pool.js';
+
+export interface WorkerRuntimeOptions {
+  config: Config;
+  logger: Logger;
+  /** The job kinds to serve; the registry by default. */
+  jobs?: readonly JobDefinition[];
+}
+
+/** Why a handler's signal fired when the worker is shutting down. */
+export class ShutdownError extends Error {
+  constructor() {
+    super('worker is shutting down');
+    this.name = 'ShutdownError';
+  }
+}
+
+/** How long handlers get to hand their jobs back after the shutdown deadline aborted them. */
+const HAND_BACK_GRACE_MS = 5_000;
+
+/**
+ * The message a failed job reports. knex prefixes database errors with the whole SQL text;
+ * keep only what PostgreSQL said.
+ */
+export function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const database = error as Error & { code?: string; routine?: string };
+  if (database.code && database.routine) {
+    const said = error.message.slice(error.message.lastIndexOf(' - ') + 3);
+    return `database error ${database.code}: ${said}`;
+  }
+  return error.message;
+}
+
+/** Races a promise against a timer; true when the promise settled first. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A worker process's moving parts: one BullMQ Worker per queue, one shared kernel pool, the
+ * database and Redis connections, history and metrics. `stop` drains it within the
+ * configured deadline.
+ */
+export class WorkerRuntime {
+  readonly workers: Worker[] = [];
+  readonly metrics: JobMetrics;
+  readonly id = `${os.hostname()}:${process.pid}`;
+  private readonly registry: Map<string, JobDefinition>;
+  private readonly shutdown = new AbortController();
+  private readonly active = new Map<string, Job>();
+  private readonly history: JobHistoryRepository;
+  private readonly publisher: Publisher;
+  private readonly producer: Producer;
+  private readonly relay: MetricsRelay;
+  private stopping?: Promise<void>;
+
+  private constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+    jobs: readonly JobDefinition[],
+    readonly db: Knex,
+    private readonly redis: Redis,
+    readonly pool: KernelPool,
+  ) {
+    this.registry = buildRegistry(jobs);
+    this.history = new JobHistoryRepository(db);
+    this.publisher = new Publisher(redis, {
+      service: 'tickforge-worker',
+      stream: config.eventStream,
+      streamMaxLen: config.eventStreamMaxLen,
+    });
+    this.producer = new Producer(redis, config.prefix);
+    this.metrics = createJobMetrics(() => ({
+      utilization: pool.utilization,
+      queueSize: pool.queueSize,
+      threads: pool.threads,
+    }));
+    this.relay = new MetricsRelay(redis, config.prefix, this.metrics.registry);
+  }
+
+  /**
+   * Checks the registry, the database (reachable, migrations applied) and Redis, then starts
+   * a Worker for every queue that has jobs (or the configured subset).
+   */
+  static async start({ config, logger, jobs = JOBS as readonly JobDefinition[] }: WorkerRuntimeOptions): Promise<WorkerRuntime> {
+    buildRegistry(jobs);
+    const served = new Set(jobs.map((job) => job.queue));
+    const wanted = config.queues ?? activeQueues();
+    const unknown = wanted.filter((name) => !isQueueName(name) || !served.has(name));
+    if (unknown.length > 0) {
+      throw new Error(`TICKFORGE_QUEUES names queues without jobs: ${unknown.join(', ')}`);
+    }
+    const db = createDb(dbSettings(config));
+    const redis = createRedis(config.redisUrl, 'worker', 'tickforge-worker');
+    try {
+      const pending = await pendingMigrations(db);
+      if (pending.length > 0) {
+        throw new Error(`database schema ${config.dbSchema} is not migrated (${pending.length} pending); run: npx tickforge migrate`);
+      }
+      await waitForRedis(redis, 10_000);
+    } catch (error) {
+      await db.destroy();
+      await closeRedis(redis);
+      throw error;
+    }
+    const runtime = new WorkerRuntime(config, logger, jobs, db, redis, new KernelPool(config.poolThreads));
+    for (const queue of wanted as QueueName[]) runtime.workers.push(runtime.createWorker(queue));
+    await Promise.all(runtime.workers.map((worker) => worker.waitUntilReady()));
+    runtime.relay.start();
+    logger.info(
+      { queues: wanted, concurrency: config.workerConcurrency, poolThreads: config.poolThreads, prefix: config.prefix },
+      `worker ${runtime.id} serving ${wanted.join(', ')}`,
+    );
+    return runtime;
+  }
+
+  private createWorker(queue: QueueName): Worker {
+    const worker = new Worker(queue, (job, token, signal) => this.process(queue, job, token, signal), {
+      connection: this.redis,
+      prefix: this.config.prefix,
+      concurrency: this.config.workerConcurrency,
+      lockDuration: this.config.lockDurationMs,
+      stalledInterval: this.config.stalledIntervalMs,
+      maxStalledCount: 1,
+      metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+      name: this.id,
+    });
+    worker.on('error', (error) => this.logger.error({ queue, err: error }, `worker error on queue ${queue}: ${error.message}`));
+    worker.on('stalled', (jobId) => {
+      this.metrics.stalled.inc({ queue });
+      this.logger.warn({ queue, jobId }, `job ${jobId} on ${queue} stalled (its lock expired) and goes back to wait`);
+    });
+    return worker;
+  }
+
+  private async process(queue: QueueName, job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+    const attempts = job.opts.attempts ?? 1;
+    const attempt = job.attemptsMade + 1;
+    const logger = this.logger.child({
+      job_id: job.id,
+      job_name: job.name,
+      queue,
+      attempt,
+      attempts,
+      correlation_id: job.id,
+    });
+    const started = Date.now();
+    const definition = this.registry.get(job.name);
+    if (!definition || definition.queue !== queue) {
+      const error = new UnrecoverableError(`no handler for job ${job.name} on queue ${queue}`);
+      await this.finish(queue, job, 'failed', started, attempt, undefined, error, logger);
+      throw error;
+    }
+    const parsed = definition.schema.safeParse(job.data);
+    if (!parsed.success) {
+      const issues = toIssues(parsed.error)
+        .map((issue) => `${issue.path || '(payload)'}: ${issue.message}`)
+        .join('; ');
+      const error = new UnrecoverableError(`invalid payload: ${issues}`);
+      await this.finish(queue, job, 'failed', started, attempt, undefined, error, logger);
+      throw error;
+    }
+
+    const abort = signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal;
+    const ctx: JobContext = {
+      job: {
+        id: job.id!,
+        name: job.name,
+        queue,
+        attempt,
+        attempts,
+        scheduledFor: (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp,
+      },
+      db: this.db,
+      schema: this.config.dbSchema,
+      sandboxSchema: this.config.sandboxSchema,
+      importRoots: this.config.importRoots,
+      pool: this.pool,
+      publisher: this.publisher,
+      logger,
+      signal: abort,
+      progress: async (percent, message) => {
+        await job.updateProgress(Math.max(0, Math.min(100, Math.round(percent))));
+        if (message) await job.log(`${message} (${Math.round(percent)}%)`);
+      },
+      log: async (message) => {
+        await job.log(message);
+      },
+      enqueue: (name, payload, options) => this.producer.enqueue(name, payload, options),
+    };
+
+    this.active.set(job.id!, job);
+    logger.info(`${job.name} ${job.id} started, attempt ${attempt} of ${attempts}`);
+    try {
+      const result = await definition.handle(ctx, parsed.data);
+      await this.finish(queue, job, 'completed', started, attempt, result, undefined, logger);
+      return result;
+    } catch (error) {
+      if (this.shutdown.signal.aborted && !signal?.aborted && !(error instanceof UnrecoverableError)) {
+        // Cut short by shutdown, not by a fault of the job: hand it back without using an attempt.
+        await job.moveToDelayed(Date.now(), token);
+        logger.warn(`${job.name} ${job.id} handed back to the queue at shutdown`);
+        throw new DelayedError();
+      }
+      const final = error instanceof UnrecoverableError || attempt >= attempts;
+      if (final) await this.finish(queue, job, 'failed', started, attempt, undefined, error, logger);
+      else {
+        this.metrics.retried.inc({ queue, name: job.name });
+        this.metrics.duration.observe({ queue, name: job.name, outcome: 'failed' }, (Date.now() - started) / 1000);
+        logger.warn({ err: error }, `${job.name} ${job.id} failed attempt ${attempt} of ${attempts}, will retry: ${errorMessage(error)}`);
+      }
+      throw error;
+    } finally {
+      this.active.delete(job.id!);
+    }
+  }
+
+  /** Records a job's final outcome: history row, metrics, and for failures an error event. */
+  private async finish(
+    queue: QueueName,
+    job: Job,
+    outcome: 'completed' | 'failed',
+    started: number,
+    attempt: number,
+    result: unknown,
+    error: unknown,
+    logger: Logger,
+  ): Promise<void> {
+    const finished = Date.now();
+    this.metrics.finished.inc({ queue, name: job.name, outcome });
+    this.metrics.duration.observe({ queue, name: job.name, outcome }, (finished - started) / 1000);
+    const recording = this.history.record({
+      queue,
+      jobId: job.id!,
+      name: job.name,
+      outcome,
+      attempts: attempt,
+      startedAt: new Date(started),
+      finishedAt: new Date(finished),
+      durationMs: finished - started,
+      summary: result,
+      error: error === undefined ? undefined : errorMessage(error),
+    });
+    if (outcome === 'completed') {
+      // A completion whose history row cannot be written fails the attempt; the retry is idempotent.
+      await recording;
+      logger.info({ duration_ms: finished - started }, `${job.name} ${job.id} completed on attempt ${attempt}`);
+      return;
+    }
+    logger.error({ err: error }, `${job.name} ${job.id} failed for good on attempt ${attempt}: ${errorMessage(error)}`);
+    // The job's own error is what the failure must report, even when its history row cannot be written.
+    await recording.catch((historyError: unknown) => logger.warn({ err: historyError }, 'could not write the job history row'));
+    await this.publisher
+      .publish(
+        CHANNELS.advancedError,
+        { queue, job_id: job.id, job_name: job.name, attempts: attempt, reason: errorMessage(error) },
+        job.id,
+      )
+      .catch((publishError: unknown) => logger.warn({ err: publishError }, 'could not publish the failure event'));
+  }
+
+  /** Jobs this process is running right now. */
+  get inFlight(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Stops taking jobs and waits for the running ones up to the shutdown deadline; then aborts
+   * them so they hand their jobs back, and closes the pool, queues, database and Redis.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.drain();
+    return this.stopping;
+  }
+
+  private async drain(): Promise<void> {
+    const deadline = this.config.shutdownTimeoutMs;
+    this.logger.info(`stopping: no new jobs; waiting up to ${deadline} ms for ${this.active.size} running`);
+    const closing = Promise.all(this.workers.map((worker) => worker.close()));
+    if (!(await settlesWithin(closing, deadline))) {
+      this.logger.warn(`deadline passed with ${this.active.size} jobs running; handing them back`);
+      this.shutdown.abort(new ShutdownError());
+      if (!(await settlesWithin(closing, HAND_BACK_GRACE_MS))) {
+        this.logger.warn(`${this.active.size} jobs did not hand back; their locks expire and another worker takes them`);
+        await Promise.all(this.workers.map((worker) => worker.close(true)));
+      }
+    }
+    await this.relay.stop();
+    await this.pool.destroy();
+    await this.producer.close();
+    await this.db.destroy();
+    await closeRedis(this.redis);
+    this.logger.info('worker stopped');
+  }
+}

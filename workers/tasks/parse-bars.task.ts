@@ -1,0 +1,74 @@
+import { BAR_COPY_COLUMNS, encodeCopyRows } from '../../src/domain/bars.js';
+import { CsvFormatError, parseBarsCsv, type ParseBarsOptions, type RejectedRow } from '../../src/domain/bars-csv.js';
+import { transferOut } from '../transfer.js';
+
+export interface ParseBarsInput {
+  /** The file's bytes (transferred in). */
+  bytes: Uint8Array;
+  options: ParseBarsOptions;
+}
+
+export interface ParsedSeriesSummary {
+  symbol: string;
+  rows: number;
+  from: number;
+  to: number;
+}
+
+export type ParseBarsOutput =
+  | {
+      ok: true;
+      /** COPY text of every accepted row, in BAR_COPY_COLUMNS order (transferred out). */
+      copy: Uint8Array;
+      columns: readonly string[];
+      series: ParsedSeriesSummary[];
+      rowsRead: number;
+      accepted: number;
+      duplicates: number;
+      rejected: RejectedRow[];
+      rejectedCount: number;
+      tsColumn: string;
+      ignoredColumns: string[];
+    }
+  | { ok: false; error: string; line?: number };
+
+/** Decodes, parses and validates a bars CSV and encodes the accepted rows for COPY. */
+export function parseBars({ bytes, options }: ParseBarsInput): ParseBarsOutput {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return { ok: false, error: 'the file is not valid UTF-8 text' };
+  }
+  try {
+    const parsed = parseBarsCsv(text, options);
+    const encoded = parsed.series
+      .map((s) => encodeCopyRows({ symbol: s.symbol, timeframe: options.timeframe, variant: '' }, 'provider', s.bars))
+      .join('');
+    const copy = new TextEncoder().encode(encoded);
+    return transferOut(
+      {
+        ok: true as const,
+        copy,
+        columns: BAR_COPY_COLUMNS,
+        series: parsed.series.map((s) => ({
+          symbol: s.symbol,
+          rows: s.bars.ts.length,
+          from: s.bars.ts[0],
+          to: s.bars.ts[s.bars.ts.length - 1],
+        })),
+        rowsRead: parsed.rowsRead,
+        accepted: parsed.accepted,
+        duplicates: parsed.duplicates,
+        rejected: parsed.rejected,
+        rejectedCount: parsed.rejectedCount,
+        tsColumn: parsed.tsColumn,
+        ignoredColumns: parsed.ignoredColumns,
+      },
+      [copy.buffer as ArrayBuffer],
+    );
+  } catch (error) {
+    if (error instanceof CsvFormatError) return { ok: false, error: error.message, line: error.line };
+    throw error;
+  }
+}
