@@ -119,7 +119,7 @@ export class WorkerRuntime {
     const db = createDb(dbSettings(config));
     const redis = createRedis(config.redisUrl, 'worker', 'tickforge-worker');
     try {
-      const pending = await pendingMigrations(db);
+      const pending = await pendingMigrations(db, config.dbSchema);
       if (pending.length > 0) {
         throw new Error(`database schema ${config.dbSchema} is not migrated (${pending.length} pending); run: npx tickforge migrate`);
       }
@@ -283,6 +283,11 @@ export class WorkerRuntime {
         job.id,
       )
       .catch((publishError: unknown) => logger.warn({ err: publishError }, 'could not publish the failure event'));
+  }
+
+  /** Publishes this process's metrics now instead of at the next interval. */
+  flushMetrics(): Promise<void> {
+    return this.relay.flush();
   }
 
   /** Jobs this process is running right now. */

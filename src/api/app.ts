@@ -55,7 +55,7 @@ export function createApp(deps: AppDeps): express.Express {
     const checks = await Promise.allSettled([
       withDeadline(redis.ping(), 2_000, 'Redis'),
       withDeadline(db.raw('SELECT 1'), 2_000, 'PostgreSQL'),
-      withDeadline(pendingMigrations(db), 2_000, 'the migration check'),
+      withDeadline(pendingMigrations(db, config.dbSchema), 2_000, 'the migration check'),
     ]);
     const [redisCheck, postgresCheck, migrationCheck] = checks;
     const describe = (check: PromiseSettledResult<unknown>) =>

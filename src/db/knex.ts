@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
@@ -100,8 +101,13 @@ export async function migrateRollback(settings: DbSettings, all = false): Promis
   }
 }
 
-/** Names of migrations present on disk but not yet applied. */
-export async function pendingMigrations(db: Knex): Promise<string[]> {
-  const [, pending] = (await db.migrate.list()) as [unknown[], Array<{ file: string } | string>];
-  return pending.map((entry) => (typeof entry === 'string' ? entry : entry.file));
+/**
+ * Names of migrations present on disk but not yet applied to the schema. Reads only: unlike
+ * knex's own `migrate.list`, it never creates the migrations table.
+ */
+export async function pendingMigrations(db: Knex, schema: string): Promise<string[]> {
+  const files = (await readdir(migrationsDirectory)).filter((file) => file.endsWith('.js')).sort();
+  if (!(await db.schema.withSchema(schema).hasTable('knex_migrations'))) return files;
+  const applied = new Set(await db.withSchema(schema).table('knex_migrations').pluck<string>('name'));
+  return files.filter((file) => !applied.has(file));
 }

@@ -45,6 +45,11 @@ export class TestSystem {
     return runtime;
   }
 
+  /** Makes every worker started here publish its metrics now. */
+  async flushMetrics(): Promise<void> {
+    await Promise.all(this.runtimes.map((runtime) => runtime.flushMetrics()));
+  }
+
   /** A QueueEvents reader for the queue, ready before this resolves. */
   async events(queue: QueueName): Promise<QueueEvents> {
     let reader = this.readers.get(queue);

@@ -1,0 +1,28 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('config', () => {
+  it('should work with no environment at all, pointing at the local services', () => {
+    const config = loadConfig({});
+    expect(config.databaseUrl).to.equal('postgres://postgres@127.0.0.1:5432/tickforge');
+    expect(config.redisUrl).to.equal('redis://127.0.0.1:6379');
+    expect(config.port).to.equal(3000);
+    expect(config.poolThreads).to.be.at.least(1);
+  });
+
+  it('should name every variable that holds an unusable value', () => {
+    const load = () =>
+      loadConfig({ PORT: '70000', DATABASE_URL: 'mysql://x', TICKFORGE_PREFIX: 'a:b', TICKFORGE_API_TOKEN: 'short' });
+    expect(load).to.throw(ConfigError);
+    expect(load).to.throw(/PORT="70000"/);
+    expect(load).to.throw(/DATABASE_URL="mysql:\/\/x": must be a URL starting with postgres:\/\//);
+    expect(load).to.throw(/TICKFORGE_PREFIX="a:b"/);
+    expect(load).to.throw(/TICKFORGE_API_TOKEN="short": must be at least 16 characters/);
+  });
+
+  it('should read lists and flags', () => {
+    const config = loadConfig({ TICKFORGE_QUEUES: 'ingest,aggregate', TICKFORGE_INSECURE_DEV: '1' });
+    expect(config.queues).to.deep.equal(['ingest', 'aggregate']);
+    expect(config.insecureDev).to.equal(true);
+  });
+});
