@@ -18,7 +18,8 @@ export function uniqueName(stem: string): string {
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const id = randomBytes(5).toString('hex');
   return {
-    ...loadConfig({}),
+    // Only the data location comes from the environment; everything else is the test's own.
+    ...loadConfig(process.env.TICKFORGE_DATA_DIR ? { TICKFORGE_DATA_DIR: process.env.TICKFORGE_DATA_DIR } : {}),
     databaseUrl: TEST_DATABASE_URL,
     redisUrl: TEST_REDIS_URL,
     dbSchema: `t_${id}`,
