@@ -71,6 +71,7 @@ const envSchema = z.object({
     .trim()
     .regex(/^\d+(b|kb|mb)$/i, 'must look like 512kb or 1mb')
     .default('1mb'),
+  TICKFORGE_RATE_LIMIT: integer(6_000, 1),
   TICKFORGE_WORKER_CONCURRENCY: integer(Math.max(2, os.availableParallelism() * 2), 1, 1000),
   TICKFORGE_POOL_THREADS: integer(os.availableParallelism(), 1, 256),
   TICKFORGE_SHUTDOWN_TIMEOUT_MS: integer(25_000, 0),
@@ -101,6 +102,8 @@ export interface Config {
   insecureDev: boolean;
   port: number;
   bodyLimit: string;
+  /** Jobs one token may enqueue per minute, across every web process. */
+  rateLimitPerMinute: number;
   workerConcurrency: number;
   poolThreads: number;
   shutdownTimeoutMs: number;
@@ -150,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     insecureDev: e.TICKFORGE_INSECURE_DEV,
     port: e.PORT,
     bodyLimit: e.TICKFORGE_BODY_LIMIT,
+    rateLimitPerMinute: e.TICKFORGE_RATE_LIMIT,
     workerConcurrency: e.TICKFORGE_WORKER_CONCURRENCY,
     poolThreads: e.TICKFORGE_POOL_THREADS,
     shutdownTimeoutMs: e.TICKFORGE_SHUTDOWN_TIMEOUT_MS,

@@ -5,5 +5,6 @@ import { WorkerRuntime } from './runtime.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('worker', config.logLevel);
-const runtime = await startOrExit(logger, 'worker', () => WorkerRuntime.start({ config, logger }));
-handleSignals(logger, () => runtime.stop());
+// Signals that arrive during start-up wait for it, then stop what started.
+const runtime = startOrExit(logger, 'worker', () => WorkerRuntime.start({ config, logger }));
+handleSignals(logger, async () => (await runtime).stop());

@@ -228,6 +228,10 @@ export class WorkerRuntime {
         logger.warn(`${job.name} ${job.id} handed back to the queue at shutdown`);
         throw new DelayedError();
       }
+      if (signal?.aborted && !(error instanceof UnrecoverableError)) {
+        // Cancelled on purpose (worker.cancelJob): final, never retried.
+        error = new UnrecoverableError(`cancelled: ${String(signal.reason ?? 'no reason given')}`);
+      }
       const final = error instanceof UnrecoverableError || attempt >= attempts;
       if (final) await this.finish(queue, job, 'failed', started, attempt, undefined, error, logger);
       else {

@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Knex } from '../db/knex.js';
@@ -11,6 +12,8 @@ import { BOARD_PATH, bullBoard } from './board.js';
 import { HttpError, errorHandler } from './errors.js';
 import type { JobEventHub } from './job-events.js';
 import type { WebMetrics } from './metrics.js';
+import { EnqueueRateLimit } from './rate-limit.js';
+import { deadLettersRouter } from './routes/dead-letters.js';
 import { jobsRouter } from './routes/jobs.js';
 
 export interface AppDeps {
@@ -42,10 +45,18 @@ async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): P
 export function createApp(deps: AppDeps): express.Express {
   const { config, logger, db, redis, producer, events, metrics, queues } = deps;
   const tokens: Tokens = { write: config.apiToken, read: config.readToken };
+  const rateLimit = new EnqueueRateLimit(redis, config.prefix, config.rateLimitPerMinute);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', 'loopback');
   app.use(metrics.middleware());
+  app.use(
+    helmet({
+      // Bull Board is served over plain HTTP on developer machines; do not force https sub-requests.
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -89,7 +100,8 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
   api.use(express.json({ limit: config.bodyLimit, strict: false }));
-  api.use(jobsRouter(producer, events, tokens));
+  api.use(deadLettersRouter(producer, tokens, queues));
+  api.use(jobsRouter(producer, events, tokens, rateLimit));
   api.use((req, _res, next) => {
     const known = roleOf(req, tokens) !== undefined || (tokens.write === undefined && tokens.read === undefined);
     next(known ? new HttpError(404, `no route ${req.method} ${req.baseUrl}${req.path}`) : new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <token>)'));

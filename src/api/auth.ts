@@ -39,6 +39,12 @@ export function roleOf(req: Request, tokens: Tokens): Role | undefined {
   return undefined;
 }
 
+/** A stable, non-secret name for the presented token (rate-limit keys, logs). */
+export function tokenId(req: Request): string {
+  const token = presentedToken(req);
+  return token === undefined ? `ip:${req.ip}` : `token:${digest(token).toString('hex').slice(0, 16)}`;
+}
+
 declare module 'express-serve-static-core' {
   interface Request {
     role?: Role;

@@ -5,5 +5,6 @@ import { startWebServer } from './server.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('web', config.logLevel);
-const web = await startOrExit(logger, 'web', () => startWebServer(config, logger));
-handleSignals(logger, () => web.close());
+// Signals that arrive during start-up wait for it, then stop what started.
+const web = startOrExit(logger, 'web', () => startWebServer(config, logger));
+handleSignals(logger, async () => (await web).close());

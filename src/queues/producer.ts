@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { registry, type JobName, type PayloadOf } from '../../jobs/index.js';
-import { ValidationError, parseOrThrow } from '../validation.js';
+import { ValidationError, parseOrThrow, toIssues, type ValidationIssue } from '../validation.js';
 import type { QueueName } from './names.js';
 
 export interface EnqueueOptions {
@@ -80,6 +80,32 @@ export class Producer {
     };
     const job = await this.queue(definition.queue).add(name, data, jobOptions);
     return { id: job.id!, queue: definition.queue, name };
+  }
+
+  /**
+   * Validates every payload first and adds them all in one round trip; if any payload is bad
+   * nothing is added and the error names it by position (`payloads.3.timeframe`).
+   */
+  async enqueueBulk(name: string, payloads: unknown[]): Promise<EnqueuedJob[]> {
+    const definition = registry.get(name);
+    if (!definition) throw new UnknownJobError(name);
+    const problems: ValidationIssue[] = [];
+    const data = payloads.map((payload, index) => {
+      const parsed = definition.schema.safeParse(payload);
+      if (parsed.success) return parsed.data;
+      for (const issue of toIssues(parsed.error)) {
+        problems.push({ path: `payloads.${index}${issue.path ? `.${issue.path}` : ''}`, message: issue.message });
+      }
+      return undefined;
+    });
+    if (problems.length > 0) throw new ValidationError(problems.slice(0, 50));
+    const jobs = await this.queue(definition.queue).addBulk(
+      data.map((payload) => {
+        const jobId = definition.jobId?.(payload);
+        return { name, data: payload, opts: { ...definition.defaults, ...(jobId !== undefined ? { jobId } : {}) } };
+      }),
+    );
+    return jobs.map((job) => ({ id: job.id!, queue: definition.queue, name }));
   }
 
   async close(): Promise<void> {

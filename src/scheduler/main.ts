@@ -5,5 +5,6 @@ import { Scheduler } from './scheduler.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('scheduler', config.logLevel);
-const scheduler = await startOrExit(logger, 'scheduler', () => Scheduler.start(config, logger));
-handleSignals(logger, () => scheduler.stop());
+// Signals that arrive during start-up wait for it, then stop what started.
+const scheduler = startOrExit(logger, 'scheduler', () => Scheduler.start(config, logger));
+handleSignals(logger, async () => (await scheduler).stop());

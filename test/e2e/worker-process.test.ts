@@ -127,7 +127,8 @@ describe('worker process', function () {
     await eventually(async () => runtime.workers.some((worker) => worker.cancelJob(job.id, 'cancelled by the test')), 'the job to be cancellable');
     const [{ failedReason }] = await failed;
     expect(Date.now() - started).to.be.below(10_000);
-    expect(failedReason).to.match(/abort/i);
+    expect(failedReason).to.equal('cancelled: cancelled by the test');
+    expect((await system.producer.queue('system').getJob(job.id))!.attemptsMade).to.equal(1);
     expect(runtime.pool.queueSize).to.equal(0);
   });
 

@@ -1,4 +1,4 @@
-import { QueueEvents } from 'bullmq';
+import { QueueEvents, QueueEventsProducer } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { WorkerRuntime } from '../../workers/runtime.js';
 import type { JobDefinition } from '../../jobs/define.js';
@@ -11,6 +11,7 @@ import { closeRedis, createRedis } from '../../src/redis.js';
 import { testConfig } from './config.js';
 import { dropSchemas, migratedDb } from './db.js';
 import { clearRedis } from './redis.js';
+import { waitForEvent } from './wait.js';
 
 /**
  * A migrated schema, a producer and queue-event readers for one test file, all under their
@@ -50,13 +51,22 @@ export class TestSystem {
     await Promise.all(this.runtimes.map((runtime) => runtime.flushMetrics()));
   }
 
-  /** A QueueEvents reader for the queue, ready before this resolves. */
+  /**
+   * A QueueEvents reader for the queue that is already reading: it reads from the stream's end
+   * ('$'), so until its first read any event would be missed. A marker event proves it reads.
+   */
   async events(queue: QueueName): Promise<QueueEvents> {
     let reader = this.readers.get(queue);
     if (!reader) {
-      reader = new QueueEvents(queue, { connection: { url: this.config.redisUrl }, prefix: this.config.prefix });
+      const connection = { url: this.config.redisUrl };
+      reader = new QueueEvents(queue, { connection, prefix: this.config.prefix });
       this.readers.set(queue, reader);
       await reader.waitUntilReady();
+      const marker = new QueueEventsProducer(queue, { connection, prefix: this.config.prefix });
+      const seen = waitForEvent(reader, 'reader-ready');
+      await marker.publishEvent({ eventName: 'reader-ready' });
+      await seen;
+      await marker.close();
     }
     return reader;
   }

@@ -1,10 +1,13 @@
 import { Router, type Request, type Response } from 'express';
 import type { Job } from 'bullmq';
+import { z } from 'zod';
 import { isQueueName, type QueueName } from '../../queues/names.js';
 import type { Producer } from '../../queues/producer.js';
+import { parseOrThrow } from '../../validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
 import type { JobEventHub } from '../job-events.js';
+import type { EnqueueRateLimit } from '../rate-limit.js';
 
 /** How often an open event stream re-checks the job, as a safety net and a keep-alive. */
 const HEARTBEAT_MS = 5_000;
@@ -46,10 +49,28 @@ function idempotencyKey(req: Request): string | undefined {
   return key;
 }
 
-export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Tokens): Router {
+/** Most payloads one bulk request may carry. */
+export const MAX_BULK = 1_000;
+
+const bulkSchema = z
+  .object({ payloads: z.array(z.unknown()).min(1).max(MAX_BULK, `at most ${MAX_BULK} payloads per request`) })
+  .strict();
+
+export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Tokens, rateLimit: EnqueueRateLimit): Router {
   const router = Router();
 
-  router.post('/jobs/:name', requireRole('write', tokens), async (req: Request, res: Response) => {
+  router.post(
+    '/jobs/:name/bulk',
+    requireRole('write', tokens),
+    rateLimit.middleware((req) => (Array.isArray(req.body?.payloads) ? req.body.payloads.length : 1)),
+    async (req: Request, res: Response) => {
+      const { payloads } = parseOrThrow(bulkSchema, req.body ?? {});
+      const jobs = await producer.enqueueBulk(String(req.params.name), payloads);
+      res.status(202).json({ count: jobs.length, jobs });
+    },
+  );
+
+  router.post('/jobs/:name', requireRole('write', tokens), rateLimit.middleware(), async (req: Request, res: Response) => {
     const enqueued = await producer.enqueue(String(req.params.name), req.body ?? {}, {
       idempotencyKey: idempotencyKey(req),
     });

@@ -1,0 +1,120 @@
+import { Router, type Request, type Response } from 'express';
+import type { Job } from 'bullmq';
+import { z } from 'zod';
+import { QUEUES, type QueueName } from '../../queues/names.js';
+import type { Producer } from '../../queues/producer.js';
+import { parseOrThrow } from '../../validation.js';
+import { requireRole, type Tokens } from '../auth.js';
+import { HttpError } from '../errors.js';
+
+const instant = z
+  .string()
+  .refine((value) => Number.isFinite(Date.parse(value)), 'must be an ISO-8601 date or date-time')
+  .transform((value) => Date.parse(value));
+
+export const failedQuerySchema = z
+  .object({
+    queue: z.enum(QUEUES, { message: `must be one of ${QUEUES.join(', ')}` }).optional(),
+    name: z.string().max(100).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
+
+export const redriveSchema = z
+  .object({
+    name: z.string().max(100).optional().describe('only jobs of this name'),
+    from: instant.optional().describe('only jobs that failed at or after this instant'),
+    to: instant.optional().describe('only jobs that failed before this instant'),
+    limit: z.number().int().min(1).max(100_000).default(10_000),
+  })
+  .strict();
+
+/** The dead-letter view of a failed job: why, how often, and with what payload. */
+function describeFailed(job: Job, queue: QueueName) {
+  return {
+    id: job.id,
+    queue,
+    name: job.name,
+    failedReason: job.failedReason,
+    attemptsMade: job.attemptsMade,
+    attempts: job.opts.attempts ?? 1,
+    data: job.data,
+    failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+  };
+}
+
+const PAGE = 500;
+
+/** A redriven job gets its whole retry budget again, as if newly added. */
+const FRESH_ATTEMPTS = { resetAttemptsMade: true, resetAttemptsStarted: true };
+
+/** Failed jobs of one queue, newest first, filtered by name and failure time. */
+async function* failedJobs(producer: Producer, queue: QueueName, filter: { name?: string; from?: number; to?: number }) {
+  for (let start = 0; ; start += PAGE) {
+    const page = await producer.queue(queue).getFailed(start, start + PAGE - 1);
+    if (page.length === 0) return;
+    for (const job of page) {
+      if (!job) continue;
+      if (filter.name !== undefined && job.name !== filter.name) continue;
+      const failedAt = job.finishedOn ?? 0;
+      if (filter.from !== undefined && failedAt < filter.from) continue;
+      if (filter.to !== undefined && failedAt >= filter.to) continue;
+      yield job;
+    }
+  }
+}
+
+function queueParam(req: Request): QueueName {
+  const queue = String(req.params.queue);
+  if (!(QUEUES as readonly string[]).includes(queue)) throw new HttpError(404, `unknown queue ${JSON.stringify(queue.slice(0, 40))}`);
+  return queue as QueueName;
+}
+
+/**
+ * Dead letters: jobs that used up their attempts stay in BullMQ's failed set (and Bull Board);
+ * these routes list them and put them back, one by one or in bulk.
+ */
+export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: readonly QueueName[]): Router {
+  const router = Router();
+
+  router.get('/jobs/failed', requireRole('read', tokens), async (req: Request, res: Response) => {
+    const query = parseOrThrow(failedQuerySchema, req.query, 'query');
+    const wanted = query.queue ? [query.queue] : queues;
+    const jobs: ReturnType<typeof describeFailed>[] = [];
+    let total = 0;
+    for (const queue of wanted) {
+      for await (const job of failedJobs(producer, queue, { name: query.name })) {
+        if (total >= query.offset && jobs.length < query.limit) jobs.push(describeFailed(job, queue));
+        total++;
+      }
+    }
+    res.json({ total, offset: query.offset, jobs });
+  });
+
+  router.post('/jobs/:queue/redrive', requireRole('write', tokens), async (req: Request, res: Response) => {
+    const queue = queueParam(req);
+    const filter = parseOrThrow(redriveSchema, req.body ?? {});
+    // Collect first: retrying moves jobs out of the failed set while it is being paged.
+    const selected: Job[] = [];
+    for await (const job of failedJobs(producer, queue, filter)) {
+      selected.push(job);
+      if (selected.length >= filter.limit) break;
+    }
+    await Promise.all(selected.map((job) => job.retry('failed', FRESH_ATTEMPTS)));
+    res.json({ queue, retried: selected.length, ids: selected.map((job) => job.id) });
+  });
+
+  router.post('/jobs/:queue/:id/retry', requireRole('write', tokens), async (req: Request, res: Response) => {
+    const queue = queueParam(req);
+    const id = String(req.params.id);
+    const job = await producer.queue(queue).getJob(id);
+    if (!job) throw new HttpError(404, `no job ${JSON.stringify(id.slice(0, 80))} in queue ${queue}`);
+    const state = await job.getState();
+    if (state !== 'failed') throw new HttpError(409, `job ${id} is ${state}, not failed; only failed jobs can be retried`);
+    await job.retry('failed', FRESH_ATTEMPTS);
+    res.json({ id, queue, state: await job.getState() });
+  });
+
+  return router;
+}
