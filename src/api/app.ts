@@ -11,6 +11,7 @@ import { BOARD_PATH, bullBoard } from './board.js';
 import { HttpError, errorHandler } from './errors.js';
 import type { JobEventHub } from './job-events.js';
 import type { WebMetrics } from './metrics.js';
+import { futuresRouter } from './routes/futures.js';
 import { jobsRouter } from './routes/jobs.js';
 
 export interface AppDeps {
@@ -90,6 +91,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   api.use(express.json({ limit: config.bodyLimit, strict: false }));
   api.use(jobsRouter(producer, events, tokens));
+  api.use(futuresRouter(db, config.dbSchema, tokens));
   api.use((req, _res, next) => {
     const known = roleOf(req, tokens) !== undefined || (tokens.write === undefined && tokens.read === undefined);
     next(known ? new HttpError(404, `no route ${req.method} ${req.baseUrl}${req.path}`) : new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <token>)'));

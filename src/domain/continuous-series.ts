@@ -1,4 +1,4 @@
-import type { BarColumns } from './bars.js';
+import { barBuffers, type BarColumns } from './bars.js';
 import type { Adjustment, RollPolicy } from './futures-contracts.js';
 import { spliceContinuous, type HeldGap, type RollEvent } from './futures-adjust.js';
 import { findRolls } from './futures-roll.js';
@@ -90,4 +90,12 @@ export function buildContinuous(input: ContinuousBuildInput): ContinuousBuild {
     adjust: input.adjust,
   });
   return { ...spliced, fallbackDates: schedule.fallbackSessions.map((s) => sessionDates[s]), offSessionBars };
+}
+
+/** The buffers behind a build input, for a piscina transfer list. */
+export function continuousInputBuffers(input: ContinuousBuildInput): ArrayBuffer[] {
+  return [
+    input.sessionTs.buffer as ArrayBuffer,
+    ...input.contracts.flatMap((c) => [...barBuffers(c.bars), c.openInterestTs.buffer as ArrayBuffer, c.openInterest.buffer as ArrayBuffer]),
+  ];
 }
