@@ -245,7 +245,7 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
   let mergedCount = 0;
   let rowsUsed = 0;
   let openInterestOnly = 0;
-  for (const acc of [...contracts.values()].sort((a, b) => (a.code.contract < b.code.contract ? -1 : 1))) {
+  for (const acc of contracts.values()) {
     const { code } = acc;
     const spec = ROOT_SPECS.get(code.root);
     if (!acc.lastTradeDate && !spec) {
@@ -318,6 +318,7 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
       openInterest,
     });
   }
+  parsed.sort((a, b) => (a.lastTradeDate === b.lastTradeDate ? (a.contract < b.contract ? -1 : 1) : a.lastTradeDate < b.lastTradeDate ? -1 : 1));
   rejected.sort((a, b) => a.line - b.line);
   merged.sort((a, b) => a.line - b.line);
   return {

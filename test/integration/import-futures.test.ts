@@ -60,7 +60,7 @@ describe('import-futures job', function () {
     const esz13 = result.contracts.find((c) => c.contract === 'ESZ13')!;
     expect(esz13).to.deep.include({ lastTradeDate: '2013-12-20', expiryDerived: true });
     expect(esz13.expiryRule).to.match(/^ES: third Friday of the contract month/);
-    expect(result.notes.join(' ')).to.match(/last trade date not in the file, derived for ESH14, ESH20, ESH21, .*ESZ13/);
+    expect(result.notes.join(' ')).to.match(/last trade date not in the file, derived for ESZ13, ESH14, ESM14, .*, ESH21 from the rule ES: third Friday/);
     // ESZ13 traded every NYSE session from 2013-10-07 to its expiry.
     expect(esz13.bars).to.equal(NYSE.sessionsBetween('2013-10-07', '2013-12-20').length);
     expect(await bars.count({ symbol: 'ESZ13', timeframe: '1d' })).to.equal(esz13.bars);
