@@ -7,26 +7,14 @@ import { NON_SESSION_POLICIES } from '../src/domain/futures-csv.js';
 import { CHANNELS } from '../src/notify/channels.js';
 import type { ParsedContractSummary } from '../workers/tasks/parse-futures.task.js';
 import { STANDARD_DEFAULTS, defineJob } from './define.js';
-import { MAX_INLINE_CSV, ownedBytes, readImportFile } from './import-bars.job.js';
+import { importPayloadSchema, ownedBytes, readImportFile, refuseUnusableImport } from './import-bars.job.js';
 
-const payloadSchema = z
-  .object({
-    file: z.string().min(1).max(4096).optional().describe('path of a CSV (or .csv.gz) file readable by the worker'),
-    csv: z.string().min(1).max(MAX_INLINE_CSV).optional().describe('the CSV text itself'),
-    onInvalid: z
-      .enum(['skip', 'fail'])
-      .default('skip')
-      .describe('skip: store the valid rows and list the rejected ones; fail: store nothing if any row is bad'),
-    nonSessionRows: z
-      .enum(NON_SESSION_POLICIES)
-      .default('merge')
-      .describe('rows dated on a day that is not a session: merge into the next session (its CME trade date) or reject'),
-  })
-  .strict()
-  .refine((p) => (p.file === undefined) !== (p.csv === undefined), {
-    message: 'give exactly one of file or csv',
-    path: ['file'],
-  });
+const payloadSchema = importPayloadSchema({
+  nonSessionRows: z
+    .enum(NON_SESSION_POLICIES)
+    .default('merge')
+    .describe('rows dated on a day that is not a session: merge into the next session (its CME trade date) or reject'),
+});
 
 export type ImportFuturesPayload = z.input<typeof payloadSchema>;
 
@@ -70,20 +58,7 @@ export const importFuturesJob = defineJob({
       { transfer: [owned.buffer as ArrayBuffer], signal: ctx.signal },
     );
     if (!parsed.ok) throw new UnrecoverableError(`cannot import: ${parsed.error}`);
-    const firstRejected = parsed.rejected
-      .slice(0, 5)
-      .map((r) => `line ${r.line}: ${r.reason}`)
-      .join('; ');
-    if (parsed.rowsUsed === 0) {
-      throw new UnrecoverableError(
-        parsed.rowsRead === 0
-          ? 'cannot import: the file has a header but no rows'
-          : `cannot import: all ${parsed.rejectedCount} rows are invalid (${firstRejected})`,
-      );
-    }
-    if (payload.onInvalid === 'fail' && parsed.rejectedCount > 0) {
-      throw new UnrecoverableError(`cannot import: ${parsed.rejectedCount} invalid rows and onInvalid is fail (${firstRejected})`);
-    }
+    refuseUnusableImport(parsed, parsed.rowsUsed, payload.onInvalid);
     await ctx.progress(50, `parsed ${parsed.rowsRead} rows: ${parsed.contracts.length} contracts, ${parsed.rejectedCount} rows rejected`);
     ctx.signal.throwIfAborted();
 

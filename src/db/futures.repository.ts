@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { BAR_COPY_COLUMNS } from '../domain/bars.js';
 import type { RollEvent } from '../domain/futures-adjust.js';
 import type { Adjustment, RollPolicy } from '../domain/futures-contracts.js';
-import type { UpsertCounts } from './bars.repository.js';
+import type { StoredBar, UpsertCounts } from './bars.repository.js';
 import { copyInto, type CopySource } from './copy.js';
 import { ident } from './knex.js';
 
@@ -38,18 +38,8 @@ export interface SeriesRow {
   report: Record<string, unknown>;
 }
 
-/** A daily bar of a contract or a series, ts as an instant. */
-export interface DailyBarRow {
-  symbol: string;
-  ts: Date;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  vwap: number | null;
-  trade_count: number | null;
-}
+/** A daily bar of a contract or a series. */
+export type DailyBarRow = Omit<StoredBar, 'source'> & { symbol: string };
 
 const CONTRACT_VALUES = ['root', 'month_code', 'contract_month', 'last_trade_date', 'first_notice_date', 'expiry_derived', 'expiry_rule'] as const;
 

@@ -1,5 +1,4 @@
-import { parse } from 'csv-parse/sync';
-import { CsvFormatError, type RejectedRow } from './bars-csv.js';
+import { CsvFormatError, readCsvRecords, type RejectedRow } from './bars-csv.js';
 import { allocateBars, barProblem, type BarColumns } from './bars.js';
 import type { TradingCalendar } from './calendar.js';
 import { ROOT_SPECS, parseContractCode, sessionOnOrBefore, type ContractCode } from './futures-contracts.js';
@@ -129,22 +128,7 @@ function agree(
 export function parseFuturesCsv(text: string, options: ParseFuturesOptions): ParseFuturesResult {
   const { calendar } = options;
   const maxListed = options.maxListed ?? 1000;
-  let records: Array<{ record: string[]; info: { lines: number } }>;
-  try {
-    records = parse(text, {
-      bom: true,
-      info: true,
-      trim: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      max_record_size: 64 * 1024,
-    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
-  } catch (error) {
-    const info = error as { lines?: number; message?: string };
-    throw new CsvFormatError(`the file is not readable CSV: ${String(info.message).replace(/^Invalid .*?: /, '')}`, info.lines);
-  }
-  if (records.length === 0) throw new CsvFormatError('the file is empty: a header row is required');
-  const header = records[0].record.map((name) => name.trim().toLowerCase());
+  const { header, records } = readCsvRecords(text);
   const column = (name: string) => header.indexOf(name);
   const missing = REQUIRED.filter((name) => column(name) < 0);
   if (missing.length > 0) {

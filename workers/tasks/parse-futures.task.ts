@@ -1,8 +1,7 @@
 import { encodeCopyRows } from '../../src/domain/bars.js';
-import { CsvFormatError } from '../../src/domain/bars-csv.js';
 import { NYSE } from '../../src/domain/calendar.js';
-import { parseFuturesCsv, type MergedRow, type NonSessionPolicy } from '../../src/domain/futures-csv.js';
-import type { RejectedRow } from '../../src/domain/bars-csv.js';
+import { parseFuturesCsv, type NonSessionPolicy, type ParseFuturesResult } from '../../src/domain/futures-csv.js';
+import { parseCsvBytes, type CsvFailure } from '../csv-input.js';
 import { transferOut } from '../transfer.js';
 
 export interface ParseFuturesInput {
@@ -29,33 +28,18 @@ export interface ParsedContractSummary {
 }
 
 export type ParseFuturesOutput =
-  | {
+  | (Omit<ParseFuturesResult, 'contracts'> & {
       ok: true;
       /** COPY text of the contract bars (BAR_COPY_COLUMNS) and of open interest (transferred out). */
       barsCopy: Uint8Array;
       openInterestCopy: Uint8Array;
       contracts: ParsedContractSummary[];
-      rowsRead: number;
-      rowsUsed: number;
-      duplicates: number;
-      rejected: RejectedRow[];
-      rejectedCount: number;
-      merged: MergedRow[];
-      mergedCount: number;
-      openInterestOnly: number;
-      ignoredColumns: string[];
-    }
-  | { ok: false; error: string; line?: number };
+    })
+  | CsvFailure;
 
 /** Decodes and parses a futures CSV on the NYSE calendar and encodes its bars and open interest for COPY. */
 export function parseFutures({ bytes, nonSessionRows }: ParseFuturesInput): ParseFuturesOutput {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return { ok: false, error: 'the file is not valid UTF-8 text' };
-  }
-  try {
+  return parseCsvBytes(bytes, (text) => {
     const { contracts, ...report } = parseFuturesCsv(text, { calendar: NYSE, nonSessionRows });
     const encoder = new TextEncoder();
     const barsCopy = encoder.encode(
@@ -86,8 +70,5 @@ export function parseFutures({ bytes, nonSessionRows }: ParseFuturesInput): Pars
       },
       [barsCopy.buffer as ArrayBuffer, openInterestCopy.buffer as ArrayBuffer],
     );
-  } catch (error) {
-    if (error instanceof CsvFormatError) return { ok: false, error: error.message, line: error.line };
-    throw error;
-  }
+  });
 }
