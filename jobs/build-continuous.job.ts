@@ -148,6 +148,11 @@ export const buildContinuousJob = defineJob({
     };
     const built = await ctx.pool.run('continuous', input, { transfer: continuousInputBuffers(input), signal: ctx.signal });
     if (!built.ok) throw new UnrecoverableError(`cannot build ${series}: ${built.error}`);
+    if (built.bars === 0) {
+      throw new UnrecoverableError(
+        `cannot build ${series}: no stored bar of root ${root} falls before its contract's roll date ${rollOffset} sessions ahead of expiry; lower rollOffset or import more history`,
+      );
+    }
     await ctx.progress(60, `found ${built.rolls.length} rolls; ${built.bars} bars`);
     ctx.signal.throwIfAborted();
 

@@ -238,9 +238,15 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
       }
       continue;
     }
-    const lastTradeDate = acc.lastTradeDate
-      ? sessionOnOrBefore(acc.lastTradeDate.value, calendar)
-      : spec!.expiry.lastTradeDate(code.year, code.month, calendar);
+    let lastTradeDate: string;
+    try {
+      lastTradeDate = acc.lastTradeDate
+        ? sessionOnOrBefore(acc.lastTradeDate.value, calendar)
+        : spec!.expiry.lastTradeDate(code.year, code.month, calendar);
+    } catch (error) {
+      for (const line of acc.lines) reject(line, `cannot place ${code.contract}'s last trade date: ${(error as Error).message}`);
+      continue;
+    }
 
     const byTradeDate = new Map<string, Entry[]>();
     for (const entry of [...acc.byDate.values()].sort((a, b) => (a.date < b.date ? -1 : 1))) {

@@ -205,6 +205,15 @@ describe('build-continuous job', function () {
     expect(result.rolls[0].difference).to.be.closeTo(58.06, 1e-9);
   });
 
+  it('should fail, storing nothing, when every bar falls after its contract’s roll date', async () => {
+    // RTYH24 expires 2024-03-15; with rollOffset 5 it may be held only until 2024-03-07.
+    const csv = ['contract,contract_month,date,open,high,low,close,volume,open_interest', 'RTYH24,202403,2024-03-12,2050,2060,2040,2055,90000,'].join('\n');
+    await system.run('import-futures', { csv });
+    const failure = await system.run('build-continuous', { root: 'RTY', roll: 'calendar', adjust: 'none' }).catch((error: Error) => error);
+    expect((failure as Error).message).to.match(/^cannot build RTY\.c\.calendar\.none: no stored bar of root RTY falls before/);
+    expect(await futures.series('RTY.c.calendar.none')).to.equal(undefined);
+  });
+
   describe('GET /api/futures/:root/continuous', () => {
     it('should answer 404 naming the job to run when the series has not been built', async () => {
       const response = await api('/api/futures/ES/continuous?roll=calendar&adjust=none&rollOffset=7');

@@ -60,6 +60,14 @@ describe('parseFuturesCsv', () => {
     expect(parsed.contracts[0].bars.close).to.deep.equal(Float64Array.from([1800, 1805.25]));
   });
 
+  it('should reject the rows of a contract whose expiry lies outside the calendar', () => {
+    const parsed = parseRows(['ESZ45,204512,2024-01-02,10,11,9,10,5,']);
+    expect(parsed.contracts).to.deep.equal([]);
+    expect(parsed.rejected).to.deep.equal([
+      { line: 2, reason: "cannot place ESZ45's last trade date: 2045-12-15 is outside the XNYS calendar (2000-01-01 … 2030-12-31)" },
+    ]);
+  });
+
   it('should throw CsvFormatError when the header lacks a needed column', () => {
     expect(() => parseFuturesCsv('contract,date,open,high,low,close\nESZ13,2013-12-02,1,1,1,1', { calendar: NYSE, nonSessionRows: 'merge' }))
       .to.throw(CsvFormatError, /missing volume/);
