@@ -177,13 +177,14 @@ export function spliceContinuous(input: ContinuousInput): ContinuousOutput {
       continue;
     }
     const factor = cumulative[segment];
+    const adjusted = (value: number) => (adjust === 'ratio' ? value * factor : adjust === 'difference' ? value + factor : value);
     for (const field of PRICE_FIELDS) {
       const value = source[field][s];
       if (adjust === 'ratio' && !(value > 0)) throw new NonPositivePriceError(contracts[contract], sessionDates[s], field, value);
-      out[field][row] = adjust === 'ratio' ? value * factor : adjust === 'difference' ? value + factor : value;
+      out[field][row] = adjusted(value);
     }
-    const vwap = source.vwap[s];
-    out.vwap[row] = Number.isNaN(vwap) ? NaN : adjust === 'ratio' ? vwap * factor : adjust === 'difference' ? vwap + factor : vwap;
+    // An unknown vwap (NaN) stays unknown.
+    out.vwap[row] = adjusted(source.vwap[s]);
     out.ts[row] = sessionTs[s];
     out.volume[row] = source.volume[s];
     out.tradeCount[row] = source.tradeCount[s];
