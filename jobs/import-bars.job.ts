@@ -28,23 +28,35 @@ export const timeZoneSchema = z
     }
   }, 'must be an IANA time zone such as America/New_York');
 
-const payloadSchema = z
-  .object({
-    symbol: symbolSchema.optional().describe('the series symbol; omit when the file has a symbol column'),
-    timeframe: timeframeSchema,
-    file: z.string().min(1).max(4096).optional().describe('path of a CSV (or .csv.gz) file readable by the worker'),
-    csv: z.string().min(1).max(MAX_INLINE_CSV).optional().describe('the CSV text itself'),
-    timeZone: timeZoneSchema.default('America/New_York').describe('zone of timestamps without an offset'),
-    onInvalid: z
-      .enum(['skip', 'fail'])
-      .default('skip')
-      .describe('skip: store the valid rows and list the rejected ones; fail: store nothing if any row is bad'),
-  })
-  .strict()
-  .refine((p) => (p.file === undefined) !== (p.csv === undefined), {
-    message: 'give exactly one of file or csv',
-    path: ['file'],
-  });
+/** The fields every CSV import payload has: where the CSV comes from and what bad rows do. */
+const importSourceShape = {
+  file: z.string().min(1).max(4096).optional().describe('path of a CSV (or .csv.gz) file readable by the worker'),
+  csv: z.string().min(1).max(MAX_INLINE_CSV).optional().describe('the CSV text itself'),
+  onInvalid: z
+    .enum(['skip', 'fail'])
+    .default('skip')
+    .describe('skip: store the valid rows and list the rejected ones; fail: store nothing if any row is bad'),
+};
+
+/** A strict import payload schema: the job's own fields plus exactly one of file or csv, and onInvalid. */
+export function importPayloadSchema<Shape extends z.ZodRawShape>(shape: Shape) {
+  return z
+    .object({ ...shape, ...importSourceShape })
+    .strict()
+    .refine((payload) => {
+      const { file, csv } = payload as { file?: string; csv?: string };
+      return (file === undefined) !== (csv === undefined);
+    }, {
+      message: 'give exactly one of file or csv',
+      path: ['file'],
+    });
+}
+
+const payloadSchema = importPayloadSchema({
+  symbol: symbolSchema.optional().describe('the series symbol; omit when the file has a symbol column'),
+  timeframe: timeframeSchema,
+  timeZone: timeZoneSchema.default('America/New_York').describe('zone of timestamps without an offset'),
+});
 
 export type ImportBarsPayload = z.input<typeof payloadSchema>;
 
@@ -79,6 +91,34 @@ export function ownedBytes(bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
+/** How a parsed import went: rows read, and the rejected ones (listed up to a limit, all counted). */
+export interface ParsedRows {
+  rowsRead: number;
+  rejected: Array<{ line: number; reason: string }>;
+  rejectedCount: number;
+}
+
+/**
+ * Fails the import for good, naming the first bad lines, when no row is usable or when any
+ * row is bad and the payload said `onInvalid: fail`.
+ */
+export function refuseUnusableImport(parsed: ParsedRows, usable: number, onInvalid: 'skip' | 'fail'): void {
+  const firstRejected = parsed.rejected
+    .slice(0, 5)
+    .map((r) => `line ${r.line}: ${r.reason}`)
+    .join('; ');
+  if (usable === 0) {
+    throw new UnrecoverableError(
+      parsed.rowsRead === 0
+        ? 'cannot import: the file has a header but no rows'
+        : `cannot import: all ${parsed.rejectedCount} rows are invalid (${firstRejected})`,
+    );
+  }
+  if (onInvalid === 'fail' && parsed.rejectedCount > 0) {
+    throw new UnrecoverableError(`cannot import: ${parsed.rejectedCount} invalid rows and onInvalid is fail (${firstRejected})`);
+  }
+}
+
 export const importBarsJob = defineJob({
   name: 'import-bars',
   queue: 'ingest',
@@ -97,20 +137,7 @@ export const importBarsJob = defineJob({
       { transfer: [owned.buffer as ArrayBuffer], signal: ctx.signal },
     );
     if (!parsed.ok) throw new UnrecoverableError(`cannot import: ${parsed.error}`);
-    const firstRejected = parsed.rejected
-      .slice(0, 5)
-      .map((r) => `line ${r.line}: ${r.reason}`)
-      .join('; ');
-    if (parsed.accepted === 0) {
-      throw new UnrecoverableError(
-        parsed.rowsRead === 0
-          ? 'cannot import: the file has a header but no rows'
-          : `cannot import: all ${parsed.rejectedCount} rows are invalid (${firstRejected})`,
-      );
-    }
-    if (payload.onInvalid === 'fail' && parsed.rejectedCount > 0) {
-      throw new UnrecoverableError(`cannot import: ${parsed.rejectedCount} invalid rows and onInvalid is fail (${firstRejected})`);
-    }
+    refuseUnusableImport(parsed, parsed.accepted, payload.onInvalid);
     await ctx.progress(50, `parsed ${parsed.rowsRead} rows: ${parsed.accepted} valid, ${parsed.rejectedCount} rejected`);
     ctx.signal.throwIfAborted();
 

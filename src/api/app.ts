@@ -14,6 +14,7 @@ import type { JobEventHub } from './job-events.js';
 import type { WebMetrics } from './metrics.js';
 import { EnqueueRateLimit } from './rate-limit.js';
 import { deadLettersRouter } from './routes/dead-letters.js';
+import { futuresRouter } from './routes/futures.js';
 import { jobsRouter } from './routes/jobs.js';
 
 export interface AppDeps {
@@ -102,6 +103,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(express.json({ limit: config.bodyLimit, strict: false }));
   api.use(deadLettersRouter(producer, tokens, queues));
   api.use(jobsRouter(producer, events, tokens, rateLimit));
+  api.use(futuresRouter(db, config.dbSchema, tokens));
   api.use((req, _res, next) => {
     const known = roleOf(req, tokens) !== undefined || (tokens.write === undefined && tokens.read === undefined);
     next(known ? new HttpError(404, `no route ${req.method} ${req.baseUrl}${req.path}`) : new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <token>)'));

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { BarsRepository } from '../db/bars.repository.js';
 import { createDb, dbSettings, migrateLatest } from '../db/knex.js';
 import { createLogger } from '../logger.js';
+import { demoFutures } from './demo-futures.js';
 import { progressView } from './wait.js';
 
 const SPY_FILE = 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv';
@@ -119,6 +120,9 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
     }
     const history = await db('job_history').where({ queue: job.queue, job_id: job.id }).first();
     out(`   job_history: ${history?.outcome} in ${history?.duration_ms} ms`);
+
+    out('5. continuous futures: import the ES contracts, build ES.c.volume.ratio, read it back');
+    await demoFutures(demoConfig, web.url, token, out);
 
     out();
     out('Where to look:');

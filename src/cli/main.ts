@@ -104,6 +104,38 @@ program
   );
 
 program
+  .command('import-futures')
+  .description('import futures contracts with their daily bars and open interest from a CSV by contract')
+  .argument('<file>', 'CSV or .csv.gz file: contract, contract_month, date, open, high, low, close, volume, open_interest')
+  .option('--strict', 'store nothing if any row is invalid')
+  .option('--reject-non-session', 'reject rows dated on days that are not sessions instead of merging them into the next session')
+  .option('--wait', 'wait for the import to finish, showing progress')
+  .action(async (file: string, options: { strict?: boolean; rejectNonSession?: boolean; wait?: boolean }) => {
+    const payload = {
+      file: path.resolve(file),
+      onInvalid: options.strict ? 'fail' : 'skip',
+      nonSessionRows: options.rejectNonSession ? 'reject' : 'merge',
+    };
+    await submit(loadConfigOrExit(), 'import-futures' satisfies JobName, payload, options);
+  });
+
+program
+  .command('build-continuous')
+  .description('build (or rebuild) a continuous futures series and its roll events')
+  .argument('<root>', 'futures root, such as ES')
+  .requiredOption('--roll <policy>', 'calendar, volume or open_interest')
+  .requiredOption('--adjust <method>', 'none, difference or ratio')
+  .option('--roll-offset <sessions>', 'sessions before the last trade date to roll (calendar) or force the roll (default 5)', (value) => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number of sessions');
+    return Number(value);
+  })
+  .option('--wait', 'wait for the build to finish, showing progress')
+  .action(async (root: string, options: { roll: string; adjust: string; rollOffset?: number; wait?: boolean }) => {
+    const payload = { root, roll: options.roll, adjust: options.adjust, rollOffset: options.rollOffset };
+    await submit(loadConfigOrExit(), 'build-continuous' satisfies JobName, payload, options);
+  });
+
+program
   .command('demo')
   .description('migrate, start an in-process worker and API, import sample data through the API and show the results')
   .option('--exit', 'stop when the tour is done instead of serving until Ctrl-C')

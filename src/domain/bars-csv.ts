@@ -136,15 +136,19 @@ function sameBar(acc: Accumulator, i: number, row: number[]): boolean {
   );
 }
 
+/** CSV records with the line each ends on; the first is the header row. */
+export interface CsvRecords {
+  /** Header names, trimmed and lower-cased. */
+  header: string[];
+  records: Array<{ record: string[]; info: { lines: number } }>;
+}
+
 /**
- * Parses and validates a bars CSV. Rows must ascend in time per symbol. Each bad row is
- * rejected with its line and reason; exact duplicates are kept once; a row repeating a
- * timestamp with other values is rejected. A problem with the file itself (no header, a
- * header without the needed columns, broken quoting) throws CsvFormatError.
+ * Reads CSV text (BOM, quoting, blank lines and ragged rows tolerated) into records; throws
+ * CsvFormatError for unreadable CSV or a file without a header row.
  */
-export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBarsResult {
-  const maxListed = options.maxRejectedListed ?? 1000;
-  let records: Array<{ record: string[]; info: { lines: number } }>;
+export function readCsvRecords(text: string): CsvRecords {
+  let records: CsvRecords['records'];
   try {
     records = parse(text, {
       bom: true,
@@ -153,14 +157,24 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
       skip_empty_lines: true,
       relax_column_count: true,
       max_record_size: 64 * 1024,
-    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
+    }) as unknown as CsvRecords['records'];
   } catch (error) {
     const info = error as { lines?: number; message?: string };
     throw new CsvFormatError(`the file is not readable CSV: ${String(info.message).replace(/^Invalid .*?: /, '')}`, info.lines);
   }
   if (records.length === 0) throw new CsvFormatError('the file is empty: a header row is required');
+  return { header: records[0].record.map((name) => name.trim().toLowerCase()), records };
+}
 
-  const header = records[0].record.map((name) => name.trim().toLowerCase());
+/**
+ * Parses and validates a bars CSV. Rows must ascend in time per symbol. Each bad row is
+ * rejected with its line and reason; exact duplicates are kept once; a row repeating a
+ * timestamp with other values is rejected. A problem with the file itself (no header, a
+ * header without the needed columns, broken quoting) throws CsvFormatError.
+ */
+export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBarsResult {
+  const maxListed = options.maxRejectedListed ?? 1000;
+  const { header, records } = readCsvRecords(text);
   const column = (name: string) => header.indexOf(name);
   const tsColumn = TS_COLUMNS.find((name) => column(name) >= 0);
   const missing = REQUIRED.filter((name) => column(name) < 0);

@@ -1,5 +1,6 @@
 import { BAR_COPY_COLUMNS, encodeCopyRows } from '../../src/domain/bars.js';
-import { CsvFormatError, parseBarsCsv, type ParseBarsOptions, type RejectedRow } from '../../src/domain/bars-csv.js';
+import { parseBarsCsv, type ParseBarsOptions, type RejectedRow } from '../../src/domain/bars-csv.js';
+import { parseCsvBytes, type CsvFailure } from '../csv-input.js';
 import { transferOut } from '../transfer.js';
 
 export interface ParseBarsInput {
@@ -30,17 +31,11 @@ export type ParseBarsOutput =
       tsColumn: string;
       ignoredColumns: string[];
     }
-  | { ok: false; error: string; line?: number };
+  | CsvFailure;
 
 /** Decodes, parses and validates a bars CSV and encodes the accepted rows for COPY. */
 export function parseBars({ bytes, options }: ParseBarsInput): ParseBarsOutput {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return { ok: false, error: 'the file is not valid UTF-8 text' };
-  }
-  try {
+  return parseCsvBytes(bytes, (text) => {
     const parsed = parseBarsCsv(text, options);
     const encoded = parsed.series
       .map((s) => encodeCopyRows({ symbol: s.symbol, timeframe: options.timeframe, variant: '' }, 'provider', s.bars))
@@ -67,8 +62,5 @@ export function parseBars({ bytes, options }: ParseBarsInput): ParseBarsOutput {
       },
       [copy.buffer as ArrayBuffer],
     );
-  } catch (error) {
-    if (error instanceof CsvFormatError) return { ok: false, error: error.message, line: error.line };
-    throw error;
-  }
+  });
 }

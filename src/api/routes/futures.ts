@@ -1,0 +1,92 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { adjustmentSchema, rollOffsetSchema, rollPolicySchema, rootSchema } from '../../../jobs/build-continuous.job.js';
+import { FuturesRepository } from '../../db/futures.repository.js';
+import type { Knex } from '../../db/knex.js';
+import { NYSE } from '../../domain/calendar.js';
+import { DEFAULT_ROLL_OFFSET, seriesSymbol } from '../../domain/futures-contracts.js';
+import { localDate, localMidnight, parseIsoDate } from '../../domain/zone.js';
+import { parseOrThrow } from '../../validation.js';
+import { requireRole, type Tokens } from '../auth.js';
+import { HttpError } from '../errors.js';
+
+const dateSchema = z.string().refine((value) => {
+  try {
+    parseIsoDate(value);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a date as YYYY-MM-DD');
+
+const querySchema = z
+  .object({
+    roll: rollPolicySchema,
+    rollOffset: z
+      .string()
+      .regex(/^\d{1,3}$/, 'must be a whole number of sessions')
+      .transform(Number)
+      .pipe(rollOffsetSchema)
+      .default(DEFAULT_ROLL_OFFSET),
+    adjust: adjustmentSchema,
+    from: dateSchema.optional().describe('first session date to return'),
+    to: dateSchema.optional().describe('last session date to return'),
+  })
+  .strict()
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
+
+/** GET /api/futures/:root/continuous — a built continuous series with its roll events. */
+export function futuresRouter(db: Knex, schema: string, tokens: Tokens): Router {
+  const router = Router();
+  const futures = new FuturesRepository(db, schema);
+
+  router.get('/futures/:root/continuous', requireRole('read', tokens), async (req: Request, res: Response) => {
+    const root = parseOrThrow(rootSchema, req.params.root, 'root');
+    const query = parseOrThrow(querySchema, req.query, 'query');
+    const definition = { root, roll: query.roll, rollOffset: query.rollOffset, adjust: query.adjust };
+    const symbol = seriesSymbol(definition.root, definition.roll, definition.rollOffset, definition.adjust);
+    const series = await futures.series(symbol);
+    if (!series) {
+      throw new HttpError(
+        404,
+        `continuous series ${symbol} has not been built: run the build-continuous job with ${JSON.stringify(definition)} (POST /api/jobs/build-continuous)`,
+      );
+    }
+    const zone = NYSE.timeZone;
+    const [rows, rolls] = await Promise.all([
+      futures.dailyBars(
+        [symbol],
+        query.from === undefined ? undefined : new Date(localMidnight(query.from, zone)),
+        query.to === undefined ? undefined : new Date(localMidnight(query.to, zone)),
+      ),
+      futures.rollEvents(symbol),
+    ]);
+    let segment = 0;
+    const bars = rows.map((row) => {
+      const date = localDate(row.ts.getTime(), zone);
+      while (segment < rolls.length && rolls[segment].rollDate <= date) segment++;
+      return {
+        ts: row.ts.toISOString(),
+        date,
+        contract: segment === 0 ? (rolls[0]?.fromContract ?? series.contracts[0]) : rolls[segment - 1].toContract,
+        open: row.open,
+        high: row.high,
+        low: row.low,
+        close: row.close,
+        volume: row.volume,
+      };
+    });
+    res.json({
+      series: symbol,
+      ...definition,
+      timeframe: series.timeframe,
+      builtAt: series.built_at.toISOString(),
+      jobId: series.job_id,
+      contracts: series.contracts,
+      bars,
+      rolls,
+    });
+  });
+
+  return router;
+}
