@@ -1,9 +1,10 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { JOBS } from '../../jobs/index.js';
+import type { JobDefinition } from '../../jobs/define.js';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Knex } from '../db/knex.js';
-import { pendingMigrations } from '../db/knex.js';
 import type { Logger } from '../logger.js';
 import type { QueueName } from '../queues/names.js';
 import type { Producer } from '../queues/producer.js';
@@ -13,9 +14,11 @@ import { HttpError, errorHandler } from './errors.js';
 import type { JobEventHub } from './job-events.js';
 import type { WebMetrics } from './metrics.js';
 import { EnqueueRateLimit } from './rate-limit.js';
+import { openApiDocument } from './openapi.js';
 import { deadLettersRouter } from './routes/dead-letters.js';
 import { futuresRouter } from './routes/futures.js';
 import { jobsRouter } from './routes/jobs.js';
+import { systemRouter } from './routes/system.js';
 
 export interface AppDeps {
   config: Config;
@@ -26,20 +29,6 @@ export interface AppDeps {
   events: JobEventHub;
   metrics: WebMetrics;
   queues: readonly QueueName[];
-}
-
-async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The HTTP API: job submission and status, live progress, health, metrics and Bull Board. */
@@ -59,34 +48,8 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
-  app.get('/readyz', async (_req, res) => {
-    const checks = await Promise.allSettled([
-      withDeadline(redis.ping(), 2_000, 'Redis'),
-      withDeadline(db.raw('SELECT 1'), 2_000, 'PostgreSQL'),
-      withDeadline(pendingMigrations(db, config.dbSchema), 2_000, 'the migration check'),
-    ]);
-    const [redisCheck, postgresCheck, migrationCheck] = checks;
-    const describe = (check: PromiseSettledResult<unknown>) =>
-      check.status === 'fulfilled' ? 'ok' : String((check.reason as Error).message);
-    const migrations =
-      migrationCheck.status === 'rejected'
-        ? describe(migrationCheck)
-        : migrationCheck.value.length === 0
-          ? 'ok'
-          : `${migrationCheck.value.length} pending: run npx tickforge migrate`;
-    const body = { redis: describe(redisCheck), postgres: describe(postgresCheck), migrations };
-    const ready = Object.values(body).every((value) => value === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...body });
-  });
-
-  app.get('/metrics', async (_req, res) => {
-    const { contentType, body } = await metrics.render(redis, config.prefix);
-    res.set('Content-Type', contentType).send(body);
-  });
+  const system = systemRouter({ config, db, redis, producer, metrics, queues, tokens });
+  app.use(system.root.router);
 
   const writeBoard = bullBoard(producer, queues, false);
   const readBoard = bullBoard(producer, queues, true);
@@ -94,16 +57,26 @@ export function createApp(deps: AppDeps): express.Express {
     (req.role === 'write' ? writeBoard : readBoard)(req, res, next),
   );
 
+  const routers = [
+    system.api,
+    deadLettersRouter(producer, tokens, queues),
+    jobsRouter(producer, events, tokens, rateLimit),
+    futuresRouter(db, config.dbSchema, tokens),
+  ];
+  const openApi = openApiDocument([system.root, ...routers], JOBS as readonly JobDefinition[]);
+
   const api = express.Router();
+  // The API's own description is public, like any published interface document.
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
   api.use((_req, _res, next) => {
     // Fail fast with 503 rather than queueing a request behind a connection that is down.
     if (redis.status !== 'ready') return next(new HttpError(503, 'Redis is unreachable; try again shortly'));
     next();
   });
   api.use(express.json({ limit: config.bodyLimit, strict: false }));
-  api.use(deadLettersRouter(producer, tokens, queues));
-  api.use(jobsRouter(producer, events, tokens, rateLimit));
-  api.use(futuresRouter(db, config.dbSchema, tokens));
+  for (const router of routers) api.use(router.router);
   api.use((req, _res, next) => {
     const known = roleOf(req, tokens) !== undefined || (tokens.write === undefined && tokens.read === undefined);
     next(known ? new HttpError(404, `no route ${req.method} ${req.baseUrl}${req.path}`) : new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <token>)'));

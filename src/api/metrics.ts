@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import client from 'prom-client';
-import { aggregateMetrics } from '../metrics/relay.js';
+import { aggregateMetrics, relayedWorkers } from '../metrics/relay.js';
 import type { QueueName } from '../queues/names.js';
 import type { Producer } from '../queues/producer.js';
 
@@ -32,6 +32,19 @@ export class WebMetrics {
         });
       },
     });
+    new client.Gauge({
+      name: 'tickforge_queue_oldest_waiting_seconds',
+      help: 'Age of the oldest job waiting in each queue (0 when none waits)',
+      labelNames: ['queue'] as const,
+      registers: [this.registry],
+      async collect() {
+        const oldest = await Promise.all(queues.map((queue) => producer.queue(queue).getJobs(['waiting'], 0, 0, true)));
+        queues.forEach((queue, i) => {
+          const job = oldest[i][0];
+          this.set({ queue }, job ? (Date.now() - job.timestamp) / 1000 : 0);
+        });
+      },
+    });
     client.collectDefaultMetrics({ register: this.registry, prefix: 'tickforge_web_' });
   }
 
@@ -45,6 +58,20 @@ export class WebMetrics {
       });
       next();
     };
+  }
+
+  /** Each live worker's kernel pool: threads, utilization and tasks queued. */
+  async poolSummary(redis: Redis, prefix: string) {
+    const workers = await relayedWorkers(redis, prefix);
+    const gauge = (metrics: (typeof workers)[number]['metrics'], name: string) =>
+      Number(metrics.find((metric) => metric.name === name)?.values[0]?.value ?? 0);
+    return workers.map((worker) => ({
+      worker: worker.id,
+      reportedAt: new Date(worker.at).toISOString(),
+      threads: gauge(worker.metrics, 'tickforge_pool_threads'),
+      utilization: gauge(worker.metrics, 'tickforge_pool_utilization'),
+      queuedTasks: gauge(worker.metrics, 'tickforge_pool_queue_size'),
+    }));
   }
 
   /** Prometheus text for this process merged with every live worker's relayed metrics. */

@@ -28,6 +28,7 @@ export class MetricsRelay {
   ) {}
 
   start(): void {
+    void this.flush().catch(() => undefined);
     this.timer = setInterval(() => void this.flush().catch(() => undefined), RELAY_INTERVAL_MS);
     this.timer.unref();
   }
@@ -44,17 +45,23 @@ export class MetricsRelay {
   }
 }
 
-/** Merges the metrics every live worker relayed with the caller's own registry. */
-export async function aggregateMetrics(redis: Redis, prefix: string, local: client.Registry): Promise<client.Registry> {
+/** The metrics each live worker relayed, by worker id; entries of silent workers are dropped. */
+export async function relayedWorkers(redis: Redis, prefix: string): Promise<Array<{ id: string } & RelayedMetrics>> {
   const entries = await redis.hgetall(relayKey(prefix));
   const now = Date.now();
-  const fresh: RelayedMetrics['metrics'][] = [];
+  const fresh: Array<{ id: string } & RelayedMetrics> = [];
   const stale: string[] = [];
   for (const [id, text] of Object.entries(entries)) {
     const relayed = JSON.parse(text) as RelayedMetrics;
     if (now - relayed.at > STALE_AFTER_MS) stale.push(id);
-    else fresh.push(relayed.metrics);
+    else fresh.push({ id, ...relayed });
   }
   if (stale.length > 0) await redis.hdel(relayKey(prefix), ...stale);
-  return client.AggregatorRegistry.aggregate([await local.getMetricsAsJSON(), ...fresh]);
+  return fresh;
+}
+
+/** Merges the metrics every live worker relayed with the caller's own registry. */
+export async function aggregateMetrics(redis: Redis, prefix: string, local: client.Registry): Promise<client.Registry> {
+  const workers = await relayedWorkers(redis, prefix);
+  return client.AggregatorRegistry.aggregate([await local.getMetricsAsJSON(), ...workers.map((worker) => worker.metrics)]);
 }

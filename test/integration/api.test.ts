@@ -152,6 +152,47 @@ describe('HTTP API', function () {
     expect(challenge.headers.get('www-authenticate')).to.match(/^Basic/);
   });
 
+  it('should publish an OpenAPI document covering every route and every job payload', async () => {
+    const response = await fetch(`${web.url}/api/openapi.json`);
+    expect(response.status).to.equal(200);
+    const document = (await response.json()) as { openapi: string; paths: Record<string, Record<string, any>> };
+    expect(document.openapi).to.equal('3.1.0');
+    expect(Object.keys(document.paths)).to.include.members([
+      '/api/jobs/import-bars',
+      '/api/jobs/noop',
+      '/api/jobs/{queue}/{id}',
+      '/api/jobs/{queue}/{id}/events',
+      '/api/jobs/failed',
+      '/api/jobs/{queue}/redrive',
+      '/api/system/health',
+      '/healthz',
+      '/metrics',
+    ]);
+    const importBars = document.paths['/api/jobs/import-bars'].post.requestBody.content['application/json'].schema;
+    expect(importBars.properties.timeframe.enum).to.include('1h');
+    expect(importBars.additionalProperties).to.equal(false);
+    const failed = document.paths['/api/jobs/failed'].get.parameters.map((p: { name: string }) => p.name);
+    expect(failed).to.deep.equal(['queue', 'name', 'limit', 'offset']);
+  });
+
+  it('should summarise the system for a person', async () => {
+    await system.flushMetrics();
+    const response = await fetch(`${web.url}/api/system/health`, { headers: auth });
+    const health = (await response.json()) as {
+      status: string;
+      services: Record<string, string>;
+      queues: Array<{ queue: string; completed: number; oldestWaitingSeconds: number }>;
+      workers: Array<{ queue: string; workers: number }>;
+      pools: Array<{ threads: number }>;
+    };
+    expect(health.status).to.equal('ok');
+    expect(health.services).to.deep.equal({ redis: 'ok', postgres: 'ok', migrations: 'ok' });
+    expect(health.queues.find((q) => q.queue === 'system')!.completed).to.be.greaterThan(0);
+    expect(health.workers.find((w) => w.queue === 'ingest')!.workers).to.be.at.least(1);
+    expect(health.pools.length).to.be.at.least(1);
+    expect(health.pools[0].threads).to.be.at.least(1);
+  });
+
   it('should report health, readiness and metrics of the web process and the workers', async () => {
     await system.run('noop', {});
     await system.flushMetrics();
@@ -163,5 +204,8 @@ describe('HTTP API', function () {
     expect(metrics).to.match(/tickforge_http_request_duration_seconds_bucket\{.*route="\/healthz"/);
     expect(metrics).to.match(/tickforge_queue_jobs\{queue="system",state="completed"\} [1-9]/);
     expect(metrics).to.match(/tickforge_jobs_finished_total\{queue="system",name="noop",outcome="completed"\}/);
+    expect(metrics).to.match(/tickforge_job_duration_seconds_bucket\{.*queue="system".*name="noop"/);
+    expect(metrics).to.match(/tickforge_queue_oldest_waiting_seconds\{queue="ingest"\} 0/);
+    expect(metrics).to.match(/tickforge_pool_threads [1-9]/);
   });
 });

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { QUEUES, type QueueName } from '../../queues/names.js';
@@ -6,6 +6,7 @@ import type { Producer } from '../../queues/producer.js';
 import { parseOrThrow } from '../../validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
+import { ApiRouter } from '../openapi.js';
 
 const instant = z
   .string()
@@ -75,10 +76,19 @@ function queueParam(req: Request): QueueName {
  * Dead letters: jobs that used up their attempts stay in BullMQ's failed set (and Bull Board);
  * these routes list them and put them back, one by one or in bulk.
  */
-export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: readonly QueueName[]): Router {
-  const router = Router();
+export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: readonly QueueName[]): ApiRouter {
+  const routes = new ApiRouter();
 
-  router.get('/jobs/failed', requireRole('read', tokens), async (req: Request, res: Response) => {
+  routes.get(
+    '/jobs/failed',
+    {
+      summary: 'Jobs that used up their attempts, newest first, with reason, attempts and payload',
+      role: 'read',
+      query: failedQuerySchema,
+      responses: { 200: '{total, offset, jobs}', 400: 'a bad query parameter, named' },
+    },
+    requireRole('read', tokens),
+    async (req: Request, res: Response) => {
     const query = parseOrThrow(failedQuerySchema, req.query, 'query');
     const wanted = query.queue ? [query.queue] : queues;
     const jobs: ReturnType<typeof describeFailed>[] = [];
@@ -90,9 +100,20 @@ export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: re
       }
     }
     res.json({ total, offset: query.offset, jobs });
-  });
+    },
+  );
 
-  router.post('/jobs/:queue/redrive', requireRole('write', tokens), async (req: Request, res: Response) => {
+  routes.post(
+    '/jobs/:queue/redrive',
+    {
+      summary: 'Put failed jobs of a queue back, filtered by job name and failure time, each with fresh attempts',
+      role: 'write',
+      params: { queue: 'queue name' },
+      body: redriveSchema,
+      responses: { 200: '{queue, retried, ids}', 400: 'a bad filter, named', 404: 'unknown queue' },
+    },
+    requireRole('write', tokens),
+    async (req: Request, res: Response) => {
     const queue = queueParam(req);
     const filter = parseOrThrow(redriveSchema, req.body ?? {});
     // Collect first: retrying moves jobs out of the failed set while it is being paged.
@@ -103,9 +124,19 @@ export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: re
     }
     await Promise.all(selected.map((job) => job.retry('failed', FRESH_ATTEMPTS)));
     res.json({ queue, retried: selected.length, ids: selected.map((job) => job.id) });
-  });
+    },
+  );
 
-  router.post('/jobs/:queue/:id/retry', requireRole('write', tokens), async (req: Request, res: Response) => {
+  routes.post(
+    '/jobs/:queue/:id/retry',
+    {
+      summary: 'Put one failed job back, with fresh attempts',
+      role: 'write',
+      params: { queue: 'queue name', id: 'job id' },
+      responses: { 200: '{id, queue, state}', 404: 'unknown queue or job', 409: 'the job is not failed' },
+    },
+    requireRole('write', tokens),
+    async (req: Request, res: Response) => {
     const queue = queueParam(req);
     const id = String(req.params.id);
     const job = await producer.queue(queue).getJob(id);
@@ -114,7 +145,8 @@ export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: re
     if (state !== 'failed') throw new HttpError(409, `job ${id} is ${state}, not failed; only failed jobs can be retried`);
     await job.retry('failed', FRESH_ATTEMPTS);
     res.json({ id, queue, state: await job.getState() });
-  });
+    },
+  );
 
-  return router;
+  return routes;
 }

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { adjustmentSchema, rollOffsetSchema, rollPolicySchema, rootSchema } from '../../../jobs/build-continuous.job.js';
 import { FuturesRepository } from '../../db/futures.repository.js';
@@ -9,6 +9,7 @@ import { localDate, localMidnight, parseIsoDate } from '../../domain/zone.js';
 import { parseOrThrow } from '../../validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
+import { ApiRouter } from '../openapi.js';
 
 const dateSchema = z.string().refine((value) => {
   try {
@@ -36,11 +37,21 @@ const querySchema = z
   .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
 
 /** GET /api/futures/:root/continuous — a built continuous series with its roll events. */
-export function futuresRouter(db: Knex, schema: string, tokens: Tokens): Router {
-  const router = Router();
+export function futuresRouter(db: Knex, schema: string, tokens: Tokens): ApiRouter {
+  const routes = new ApiRouter();
   const futures = new FuturesRepository(db, schema);
 
-  router.get('/futures/:root/continuous', requireRole('read', tokens), async (req: Request, res: Response) => {
+  routes.get(
+    '/futures/:root/continuous',
+    {
+      summary: 'A built continuous futures series: bars tagged with their contract, and its roll events',
+      role: 'read',
+      params: { root: 'futures root such as ES' },
+      query: querySchema,
+      responses: { 200: 'the series', 400: 'a bad parameter, named', 404: 'not built yet: names the build-continuous payload to run' },
+    },
+    requireRole('read', tokens),
+    async (req: Request, res: Response) => {
     const root = parseOrThrow(rootSchema, req.params.root, 'root');
     const query = parseOrThrow(querySchema, req.query, 'query');
     const definition = { root, roll: query.roll, rollOffset: query.rollOffset, adjust: query.adjust };
@@ -86,7 +97,8 @@ export function futuresRouter(db: Knex, schema: string, tokens: Tokens): Router 
       bars,
       rolls,
     });
-  });
+    },
+  );
 
-  return router;
+  return routes;
 }

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { isQueueName, type QueueName } from '../../queues/names.js';
@@ -7,6 +7,7 @@ import { parseOrThrow } from '../../validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
 import type { JobEventHub } from '../job-events.js';
+import { ApiRouter } from '../openapi.js';
 import type { EnqueueRateLimit } from '../rate-limit.js';
 
 /** How often an open event stream re-checks the job, as a safety net and a keep-alive. */
@@ -56,11 +57,20 @@ const bulkSchema = z
   .object({ payloads: z.array(z.unknown()).min(1).max(MAX_BULK, `at most ${MAX_BULK} payloads per request`) })
   .strict();
 
-export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Tokens, rateLimit: EnqueueRateLimit): Router {
-  const router = Router();
+const JOB_PARAMS = { queue: 'queue name', id: 'job id' };
 
-  router.post(
+export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Tokens, rateLimit: EnqueueRateLimit): ApiRouter {
+  const routes = new ApiRouter();
+
+  routes.post(
     '/jobs/:name/bulk',
+    {
+      summary: `Validate and enqueue up to ${MAX_BULK} jobs of one kind; nothing is added if any payload is bad`,
+      role: 'write',
+      params: { name: 'job name' },
+      body: bulkSchema,
+      responses: { 202: '{count, jobs}', 400: 'a payload fails; issues name it as payloads.N.field', 404: 'unknown job', 429: 'rate limit' },
+    },
     requireRole('write', tokens),
     rateLimit.middleware((req) => (Array.isArray(req.body?.payloads) ? req.body.payloads.length : 1)),
     async (req: Request, res: Response) => {
@@ -70,19 +80,40 @@ export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Toke
     },
   );
 
-  router.post('/jobs/:name', requireRole('write', tokens), rateLimit.middleware(), async (req: Request, res: Response) => {
+  // Documented per job kind in the OpenAPI document, with each job's own payload schema.
+  routes.router.post('/jobs/:name', requireRole('write', tokens), rateLimit.middleware(), async (req: Request, res: Response) => {
     const enqueued = await producer.enqueue(String(req.params.name), req.body ?? {}, {
       idempotencyKey: idempotencyKey(req),
     });
     res.status(202).location(`/api/jobs/${enqueued.queue}/${enqueued.id}`).json(enqueued);
   });
 
-  router.get('/jobs/:queue/:id', requireRole('read', tokens), async (req: Request, res: Response) => {
+  routes.get(
+    '/jobs/:queue/:id',
+    {
+      summary: 'A job: state, progress, attempts, payload, result or failure reason, timestamps',
+      role: 'read',
+      params: JOB_PARAMS,
+      responses: { 200: 'the job', 404: 'unknown queue or job' },
+    },
+    requireRole('read', tokens),
+    async (req: Request, res: Response) => {
     const { job, queue } = await findJob(producer, req);
     res.json(await describeJob(job, queue));
-  });
+    },
+  );
 
-  router.get('/jobs/:queue/:id/events', requireRole('read', tokens), async (req: Request, res: Response) => {
+  routes.get(
+    '/jobs/:queue/:id/events',
+    {
+      summary: 'Server-Sent Events of a job: state, then progress, then completed or failed',
+      role: 'read',
+      params: JOB_PARAMS,
+      produces: 'text/event-stream',
+      responses: { 200: 'the event stream', 404: 'unknown queue or job' },
+    },
+    requireRole('read', tokens),
+    async (req: Request, res: Response) => {
     const { job, queue } = await findJob(producer, req);
     const jobId = job.id!;
     let ended = false;
@@ -137,7 +168,8 @@ export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Toke
     res.flushHeaders();
     send('state', await describeJob(job, queue));
     await finishIfDone();
-  });
+    },
+  );
 
-  return router;
+  return routes;
 }

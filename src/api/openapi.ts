@@ -1,0 +1,146 @@
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { JobDefinition } from '../../jobs/define.js';
+import { VERSION } from '../version.js';
+import type { Role } from './auth.js';
+
+/** What the OpenAPI document says about a route; the schemas are the ones the handler validates with. */
+export interface RouteDoc {
+  summary: string;
+  /** Who may call it: a token's role, or nobody in particular (health, metrics). */
+  role: Role | 'public';
+  params?: Record<string, string>;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** Status codes and what each means. */
+  responses: Record<number, string>;
+  /** Content type of the success response (JSON unless said otherwise). */
+  produces?: string;
+}
+
+interface DocumentedRoute extends RouteDoc {
+  method: 'get' | 'post';
+  path: string;
+}
+
+/**
+ * An Express router that records each route's documentation as it registers it, so the
+ * OpenAPI document and the routes cannot drift apart.
+ */
+export class ApiRouter {
+  readonly router = Router();
+  readonly routes: DocumentedRoute[] = [];
+
+  constructor(readonly mount = '/api') {}
+
+  get(path: string, doc: RouteDoc, ...handlers: RequestHandler[]): this {
+    this.routes.push({ method: 'get', path, ...doc });
+    this.router.get(path, ...handlers);
+    return this;
+  }
+
+  post(path: string, doc: RouteDoc, ...handlers: RequestHandler[]): this {
+    this.routes.push({ method: 'post', path, ...doc });
+    this.router.post(path, ...handlers);
+    return this;
+  }
+}
+
+const jsonSchema = (schema: z.ZodType) => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+/** Express `/jobs/:queue/:id` → OpenAPI `/jobs/{queue}/{id}` */
+const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
+
+function queryParameters(schema: z.ZodType) {
+  const object = jsonSchema(schema) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(object.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: object.required?.includes(name) ?? false,
+    description: property.description,
+    schema: property,
+  }));
+}
+
+function operation(route: DocumentedRoute) {
+  const parameters = [
+    ...Object.entries(route.params ?? {}).map(([name, description]) => ({
+      name,
+      in: 'path',
+      required: true,
+      description,
+      schema: { type: 'string' },
+    })),
+    ...(route.query ? queryParameters(route.query) : []),
+  ];
+  const [success] = Object.keys(route.responses).map(Number).sort();
+  return {
+    summary: route.summary,
+    ...(route.role === 'public' ? { security: [] } : { 'x-required-role': route.role }),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
+    responses: Object.fromEntries(
+      Object.entries(route.responses).map(([status, description]) => [
+        status,
+        Number(status) === success && route.produces
+          ? { description, content: { [route.produces]: {} } }
+          : { description, content: { 'application/json': { schema: Number(status) >= 400 ? { $ref: '#/components/schemas/Error' } : {} } } },
+      ]),
+    ),
+  };
+}
+
+/** The OpenAPI 3.1 document of the HTTP API: every documented route plus one submit path per job. */
+export function openApiDocument(routers: ApiRouter[], jobs: readonly JobDefinition[]) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const job of jobs) {
+    paths[`/api/jobs/${job.name}`] = {
+      post: operation({
+        method: 'post',
+        path: `/jobs/${job.name}`,
+        summary: `${job.description} (queue ${job.queue})`,
+        role: 'write',
+        body: job.schema,
+        responses: {
+          202: 'enqueued: {id, queue, name}',
+          400: 'the payload fails the schema; issues name each field',
+          401: 'no valid token',
+          403: 'read-only token',
+          429: 'enqueue rate limit reached; see Retry-After',
+          503: 'Redis unreachable',
+        },
+      }),
+    };
+  }
+  for (const router of routers) {
+    for (const route of router.routes) {
+      const path = `${router.mount}${openApiPath(route.path)}`;
+      paths[path] = { ...paths[path], [route.method]: operation(route) };
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'tickforge', version: VERSION, description: 'Batch jobs for market data: submit, follow and query.' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: { type: 'string' },
+            issues: {
+              type: 'array',
+              items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+            },
+          },
+        },
+      },
+    },
+    security: [{ bearer: [] }],
+    paths,
+  };
+}
