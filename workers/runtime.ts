@@ -171,6 +171,9 @@ export class WorkerRuntime {
       correlation_id: job.id,
     });
     const started = Date.now();
+    if (attempt === 1) {
+      this.metrics.wait.observe({ queue, name: job.name }, Math.max(0, started - job.timestamp - (job.opts.delay ?? 0)) / 1000);
+    }
     const definition = this.registry.get(job.name);
     if (!definition || definition.queue !== queue) {
       const error = new UnrecoverableError(`no handler for job ${job.name} on queue ${queue}`);

@@ -7,6 +7,7 @@ export interface JobMetrics {
   retried: client.Counter<'queue' | 'name'>;
   stalled: client.Counter<'queue'>;
   duration: client.Histogram<'queue' | 'name' | 'outcome'>;
+  wait: client.Histogram<'queue' | 'name'>;
 }
 
 export interface PoolGauges {
@@ -42,6 +43,13 @@ export function createJobMetrics(pool?: () => PoolGauges): JobMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
     registers: [registry],
   });
+  const wait = new client.Histogram({
+    name: 'tickforge_job_wait_seconds',
+    help: 'Time from enqueue (or the end of a requested delay) to the start of the first attempt',
+    labelNames: ['queue', 'name'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers: [registry],
+  });
   if (pool) {
     new client.Gauge({
       name: 'tickforge_pool_utilization',
@@ -70,5 +78,5 @@ export function createJobMetrics(pool?: () => PoolGauges): JobMetrics {
     });
   }
   client.collectDefaultMetrics({ register: registry, prefix: 'tickforge_worker_' });
-  return { registry, finished, retried, stalled, duration };
+  return { registry, finished, retried, stalled, duration, wait };
 }

@@ -59,6 +59,7 @@ export function configEnv(config: Config): NodeJS.ProcessEnv {
     TICKFORGE_LOCK_DURATION_MS: String(config.lockDurationMs),
     TICKFORGE_STALLED_INTERVAL_MS: String(config.stalledIntervalMs),
     TICKFORGE_IMPORT_ROOTS: config.importRoots.join(':'),
+    TICKFORGE_RATE_LIMIT: String(config.rateLimitPerMinute),
     LOG_LEVEL: 'info',
   };
   if (config.apiToken) env.TICKFORGE_API_TOKEN = config.apiToken;
