@@ -80,6 +80,33 @@ export class TestSystem {
     return { id: enqueued.id, result };
   }
 
+  /**
+   * Resolves when every listed job has completed (failed attempts that will be retried are
+   * fine); rejects after the deadline naming the jobs still open.
+   */
+  async waitForCompleted(queue: QueueName, ids: string[], timeoutMs = 120_000): Promise<void> {
+    const events = await this.events(queue);
+    const open = new Set(ids);
+    let settle: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const onCompleted = ({ jobId }: { jobId: string }) => {
+      open.delete(jobId);
+      if (open.size === 0) settle();
+    };
+    events.on('completed', onCompleted);
+    try {
+      const states = await Promise.all(ids.map(async (id) => [id, await this.producer.queue(queue).getJobState(id)] as const));
+      for (const [id, state] of states) if (state === 'completed') onCompleted({ jobId: id });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`jobs still open after ${timeoutMs} ms: ${[...open].join(', ')}`)), timeoutMs);
+      });
+      await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+    } finally {
+      events.off('completed', onCompleted);
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.runtimes.map((runtime) => runtime.stop()));
     await Promise.all([...this.readers.values()].map((reader) => reader.close()));

@@ -1,0 +1,166 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import type { Config } from '../../src/config.js';
+import { BarsRepository } from '../../src/db/bars.repository.js';
+import { TEST_TOKEN } from '../helpers/config.js';
+import { startProcess, type TestProcess } from '../helpers/process.js';
+import { TestSystem } from '../helpers/system.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { eventually, waitForEvent } from '../helpers/wait.js';
+
+const serving = (line: { msg?: string }) => /serving/.test(line.msg ?? '');
+const listening = (line: { msg?: string }) => /web listening on/.test(line.msg ?? '');
+
+/** A CSV of `rows` valid minute bars starting at `start`. */
+function minuteBars(rows: number, start: number): string {
+  const lines = ['ts,open,high,low,close,volume'];
+  for (let i = 0; i < rows; i++) {
+    const price = 50 + ((i * 7) % 300) / 100;
+    lines.push(`${new Date(start + i * 60_000).toISOString()},${price},${price + 0.1},${price - 0.1},${price},${100 + (i % 13)}`);
+  }
+  return lines.join('\n');
+}
+
+describe('faults', function () {
+  this.timeout(180_000);
+  let system: TestSystem;
+  let dir: string;
+  const processes: TestProcess[] = [];
+  const start = (entry: 'worker' | 'web' | 'scheduler', config: Config = system.config, env: NodeJS.ProcessEnv = {}) => {
+    const child = startProcess(entry, config, [], env);
+    processes.push(child);
+    return child;
+  };
+
+  before(async () => {
+    system = await TestSystem.create();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'tickforge-faults-'));
+  });
+
+  afterEach(async () => {
+    await Promise.all(processes.splice(0).map((child) => child.stop('SIGKILL')));
+  });
+
+  after(async () => {
+    await system.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Writes `count` import files of `rows` bars each for distinct symbols and enqueues their imports. */
+  async function enqueueImports(stem: string, count: number, rows: number) {
+    const jobs = [];
+    for (let i = 0; i < count; i++) {
+      const file = path.join(dir, `${stem}-${i}.csv`);
+      await writeFile(file, minuteBars(rows, Date.parse('2022-03-01T14:30:00Z')));
+      jobs.push(await system.producer.enqueue('import-bars', { file, symbol: `${stem.toUpperCase()}${i}`, timeframe: '1m' }));
+    }
+    return jobs;
+  }
+
+  it('should finish every job of a batch after kill -9 of a worker, with the row counts of an undisturbed run', async () => {
+    const victim = start('worker', system.config, { TICKFORGE_WORKER_CONCURRENCY: '2' });
+    const survivor = start('worker', system.config, { TICKFORGE_WORKER_CONCURRENCY: '2' });
+    await Promise.all([victim.waitForLine(serving), survivor.waitForLine(serving)]);
+    const events = await system.events('ingest');
+    const jobs = await enqueueImports('kill', 8, 40_000);
+    // Kill the victim while it holds a job.
+    await waitForEvent(events, 'progress', ({ jobId }: { jobId: string }) =>
+      victim.lines.some((line) => line.job_id === jobId && /started/.test(line.msg ?? '')),
+    );
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+
+    await system.waitForCompleted('ingest', jobs.map((job) => job.id));
+    const bars = new BarsRepository(system.db, system.config.dbSchema);
+    for (let i = 0; i < jobs.length; i++) expect(await bars.count({ symbol: `KILL${i}` })).to.equal(40_000);
+    const history = await system.db('job_history').whereIn('job_id', jobs.map((job) => job.id)).andWhere('queue', 'ingest');
+    expect(history).to.have.length(jobs.length);
+    expect(history.every((row) => row.outcome === 'completed')).to.equal(true);
+    expect(survivor.lines.some((line) => /stalled/.test(line.msg ?? ''))).to.equal(true);
+  });
+
+  it('should reconnect workers, scheduler and API by themselves after CLIENT KILL and complete the batch', async () => {
+    const proxy = await new TcpProxy('127.0.0.1', 6379).start();
+    const viaProxy: Config = { ...system.config, redisUrl: `redis://127.0.0.1:${proxy.port}` };
+    const admin = new Redis(system.config.redisUrl);
+    try {
+      const workers = [start('worker', viaProxy), start('worker', viaProxy)];
+      const web = start('web', viaProxy);
+      const scheduler = start('scheduler', viaProxy);
+      await Promise.all([...workers.map((worker) => worker.waitForLine(serving)), web.waitForLine(listening)]);
+      await scheduler.waitForLine((line) => /upserted/.test(line.msg ?? ''));
+      const url = /(http:\/\/[\d.:]+)/.exec(String((await web.waitForLine(listening)).msg))![1];
+
+      const batch = await Promise.all(Array.from({ length: 30 }, () => system.producer.enqueue('noop', { waitMs: 300 })));
+      const events = await system.events('system');
+      await waitForEvent(events, 'completed');
+      const killed = proxy.upstreamPorts();
+      expect(killed.length).to.be.greaterThan(3);
+      for (const port of killed) await admin.client('KILL', 'ADDR', `127.0.0.1:${port}`).catch(() => undefined);
+
+      await system.waitForCompleted('system', batch.map((job) => job.id));
+      await eventually(async () => {
+        const response = await fetch(`${url}/api/jobs/noop`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+          body: '{}',
+        });
+        return response.status === 202;
+      }, 'the API to enqueue again after CLIENT KILL');
+      for (const child of [...workers, web, scheduler]) expect((await child.stop('SIGTERM')).code).to.equal(0);
+    } finally {
+      admin.disconnect();
+      await proxy.close();
+    }
+  });
+
+  it('should answer 503 while Redis is unreachable and recover without a restart', async () => {
+    const proxy = await new TcpProxy('127.0.0.1', 6379).start();
+    const viaProxy: Config = { ...system.config, redisUrl: `redis://127.0.0.1:${proxy.port}` };
+    try {
+      const web = start('web', viaProxy);
+      const url = /(http:\/\/[\d.:]+)/.exec(String((await web.waitForLine(listening)).msg))![1];
+      const post = () =>
+        fetch(`${url}/api/jobs/noop`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
+      expect((await post()).status).to.equal(202);
+
+      proxy.block();
+      const refused = await eventually(async () => {
+        const response = await post();
+        return response.status === 503 ? response : undefined;
+      }, 'a 503 while Redis is away');
+      expect(((await refused.json()) as { error: string }).error).to.match(/Redis is unreachable/);
+      expect(refused.headers.get('retry-after')).to.equal('5');
+      expect((await fetch(`${url}/readyz`)).status).to.equal(503);
+      expect((await fetch(`${url}/healthz`)).status).to.equal(200);
+
+      proxy.unblock();
+      await eventually(async () => (await post()).status === 202, 'the API to accept jobs again', 30_000, 200);
+      expect((await fetch(`${url}/readyz`)).status).to.equal(200);
+      expect(web.child.exitCode).to.equal(null);
+      expect((await web.stop('SIGTERM')).code).to.equal(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('should hand back or finish every job of a batch on SIGTERM and lose none', async () => {
+    const worker = start('worker', system.config, { TICKFORGE_SHUTDOWN_TIMEOUT_MS: '1000' });
+    await worker.waitForLine(serving);
+    const events = await system.events('system');
+    const batch = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => system.producer.enqueue('noop', { waitMs: i % 2 === 0 ? 200 : 2_000 })),
+    );
+    await waitForEvent(events, 'completed');
+    expect((await worker.stop('SIGTERM')).code).to.equal(0);
+
+    const next = start('worker');
+    await next.waitForLine(serving);
+    await system.waitForCompleted('system', batch.map((job) => job.id));
+    const history = await system.db('job_history').whereIn('job_id', batch.map((job) => job.id)).andWhere('queue', 'system');
+    expect(history.filter((row) => row.outcome === 'completed')).to.have.length(batch.length);
+  });
+});
