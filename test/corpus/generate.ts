@@ -1,0 +1,108 @@
+/**
+ * Regenerates test/corpus/payloads.generated.jsonl: for every job kind, payloads that break its
+ * schema one field at a time (wrong types, out-of-range numbers, values outside enums, strings
+ * with SQL and shell metacharacters where a pattern is required, unknown fields, missing
+ * required fields). Run with `npm run corpus` after changing a job's schema; the test reads
+ * the committed file.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { JOBS } from '../../jobs/index.js';
+
+interface Property {
+  type?: string | string[];
+  enum?: unknown[];
+  pattern?: string;
+  minimum?: number;
+  maximum?: number;
+  maxLength?: number;
+  maxItems?: number;
+  items?: Property;
+  anyOf?: Property[];
+}
+
+export interface PayloadCase {
+  job: string;
+  /** What the case breaks, for the test's name. */
+  breaks: string;
+  payload: unknown;
+  /** The issue path the 400 must name ('' for the payload as a whole). */
+  field: string;
+}
+
+const HOSTILE = ["SPY'; DROP TABLE bars; --", '$(rm -rf /)', '`reboot`', '../../etc/passwd', 'A\u0000B', '<script>x</script>'];
+
+/** A payload that passes the schema, to mutate one field at a time. */
+const VALID: Record<string, Record<string, unknown>> = {
+  'import-bars': { symbol: 'SPY', timeframe: '1m', csv: 'ts,open,high,low,close,volume\n' },
+  'eod-pipeline': { date: '2024-01-02' },
+  noop: {},
+  'import-futures': { csv: 'contract,contract_month,date,open,high,low,close,volume,open_interest\n' },
+  'build-continuous': { root: 'ES', roll: 'volume', adjust: 'ratio' },
+};
+
+function wrongTypes(property: Property): unknown[] {
+  const types = new Set([property.type ?? property.anyOf?.map((p) => p.type)].flat().filter(Boolean) as string[]);
+  const candidates: Array<[string, unknown]> = [
+    ['string', 'not-a-number'],
+    ['number', 12.5],
+    ['integer', 7],
+    ['boolean', true],
+    ['object', { nested: { deeper: 1 } }],
+    ['array', [1, 2, 3]],
+    ['null', null],
+  ];
+  // An integer is also a number; a fraction is still wrong for an integer field.
+  const accepted = (type: string) => types.has(type) || (type === 'integer' && types.has('number'));
+  return candidates.filter(([type]) => !accepted(type)).map(([, value]) => value);
+}
+
+function mutations(property: Property): Array<{ breaks: string; value: unknown }> {
+  const out = wrongTypes(property).map((value) => ({ breaks: `a ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`, value }));
+  if (property.enum) out.push({ breaks: 'a value outside the enum', value: 'not-in-the-enum' }, { breaks: 'an enum value in the wrong case', value: String(property.enum[0]).toUpperCase() === property.enum[0] ? String(property.enum[0]).toLowerCase() + 'x' : String(property.enum[0]).toUpperCase() });
+  if (property.pattern) for (const value of HOSTILE) out.push({ breaks: `metacharacters ${JSON.stringify(value)}`, value });
+  if (property.type === 'string' && property.pattern) out.push({ breaks: 'an empty string', value: '' });
+  if (property.minimum !== undefined) out.push({ breaks: 'a number below the minimum', value: property.minimum - 1 });
+  if (property.maximum !== undefined) out.push({ breaks: 'a number above the maximum', value: property.maximum + 1 });
+  if (property.type === 'integer') out.push({ breaks: 'a fraction', value: 1.5 });
+  if (property.maxLength !== undefined && property.maxLength <= 100_000) out.push({ breaks: 'a string over the length limit', value: 'x'.repeat(property.maxLength + 1) });
+  if (property.maxItems !== undefined) out.push({ breaks: 'an array over the size limit', value: Array.from({ length: property.maxItems + 1 }, () => 'SPY') });
+  if (property.type === 'array' && property.items?.pattern) out.push({ breaks: 'an array with a hostile element', value: [HOSTILE[0]] });
+  return out;
+}
+
+export function generatePayloadCases(): PayloadCase[] {
+  const cases: PayloadCase[] = [];
+  for (const job of JOBS) {
+    const schema = z.toJSONSchema(job.schema, { io: 'input', unrepresentable: 'any' }) as {
+      properties?: Record<string, Property>;
+      required?: string[];
+    };
+    const valid = VALID[job.name];
+    if (!valid) throw new Error(`no valid example payload for job ${job.name}: add one to VALID`);
+    cases.push(
+      { job: job.name, breaks: 'an unknown field', payload: { ...valid, unexpected: 1 }, field: '' },
+      { job: job.name, breaks: 'an array instead of an object', payload: [valid], field: '' },
+      { job: job.name, breaks: 'a string instead of an object', payload: 'payload', field: '' },
+      { job: job.name, breaks: 'null instead of an object', payload: null, field: '' },
+    );
+    for (const name of schema.required ?? []) {
+      const { [name]: _dropped, ...rest } = valid;
+      cases.push({ job: job.name, breaks: `missing required ${name}`, payload: rest, field: name });
+    }
+    for (const [name, property] of Object.entries(schema.properties ?? {})) {
+      for (const { breaks, value } of mutations(property)) {
+        cases.push({ job: job.name, breaks: `${name} as ${breaks}`, payload: { ...valid, [name]: value }, field: name });
+      }
+    }
+  }
+  return cases;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const target = fileURLToPath(new URL('../../../test/corpus/payloads.generated.jsonl', import.meta.url));
+  const cases = generatePayloadCases();
+  writeFileSync(target, cases.map((c) => JSON.stringify(c)).join('\n') + '\n');
+  process.stdout.write(`wrote ${cases.length} payload cases to ${target}\n`);
+}
