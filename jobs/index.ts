@@ -2,11 +2,23 @@ import type { z } from 'zod';
 import type { QueueName } from '../src/queues/names.js';
 import type { JobDefinition } from './define.js';
 import { eodPipelineJob } from './eod-pipeline.job.js';
+import { eodSyncTaskJob } from './eod-sync-task.job.js';
+import { eodSyncJob } from './eod-sync.job.js';
+import { eodTriggerJob } from './eod-trigger.job.js';
 import { importBarsJob } from './import-bars.job.js';
+import { importSymbolsJob } from './import-symbols.job.js';
 import { noopJob } from './noop.job.js';
 
 /** Every job kind tickforge runs. The API, CLI, scheduler and worker all derive from this list. */
-export const JOBS = [importBarsJob, eodPipelineJob, noopJob] as const;
+export const JOBS = [
+  importBarsJob,
+  eodPipelineJob,
+  noopJob,
+  importSymbolsJob,
+  eodSyncJob,
+  eodSyncTaskJob,
+  eodTriggerJob,
+] as const;
 
 export type AnyJob = (typeof JOBS)[number];
 export type JobName = AnyJob['name'];

@@ -3,4 +3,5 @@
  * pure (plain data and typed arrays in and out, no I/O, no clock).
  */
 export { parseBars } from './tasks/parse-bars.task.js';
+export { parseSymbols } from './tasks/parse-symbols.task.js';
 export { spin } from './tasks/spin.task.js';
