@@ -27,8 +27,11 @@ export interface ChildJob {
   payload: unknown;
   /** Deterministic id, so adding the same child again (a re-entry, a retry) adds nothing. */
   jobId: string;
-  /** A child failing for good fails the parent (default), or is ignored and the parent goes on. */
-  onFailure?: 'fail-parent' | 'ignore';
+  /**
+   * When this child fails for good: `report` (default) runs the parent at once, which sees the
+   * reason in `failures()`; `ignore` lets the parent wait for its other children as usual.
+   */
+  onFailure?: 'report' | 'ignore';
   children?: ChildJob[];
 }
 
@@ -42,6 +45,8 @@ export interface ChildJobs {
   add(children: readonly ChildJob[]): Promise<void>;
   /** Return values of the children that completed, by child job id. */
   results(): Promise<Map<string, unknown>>;
+  /** Failure reasons of the children that failed for good, by child job id. */
+  failures(): Promise<Map<string, string>>;
   /** Parks the job until its children finish (the handler is re-run then); returns at once if none is pending. */
   waitForChildren(): Promise<void>;
 }

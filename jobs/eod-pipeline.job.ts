@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { tradingDateSchema } from '../src/domain/universes.js';
 import { pipelineJobId } from '../src/scheduler/eod-requests.js';
+import { throwIfChildrenFailed } from './children.js';
 import { STANDARD_DEFAULTS, defineJob } from './define.js';
 
 /** One step of the end-of-day pipeline: a job run as a child of the pipeline for the date. */
@@ -37,11 +38,13 @@ export const eodPipelineJob = defineJob({
     const steps: Array<{ step: string; job: string; id: string; result: unknown }> = [];
     for (const [index, step] of PIPELINE_STEPS.entries()) {
       const id = `${ctx.job.id}-${step.name}`;
+      await throwIfChildrenFailed(ctx.children, [id]);
       let results = await ctx.children.results();
       if (!results.has(id)) {
         await ctx.progress((100 * index) / PIPELINE_STEPS.length, `${payload.date}: step ${step.name} (${step.job})`);
         await ctx.children.add([{ name: step.job, payload: step.payload(payload.date), jobId: id }]);
         await ctx.children.waitForChildren();
+        await throwIfChildrenFailed(ctx.children, [id]);
         results = await ctx.children.results();
         if (!results.has(id)) throw new Error(`step ${step.name} (${id}) finished without a result`);
       }

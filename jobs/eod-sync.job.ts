@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UniverseSyncRepository, type TaskOutcome } from '../src/db/universe-sync.repository.js';
 import { SYNC_TASKS, tradingDateSchema, type SyncTask } from '../src/domain/universes.js';
 import { CHANNELS } from '../src/notify/channels.js';
+import { throwIfChildrenFailed } from './children.js';
 import { STANDARD_DEFAULTS, defineJob } from './define.js';
 
 const payloadSchema = z.object({ date: tradingDateSchema }).strict();
@@ -31,6 +32,8 @@ export const eodSyncJob = defineJob({
     const runId = `${ctx.job.id}/${ctx.job.scheduledFor}`;
     await sync.startRun(runId, payload.date);
 
+    const taskIds = SYNC_TASKS.map((task) => taskJobId(ctx.job.id, task));
+    await throwIfChildrenFailed(ctx.children, taskIds);
     let results = await ctx.children.results();
     const missing = SYNC_TASKS.filter((task) => !results.has(taskJobId(ctx.job.id, task)));
     if (missing.length > 0) {
@@ -43,6 +46,7 @@ export const eodSyncJob = defineJob({
         })),
       );
       await ctx.children.waitForChildren();
+      await throwIfChildrenFailed(ctx.children, taskIds);
       results = await ctx.children.results();
     }
     const outcomes = SYNC_TASKS.map((task) => {

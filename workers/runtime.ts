@@ -50,6 +50,11 @@ export function errorMessage(error: unknown): string {
   return error.message;
 }
 
+/** Re-keys BullMQ's per-child maps (`<prefix>:<queue>:<id>`; ids never contain ':') by child id. */
+function byChildId<T>(values: Record<string, T>): Map<string, T> {
+  return new Map(Object.entries(values).map(([key, value]) => [key.slice(key.lastIndexOf(':') + 1), value]));
+}
+
 /** Races a promise against a timer; true when the promise settled first. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -260,11 +265,8 @@ export class WorkerRuntime {
         });
         await this.flows.addBulk(flows);
       },
-      results: async () => {
-        const values = await job.getChildrenValues<unknown>();
-        // Keys are `<prefix>:<queue>:<id>`; ids never contain ':'.
-        return new Map(Object.entries(values).map(([key, value]) => [key.slice(key.lastIndexOf(':') + 1), value]));
-      },
+      results: async () => byChildId(await job.getChildrenValues<unknown>()),
+      failures: async () => byChildId(await job.getIgnoredChildrenFailures()),
       waitForChildren: async () => {
         if (token === undefined) throw new Error(`${job.name} ${job.id} has no lock token and cannot wait for children`);
         if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { BarsRepository } from '../db/bars.repository.js';
 import { createDb, dbSettings, migrateLatest } from '../db/knex.js';
 import { createLogger } from '../logger.js';
+import { runUniversesTour } from './demo-universes.js';
 import { progressView } from './wait.js';
 
 const SPY_FILE = 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv';
@@ -119,11 +120,13 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
     }
     const history = await db('job_history').where({ queue: job.queue, job_id: job.id }).first();
     out(`   job_history: ${history?.outcome} in ${history?.duration_ms} ms`);
+    await runUniversesTour({ config: demoConfig, url: web.url, token, out, firstStep: 5 });
 
     out();
     out('Where to look:');
     out(`   Bull Board   ${web.url}/admin/queues  (user: anything, password: the token)`);
     out(`   job status   curl -H 'Authorization: Bearer ${token}' ${web.url}/api/jobs/${job.queue}/${job.id}`);
+    out(`   universes    curl -H 'Authorization: Bearer ${token}' ${web.url}/api/universes/top_100?asOf=2018-02-07`);
     out(`   metrics      ${web.url}/metrics`);
     out(`   readiness    ${web.url}/readyz`);
     if (!config.apiToken) out(`   token        ${token} (generated for this demo; set TICKFORGE_API_TOKEN to choose one)`);

@@ -13,7 +13,7 @@ export function toFlowJob(child: ChildJob): FlowJob {
   if (!definition) throw new UnknownJobError(child.name);
   const data = parseOrThrow(definition.schema, child.payload, `payload of ${child.name} ${child.jobId}`);
   const onFailure: JobsOptions =
-    child.onFailure === 'ignore' ? { ignoreDependencyOnFailure: true } : { failParentOnFailure: true };
+    child.onFailure === 'ignore' ? { ignoreDependencyOnFailure: true } : { continueParentOnFailure: true };
   const node = {
     name: child.name,
     queueName: definition.queue,
