@@ -56,7 +56,7 @@ export async function up(knex: Knex): Promise<void> {
     table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     table.check("change IN ('added', 'removed', 'updated')", [], 'sync_changes_log_change');
     table.index(['run_id'], 'sync_changes_log_run');
-    table.index(['universe', 'trading_date', 'id'], 'sync_changes_log_universe');
+    table.index(['universe', 'id'], 'sync_changes_log_universe');
     table.index(['symbol', 'trading_date'], 'sync_changes_log_symbol');
   });
 
