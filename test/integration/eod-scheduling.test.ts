@@ -116,4 +116,9 @@ describe('end-of-day scheduling', function () {
       expect(exit).to.deep.equal({ code: 0, signal: null });
     }
   });
+
+  it('should fail the pipeline with the reason of a step that fails for good', async () => {
+    const failure = await system.run('eod-pipeline', { date: '2018-02-01' }).catch((error: Error) => error);
+    expect((failure as Error).message).to.match(/eod-2018-02-01-sync failed: .*eod-2018-02-01-sync-\w+ failed: .*already synced 2018-02-12/);
+  });
 });
