@@ -21,6 +21,36 @@ export interface JobInfo {
 /** Adds a job from inside a handler, with the same validation as the API. */
 export type EnqueueFn = (name: string, payload: unknown, options?: { jobId?: string }) => Promise<{ id: string }>;
 
+/** A job to run as a child of the running one; with `children` it is a flow of its own. */
+export interface ChildJob {
+  name: string;
+  payload: unknown;
+  /** Deterministic id, so adding the same child again (a re-entry, a retry) adds nothing. */
+  jobId: string;
+  /**
+   * When this child fails for good: `report` (default) runs the parent at once, which sees the
+   * reason in `failures()`; `ignore` lets the parent wait for its other children as usual.
+   */
+  onFailure?: 'report' | 'ignore';
+  children?: ChildJob[];
+}
+
+/**
+ * BullMQ flow children of the running job. `waitForChildren` parks the job without holding
+ * a worker slot; once every child has finished BullMQ runs the handler again from the top,
+ * so a handler that spawns children reads `results()` first and adds only what is missing.
+ */
+export interface ChildJobs {
+  /** Adds the children (validated like enqueue) atomically, under this job. */
+  add(children: readonly ChildJob[]): Promise<void>;
+  /** Return values of the children that completed, by child job id. */
+  results(): Promise<Map<string, unknown>>;
+  /** Failure reasons of the children that failed for good, by child job id. */
+  failures(): Promise<Map<string, string>>;
+  /** Parks the job until its children finish (the handler is re-run then); returns at once if none is pending. */
+  waitForChildren(): Promise<void>;
+}
+
 /**
  * What a handler receives: its own job, database access, the kernel pool, the event
  * publisher, a job-scoped logger, progress reporting and an abort signal. Nothing else.
@@ -44,6 +74,7 @@ export interface JobContext {
   /** Appends a line to the job's log (Bull Board shows it). */
   log(message: string): Promise<void>;
   enqueue: EnqueueFn;
+  children: ChildJobs;
 }
 
 /** The BullMQ options a job kind is added with unless the caller overrides them. */

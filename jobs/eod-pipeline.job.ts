@@ -1,31 +1,56 @@
 import { z } from 'zod';
-import { localDate } from '../src/domain/zone.js';
+import { tradingDateSchema } from '../src/domain/universes.js';
+import { pipelineJobId } from '../src/scheduler/eod-requests.js';
+import { throwIfChildrenFailed } from './children.js';
 import { STANDARD_DEFAULTS, defineJob } from './define.js';
 
-export const EXCHANGE_TIME_ZONE = 'America/New_York';
+/** One step of the end-of-day pipeline: a job run as a child of the pipeline for the date. */
+export interface PipelineStep {
+  /** Short name; the child's id is `<pipeline id>-<name>`. */
+  name: string;
+  job: string;
+  payload(date: string): unknown;
+}
 
-const payloadSchema = z
-  .object({
-    date: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a YYYY-MM-DD trading date')
-      .optional()
-      .describe('the trading date; the scheduler leaves it out and the date of the firing slot in New York is used'),
-  })
-  .strict();
+/**
+ * The end-of-day pipeline's steps, run one after the other for each trading date. A step is
+ * one entry here; its job runs as a child of the pipeline, so waiting holds no worker slot.
+ */
+export const PIPELINE_STEPS: readonly PipelineStep[] = [{ name: 'sync', job: 'eod-sync', payload: (date) => ({ date }) }];
 
-/** The end-of-day pipeline's entry point, fired by the scheduler after the close. */
+const DAY = 24 * 3600;
+
+const payloadSchema = z.object({ date: tradingDateSchema }).strict();
+
+/**
+ * The end-of-day pipeline for one trading date. Its id is `eod-YYYY-MM-DD`, so the timer, the
+ * eod_complete signal and catch-up never run a date twice; completed pipelines are kept 45
+ * days (and job history longer) so a finished date is recognised.
+ */
 export const eodPipelineJob = defineJob({
   name: 'eod-pipeline',
   queue: 'sync',
-  description: 'End-of-day pipeline for one trading date',
+  description: 'End-of-day pipeline for one trading date: its steps in order',
   schema: payloadSchema,
-  defaults: STANDARD_DEFAULTS,
-  jobId: (payload) => (payload.date ? `eod-${payload.date}` : undefined),
+  defaults: { ...STANDARD_DEFAULTS, removeOnComplete: { age: 45 * DAY }, removeOnFail: { age: 90 * DAY } },
+  jobId: (payload) => pipelineJobId(payload.date),
   async handle(ctx, payload) {
-    const date = payload.date ?? localDate(ctx.job.scheduledFor, EXCHANGE_TIME_ZONE);
-    await ctx.log(`end-of-day pipeline for trading date ${date}`);
+    const steps: Array<{ step: string; job: string; id: string; result: unknown }> = [];
+    for (const [index, step] of PIPELINE_STEPS.entries()) {
+      const id = `${ctx.job.id}-${step.name}`;
+      await throwIfChildrenFailed(ctx.children, [id]);
+      let results = await ctx.children.results();
+      if (!results.has(id)) {
+        await ctx.progress((100 * index) / PIPELINE_STEPS.length, `${payload.date}: step ${step.name} (${step.job})`);
+        await ctx.children.add([{ name: step.job, payload: step.payload(payload.date), jobId: id }]);
+        await ctx.children.waitForChildren();
+        await throwIfChildrenFailed(ctx.children, [id]);
+        results = await ctx.children.results();
+        if (!results.has(id)) throw new Error(`step ${step.name} (${id}) finished without a result`);
+      }
+      steps.push({ step: step.name, job: step.job, id, result: results.get(id) });
+    }
     await ctx.progress(100);
-    return { date, steps: [] as string[] };
+    return { date: payload.date, steps };
   },
 });

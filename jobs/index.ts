@@ -3,8 +3,12 @@ import type { QueueName } from '../src/queues/names.js';
 import type { JobDefinition } from './define.js';
 import { buildContinuousJob } from './build-continuous.job.js';
 import { eodPipelineJob } from './eod-pipeline.job.js';
+import { eodSyncTaskJob } from './eod-sync-task.job.js';
+import { eodSyncJob } from './eod-sync.job.js';
+import { eodTriggerJob } from './eod-trigger.job.js';
 import { importBarsJob } from './import-bars.job.js';
 import { importFuturesJob } from './import-futures.job.js';
+import { importSymbolsJob } from './import-symbols.job.js';
 import { noopJob } from './noop.job.js';
 
 /** Every job kind tickforge runs. The API, CLI, scheduler and worker all derive from this list. */
@@ -14,6 +18,10 @@ export const JOBS = [
   noopJob,
   importFuturesJob,
   buildContinuousJob,
+  importSymbolsJob,
+  eodSyncJob,
+  eodSyncTaskJob,
+  eodTriggerJob,
 ] as const;
 
 export type AnyJob = (typeof JOBS)[number];

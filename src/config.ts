@@ -82,6 +82,7 @@ const envSchema = z.object({
     .trim()
     .regex(/^[a-z-]+(,[a-z-]+)*$/, 'must be a comma-separated list of queue names')
     .optional(),
+  TICKFORGE_EOD_CATCHUP_SESSIONS: integer(5, 0, 250),
   TICKFORGE_DATA_DIR: z.string().trim().optional(),
   TICKFORGE_IMPORT_ROOTS: z.string().trim().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -111,6 +112,8 @@ export interface Config {
   stalledIntervalMs: number;
   /** Queues this worker process serves; undefined means every queue. */
   queues?: string[];
+  /** How many recent sessions the scheduler checks at start for a missed end-of-day pipeline (0: none). */
+  eodCatchUpSessions: number;
   /** The sample market data (`../shared/data` beside the project), when present. */
   dataDir?: string;
   /** Directories import jobs may read files from. */
@@ -160,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lockDurationMs: e.TICKFORGE_LOCK_DURATION_MS,
     stalledIntervalMs: e.TICKFORGE_STALLED_INTERVAL_MS,
     queues: e.TICKFORGE_QUEUES?.split(','),
+    eodCatchUpSessions: e.TICKFORGE_EOD_CATCHUP_SESSIONS,
     dataDir,
     importRoots: e.TICKFORGE_IMPORT_ROOTS?.split(path.delimiter).filter(Boolean) ?? [
       process.cwd(),

@@ -1,8 +1,8 @@
 import os from 'node:os';
-import { DelayedError, MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, FlowProducer, MetricsTime, UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOBS, activeQueues, buildRegistry } from '../jobs/index.js';
-import type { JobContext, JobDefinition } from '../jobs/define.js';
+import type { ChildJobs, JobContext, JobDefinition } from '../jobs/define.js';
 import type { Config } from '../src/config.js';
 import { JobHistoryRepository } from '../src/db/job-history.repository.js';
 import { createDb, dbSettings, pendingMigrations, type Knex } from '../src/db/knex.js';
@@ -11,6 +11,7 @@ import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js
 import { MetricsRelay } from '../src/metrics/relay.js';
 import { CHANNELS } from '../src/notify/channels.js';
 import { Publisher } from '../src/notify/publisher.js';
+import { toFlowJob } from '../src/queues/flows.js';
 import { isQueueName, type QueueName } from '../src/queues/names.js';
 import { Producer } from '../src/queues/producer.js';
 import { closeRedis, createRedis, waitForRedis } from '../src/redis.js';
@@ -49,6 +50,11 @@ export function errorMessage(error: unknown): string {
   return error.message;
 }
 
+/** Re-keys BullMQ's per-child maps (`<prefix>:<queue>:<id>`; ids never contain ':') by child id. */
+function byChildId<T>(values: Record<string, T>): Map<string, T> {
+  return new Map(Object.entries(values).map(([key, value]) => [key.slice(key.lastIndexOf(':') + 1), value]));
+}
+
 /** Races a promise against a timer; true when the promise settled first. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -77,6 +83,7 @@ export class WorkerRuntime {
   private readonly history: JobHistoryRepository;
   private readonly publisher: Publisher;
   private readonly producer: Producer;
+  private readonly flows: FlowProducer;
   private readonly relay: MetricsRelay;
   private stopping?: Promise<void>;
 
@@ -96,6 +103,7 @@ export class WorkerRuntime {
       streamMaxLen: config.eventStreamMaxLen,
     });
     this.producer = new Producer(redis, config.prefix);
+    this.flows = new FlowProducer({ connection: redis, prefix: config.prefix });
     this.metrics = createJobMetrics(() => ({
       utilization: pool.utilization,
       queueSize: pool.queueSize,
@@ -216,6 +224,7 @@ export class WorkerRuntime {
         await job.log(message);
       },
       enqueue: (name, payload, options) => this.producer.enqueue(name, payload, options),
+      children: this.childJobs(job, token),
     };
 
     this.active.set(job.id!, job);
@@ -225,6 +234,10 @@ export class WorkerRuntime {
       await this.finish(queue, job, 'completed', started, attempt, result, undefined, logger);
       return result;
     } catch (error) {
+      if (error instanceof WaitingChildrenError) {
+        logger.info(`${job.name} ${job.id} waits for its children`);
+        throw error;
+      }
       if (this.shutdown.signal.aborted && !signal?.aborted && !(error instanceof UnrecoverableError)) {
         // Cut short by shutdown, not by a fault of the job: hand it back without using an attempt.
         await job.moveToDelayed(Date.now(), token);
@@ -246,6 +259,26 @@ export class WorkerRuntime {
     } finally {
       this.active.delete(job.id!);
     }
+  }
+
+  /** The flow children of a running job (see ChildJobs). */
+  private childJobs(job: Job, token: string | undefined): ChildJobs {
+    return {
+      add: async (children) => {
+        const parent = { id: job.id!, queue: job.queueQualifiedName };
+        const flows = children.map((child) => {
+          const flow = toFlowJob(child);
+          return { ...flow, opts: { ...flow.opts, parent } };
+        });
+        await this.flows.addBulk(flows);
+      },
+      results: async () => byChildId(await job.getChildrenValues<unknown>()),
+      failures: async () => byChildId(await job.getIgnoredChildrenFailures()),
+      waitForChildren: async () => {
+        if (token === undefined) throw new Error(`${job.name} ${job.id} has no lock token and cannot wait for children`);
+        if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
+      },
+    };
   }
 
   /** Records a job's final outcome: history row, metrics, and for failures an error event. */
@@ -326,6 +359,7 @@ export class WorkerRuntime {
     await this.relay.stop();
     await this.pool.destroy();
     await this.producer.close();
+    await this.flows.close();
     await this.db.destroy();
     await closeRedis(this.redis);
     this.logger.info('worker stopped');

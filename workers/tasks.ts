@@ -5,4 +5,5 @@
 export { continuous } from './tasks/continuous.task.js';
 export { parseBars } from './tasks/parse-bars.task.js';
 export { parseFutures } from './tasks/parse-futures.task.js';
+export { parseSymbols } from './tasks/parse-symbols.task.js';
 export { spin } from './tasks/spin.task.js';

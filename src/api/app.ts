@@ -19,6 +19,7 @@ import { deadLettersRouter } from './routes/dead-letters.js';
 import { futuresRouter } from './routes/futures.js';
 import { jobsRouter } from './routes/jobs.js';
 import { systemRouter } from './routes/system.js';
+import { universesRouter } from './routes/universes.js';
 
 export interface AppDeps {
   config: Config;
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps): express.Express {
     deadLettersRouter(producer, tokens, queues),
     jobsRouter(producer, events, tokens, rateLimit),
     futuresRouter(db, config.dbSchema, tokens),
+    universesRouter(db, tokens),
   ];
   const openApi = openApiDocument([system.root, ...routers], JOBS as readonly JobDefinition[]);
 

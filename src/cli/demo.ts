@@ -8,6 +8,7 @@ import { BarsRepository } from '../db/bars.repository.js';
 import { createDb, dbSettings, migrateLatest } from '../db/knex.js';
 import { createLogger } from '../logger.js';
 import { demoFutures } from './demo-futures.js';
+import { runUniversesTour } from './demo-universes.js';
 import { progressView } from './wait.js';
 
 const SPY_FILE = 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv';
@@ -120,6 +121,7 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
     }
     const history = await db('job_history').where({ queue: job.queue, job_id: job.id }).first();
     out(`   job_history: ${history?.outcome} in ${history?.duration_ms} ms`);
+    await runUniversesTour({ config: demoConfig, url: web.url, token, out, firstStep: 5 });
 
     out('5. continuous futures: import the ES contracts, build ES.c.volume.ratio, read it back');
     await demoFutures(demoConfig, web.url, token, out);
@@ -128,6 +130,7 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
     out('Where to look:');
     out(`   Bull Board   ${web.url}/admin/queues  (user: anything, password: the token)`);
     out(`   job status   curl -H 'Authorization: Bearer ${token}' ${web.url}/api/jobs/${job.queue}/${job.id}`);
+    out(`   universes    curl -H 'Authorization: Bearer ${token}' ${web.url}/api/universes/top_100?asOf=2018-02-07`);
     out(`   metrics      ${web.url}/metrics`);
     out(`   readiness    ${web.url}/readyz`);
     if (!config.apiToken) out(`   token        ${token} (generated for this demo; set TICKFORGE_API_TOKEN to choose one)`);

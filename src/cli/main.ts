@@ -136,6 +136,25 @@ program
   });
 
 program
+  .command('import-symbols')
+  .description('upsert symbol reference data from a CSV or JSON file (path as seen by the workers); all or nothing')
+  .argument('<file>', 'CSV or JSON file, optionally gzip')
+  .option('--layout <layout>', 'tickforge, sp500-constituents, us-etfs or auto', 'auto')
+  .option('--wait', 'wait for the import to finish, showing progress')
+  .action(async (file: string, options: { layout: string; wait?: boolean }) => {
+    await submit(loadConfigOrExit(), 'import-symbols' satisfies JobName, { file: path.resolve(file), layout: options.layout }, options);
+  });
+
+program
+  .command('eod-sync')
+  .description('run the end-of-day universe sync for a trading date')
+  .argument('<date>', 'an NYSE session, YYYY-MM-DD')
+  .option('--wait', 'wait for the sync to finish and print its summary')
+  .action(async (date: string, options: { wait?: boolean }) => {
+    await submit(loadConfigOrExit(), 'eod-sync' satisfies JobName, { date }, options);
+  });
+
+program
   .command('demo')
   .description('migrate, start an in-process worker and API, import sample data through the API and show the results')
   .option('--exit', 'stop when the tour is done instead of serving until Ctrl-C')

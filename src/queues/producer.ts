@@ -28,7 +28,7 @@ export class UnknownJobError extends Error {
 }
 
 /** A BullMQ job id may not contain ':' and may not be all digits. */
-function safeJobId(id: string): string {
+export function safeJobId(id: string): string {
   if (id.includes(':') || /^\d+$/.test(id)) {
     throw new ValidationError([{ path: 'jobId', message: 'must not contain ":" and must not be all digits' }]);
   }

@@ -1,11 +1,22 @@
+import { FlowProducer } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { registry } from '../../jobs/index.js';
 import type { Config } from '../config.js';
+import { createDb, dbSettings, type Knex } from '../db/knex.js';
 import type { Logger } from '../logger.js';
+import { CHANNELS } from '../notify/channels.js';
 import { Producer } from '../queues/producer.js';
 import { closeRedis, createRedis, waitForRedis } from '../redis.js';
 import { parseOrThrow } from '../validation.js';
+import { catchUpMissedSessions } from './catch-up.js';
+import { requestEodPipeline } from './eod-requests.js';
+import { EodSignalListener } from './eod-signals.js';
 import { SCHEDULES, type Schedule } from './schedules.js';
+
+export interface SchedulerOptions {
+  /** The clock catch-up reads; the real one unless a test fixes it. */
+  now?: () => number;
+}
 
 /**
  * Upserts every schedule's job scheduler. Idempotent: the scheduler id is the key, so running
@@ -25,31 +36,65 @@ export async function upsertSchedules(producer: Producer, schedules: readonly Sc
   return schedules.map((schedule) => schedule.id);
 }
 
-/** The scheduler process: keeps the job schedulers in place. */
+/**
+ * The scheduler process: keeps the job schedulers in place, enqueues the end-of-day pipelines
+ * of sessions missed while it was down, and starts a date's pipeline as soon as a
+ * `tickstock.eod.complete` signal names it.
+ */
 export class Scheduler {
+  private listener?: EodSignalListener;
+
   private constructor(
     private readonly logger: Logger,
     private readonly redis: Redis,
     private readonly producer: Producer,
+    private readonly flows: FlowProducer,
+    private readonly db: Knex,
   ) {}
 
-  static async start(config: Config, logger: Logger): Promise<Scheduler> {
+  static async start(config: Config, logger: Logger, options: SchedulerOptions = {}): Promise<Scheduler> {
     const redis = createRedis(config.redisUrl, 'worker', 'tickforge-scheduler');
     redis.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
+    const db = createDb({ ...dbSettings(config), poolMax: 2 });
+    const producer = new Producer(redis, config.prefix);
+    const flows = new FlowProducer({ connection: redis, prefix: config.prefix });
+    const scheduler = new Scheduler(logger, redis, producer, flows, db);
     try {
       await waitForRedis(redis, 30_000);
-      const producer = new Producer(redis, config.prefix);
       const ids = await upsertSchedules(producer);
       logger.info({ schedules: ids }, `scheduler upserted ${ids.length} job schedulers`);
-      return new Scheduler(logger, redis, producer);
+      const caughtUp = await catchUpMissedSessions(
+        { db, queue: producer.queue('sync'), flows },
+        (options.now ?? Date.now)(),
+        config.eodCatchUpSessions,
+      );
+      if (caughtUp.length > 0) logger.info({ dates: caughtUp }, `catch-up: enqueued the pipelines of ${caughtUp.join(', ')}`);
+      scheduler.listener = new EodSignalListener(config.redisUrl, config.eventStream, logger, (date, source) =>
+        scheduler.onEodComplete(date, source),
+      );
+      await scheduler.listener.start();
+      logger.info(`listening for ${CHANNELS.eodComplete} on pub/sub and in the stream ${config.eventStream}`);
+      return scheduler;
     } catch (error) {
-      await closeRedis(redis);
+      await scheduler.stop();
       throw error;
     }
   }
 
+  private async onEodComplete(date: string, source: string): Promise<void> {
+    const enqueue = (name: string, payload: unknown, options?: { jobId?: string }) => this.producer.enqueue(name, payload, options);
+    const request = await requestEodPipeline({ db: this.db, enqueue }, date);
+    this.logger.info(
+      { date, source, outcome: request.outcome, job_id: request.jobId },
+      `eod_complete for ${date} (${source}): ${request.outcome}`,
+    );
+  }
+
   async stop(): Promise<void> {
+    await this.listener?.stop();
     await this.producer.close();
+    await this.flows.close();
+    await this.db.destroy();
     await closeRedis(this.redis);
     this.logger.info('scheduler stopped');
   }

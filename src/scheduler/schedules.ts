@@ -14,7 +14,7 @@ export interface Schedule<N extends JobName = JobName> {
 export const SCHEDULES: Schedule[] = [
   {
     id: 'eod-pipeline',
-    job: 'eod-pipeline',
+    job: 'eod-trigger',
     pattern: '30 16 * * 1-5',
     tz: 'America/New_York',
     payload: {},

@@ -35,6 +35,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     shutdownTimeoutMs: 10_000,
     lockDurationMs: 5_000,
     stalledIntervalMs: 2_000,
+    // Catch-up would enqueue pipelines for the real last few sessions; tests that want it set it.
+    eodCatchUpSessions: 0,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
   };
@@ -60,6 +62,7 @@ export function configEnv(config: Config): NodeJS.ProcessEnv {
     TICKFORGE_STALLED_INTERVAL_MS: String(config.stalledIntervalMs),
     TICKFORGE_IMPORT_ROOTS: config.importRoots.join(':'),
     TICKFORGE_RATE_LIMIT: String(config.rateLimitPerMinute),
+    TICKFORGE_EOD_CATCHUP_SESSIONS: String(config.eodCatchUpSessions),
     LOG_LEVEL: 'info',
   };
   if (config.apiToken) env.TICKFORGE_API_TOKEN = config.apiToken;

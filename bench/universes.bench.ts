@@ -1,0 +1,262 @@
+import { randomBytes } from 'node:crypto';
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { WorkerRuntime } from '../workers/runtime.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { copyInto } from '../src/db/copy.js';
+import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/db/knex.js';
+import { upsertSymbols } from '../src/db/symbols.repository.js';
+import { BAR_COPY_COLUMNS, allocateBars, encodeCopyRows } from '../src/domain/bars.js';
+import { NYSE } from '../src/domain/calendar.js';
+import type { SymbolRecord } from '../src/domain/symbol-rows.js';
+import { DEFAULT_ETF_THEMES, EXCHANGE_TIME_ZONE } from '../src/domain/universes.js';
+import { localMidnight } from '../src/domain/zone.js';
+import { createLogger } from '../src/logger.js';
+import { CHANNELS } from '../src/notify/channels.js';
+import { Publisher } from '../src/notify/publisher.js';
+import { Producer } from '../src/queues/producer.js';
+import { closeRedis, createRedis } from '../src/redis.js';
+import { median, quantile, report, section } from './report.js';
+
+export const name = 'universes';
+
+const STOCKS = 5_000;
+const ETFS = 300;
+const SECTORS = ['Energy', 'Materials', 'Industrials', 'Consumer Discretionary', 'Consumer Staples', 'Health Care', 'Financials', 'Information Technology', 'Communication Services', 'Utilities', 'Real Estate'];
+const FIRST = '2017-02-08';
+const INITIAL = '2018-02-06';
+const DAILY = '2018-02-07';
+const LATENCY_RUNS = 30;
+const PUBLISH_SAMPLES = 1_000;
+
+/** A seeded generator (mulberry32), so every run builds the same universe. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** 5,000 stocks in 11 sectors (a few recent IPOs, a few delisted on DAILY) and 300 ETFs over the 7 themes. */
+function syntheticSymbols(random: () => number): SymbolRecord[] {
+  const records: SymbolRecord[] = [];
+  for (let i = 0; i < STOCKS; i++) {
+    const record: SymbolRecord = {
+      symbol: `S${String(i).padStart(4, '0')}`,
+      kind: 'stock',
+      sector: SECTORS[i % SECTORS.length],
+      shares_outstanding: Math.round(Math.exp(16 + random() * 6)),
+    };
+    if (i % 250 === 7) record.ipo_date = '2018-01-15';
+    if (i % 250 === 11) Object.assign(record, { status: 'delisted', delisted_at: DAILY });
+    records.push(record);
+  }
+  for (let i = 0; i < ETFS; i++) {
+    const theme = DEFAULT_ETF_THEMES[i % DEFAULT_ETF_THEMES.length].theme;
+    const record: SymbolRecord = { symbol: `E${String(i).padStart(3, '0')}`, kind: 'etf', theme };
+    if (i % 10 !== 0) record.aum = Math.exp(18 + random() * 8);
+    if (i % 15 !== 0) record.expense_ratio = random() * 0.01;
+    records.push(record);
+  }
+  return records;
+}
+
+/** A year of daily bars for every symbol: a seeded random walk, streamed to COPY symbol by symbol. */
+function* syntheticBars(symbols: string[], random: () => number): Generator<string> {
+  const sessions = NYSE.sessionsBetween(FIRST, DAILY).map((session) => localMidnight(session.date, EXCHANGE_TIME_ZONE));
+  for (const symbol of symbols) {
+    const bars = allocateBars(sessions.length);
+    let price = 5 + random() * 200;
+    for (let i = 0; i < sessions.length; i++) {
+      const open = price;
+      price = Math.max(1, price * (1 + (random() - 0.5) * 0.04));
+      bars.ts[i] = sessions[i];
+      bars.open[i] = open;
+      bars.close[i] = price;
+      bars.high[i] = Math.max(open, price) * 1.005;
+      bars.low[i] = Math.min(open, price) * 0.995;
+      bars.volume[i] = Math.round(Math.exp(11 + random() * 4));
+      bars.vwap[i] = NaN;
+      bars.tradeCount[i] = NaN;
+    }
+    yield encodeCopyRows({ symbol, timeframe: '1d', variant: '' }, 'provider', bars);
+  }
+}
+
+async function seed(db: Knex): Promise<number> {
+  const random = prng(20180207);
+  const records = syntheticSymbols(random);
+  await db.transaction((trx) => upsertSymbols(trx, records));
+  await db.transaction((trx) => copyInto(trx, 'bars', BAR_COPY_COLUMNS, syntheticBars(records.map((r) => r.symbol), random)));
+  await db.raw('ANALYZE');
+  const [{ count }] = await db('bars').count<Array<{ count: number }>>({ count: '*' });
+  return count;
+}
+
+/** Row-by-row market caps: the shape of the system this replaces (a round trip per symbol per step). */
+async function perSymbolMarketCaps(db: Knex, date: string): Promise<void> {
+  const dayEnd = new Date(localMidnight(NYSE.nextSession(date).date, EXCHANGE_TIME_ZONE));
+  const trx = await db.transaction();
+  try {
+    const stocks = await trx('symbols').select('symbol', 'shares_outstanding').where({ kind: 'stock' });
+    for (const stock of stocks) {
+      const last = await trx('bars')
+        .select('close')
+        .where({ symbol: stock.symbol, timeframe: '1d', variant: '' })
+        .andWhere('ts', '<', dayEnd)
+        .orderBy('ts', 'desc')
+        .first();
+      if (last) await trx('symbols').where({ symbol: stock.symbol }).update({ market_cap: stock.shares_outstanding * last.close });
+    }
+  } finally {
+    // Measured only: the real sync keeps the figures.
+    await trx.rollback();
+  }
+}
+
+async function runSync(producer: Producer, events: QueueEvents, date: string) {
+  const started = performance.now();
+  const enqueued = await producer.enqueue('eod-sync', { date });
+  const job = await producer.queue('sync').getJob(enqueued.id);
+  const summary = (await job!.waitUntilFinished(events, 120_000)) as { changes: number; run_id: string };
+  return { id: enqueued.id, seconds: (performance.now() - started) / 1000, summary };
+}
+
+async function syncFigures(config: Config, db: Knex): Promise<void> {
+  const runtime = await WorkerRuntime.start({ config: { ...config, queues: ['sync'] }, logger: createLogger('bench', 'silent') });
+  const redis = createRedis(config.redisUrl, 'producer');
+  const producer = new Producer(redis, config.prefix);
+  const events = new QueueEvents('sync', { connection: { url: config.redisUrl }, prefix: config.prefix });
+  await events.waitUntilReady();
+  const subscriber = createRedis(config.redisUrl, 'subscriber');
+  try {
+    const initial = await runSync(producer, events, INITIAL);
+    report({ what: `initial build of every universe (${initial.summary.changes.toLocaleString('en-US')} changes), five-task flow end to end`, value: initial.seconds, unit: 's', better: 'lower' });
+    const daily = await runSync(producer, events, DAILY);
+    const baselineStarted = performance.now();
+    await perSymbolMarketCaps(db, DAILY);
+    const baselineSeconds = (performance.now() - baselineStarted) / 1000;
+    report({
+      what: `daily sync ${DAILY}, ${STOCKS.toLocaleString('en-US')} stocks + ${ETFS} ETFs, a year of closes (${daily.summary.changes.toLocaleString('en-US')} changes), five-task flow end to end`,
+      value: daily.seconds,
+      unit: 's',
+      better: 'lower',
+      baseline: { what: 'one round trip per stock for the market-cap step alone', value: baselineSeconds },
+    });
+    const again = await runSync(producer, events, DAILY);
+    report({ what: `same date again (${again.summary.changes} changes)`, value: again.seconds, unit: 's', better: 'lower' });
+
+    // Commit → subscriber: the last task's commit (its job's finishedOn) to the arrival of sync_complete.
+    const arrivals = new Map<string, number>();
+    const waiters = new Map<string, (at: number) => void>();
+    subscriber.on('message', (_channel: string, message: string) => {
+      const at = Date.now();
+      const id = (JSON.parse(message) as { correlation_id: string }).correlation_id;
+      const waiter = waiters.get(id);
+      if (waiter) waiter(at);
+      else arrivals.set(id, at);
+    });
+    const arrivalOf = (id: string) =>
+      arrivals.has(id) ? Promise.resolve(arrivals.get(id)!) : new Promise<number>((resolve) => waiters.set(id, resolve));
+    await subscriber.subscribe(CHANNELS.cacheSyncComplete);
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_RUNS; i++) {
+      const run = await runSync(producer, events, DAILY);
+      const parent = await producer.queue('sync').getJob(run.id);
+      const { processed } = await parent!.getDependencies();
+      const children = await Promise.all(Object.keys(processed ?? {}).map((key) => producer.queue('sync').getJob(key.slice(key.lastIndexOf(':') + 1))));
+      const lastCommit = Math.max(...children.map((child) => child!.finishedOn!));
+      latencies.push((await arrivalOf(run.id)) - lastCommit);
+    }
+    report({ what: `last task commit → sync_complete at a subscriber, p50 over ${LATENCY_RUNS} flows`, value: median(latencies), unit: 'ms', better: 'lower' });
+    report({ what: `last task commit → sync_complete at a subscriber, p99 over ${LATENCY_RUNS} flows`, value: quantile(latencies, 0.99), unit: 'ms', better: 'lower' });
+  } finally {
+    await closeRedis(subscriber);
+    await events.close();
+    await producer.close();
+    await closeRedis(redis);
+    await runtime.stop();
+  }
+}
+
+/** Commit of a one-row transaction → envelope on pub/sub + stream → subscriber, against a bare PUBLISH. */
+async function publishLatency(config: Config, db: Knex): Promise<void> {
+  const redis = createRedis(config.redisUrl, 'producer');
+  const subscriber = createRedis(config.redisUrl, 'subscriber');
+  const publisher = new Publisher(redis, { service: 'bench', stream: `${config.eventStream}`, streamMaxLen: 10_000 });
+  const channel = CHANNELS.universeUpdated;
+  const pending = new Map<number, (at: number) => void>();
+  subscriber.on('message', (_channel: string, message: string) => {
+    const at = performance.now();
+    const parsed = JSON.parse(message) as { seq?: number; data?: { seq?: number } };
+    const seq = parsed.data?.seq ?? parsed.seq;
+    if (seq !== undefined) pending.get(seq)?.(at);
+  });
+  await subscriber.subscribe(channel);
+  const measure = async (send: (seq: number) => Promise<unknown>, commit: boolean): Promise<number[]> => {
+    const samples: number[] = [];
+    for (let seq = 0; seq < PUBLISH_SAMPLES; seq++) {
+      const arrived = new Promise<number>((resolve) => pending.set(seq, resolve));
+      if (commit) await db.transaction((trx) => trx('sync_task_state').insert({ task: 'bench', synced_through: DAILY, run_id: String(seq) }).onConflict('task').merge());
+      const committed = performance.now();
+      await send(seq);
+      samples.push((await arrived) - committed);
+      pending.delete(seq);
+    }
+    return samples;
+  };
+  try {
+    const ours = await measure((seq) => publisher.publish(channel, { seq }, 'bench'), true);
+    const bare = await measure((seq) => redis.publish(channel, JSON.stringify({ seq })), true);
+    for (const [label, q] of [['p50', 0.5], ['p99', 0.99]] as const) {
+      report({
+        what: `commit → envelope on pub/sub + stream → subscriber, ${label} of ${PUBLISH_SAMPLES}`,
+        value: quantile(ours, q),
+        unit: 'ms',
+        better: 'lower',
+        baseline: { what: 'bare PUBLISH of the payload', value: quantile(bare, q) },
+      });
+    }
+  } finally {
+    await closeRedis(subscriber);
+    await closeRedis(redis);
+  }
+}
+
+export async function run(): Promise<void> {
+  section('universes: end-of-day sync and its notifications');
+  const base = loadConfig();
+  const id = randomBytes(4).toString('hex');
+  const config: Config = {
+    ...base,
+    dbSchema: `bench_${id}`,
+    prefix: `bench-${id}`,
+    eventStream: `tickstock.events.bench-${id}`,
+    logLevel: 'silent',
+  };
+  await migrateLatest(dbSettings(config));
+  const db = createDb(dbSettings(config));
+  const redis: Redis = createRedis(config.redisUrl, 'producer');
+  try {
+    const started = performance.now();
+    const bars = await seed(db);
+    process.stdout.write(`  (seeded ${STOCKS + ETFS} symbols and ${bars.toLocaleString('en-US')} daily bars in ${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+    await syncFigures(config, db);
+    await publishLatency(config, db);
+  } finally {
+    await db.raw(`DROP SCHEMA ${ident(config.dbSchema)} CASCADE`);
+    await db.destroy();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.prefix}:*`, 'COUNT', 1_000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    await redis.del(config.eventStream);
+    await closeRedis(redis);
+  }
+}
