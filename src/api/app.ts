@@ -77,6 +77,13 @@ export function createApp(deps: AppDeps): express.Express {
     if (redis.status !== 'ready') return next(new HttpError(503, 'Redis is unreachable; try again shortly'));
     next();
   });
+  api.use((req, _res, next) => {
+    const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+    if (req.method === 'POST' && hasBody && !req.is('application/json')) {
+      return next(new HttpError(415, `request bodies must be JSON (Content-Type: application/json), not ${req.get('content-type') ?? 'unlabelled'}`));
+    }
+    next();
+  });
   api.use(express.json({ limit: config.bodyLimit, strict: false }));
   for (const router of routers) api.use(router.router);
   api.use((req, _res, next) => {

@@ -66,6 +66,11 @@ function parseTs(raw: string, timeZone: string): { ts: number; style: TsStyle } 
   if (EPOCH_MS.test(raw)) return { ts: Number(raw), style: 'absolute' };
   let match = WITH_OFFSET.exec(raw);
   if (match) {
+    try {
+      parseIsoDate(match[1]);
+    } catch {
+      throw new RowError(`ts ${JSON.stringify(raw)} is not a calendar date`);
+    }
     const ts = Date.parse(raw.replace(' ', 'T'));
     if (!Number.isFinite(ts)) throw new RowError(`ts ${JSON.stringify(raw)} is not a valid ISO-8601 instant`);
     return { ts, style: 'absolute' };

@@ -40,6 +40,10 @@ const VALID: Record<string, Record<string, unknown>> = {
   noop: {},
   'import-futures': { csv: 'contract,contract_month,date,open,high,low,close,volume,open_interest\n' },
   'build-continuous': { root: 'ES', roll: 'volume', adjust: 'ratio' },
+  'import-symbols': { rows: [{ symbol: 'SPY', kind: 'etf' }] },
+  'eod-sync': { date: '2024-01-02' },
+  'eod-sync-task': { date: '2024-01-02', task: 'market_cap_recalculation', runId: 'run-1' },
+  'eod-trigger': { date: '2024-01-02' },
 };
 
 function wrongTypes(property: Property): unknown[] {
@@ -60,7 +64,13 @@ function wrongTypes(property: Property): unknown[] {
 
 function mutations(property: Property): Array<{ breaks: string; value: unknown }> {
   const out = wrongTypes(property).map((value) => ({ breaks: `a ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`, value }));
-  if (property.enum) out.push({ breaks: 'a value outside the enum', value: 'not-in-the-enum' }, { breaks: 'an enum value in the wrong case', value: String(property.enum[0]).toUpperCase() === property.enum[0] ? String(property.enum[0]).toLowerCase() + 'x' : String(property.enum[0]).toUpperCase() });
+  if (property.enum) {
+    out.push({ breaks: 'a value outside the enum', value: 'not-in-the-enum' });
+    // A different letter case is a different value, unless it happens to be a member too (1m and 1M).
+    const recased = property.enum.map(String).flatMap((value) => [value.toUpperCase(), value.toLowerCase()]);
+    const wrongCase = recased.find((value) => !property.enum!.includes(value));
+    if (wrongCase !== undefined) out.push({ breaks: 'an enum value in the wrong case', value: wrongCase });
+  }
   if (property.pattern) for (const value of HOSTILE) out.push({ breaks: `metacharacters ${JSON.stringify(value)}`, value });
   if (property.type === 'string' && property.pattern) out.push({ breaks: 'an empty string', value: '' });
   if (property.minimum !== undefined) out.push({ breaks: 'a number below the minimum', value: property.minimum - 1 });
@@ -86,6 +96,7 @@ export function generatePayloadCases(): PayloadCase[] {
       { job: job.name, breaks: 'an array instead of an object', payload: [valid], field: '' },
       { job: job.name, breaks: 'a string instead of an object', payload: 'payload', field: '' },
       { job: job.name, breaks: 'null instead of an object', payload: null, field: '' },
+      { job: job.name, breaks: 'a number instead of an object', payload: 42, field: '' },
     );
     for (const name of schema.required ?? []) {
       const { [name]: _dropped, ...rest } = valid;

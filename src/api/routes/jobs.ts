@@ -82,7 +82,8 @@ export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Toke
 
   // Documented per job kind in the OpenAPI document, with each job's own payload schema.
   routes.router.post('/jobs/:name', requireRole('write', tokens), rateLimit.middleware(), async (req: Request, res: Response) => {
-    const enqueued = await producer.enqueue(String(req.params.name), req.body ?? {}, {
+    // No body at all is an empty payload; a JSON null is a payload, and a wrong one.
+    const enqueued = await producer.enqueue(String(req.params.name), req.body === undefined ? {} : req.body, {
       idempotencyKey: idempotencyKey(req),
     });
     res.status(202).location(`/api/jobs/${enqueued.queue}/${enqueued.id}`).json(enqueued);
