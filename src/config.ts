@@ -121,6 +121,12 @@ export interface Config {
   logLevel: string;
 }
 
+/** What an error message may show of a value: never a token, never a password inside a URL. */
+function shown(name: string, value: string): string {
+  if (/TOKEN/.test(name)) return `<${value.length} characters>`;
+  return value.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+}
+
 /**
  * Reads and validates the environment. An unusable value throws a ConfigError whose message
  * names the variable, so a process stops at start-up instead of failing later.
@@ -136,7 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      return `${name}=${JSON.stringify(relevant[name] ?? '')}: ${issue.message}`;
+      return `${name}=${JSON.stringify(shown(name, relevant[name] ?? ''))}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }

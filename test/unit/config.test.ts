@@ -17,7 +17,18 @@ describe('config', () => {
     expect(load).to.throw(/PORT="70000"/);
     expect(load).to.throw(/DATABASE_URL="mysql:\/\/x": must be a URL starting with postgres:\/\//);
     expect(load).to.throw(/TICKFORGE_PREFIX="a:b"/);
-    expect(load).to.throw(/TICKFORGE_API_TOKEN="short": must be at least 16 characters/);
+    expect(load).to.throw(/TICKFORGE_API_TOKEN="<5 characters>": must be at least 16 characters/);
+  });
+
+  it('should never print a password or a token in its messages', () => {
+    const load = () => loadConfig({ DATABASE_URL: 'postgres://ops:hunter2@db:99999/x', REDIS_URL: 'redis://:s3cret@h:99999' });
+    expect(load).to.throw(/REDIS_URL="redis:\/\/:\*\*\*@h:99999"/);
+    expect(load).to.throw(/DATABASE_URL="postgres:\/\/ops:\*\*\*@db:99999\/x"/);
+    try {
+      load();
+    } catch (error) {
+      expect((error as Error).message).not.to.match(/hunter2|s3cret/);
+    }
   });
 
   it('should read lists and flags', () => {
