@@ -210,9 +210,14 @@ function fromSource(
   const out = new Level(capacity);
   const { ts, open, high, low, close, volume, vwap, tradeCount } = bars;
   const { start, end, offset } = table;
-  let s = first < last ? sessionEndingAfter(table, ts[first]) : table.length;
-  let windowStart = s < table.length ? start[s] : Infinity;
-  let windowEnd = s < table.length ? end[s] : Infinity;
+  const sessions = table.length;
+  const labels = how.labels;
+  const bucketWidth = how.width;
+  const natural = how.natural;
+  // Locals only (no closure captures them), so the loop keeps them in registers.
+  let s = first < last ? sessionEndingAfter(table, ts[first]) : sessions;
+  let windowStart = s < sessions ? start[s] : Infinity;
+  let windowEnd = s < sessions ? end[s] : Infinity;
   let bucketEnd = -Infinity;
   let key = NaN;
   let o = 0;
@@ -223,16 +228,15 @@ function fromSource(
   let pv = 0;
   let trades = 0;
   let bucketSession = -1;
-  const flush = () => {
-    if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
-  };
+  let included = 0;
+  let outside = 0;
   for (let i = first; i < last; i++) {
     const t = ts[i];
     if (t >= windowEnd) {
       s++;
-      while (s < table.length && t >= end[s]) s++;
-      if (s >= table.length) {
-        if (stats) stats.outsideSession += last - i;
+      while (s < sessions && t >= end[s]) s++;
+      if (s >= sessions) {
+        outside += last - i;
         break;
       }
       windowStart = start[s];
@@ -242,28 +246,28 @@ function fromSource(
     let te = t;
     if (t < windowStart) {
       if (t + width <= windowStart) {
-        if (stats) stats.outsideSession++;
+        outside++;
         continue;
       }
       te = windowStart;
     }
-    if (stats) stats.included++;
+    included++;
     const rowVolume = volume[i];
     const rowVwap = vwap[i];
     const rowPv = (rowVwap === rowVwap ? rowVwap : (high[i] + low[i] + close[i]) / 3) * rowVolume;
     if (te >= bucketEnd) {
       let nextKey: number;
-      if (how.labels !== undefined) {
-        nextKey = how.labels[s];
+      if (labels !== undefined) {
+        nextKey = labels[s];
         bucketEnd = windowEnd;
       } else {
-        nextKey = how.natural
-          ? Math.floor((te + offset[s]) / how.width) * how.width - offset[s]
-          : windowStart + Math.floor((te - windowStart) / how.width) * how.width;
-        bucketEnd = Math.min(nextKey + how.width, windowEnd);
+        nextKey = natural
+          ? Math.floor((te + offset[s]) / bucketWidth) * bucketWidth - offset[s]
+          : windowStart + Math.floor((te - windowStart) / bucketWidth) * bucketWidth;
+        bucketEnd = Math.min(nextKey + bucketWidth, windowEnd);
       }
       if (nextKey !== key) {
-        flush();
+        if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
         key = nextKey;
         bucketSession = s;
         o = open[i];
@@ -276,14 +280,20 @@ function fromSource(
         continue;
       }
     }
-    if (high[i] > h) h = high[i];
-    if (low[i] < l) l = low[i];
+    const rowHigh = high[i];
+    const rowLow = low[i];
+    if (rowHigh > h) h = rowHigh;
+    if (rowLow < l) l = rowLow;
     c = close[i];
     v += rowVolume;
     pv += rowPv;
     trades += tradeCount[i];
   }
-  flush();
+  if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
+  if (stats) {
+    stats.included += included;
+    stats.outsideSession += outside;
+  }
   return out;
 }
 
