@@ -18,13 +18,12 @@
  */
 import { NYSE, type TradingCalendar } from './calendar.js';
 import { allocateBars, type BarColumns } from './bars.js';
-import { sessionEndingAfter, sessionTable, type Alignment, type SessionMode, type SessionTable } from './sessions.js';
+import { barSpan, sessionEndingAfter, sessionTable, type Alignment, type SessionMode, type SessionTable } from './sessions.js';
 import { INTRADAY_MINUTES, TIMEFRAMES, timeframeRank, type Timeframe } from './timeframes.js';
 
 export type { Alignment, SessionMode } from './sessions.js';
 
 const MINUTE = 60_000;
-const DAY = 86_400_000;
 
 export interface AggregateOptions {
   /** Timeframe of the input bars: intraday, or 1d (to 2d, 1w, 1M). */
@@ -54,12 +53,6 @@ export interface AggregateResult {
   /** One series per target, each sorted by ts and owning its buffers. */
   bars: Partial<Record<Timeframe, BarColumns>>;
   stats: AggregateStats;
-}
-
-/** Length of one source bar in ms, as far as session membership is concerned. */
-function sourceWidth(source: Timeframe): number {
-  const minutes = INTRADAY_MINUTES[source];
-  return minutes !== undefined ? minutes * MINUTE : DAY;
 }
 
 /**
@@ -402,7 +395,7 @@ export function aggregateBars(bars: BarColumns, options: AggregateOptions): Aggr
   const last = lowerBound(bars.ts, table.coverTo);
   stats.outsideCalendar = first + (rows - last);
 
-  const width = sourceWidth(source);
+  const width = barSpan(source);
   const built = new Map<Timeframe, Level>();
   let counted = false;
   for (const target of targets) {

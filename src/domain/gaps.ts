@@ -9,11 +9,10 @@
  */
 import { allocateBars, type BarColumns } from './bars.js';
 import { NYSE, type TradingCalendar } from './calendar.js';
-import { sessionEndingAfter, sessionTable, type Alignment, type SessionMode, type SessionTable } from './sessions.js';
+import { barSpan, sessionEndingAfter, sessionTable, type Alignment, type SessionMode, type SessionTable } from './sessions.js';
 import { INTRADAY_MINUTES, type Timeframe } from './timeframes.js';
 
 const MINUTE = 60_000;
-const DAY = 86_400_000;
 
 export interface GapOptions {
   /** Timeframe of the bars scanned. */
@@ -112,7 +111,7 @@ function walkSessions(bars: BarColumns, options: GapOptions, from: number, to: n
   const calendar = options.calendar ?? NYSE;
   const minutes = INTRADAY_MINUTES[options.timeframe];
   const natural = (options.alignment ?? 'session') === 'natural';
-  const barWidth = minutes !== undefined ? minutes * MINUTE : DAY;
+  const barWidth = barSpan(options.timeframe);
   const table = sessionTable(mode, calendar, from, to - 1);
   const { ts } = bars;
   let slotBar = new Int32Array(0);
@@ -139,13 +138,14 @@ function defaultRange(bars: BarColumns, options: GapOptions): { from: number; to
   if (ts.length === 0) return { from: options.from ?? 0, to: options.to ?? 0 };
   const table = sessionTable(options.session ?? 'regular', options.calendar ?? NYSE, ts[0], ts[ts.length - 1]);
   const firstSession = sessionEndingAfter(table, ts[0]);
-  let lastSession = sessionEndingAfter(table, ts[ts.length - 1]);
-  // A post-market bar "ends after" nothing of its own day: its session is the one before.
-  if (lastSession >= table.length || table.start[lastSession] > ts[ts.length - 1]) lastSession--;
+  const last = ts[ts.length - 1];
+  let lastSession = sessionEndingAfter(table, last);
+  // The last bar's session is the last one starting before the bar ends (a post-market bar's is the day's).
+  if (lastSession >= table.length || table.start[lastSession] >= last + barSpan(options.timeframe)) lastSession--;
   lastSession = Math.max(0, lastSession);
   return {
     from: options.from ?? Math.min(ts[0], table.start[Math.min(firstSession, table.length - 1)]),
-    to: options.to ?? Math.max(ts[ts.length - 1] + 1, table.end[lastSession]),
+    to: options.to ?? Math.max(last + 1, table.end[lastSession]),
   };
 }
 

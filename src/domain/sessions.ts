@@ -1,5 +1,5 @@
 import type { TradingCalendar } from './calendar.js';
-import type { Timeframe } from './timeframes.js';
+import { INTRADAY_MINUTES, type Timeframe } from './timeframes.js';
 import { formatIsoDate, localDate, localMidnight, parseIsoDate, zoneOffsetMs } from './zone.js';
 
 /**
@@ -151,6 +151,15 @@ function utcDayTable(from: number, to: number): SessionTable {
  */
 export function sessionTable(mode: SessionMode, calendar: TradingCalendar, from: number, to: number): SessionTable {
   return mode === '24h' ? utcDayTable(from, to) : calendarTable(calendar, mode);
+}
+
+/**
+ * How long a bar of the timeframe lasts as far as session membership goes: its length for
+ * intraday bars, a day for 1d (labelled at midnight, it overlaps its session's window).
+ */
+export function barSpan(timeframe: Timeframe): number {
+  const minutes = INTRADAY_MINUTES[timeframe];
+  return minutes !== undefined ? minutes * 60_000 : DAY;
 }
 
 /** Index of the first session whose window ends after `t` (table.length when none does). */
