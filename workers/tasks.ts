@@ -2,5 +2,6 @@
  * The piscina task module: every CPU-heavy kernel the worker offloads, by name. Tasks are
  * pure (plain data and typed arrays in and out, no I/O, no clock).
  */
+export { aggregateBars } from './tasks/aggregate-bars.task.js';
 export { parseBars } from './tasks/parse-bars.task.js';
 export { spin } from './tasks/spin.task.js';
