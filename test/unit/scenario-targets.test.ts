@@ -53,7 +53,7 @@ describe('scenario targets over 20 seeds', () => {
         expect(failed, `seed report ${report.symbol}`).to.deep.equal([]);
         PROMISES[name](report);
       }
-      // Stylized facts and indicator cross-checks are statistical: the run rule is ≥ 90 % of symbols.
+      // Stylized facts and indicator cross-checks are statistical: judged across the 20 seeds.
       const summary = summarizeReports(reports.map((report, i) => ({ ...report, symbol: `seed${SEEDS[i]}` })));
       expect(summary.failedChecks).to.deep.equal([]);
       expect(summary.passed).to.equal(true);

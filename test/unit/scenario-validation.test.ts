@@ -7,7 +7,7 @@ import { sessionGrid } from '../../src/domain/scenario/run.js';
 import { thresholdBreaches } from '../../src/domain/scenario/scenarios/high-low-events.js';
 import { trendRuns } from '../../src/domain/scenario/scenarios/trend-changes.js';
 import { autocorrelation, correlation, excessKurtosis, maxDrawdown } from '../../src/domain/scenario/statistics.js';
-import { invariantChecks, summarizeReports, type SymbolReport } from '../../src/domain/scenario/validation.js';
+import { allowedFailures, invariantChecks, summarizeReports, type SymbolReport } from '../../src/domain/scenario/validation.js';
 
 describe('scenario validation', () => {
   it('should compute the statistics the report relies on from hand-checkable samples', () => {
@@ -69,7 +69,7 @@ describe('scenario validation', () => {
     expect(output.symbols[0].report.targets.find((c) => c.name === 'maxDrawdown')!.passed).to.equal(true);
   });
 
-  it('should require targets of every symbol but statistical checks of 90 % of them', () => {
+  it('should require targets of every symbol but fail a statistical check only beyond chance', () => {
     const report = (symbol: string, target: boolean, fact: boolean): SymbolReport => ({
       symbol,
       passed: target && fact,
@@ -79,11 +79,13 @@ describe('scenario validation', () => {
       invariants: [],
       figures: { sessions: 1, firstOpen: 1, lastClose: 1, totalReturn: 0, maxDrawdown: 0, annualisedVolatility: 0, meanVolume: 0 },
     });
-    const nineOfTen = Array.from({ length: 10 }, (_, i) => report(`S${i}`, true, i !== 3));
-    expect(summarizeReports(nineOfTen).passed).to.equal(true);
-    const eightOfTen = Array.from({ length: 10 }, (_, i) => report(`S${i}`, true, i > 1));
-    expect(summarizeReports(eightOfTen).failedChecks).to.deep.equal([
-      'stylizedFacts.fact: passed by 8 of 10 symbols (needs at least 90 % of symbols); failed: S0, S1',
+    // At 5 % per symbol, more than 3 failures in 10 is under 1 % likely; more than 37 in 500 too.
+    expect([1, 3, 10, 500].map((n) => allowedFailures(n))).to.deep.equal([1, 1, 3, 37]);
+    const threeOfTen = Array.from({ length: 10 }, (_, i) => report(`S${i}`, true, i > 2));
+    expect(summarizeReports(threeOfTen).passed).to.equal(true);
+    const fourOfTen = Array.from({ length: 10 }, (_, i) => report(`S${i}`, true, i > 3));
+    expect(summarizeReports(fourOfTen).failedChecks).to.deep.equal([
+      'stylizedFacts.fact: passed by 6 of 10 symbols (needs at most 3 failing symbols, the chance level); failed: S0, S1, S2, S3',
     ]);
     const oneTargetMissed = Array.from({ length: 10 }, (_, i) => report(`S${i}`, i !== 9, true));
     expect(summarizeReports(oneTargetMissed).failedChecks).to.deep.equal([

@@ -74,8 +74,8 @@ export function bridgeLow(b: number, s: number, u: number): number {
  *
  * The shocks are rescaled so their realised size matches the plan: by one factor for the
  * whole path (GARCH keeps deciding how volatility clusters, across phases too, while the
- * level is the one asked for), or phase by phase when the plan asks for exact phase
- * volatilities (a persistent GARCH wanders far enough that a 25-session crash could
+ * level is the one asked for), except that phases the plan names in `exactVolatility` get a
+ * factor of their own (a persistent GARCH wanders far enough that a 25-session crash could
  * otherwise come out calmer than the months before it).
  */
 export function simulateDaily(plan: DailyPlan, params: ModelParams, random: ScenarioRandom, sessions: number): LogPath {
@@ -112,17 +112,22 @@ export function simulateDaily(plan: DailyPlan, params: ModelParams, random: Scen
     volumeShock[t] = random.normal();
   }
 
-  const groups = plan.exactPhaseVolatility ? plan.phases : [{ start: 0, end: sessions }];
+  // Phases named in exactVolatility are rescaled on their own, all other sessions together.
+  const exact = new Set(plan.exactVolatility ?? []);
+  const groups = [
+    ...plan.phases.filter((phase) => exact.has(phase.name)).map((phase) => phaseIndexes(phase.start, phase.end)),
+    plan.phases.filter((phase) => !exact.has(phase.name)).flatMap((phase) => phaseIndexes(phase.start, phase.end)),
+  ].filter((group) => group.length > 0);
   for (const group of groups) {
     // Mean square of each session's shock relative to the volatility the plan asked for.
     let sumSquares = 0;
-    for (let t = group.start; t < group.end; t++) {
+    for (const t of group) {
       const planned = plan.phases[phaseOf[t]].dailyVol;
       const total = (daily[t] / planned) * (t === 0 ? bodyShare * shock[t] : bodyShare * shock[t] + gapShare * gapShock[t]);
       sumSquares += total * total;
     }
-    const realised = Math.sqrt(sumSquares / (group.end - group.start));
-    if (realised > 0) for (let t = group.start; t < group.end; t++) daily[t] /= realised;
+    const realised = Math.sqrt(sumSquares / group.length);
+    if (realised > 0) for (const t of group) daily[t] /= realised;
   }
 
   const gap = new Float64Array(sessions);
@@ -152,6 +157,10 @@ export function simulateDaily(plan: DailyPlan, params: ModelParams, random: Scen
   landPhaseReturns(path, plan);
   if (plan.drawdown) landDrawdown(path, plan.drawdown.phase, plan.drawdown.target);
   return path;
+}
+
+function phaseIndexes(start: number, end: number): number[] {
+  return Array.from({ length: end - start }, (_, i) => start + i);
 }
 
 function shiftPhase(path: LogPath, index: number, perSession: number): void {

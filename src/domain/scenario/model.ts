@@ -89,8 +89,8 @@ export interface DailyPlan {
    * open; 0 when absent): each session closes (1 − phi) of the gap, plus the anchor's move.
    */
   reversion?: { phi: number; anchor?: Float64Array };
-  /** Rescale each phase to its own volatility (else one factor for the whole path). */
-  exactPhaseVolatility?: boolean;
+  /** Phases rescaled to exactly their own volatility (the rest share one factor). */
+  exactVolatility?: string[];
   /** Exact close log return over all sessions (from the first open), spread evenly. */
   totalLogReturn?: number;
   /** Lands the maximum drawdown of closes (a fraction, −0.35) by moving this phase's return. */

@@ -45,7 +45,7 @@ export const crash2020: ScenarioDefinition<Crash2020Params> = {
           logReturn: Math.log1p(p.recoveryReturn),
         },
       ]),
-      exactPhaseVolatility: true,
+      exactVolatility: ['crash'],
       drawdown: { phase: 'crash', target: p.drawdown },
       referenceVol: annualToDaily(p.calmVolatility),
     };
