@@ -8,7 +8,7 @@ const params = z
     ...modelParamsShape(),
     upReturn: z.number().min(0.02).max(3).default(0.35).describe('return of each up leg'),
     downReturn: z.number().min(-0.9).max(-0.02).default(-0.3).describe('return of the down leg'),
-    volatility: z.number().min(0.02).max(1.5).default(0.1).describe('annualised volatility'),
+    volatility: z.number().min(0.02).max(1.5).default(0.13).describe('annualised volatility'),
     baseShare: z.number().min(0.05).max(0.5).default(0.16).describe('share of sessions in the sideways base before the first up leg'),
     trendBand: z.number().min(0).max(0.05).default(0.002).describe('daily log drift beyond which a segment counts as trending'),
     minRun: z.number().int().min(2).max(120).default(20).describe('fewest sessions of a fitted trend segment'),
