@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { BarsRepository } from '../db/bars.repository.js';
 import { createDb, dbSettings, migrateLatest } from '../db/knex.js';
 import { createLogger } from '../logger.js';
+import { demoScenario } from './demo-scenario.js';
 import { progressView } from './wait.js';
 
 const SPY_FILE = 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv';
@@ -120,10 +121,25 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
     const history = await db('job_history').where({ queue: job.queue, job_id: job.id }).first();
     out(`   job_history: ${history?.outcome} in ${history?.duration_ms} ms`);
 
+    const scenarioLinks = await demoScenario(web.url, headers, out, async (queue, id) => {
+      const scenarioView = progressView('   scenario', process.stdout);
+      const events = await fetch(`${web.url}/api/jobs/${queue}/${id}/events`, { headers });
+      for await (const event of serverSentEvents(events)) {
+        if (event.event === 'progress') scenarioView.update(Number((event.data as { progress: number }).progress));
+        if (event.event === 'completed' || event.event === 'failed') {
+          scenarioView.stop();
+          if (event.event === 'failed') throw new Error(`scenario failed: ${JSON.stringify(event.data)}`);
+          return (event.data as { result: unknown }).result;
+        }
+      }
+      throw new Error('the event stream ended before the scenario did');
+    });
+
     out();
     out('Where to look:');
     out(`   Bull Board   ${web.url}/admin/queues  (user: anything, password: the token)`);
     out(`   job status   curl -H 'Authorization: Bearer ${token}' ${web.url}/api/jobs/${job.queue}/${job.id}`);
+    for (const line of scenarioLinks) out(line);
     out(`   metrics      ${web.url}/metrics`);
     out(`   readiness    ${web.url}/readyz`);
     if (!config.apiToken) out(`   token        ${token} (generated for this demo; set TICKFORGE_API_TOKEN to choose one)`);
