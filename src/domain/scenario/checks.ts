@@ -3,39 +3,32 @@ import { roundTo } from './statistics.js';
 
 const shown = (value: number) => String(roundTo(value, 4));
 
-/** A check that `measured` lies in [low, high]. */
-export function within(name: string, measured: number, low: number, high: number, detail?: string): Check {
+function check(name: string, measured: number, passed: boolean, expected: string, detail?: string): Check {
+  const finite = Number.isFinite(measured);
   return {
     name,
-    passed: Number.isFinite(measured) && measured >= low && measured <= high,
-    measured: Number.isFinite(measured) ? roundTo(measured, 6) : null,
-    expected: `within [${shown(low)}, ${shown(high)}]`,
+    passed: finite && passed,
+    measured: finite ? roundTo(measured, 6) : null,
+    expected,
     ...(detail ? { detail } : {}),
   };
 }
 
+/** A check that `measured` lies in [low, high]. */
+export function within(name: string, measured: number, low: number, high: number, detail?: string): Check {
+  return check(name, measured, measured >= low && measured <= high, `within [${shown(low)}, ${shown(high)}]`, detail);
+}
+
 /** A check that `measured` is at least `minimum` (strictly above it when `strict`). */
 export function atLeast(name: string, measured: number, minimum: number, options: { strict?: boolean; detail?: string } = {}): Check {
-  const passed = Number.isFinite(measured) && (options.strict ? measured > minimum : measured >= minimum);
-  return {
-    name,
-    passed,
-    measured: Number.isFinite(measured) ? roundTo(measured, 6) : null,
-    expected: `${options.strict ? '>' : '≥'} ${shown(minimum)}`,
-    ...(options.detail ? { detail: options.detail } : {}),
-  };
+  const passed = options.strict ? measured > minimum : measured >= minimum;
+  return check(name, measured, passed, `${options.strict ? '>' : '≥'} ${shown(minimum)}`, options.detail);
 }
 
 /** A check that `measured` is at most `maximum` (strictly below it when `strict`). */
 export function atMost(name: string, measured: number, maximum: number, options: { strict?: boolean; detail?: string } = {}): Check {
-  const passed = Number.isFinite(measured) && (options.strict ? measured < maximum : measured <= maximum);
-  return {
-    name,
-    passed,
-    measured: Number.isFinite(measured) ? roundTo(measured, 6) : null,
-    expected: `${options.strict ? '<' : '≤'} ${shown(maximum)}`,
-    ...(options.detail ? { detail: options.detail } : {}),
-  };
+  const passed = options.strict ? measured < maximum : measured <= maximum;
+  return check(name, measured, passed, `${options.strict ? '<' : '≤'} ${shown(maximum)}`, options.detail);
 }
 
 /**

@@ -218,15 +218,8 @@ function landDrawdown(path: LogPath, phaseName: string, target: number): void {
   phase.logReturn = phaseSum(path, phase);
 }
 
-/** Log OHLC arrays relative to the first open, plus volume. */
-export interface LogBars {
-  ts: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
-}
+/** Log OHLC arrays relative to the first open, plus ts and volume as they will be stored. */
+export type LogBars = Omit<BarColumns, 'vwap' | 'tradeCount'>;
 
 /** Daily log bars: open after the overnight gap, close, Brownian-bridge high and low. */
 export function dailyLogBars(path: LogPath, grid: SessionGrid): LogBars {
