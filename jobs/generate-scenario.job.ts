@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import { BarsRepository, type UpsertCounts } from '../src/db/bars.repository.js';
@@ -22,7 +23,7 @@ export const MAX_SCENARIO_SYMBOLS = 5_000;
 export const MAX_SCENARIO_SESSIONS = 2_520;
 /** Most symbol-sessions of a 1m run (ten symbol-years, about a million minute bars). */
 export const MAX_MINUTE_SYMBOL_SESSIONS = 2_520;
-/** Symbols per pool task for daily runs; 1m runs give each symbol its own task. */
+/** Most symbols per pool task for daily runs; 1m runs give each symbol its own task. */
 const DAILY_BATCH = 25;
 
 const isoDate = z
@@ -127,10 +128,14 @@ export const generateScenarioJob = defineJob({
     if (await sandbox.ensure()) await ctx.log(`created sandbox schema ${schema}`);
     await ctx.progress(2, `run ${runId}: ${symbols.length} symbols × ${payload.sessions} sessions (${first} … ${last}) at ${payload.timeframe}`);
 
-    const batchSize = payload.timeframe === '1m' ? 1 : DAILY_BATCH;
+    // Small runs get small batches, so every thread has work and progress moves symbol by symbol.
+    const batchSize =
+      payload.timeframe === '1m' ? 1 : Math.min(DAILY_BATCH, Math.max(1, Math.ceil(symbols.length / (ctx.pool.maxThreads * 4))));
     const batches: string[][] = [];
     for (let i = 0; i < symbols.length; i += batchSize) batches.push(symbols.slice(i, i + batchSize));
     let generated = 0;
+    // Every queued pool task listens on the job's signal: a deliberate fan-out, not a leak.
+    setMaxListeners(Math.max(10, batches.length + 10), ctx.signal);
     const outputs = await Promise.all(
       batches.map(async (batch) => {
         const output = await ctx.pool.run('generateScenario', { spec, symbols: batch, grid }, { signal: ctx.signal });

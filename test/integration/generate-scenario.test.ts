@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { BarsRepository } from '../../src/db/bars.repository.js';
 import { ident } from '../../src/db/knex.js';
+import { SandboxRepository } from '../../src/db/sandbox.repository.js';
 import { createLogger } from '../../src/logger.js';
 import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
 import { closeRedis, createRedis } from '../../src/redis.js';
@@ -125,6 +126,14 @@ describe('generate-scenario job', function () {
     expect((migrated as Error).message).to.match(/holds tickforge's migrated tables/);
     await system.db.raw(`DROP SCHEMA ${ident(`${sandbox}_x`)} CASCADE`);
     expect(await new BarsRepository(system.db, system.config.dbSchema).count()).to.equal(0);
+  });
+
+  it('should create a sandbox schema exactly once when several jobs race to create it', async () => {
+    const schema = `${sandbox}_race`;
+    const created = await Promise.all(Array.from({ length: 4 }, () => new SandboxRepository(system.db, schema).ensure()));
+    expect(created.filter(Boolean)).to.have.length(1);
+    expect(await new BarsRepository(system.db, schema).count()).to.equal(0);
+    await system.db.raw(`DROP SCHEMA ${ident(schema)} CASCADE`);
   });
 
   it('should reject bad payloads before they reach a queue, naming the field', async () => {
