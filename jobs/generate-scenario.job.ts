@@ -98,8 +98,13 @@ const payloadSchema = z
   })
   .transform((payload) => ({ ...payload, params: scenarioDefinition(payload.scenario).params.parse(payload.params) as unknown as Record<string, unknown> }));
 
+/** What a caller passes to enqueue generate-scenario. */
 export type GenerateScenarioPayload = z.input<typeof payloadSchema>;
 
+/**
+ * generate-scenario: generates, aggregates and validates a named scenario in the pool, then
+ * loads its bars into a sandbox schema and records the run and its report, in one transaction.
+ */
 export const generateScenarioJob = defineJob({
   name: 'generate-scenario',
   queue: 'scenario',

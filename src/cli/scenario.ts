@@ -6,6 +6,7 @@ import { createDb, dbSettings } from '../db/knex.js';
 import type { Timeframe } from '../domain/timeframes.js';
 import { runChart } from '../scenarios/run-chart.js';
 
+/** Options of `tickforge scenario`, as commander hands them over. */
 export interface ScenarioCommandOptions {
   symbols?: string;
   seed?: string;

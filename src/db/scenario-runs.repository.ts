@@ -23,6 +23,7 @@ export interface ScenarioRunRow {
   loaded_at: Date;
 }
 
+/** A run as the job writes it (the timestamps are the database's). */
 export type NewScenarioRun = Omit<ScenarioRunRow, 'created_at' | 'loaded_at'>;
 
 const JSON_COLUMNS = ['params', 'series', 'failed_checks', 'report', 'diagnostics'] as const;

@@ -2,12 +2,14 @@ import { runScenarioBatch, type ScenarioSpec, type SymbolResult } from '../../sr
 import type { SessionGrid } from '../../src/domain/scenario/generator.js';
 import { transferOut } from '../transfer.js';
 
+/** A batch of symbols of one run, with the run's sessions. */
 export interface GenerateScenarioInput {
   spec: ScenarioSpec;
   symbols: string[];
   grid: SessionGrid;
 }
 
+/** The batch's bars as COPY text and, per symbol, its series and report. */
 export interface GenerateScenarioOutput {
   /** UTF-8 COPY text of every stored bar of the batch (transferred out). */
   copy: Uint8Array;

@@ -33,6 +33,7 @@ export interface StoredSeries {
   to: number;
 }
 
+/** What a batch reports per symbol: stored series, phases, diagnostics and its validation report. */
 export interface SymbolResult {
   symbol: string;
   series: StoredSeries[];
@@ -41,6 +42,7 @@ export interface SymbolResult {
   report: SymbolReport;
 }
 
+/** One symbol's bars as built, before validation and encoding. */
 export interface SymbolBars {
   symbol: string;
   /** Every series to store, the generated timeframe first. */
@@ -70,6 +72,7 @@ export function buildSymbol(spec: ScenarioSpec, symbol: string, grid: SessionGri
   return { symbol, stored, daily, phases: generated.phases, diagnostics: generated.diagnostics };
 }
 
+/** The output of runScenarioBatch. */
 export interface BatchOutput {
   /** COPY text (BAR_COPY_COLUMNS order, source 'scenario') of every stored bar of the batch. */
   copy: string;

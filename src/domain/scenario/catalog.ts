@@ -16,8 +16,10 @@ export const SCENARIOS = {
 
 export type ScenarioName = keyof typeof SCENARIOS;
 
+/** The scenario names, in catalog order. */
 export const SCENARIO_NAMES = Object.keys(SCENARIOS) as ScenarioName[];
 
+/** Whether a string names a scenario. */
 export function isScenarioName(name: string): name is ScenarioName {
   return Object.hasOwn(SCENARIOS, name);
 }

@@ -17,6 +17,7 @@ export interface ChartBand {
   end: number;
 }
 
+/** Titles, shading and size of a chart. */
 export interface ChartOptions {
   title: string;
   subtitle?: string;

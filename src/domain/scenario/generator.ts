@@ -48,6 +48,7 @@ export interface GenerationDiagnostics {
   draws: number;
 }
 
+/** One symbol's generated bars at the generated timeframe, with its phases and diagnostics. */
 export interface GeneratedSeries {
   symbol: string;
   timeframe: '1d' | '1m';
@@ -396,6 +397,7 @@ export function priceBars(log: LogBars, initialPrice: number, decimals: number):
   return bars;
 }
 
+/** Everything generateSeries needs: the scenario and its resolved parameters, seed, symbol, sessions. */
 export interface GenerateInput {
   scenario: ScenarioDefinition;
   params: ModelParams;

@@ -8,6 +8,7 @@ import type { ScenarioRandom } from './random.js';
  */
 export const GENERATOR_VERSION = '1.0.0';
 
+/** GJR-GARCH(1,1) coefficients and the Student-t degrees of freedom of its shocks. */
 export interface GarchParams {
   alpha: number;
   beta: number;
@@ -55,6 +56,7 @@ export const modelParamsShape = (garch: Partial<GarchParams> = {}) => ({
   volumeNoise: z.number().min(0).max(1.5).default(0.25).describe('standard deviation of the log-volume noise'),
 });
 
+/** The resolved parameters every scenario shares. */
 export interface ModelParams {
   initialPrice: number;
   priceDecimals: number;
@@ -170,4 +172,16 @@ export function phaseNamed(phases: Phase[], name: string): Phase {
   return phase;
 }
 
+/** An annualised volatility parameter with its default. */
+export const volatilityParam = (fallback: number, what = 'annualised volatility') =>
+  z.number().min(0.02).max(1.5).default(fallback).describe(what);
+
+/** A mean-reversion strength: the share of a deviation from `towards` pulled back within 10 sessions. */
+export const meanReversionParam = (fallback: number, towards: string) =>
+  z.number().min(0).max(0.99).default(fallback).describe(`share of a deviation from ${towards} that is pulled back within 10 sessions`);
+
+/** The per-session persistence φ of a deviation of which `share` is pulled back within 10 sessions. */
+export const reversionPhi = (share: number) => Math.pow(1 - share, 1 / 10);
+
+/** Daily standard deviation of an annualised volatility (252 sessions a year). */
 export const annualToDaily = (annual: number) => annual / Math.sqrt(252);

@@ -1,5 +1,6 @@
 /** Sample statistics the scenario generator and its validator share. */
 
+/** Arithmetic mean of values[start, end). */
 export function mean(values: ArrayLike<number>, start = 0, end = values.length): number {
   let sum = 0;
   for (let i = start; i < end; i++) sum += values[i];

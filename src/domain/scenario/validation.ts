@@ -81,6 +81,7 @@ export interface SymbolReport {
   };
 }
 
+/** The groups of checks in a symbol's report, in report order. */
 export const CHECK_GROUPS = ['targets', 'invariants', 'stylizedFacts', 'indicators'] as const;
 export type CheckGroup = (typeof CHECK_GROUPS)[number];
 
@@ -183,6 +184,7 @@ export function invariantChecks(series: TimeframeBars[]): Check[] {
   ];
 }
 
+/** What validateSeries measures: a symbol's daily bars, phases and every stored series. */
 export interface ValidateInput {
   scenario: ScenarioDefinition;
   params: ModelParams;

@@ -1,7 +1,7 @@
 import { RSI } from 'trading-signals';
 import { z } from 'zod';
 import { atLeast, within } from '../checks.js';
-import { annualToDaily, modelParamsShape, phaseNamed, phasesByShare, type ScenarioDefinition } from '../model.js';
+import { annualToDaily, modelParamsShape, phaseNamed, phasesByShare, volatilityParam, type ScenarioDefinition } from '../model.js';
 import { mean } from '../statistics.js';
 
 const params = z
@@ -9,7 +9,7 @@ const params = z
     ...modelParamsShape(),
     totalReturn: z.number().min(-0.5).max(3).default(0.25).describe('return from the first open to the last close'),
     tolerance: z.number().min(0).max(0.2).default(0.01).describe('accepted distance of the measured return from the target'),
-    volatility: z.number().min(0.02).max(1.5).default(0.32).describe('annualised volatility (0.32 ≈ 2 % a day)'),
+    volatility: volatilityParam(0.32, 'annualised volatility (0.32 ≈ 2 % a day)'),
     recoveryShare: z.number().min(0.05).max(0.8).default(0.3).describe('share of sessions in the recovery phase'),
     momentumShare: z.number().min(0.1).max(0.9).default(0.5).describe('share of sessions in the momentum phase'),
   })

@@ -1,7 +1,7 @@
 import { DonchianChannels } from 'trading-signals';
 import { z } from 'zod';
 import { atLeast, atMost } from '../checks.js';
-import { annualToDaily, modelParamsShape, type ScenarioDefinition } from '../model.js';
+import { annualToDaily, meanReversionParam, modelParamsShape, reversionPhi, volatilityParam, type ScenarioDefinition } from '../model.js';
 
 const params = z
   .object({
@@ -9,13 +9,8 @@ const params = z
     window: z.number().int().min(2).max(250).default(20).describe('sessions of the rolling high and low'),
     cycleSessions: z.number().min(6).max(250).default(30).describe('typical length of one swing cycle, in sessions'),
     swing: z.number().min(0).max(1).default(0.02).describe('amplitude of the swings in log price'),
-    meanReversion: z
-      .number()
-      .min(0)
-      .max(0.99)
-      .default(0.3)
-      .describe('share of a deviation from the swing path that is pulled back within 10 sessions'),
-    volatility: z.number().min(0.02).max(1.5).default(0.2).describe('annualised volatility'),
+    meanReversion: meanReversionParam(0.3, 'the swing path'),
+    volatility: volatilityParam(0.2),
     minBreaches: z.number().int().min(0).default(22).describe('breaches of the rolling high or low required'),
     minHighs: z.number().int().min(0).default(12).describe('breaches of the rolling high required'),
     minLows: z.number().int().min(0).default(10).describe('breaches of the rolling low required'),
@@ -24,6 +19,7 @@ const params = z
 
 export type HighLowEventsParams = z.output<typeof params>;
 
+/** Counts of rolling-high and rolling-low breaks. */
 export interface Breaches {
   highs: number;
   lows: number;
@@ -67,7 +63,7 @@ export const highLowEvents: ScenarioDefinition<HighLowEventsParams> = {
     const daily = annualToDaily(p.volatility);
     return {
       phases: [{ name: 'swings', start: 0, end: sessions, dailyVol: daily }],
-      reversion: { phi: Math.pow(1 - p.meanReversion, 1 / 10), anchor },
+      reversion: { phi: reversionPhi(p.meanReversion), anchor },
       totalLogReturn: 0,
       referenceVol: daily,
     };

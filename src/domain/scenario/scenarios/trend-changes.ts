@@ -1,14 +1,14 @@
 import { SMA, hasCrossedOver, hasCrossedUnder } from 'trading-signals';
 import { z } from 'zod';
 import { atLeast } from '../checks.js';
-import { annualToDaily, modelParamsShape, phasesByShare, type Phase, type ScenarioDefinition } from '../model.js';
+import { annualToDaily, modelParamsShape, phasesByShare, volatilityParam, type Phase, type ScenarioDefinition } from '../model.js';
 
 const params = z
   .object({
     ...modelParamsShape(),
     upReturn: z.number().min(0.02).max(3).default(0.35).describe('return of each up leg'),
     downReturn: z.number().min(-0.9).max(-0.02).default(-0.3).describe('return of the down leg'),
-    volatility: z.number().min(0.02).max(1.5).default(0.13).describe('annualised volatility'),
+    volatility: volatilityParam(0.13),
     baseShare: z.number().min(0.05).max(0.5).default(0.16).describe('share of sessions in the sideways base before the first up leg'),
     trendBand: z.number().min(0).max(0.05).default(0.002).describe('daily log drift beyond which a segment counts as trending'),
     minRun: z.number().int().min(2).max(120).default(20).describe('fewest sessions of a fitted trend segment'),
@@ -18,8 +18,10 @@ const params = z
 
 export type TrendChangesParams = z.output<typeof params>;
 
+/** The class of a trend segment. */
 export type TrendState = 'up' | 'down' | 'flat';
 
+/** A run of closes in one trend class. */
 export interface TrendRun {
   state: TrendState;
   /** First close index of the run and the end (exclusive). */

@@ -1,7 +1,7 @@
 import { BollingerBandsWidth, BollingerBands } from 'trading-signals';
 import { z } from 'zod';
 import { atLeast, within } from '../checks.js';
-import { annualToDaily, modelParamsShape, type Phase, type ScenarioDefinition } from '../model.js';
+import { annualToDaily, meanReversionParam, modelParamsShape, reversionPhi, volatilityParam, type Phase, type ScenarioDefinition } from '../model.js';
 import { autocorrelation } from '../statistics.js';
 
 const params = z
@@ -10,13 +10,8 @@ const params = z
     ...modelParamsShape({ nu: 8 }),
     tradingRange: z.number().min(0.02).max(3).default(0.3).describe('max(high) / min(low) − 1 over the whole run'),
     rangeTolerance: z.number().min(0).max(0.5).default(0.05).describe('accepted distance of the measured range from the target'),
-    meanReversion: z
-      .number()
-      .min(0)
-      .max(0.99)
-      .default(0.65)
-      .describe('share of a deviation from the centre that is pulled back within 10 sessions'),
-    volatility: z.number().min(0.02).max(1.5).default(0.15).describe('annualised volatility of the calm periods'),
+    meanReversion: meanReversionParam(0.65, 'the centre'),
+    volatility: volatilityParam(0.15, 'annualised volatility of the calm periods'),
     turbulence: z.number().min(1).max(10).default(3.5).describe('volatility of the turbulent periods over that of the calm ones'),
     periodSessions: z.number().min(3).max(250).default(30).describe('mean length of a calm or turbulent period, in sessions'),
     netTolerance: z.number().min(0).max(0.5).default(0.01).describe('accepted distance of the net return from zero'),
@@ -51,7 +46,7 @@ export const volatilityPeriods: ScenarioDefinition<VolatilityPeriodsParams> = {
     }
     return {
       phases,
-      reversion: { phi: Math.pow(1 - p.meanReversion, 1 / 10) },
+      reversion: { phi: reversionPhi(p.meanReversion) },
       totalLogReturn: 0,
       tradingRange: p.tradingRange,
       referenceVol: daily * Math.sqrt((1 + p.turbulence * p.turbulence) / 2),
