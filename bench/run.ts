@@ -5,13 +5,14 @@
 import os from 'node:os';
 import * as foundation from './foundation.bench.js';
 import * as universes from './universes.bench.js';
+import * as scenario from './scenario.bench.js';
 
 interface Bench {
   name: string;
   run(): Promise<void>;
 }
 
-const BENCHES: Bench[] = [foundation, universes];
+const BENCHES: Bench[] = [foundation, universes, scenario];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !BENCHES.some((bench) => bench.name === name));

@@ -6,6 +6,7 @@ import { eodPipelineJob } from './eod-pipeline.job.js';
 import { eodSyncTaskJob } from './eod-sync-task.job.js';
 import { eodSyncJob } from './eod-sync.job.js';
 import { eodTriggerJob } from './eod-trigger.job.js';
+import { generateScenarioJob } from './generate-scenario.job.js';
 import { importBarsJob } from './import-bars.job.js';
 import { importFuturesJob } from './import-futures.job.js';
 import { importSymbolsJob } from './import-symbols.job.js';
@@ -22,6 +23,7 @@ export const JOBS = [
   eodSyncJob,
   eodSyncTaskJob,
   eodTriggerJob,
+  generateScenarioJob,
 ] as const;
 
 export type AnyJob = (typeof JOBS)[number];

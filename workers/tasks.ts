@@ -3,6 +3,8 @@
  * pure (plain data and typed arrays in and out, no I/O, no clock).
  */
 export { continuous } from './tasks/continuous.task.js';
+export { aggregateBars } from './tasks/aggregate-bars.task.js';
+export { generateScenario } from './tasks/generate-scenario.task.js';
 export { parseBars } from './tasks/parse-bars.task.js';
 export { parseFutures } from './tasks/parse-futures.task.js';
 export { parseSymbols } from './tasks/parse-symbols.task.js';

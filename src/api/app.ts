@@ -20,6 +20,7 @@ import { futuresRouter } from './routes/futures.js';
 import { jobsRouter } from './routes/jobs.js';
 import { systemRouter } from './routes/system.js';
 import { universesRouter } from './routes/universes.js';
+import { scenariosRouter } from './routes/scenarios.js';
 
 export interface AppDeps {
   config: Config;
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): express.Express {
     jobsRouter(producer, events, tokens, rateLimit),
     futuresRouter(db, config.dbSchema, tokens),
     universesRouter(db, tokens),
+    scenariosRouter(db, tokens),
   ];
   const openApi = openApiDocument([system.root, ...routers], JOBS as readonly JobDefinition[]);
 

@@ -9,6 +9,7 @@ import { createDb, dbSettings, migrateLatest } from '../db/knex.js';
 import { createLogger } from '../logger.js';
 import { demoFutures } from './demo-futures.js';
 import { runUniversesTour } from './demo-universes.js';
+import { demoScenario } from './demo-scenario.js';
 import { progressView } from './wait.js';
 
 const SPY_FILE = 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv';
@@ -126,11 +127,26 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
     out('5. continuous futures: import the ES contracts, build ES.c.volume.ratio, read it back');
     await demoFutures(demoConfig, web.url, token, out);
 
+    const scenarioLinks = await demoScenario(web.url, headers, out, async (queue, id) => {
+      const scenarioView = progressView('   scenario', process.stdout);
+      const events = await fetch(`${web.url}/api/jobs/${queue}/${id}/events`, { headers });
+      for await (const event of serverSentEvents(events)) {
+        if (event.event === 'progress') scenarioView.update(Number((event.data as { progress: number }).progress));
+        if (event.event === 'completed' || event.event === 'failed') {
+          scenarioView.stop();
+          if (event.event === 'failed') throw new Error(`scenario failed: ${JSON.stringify(event.data)}`);
+          return (event.data as { result: unknown }).result;
+        }
+      }
+      throw new Error('the event stream ended before the scenario did');
+    });
+
     out();
     out('Where to look:');
     out(`   Bull Board   ${web.url}/admin/queues  (user: anything, password: the token)`);
     out(`   job status   curl -H 'Authorization: Bearer ${token}' ${web.url}/api/jobs/${job.queue}/${job.id}`);
     out(`   universes    curl -H 'Authorization: Bearer ${token}' ${web.url}/api/universes/top_100?asOf=2018-02-07`);
+    for (const line of scenarioLinks) out(line);
     out(`   metrics      ${web.url}/metrics`);
     out(`   readiness    ${web.url}/readyz`);
     if (!config.apiToken) out(`   token        ${token} (generated for this demo; set TICKFORGE_API_TOKEN to choose one)`);

@@ -4,11 +4,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import { registry, type JobName } from '../../jobs/index.js';
 import { loadConfigOrExit, type Config } from '../config.js';
 import { dbSettings, migrateLatest, migrateRollback } from '../db/knex.js';
+import { SCENARIO_NAMES } from '../domain/scenario/catalog.js';
 import { TIMEFRAMES } from '../domain/timeframes.js';
 import { Producer, UnknownJobError } from '../queues/producer.js';
 import { closeRedis, createRedis, waitForRedis } from '../redis.js';
 import { ValidationError } from '../validation.js';
 import { runDemo } from './demo.js';
+import { scenarioPayload, writeRunChart, type ScenarioCommandOptions } from './scenario.js';
 import { JobFailedError, progressView, waitForJob } from './wait.js';
 
 function parseJson(value: string): unknown {
@@ -35,13 +37,19 @@ async function withProducer<T>(config: Config, run: (producer: Producer) => Prom
 }
 
 /** Enqueues a job and, with `wait`, follows it to the end with a progress bar. */
-async function submit(config: Config, name: string, payload: unknown, options: { wait?: boolean; idempotencyKey?: string }) {
-  await withProducer(config, async (producer) => {
+async function submit(
+  config: Config,
+  name: string,
+  payload: unknown,
+  options: { wait?: boolean; idempotencyKey?: string },
+): Promise<unknown> {
+  return withProducer(config, async (producer) => {
     const job = await producer.enqueue(name, payload, { idempotencyKey: options.idempotencyKey });
     process.stdout.write(`${JSON.stringify(job)}\n`);
-    if (!options.wait) return;
+    if (!options.wait) return undefined;
     const result = await waitForJob(producer, config.redisUrl, job.queue, job.id, progressView(`${name} ${job.id}`));
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return result;
   });
 }
 
@@ -152,6 +160,35 @@ program
   .option('--wait', 'wait for the sync to finish and print its summary')
   .action(async (date: string, options: { wait?: boolean }) => {
     await submit(loadConfigOrExit(), 'eod-sync' satisfies JobName, { date }, options);
+  });
+
+program
+  .command('scenario')
+  .description('generate a named synthetic scenario into the sandbox schema, with its validation report')
+  .argument('<name>', `scenario: ${SCENARIO_NAMES.join(', ')}`)
+  .option('--symbols <n|list>', 'how many symbols (SYN0001 …) or a comma-separated list of names', '10')
+  .option('--seed <n>', 'seed of the random streams', '42')
+  .option('--sessions <n>', 'number of trading sessions', '252')
+  .option('--start <date>', 'first session on or after this date (YYYY-MM-DD)')
+  .option('--timeframe <tf>', 'generate 1d bars, or 1m bars aggregated to every coarser timeframe', '1d')
+  .option('--targets <list>', 'timeframes to aggregate and store (comma-separated)')
+  .option('--schema <schema>', 'target schema (default: TICKFORGE_SANDBOX_SCHEMA)')
+  .option('--params <json>', "overrides of the scenario's parameters as JSON", parseJson)
+  .option('--wait', 'wait for the run, showing progress; exit 1 if the job fails')
+  .option('--chart <file.svg>', 'with --wait: write an SVG candlestick chart of one symbol')
+  .option('--chart-symbol <symbol>', 'the symbol to chart (default: the first)')
+  .option('--chart-timeframe <tf>', 'the timeframe to chart (default: 1d)')
+  .action(async (name: string, options: ScenarioCommandOptions) => {
+    const config = loadConfigOrExit();
+    if (options.chart && !options.wait) throw new InvalidArgumentError('--chart needs --wait');
+    const result = (await submit(config, 'generate-scenario' satisfies JobName, scenarioPayload(name, options), options)) as
+      | { runId: string; passed: boolean }
+      | undefined;
+    if (result && options.chart) {
+      const file = await writeRunChart(config, result.runId, options.chart, { symbol: options.chartSymbol, timeframe: options.chartTimeframe });
+      process.stdout.write(`chart written to ${file}\n`);
+    }
+    if (result && !result.passed) process.stderr.write(`tickforge: run ${result.runId} stored, but its validation report failed (see failedChecks)\n`);
   });
 
 program

@@ -23,6 +23,11 @@ export interface CalendarRules {
   open: LocalTime;
   close: LocalTime;
   earlyClose: LocalTime;
+  /**
+   * Extended trading hours (pre-market open, post-market close, and the post-market close on
+   * early-close days); without them the extended window equals the regular one.
+   */
+  extended?: { open: LocalTime; close: LocalTime; earlyClose: LocalTime };
   /** Full-day closures of a year, as YYYY-MM-DD (weekends need not be listed). */
   holidays(year: number): string[];
   /** Days of a year that close at `earlyClose` when they are sessions. */
@@ -122,6 +127,9 @@ export const NYSE_RULES: CalendarRules = {
   open: [9, 30],
   close: [16, 0],
   earlyClose: [13, 0],
+  // Pre-market from 04:00, post-market to 20:00 (LEAN's market-hours database); on 13:00 days
+  // the post-market ends at 17:00 (NYSE Arca and Nasdaq early-close schedules).
+  extended: { open: [4, 0], close: [20, 0], earlyClose: [17, 0] },
   holidays(year) {
     const days: number[] = [];
     const newYear = dayNumber(year, 1, 1);
@@ -153,6 +161,15 @@ export const NYSE_RULES: CalendarRules = {
   },
 };
 
+/** Which hours of a session count: the regular session, or pre-market through post-market. */
+export type SessionHours = 'regular' | 'extended';
+
+/** Start and end instants (epoch ms) of every session's hours, in session-index order. */
+export interface SessionWindows {
+  start: Float64Array;
+  end: Float64Array;
+}
+
 /**
  * A trading calendar materialised for its year range: every session with its open and close
  * instants, computed from the local wall clock so nothing drifts across DST.
@@ -165,6 +182,7 @@ export class TradingCalendar {
   private readonly holidaySet = new Set<string>();
   private readonly firstDay: number;
   private readonly lastDay: number;
+  private readonly windowCache = new Map<SessionHours, SessionWindows>();
 
   constructor(readonly rules: CalendarRules) {
     this.name = rules.name;
@@ -224,6 +242,37 @@ export class TradingCalendar {
   session(date: string): Session | undefined {
     this.check(date);
     return this.byDate.get(date);
+  }
+
+  /** Number of sessions the calendar holds (the index of the last one plus one). */
+  get sessionTotal(): number {
+    return this.sessions.length;
+  }
+
+  /**
+   * Every session's window for the given hours as columns, computed once and shared: the
+   * aggregation kernel walks these instead of Session objects.
+   */
+  windows(hours: SessionHours): SessionWindows {
+    let windows = this.windowCache.get(hours);
+    if (windows) return windows;
+    const start = new Float64Array(this.sessions.length);
+    const end = new Float64Array(this.sessions.length);
+    const extended = hours === 'extended' ? this.rules.extended : undefined;
+    this.sessions.forEach((session, i) => {
+      if (!extended) {
+        start[i] = session.open;
+        end[i] = session.close;
+        return;
+      }
+      const [year, month, day] = parseIsoDate(session.date);
+      const close = session.earlyClose ? extended.earlyClose : extended.close;
+      start[i] = fromWallClock(year, month, day, extended.open[0], extended.open[1], this.timeZone);
+      end[i] = fromWallClock(year, month, day, close[0], close[1], this.timeZone);
+    });
+    windows = { start, end };
+    this.windowCache.set(hours, windows);
+    return windows;
   }
 
   /** The session with this index (see Session.index). */
@@ -287,3 +336,13 @@ export class TradingCalendar {
 
 /** The New York Stock Exchange, 2000–2030. */
 export const NYSE = new TradingCalendar(NYSE_RULES);
+
+/** Calendars by name, so that a kernel running in another thread can be told which one to use. */
+export const CALENDARS: Readonly<Record<string, TradingCalendar>> = { [NYSE.name]: NYSE };
+
+/** The calendar with this name (see CALENDARS); a RangeError names the known ones otherwise. */
+export function calendarByName(name: string): TradingCalendar {
+  const calendar = CALENDARS[name];
+  if (!calendar) throw new RangeError(`unknown calendar ${JSON.stringify(name)}; known: ${Object.keys(CALENDARS).join(', ')}`);
+  return calendar;
+}

@@ -44,6 +44,7 @@ const VALID: Record<string, Record<string, unknown>> = {
   'eod-sync': { date: '2024-01-02' },
   'eod-sync-task': { date: '2024-01-02', task: 'market_cap_recalculation', runId: 'run-1' },
   'eod-trigger': { date: '2024-01-02' },
+  'generate-scenario': { scenario: 'crash_2020', count: 2, seed: 7 },
 };
 
 function wrongTypes(property: Property): unknown[] {

@@ -1,0 +1,418 @@
+/**
+ * The aggregation kernel: bars of one series at a source timeframe in, bars at every coarser
+ * target out, bucketed by trading session in the calendar's wall-clock time.
+ *
+ * Semantics (DESIGN.md "Market semantics"): open = first, high = max, low = min, close = last,
+ * volume = sum, trade count = sum, vwap = Σ(vwapᵢ·vᵢ)/Σvᵢ with (h+l+c)/3 standing in for a
+ * missing vwap and close for a bucket without volume, so that aggregating in steps equals
+ * aggregating in one go. A bar's ts is its period start: the bucket start for intraday bars,
+ * local midnight of the session date for 1d, of the pair's first session for 2d, of Monday for
+ * 1w and of the 1st for 1M. Source bars outside the session mode's hours are left out.
+ *
+ * Each target is one pass over sorted typed arrays: the source for the finest target, then the
+ * coarsest already built target whose buckets nest in it (1h from 30m, 1d from 12h, 1w from 1d),
+ * carrying Σ(vwap·v) exactly. The bucket of a row is found by comparing its ts with the current
+ * bucket's end; only when it crosses is the next bucket start computed, from the session's
+ * precomputed window (session anchor or local grid), so no row pays for a division or a zone
+ * lookup.
+ */
+import { NYSE, type TradingCalendar } from './calendar.js';
+import { allocateBars, type BarColumns } from './bars.js';
+import { barSpan, sessionEndingAfter, sessionTable, type Alignment, type SessionMode, type SessionTable } from './sessions.js';
+import { INTRADAY_MINUTES, TIMEFRAMES, timeframeRank, type Timeframe } from './timeframes.js';
+
+export type { Alignment, SessionMode } from './sessions.js';
+
+const MINUTE = 60_000;
+
+export interface AggregateOptions {
+  /** Timeframe of the input bars: intraday, or 1d (to 2d, 1w, 1M). */
+  source: Timeframe;
+  /** Timeframes to build; each must be derivable from the source (see canDerive). */
+  targets: readonly Timeframe[];
+  /** Default `regular`. */
+  session?: SessionMode;
+  /** Default `session`. */
+  alignment?: Alignment;
+  /** Default NYSE; unused in 24h mode. */
+  calendar?: TradingCalendar;
+}
+
+/** What happened to the input rows. */
+export interface AggregateStats {
+  rows: number;
+  /** Rows inside a session's window for the mode, hence in the output. */
+  included: number;
+  /** Rows outside every session's window (pre- or post-market in regular mode, holidays, weekends). */
+  outsideSession: number;
+  /** Rows before or after the calendar's years. */
+  outsideCalendar: number;
+}
+
+export interface AggregateResult {
+  /** One series per target, each sorted by ts and owning its buffers. */
+  bars: Partial<Record<Timeframe, BarColumns>>;
+  stats: AggregateStats;
+}
+
+/**
+ * Whether bars of `target` can be built from bars of `source`: an intraday target whose length
+ * is a multiple of the source's (so source bars never straddle a bucket boundary), any daily or
+ * longer target from an intraday source, and 2d, 1w or 1M from 1d.
+ */
+export function canDerive(source: Timeframe, target: Timeframe): boolean {
+  if (timeframeRank(target) <= timeframeRank(source)) return false;
+  const sourceMinutes = INTRADAY_MINUTES[source];
+  const targetMinutes = INTRADAY_MINUTES[target];
+  if (sourceMinutes !== undefined) return targetMinutes === undefined || targetMinutes % sourceMinutes === 0;
+  return source === '1d' && targetMinutes === undefined;
+}
+
+/** The timeframes `canDerive` allows from a source, finest first. */
+export function derivableTargets(source: Timeframe): Timeframe[] {
+  return TIMEFRAMES.filter((target) => canDerive(source, target));
+}
+
+/**
+ * The `variant` aggregated bars are stored under: the session mode, with `/natural` appended
+ * for natural-aligned intraday bars of 1h and longer (the only bars alignment changes). So
+ * 'regular', 'regular/natural', 'extended', 'extended/natural' and '24h'; provider bars use ''.
+ */
+export function variantOf(timeframe: Timeframe, session: SessionMode, alignment: Alignment): string {
+  const minutes = INTRADAY_MINUTES[timeframe];
+  if (session !== '24h' && alignment === 'natural' && minutes !== undefined && minutes >= 60) return `${session}/natural`;
+  return session;
+}
+
+/** Bars under construction at one level, with Σ(vwap·v) kept exact and each bar's session. */
+class Level {
+  length = 0;
+  ts: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+  pv: Float64Array;
+  tradeCount: Float64Array;
+  session: Int32Array;
+
+  constructor(capacity: number) {
+    const size = Math.max(16, capacity);
+    this.ts = new Float64Array(size);
+    this.open = new Float64Array(size);
+    this.high = new Float64Array(size);
+    this.low = new Float64Array(size);
+    this.close = new Float64Array(size);
+    this.volume = new Float64Array(size);
+    this.pv = new Float64Array(size);
+    this.tradeCount = new Float64Array(size);
+    this.session = new Int32Array(size);
+  }
+
+  private grow(): void {
+    const size = this.ts.length * 2;
+    const grown = <T extends Float64Array | Int32Array>(array: T): T => {
+      const next = new (array.constructor as new (n: number) => T)(size);
+      next.set(array);
+      return next;
+    };
+    this.ts = grown(this.ts);
+    this.open = grown(this.open);
+    this.high = grown(this.high);
+    this.low = grown(this.low);
+    this.close = grown(this.close);
+    this.volume = grown(this.volume);
+    this.pv = grown(this.pv);
+    this.tradeCount = grown(this.tradeCount);
+    this.session = grown(this.session);
+  }
+
+  push(ts: number, open: number, high: number, low: number, close: number, volume: number, pv: number, trades: number, session: number): void {
+    if (this.length === this.ts.length) this.grow();
+    const i = this.length++;
+    this.ts[i] = ts;
+    this.open[i] = open;
+    this.high[i] = high;
+    this.low[i] = low;
+    this.close[i] = close;
+    this.volume[i] = volume;
+    this.pv[i] = pv;
+    this.tradeCount[i] = trades;
+    this.session[i] = session;
+  }
+
+  /** The finished bars as BarColumns with their own (transferable) buffers. */
+  toColumns(): BarColumns {
+    const bars = allocateBars(this.length);
+    bars.ts.set(this.ts.subarray(0, this.length));
+    bars.open.set(this.open.subarray(0, this.length));
+    bars.high.set(this.high.subarray(0, this.length));
+    bars.low.set(this.low.subarray(0, this.length));
+    bars.close.set(this.close.subarray(0, this.length));
+    bars.volume.set(this.volume.subarray(0, this.length));
+    bars.tradeCount.set(this.tradeCount.subarray(0, this.length));
+    for (let i = 0; i < this.length; i++) {
+      bars.vwap[i] = this.volume[i] > 0 ? this.pv[i] / this.volume[i] : this.close[i];
+    }
+    return bars;
+  }
+}
+
+/**
+ * How a target assigns a row to a bucket: intraday buckets by width and alignment within the
+ * session, longer ones by the session's period label.
+ */
+interface Bucketing {
+  width: number;
+  natural: boolean;
+  /** The per-session label column for 1d and longer; undefined for intraday. */
+  labels: Float64Array | undefined;
+}
+
+function bucketing(target: Timeframe, alignment: Alignment, table: SessionTable): Bucketing {
+  const minutes = INTRADAY_MINUTES[target];
+  if (minutes !== undefined) return { width: minutes * MINUTE, natural: alignment === 'natural', labels: undefined };
+  const labels = target === '1d' ? table.day : target === '2d' ? table.pair : target === '1w' ? table.week : table.month;
+  return { width: 0, natural: false, labels };
+}
+
+/** Whether every bucket of `finer` lies inside one bucket of `coarser` (same mode and alignment). */
+function nests(finer: Timeframe, coarser: Timeframe): boolean {
+  const finerMinutes = INTRADAY_MINUTES[finer];
+  const coarserMinutes = INTRADAY_MINUTES[coarser];
+  if (finerMinutes !== undefined) return coarserMinutes === undefined || coarserMinutes % finerMinutes === 0;
+  return finer === '1d' && coarserMinutes === undefined;
+}
+
+/**
+ * One pass over source rows [first, last) into a target. A source bar belongs to the session
+ * whose window it overlaps (a 1d bar labelled at midnight, a natural 1h bar at 09:00) and counts
+ * from the window's start. `stats` is filled on the first pass only.
+ */
+function fromSource(
+  bars: BarColumns,
+  first: number,
+  last: number,
+  width: number,
+  table: SessionTable,
+  how: Bucketing,
+  stats: AggregateStats | undefined,
+  capacity: number,
+): Level {
+  const out = new Level(capacity);
+  const { ts, open, high, low, close, volume, vwap, tradeCount } = bars;
+  const { start, end, offset } = table;
+  const sessions = table.length;
+  const labels = how.labels;
+  const bucketWidth = how.width;
+  const natural = how.natural;
+  // Locals only (no closure captures them), so the loop keeps them in registers.
+  let s = first < last ? sessionEndingAfter(table, ts[first]) : sessions;
+  let windowStart = s < sessions ? start[s] : Infinity;
+  let windowEnd = s < sessions ? end[s] : Infinity;
+  let bucketEnd = -Infinity;
+  let key = NaN;
+  let o = 0;
+  let h = 0;
+  let l = 0;
+  let c = 0;
+  let v = 0;
+  let pv = 0;
+  let trades = 0;
+  let bucketSession = -1;
+  let included = 0;
+  let outside = 0;
+  for (let i = first; i < last; i++) {
+    const t = ts[i];
+    if (t >= windowEnd) {
+      s++;
+      while (s < sessions && t >= end[s]) s++;
+      if (s >= sessions) {
+        outside += last - i;
+        break;
+      }
+      windowStart = start[s];
+      windowEnd = end[s];
+      bucketEnd = -Infinity;
+    }
+    let te = t;
+    if (t < windowStart) {
+      if (t + width <= windowStart) {
+        outside++;
+        continue;
+      }
+      te = windowStart;
+    }
+    included++;
+    const rowVolume = volume[i];
+    const rowVwap = vwap[i];
+    const rowPv = (rowVwap === rowVwap ? rowVwap : (high[i] + low[i] + close[i]) / 3) * rowVolume;
+    if (te >= bucketEnd) {
+      let nextKey: number;
+      if (labels !== undefined) {
+        nextKey = labels[s];
+        bucketEnd = windowEnd;
+      } else {
+        nextKey = natural
+          ? Math.floor((te + offset[s]) / bucketWidth) * bucketWidth - offset[s]
+          : windowStart + Math.floor((te - windowStart) / bucketWidth) * bucketWidth;
+        bucketEnd = Math.min(nextKey + bucketWidth, windowEnd);
+      }
+      if (nextKey !== key) {
+        if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
+        key = nextKey;
+        bucketSession = s;
+        o = open[i];
+        h = high[i];
+        l = low[i];
+        c = close[i];
+        v = rowVolume;
+        pv = rowPv;
+        trades = tradeCount[i];
+        continue;
+      }
+    }
+    const rowHigh = high[i];
+    const rowLow = low[i];
+    if (rowHigh > h) h = rowHigh;
+    if (rowLow < l) l = rowLow;
+    c = close[i];
+    v += rowVolume;
+    pv += rowPv;
+    trades += tradeCount[i];
+  }
+  if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
+  if (stats) {
+    stats.included += included;
+    stats.outsideSession += outside;
+  }
+  return out;
+}
+
+/** One pass over a finer level into a coarser target whose buckets contain the finer ones. */
+function fromLevel(input: Level, table: SessionTable, how: Bucketing): Level {
+  const out = new Level(Math.ceil(input.length / 2));
+  const { start, end, offset } = table;
+  let currentSession = -1;
+  let bucketEnd = -Infinity;
+  let key = NaN;
+  let o = 0;
+  let h = 0;
+  let l = 0;
+  let c = 0;
+  let v = 0;
+  let pv = 0;
+  let trades = 0;
+  let bucketSession = -1;
+  for (let i = 0; i < input.length; i++) {
+    const s = input.session[i];
+    const t = input.ts[i];
+    if (s !== currentSession || t >= bucketEnd) {
+      currentSession = s;
+      // A natural-aligned bar may be labelled before the open (09:00 holding 09:30–10:00).
+      const te = t < start[s] ? start[s] : t;
+      let nextKey: number;
+      if (how.labels !== undefined) {
+        nextKey = how.labels[s];
+        bucketEnd = end[s];
+      } else {
+        nextKey = how.natural
+          ? Math.floor((te + offset[s]) / how.width) * how.width - offset[s]
+          : start[s] + Math.floor((te - start[s]) / how.width) * how.width;
+        bucketEnd = Math.min(nextKey + how.width, end[s]);
+      }
+      if (nextKey !== key) {
+        if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
+        key = nextKey;
+        bucketSession = s;
+        o = input.open[i];
+        h = input.high[i];
+        l = input.low[i];
+        c = input.close[i];
+        v = input.volume[i];
+        pv = input.pv[i];
+        trades = input.tradeCount[i];
+        continue;
+      }
+    }
+    if (input.high[i] > h) h = input.high[i];
+    if (input.low[i] < l) l = input.low[i];
+    c = input.close[i];
+    v += input.volume[i];
+    pv += input.pv[i];
+    trades += input.tradeCount[i];
+  }
+  if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
+  return out;
+}
+
+/** Index of the first row with ts >= t. */
+function lowerBound(ts: Float64Array, t: number): number {
+  let low = 0;
+  let high = ts.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (ts[mid] < t) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** Throws a RangeError naming the first target that cannot be built from the source. */
+export function assertDerivable(source: Timeframe, targets: readonly Timeframe[]): void {
+  for (const target of targets) {
+    if (!canDerive(source, target)) {
+      throw new RangeError(
+        `cannot build ${target} bars from ${source} bars; from ${source} the targets are: ${derivableTargets(source).join(', ') || 'none'}`,
+      );
+    }
+  }
+}
+
+/**
+ * Aggregates one series (sorted by ts, unique ts) to every target timeframe.
+ *
+ * ```ts
+ * const { bars } = aggregateBars(minuteBars, { source: '1m', targets: ['5m', '1h', '1d'] });
+ * bars['1h'] // BarColumns: 09:30 … 15:30 each session, the last one 30 minutes long
+ * ```
+ */
+export function aggregateBars(bars: BarColumns, options: AggregateOptions): AggregateResult {
+  const { source } = options;
+  const session = options.session ?? 'regular';
+  const alignment = options.alignment ?? 'session';
+  const calendar = options.calendar ?? NYSE;
+  assertDerivable(source, options.targets);
+  const rows = bars.ts.length;
+  const stats: AggregateStats = { rows, included: 0, outsideSession: 0, outsideCalendar: 0 };
+  const result: AggregateResult = { bars: {}, stats };
+  const targets = [...new Set(options.targets)].sort((a, b) => timeframeRank(a) - timeframeRank(b));
+  if (targets.length === 0) return result;
+
+  const table = sessionTable(session, calendar, rows > 0 ? bars.ts[0] : 0, rows > 0 ? bars.ts[rows - 1] : 0);
+  const first = lowerBound(bars.ts, table.coverFrom);
+  const last = lowerBound(bars.ts, table.coverTo);
+  stats.outsideCalendar = first + (rows - last);
+
+  const width = barSpan(source);
+  const built = new Map<Timeframe, Level>();
+  let counted = false;
+  for (const target of targets) {
+    const how = bucketing(target, alignment, table);
+    let parent: Level | undefined;
+    for (const [timeframe, level] of built) if (nests(timeframe, target)) parent = level;
+    let level: Level;
+    if (parent) {
+      level = fromLevel(parent, table, how);
+    } else {
+      const targetMinutes = INTRADAY_MINUTES[target];
+      const estimate = targetMinutes !== undefined ? Math.ceil(((last - first) * width) / (targetMinutes * MINUTE)) + 64 : 1024;
+      level = fromSource(bars, first, last, width, table, how, counted ? undefined : stats, Math.min(last - first, estimate));
+      counted = true;
+    }
+    built.set(target, level);
+    result.bars[target] = level.toColumns();
+  }
+  return result;
+}
