@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { calendarDateSchema } from '../src/domain/dates.js';
 import { EXCHANGE_TIME_ZONE } from '../src/domain/universes.js';
 import { localDate } from '../src/domain/zone.js';
 import { requestEodPipeline } from '../src/scheduler/eod-requests.js';
@@ -6,9 +7,7 @@ import { defineJob } from './define.js';
 
 const payloadSchema = z
   .object({
-    date: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a YYYY-MM-DD date')
+    date: calendarDateSchema
       .optional()
       .describe('the trading date; the timer leaves it out and the New York date of its slot is used'),
   })

@@ -13,7 +13,7 @@ import { scenarioRunId, sessionGrid, syntheticSymbols } from '../src/domain/scen
 import { summarizeReports } from '../src/domain/scenario/validation.js';
 import { symbolSchema } from '../src/domain/symbols.js';
 import { timeframeSchema, type Timeframe } from '../src/domain/timeframes.js';
-import { parseIsoDate } from '../src/domain/zone.js';
+import { calendarDateSchema } from '../src/domain/dates.js';
 import { CHANNELS } from '../src/notify/channels.js';
 import { STANDARD_DEFAULTS, defineJob } from './define.js';
 
@@ -26,17 +26,6 @@ export const MAX_MINUTE_SYMBOL_SESSIONS = 2_520;
 /** Most symbols per pool task for daily runs; 1m runs give each symbol its own task. */
 const DAILY_BATCH = 25;
 
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
-  .refine((value) => {
-    try {
-      parseIsoDate(value);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'is not a calendar date');
 
 const payloadSchema = z
   .object({
@@ -45,7 +34,7 @@ const payloadSchema = z
     count: z.number().int().min(1).max(MAX_SCENARIO_SYMBOLS).optional().describe('generate SYN0001 … SYN<count>'),
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(42),
     sessions: z.number().int().min(20).max(MAX_SCENARIO_SESSIONS).default(252),
-    start: isoDate.default('2020-01-01').describe('first session on or after this date'),
+    start: calendarDateSchema.default('2020-01-01').describe('first session on or after this date'),
     timeframe: z.enum(BASE_TIMEFRAMES, { message: `must be ${BASE_TIMEFRAMES.join(' or ')}` }).default('1d'),
     targets: z.array(timeframeSchema).max(13).optional().describe('timeframes aggregated and stored too'),
     schema: z

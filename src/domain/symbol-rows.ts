@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { CsvFormatError } from './bars-csv.js';
 import { SYMBOL_PATTERN } from './symbols.js';
-import { parseIsoDate } from './zone.js';
+import { calendarDateSchema } from './dates.js';
 
 /**
  * Reference data for one symbol as the importer stores it. A field left out (or blank) means
@@ -86,17 +86,7 @@ const text = (max = 200) =>
 
 const isoDate = z.preprocess(
   (value) => (blank(value) ? undefined : typeof value === 'string' ? value.trim() : value),
-  z
-    .string()
-    .refine((value) => {
-      try {
-        parseIsoDate(value);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be a YYYY-MM-DD calendar date')
-    .optional(),
+  calendarDateSchema.optional(),
 );
 
 const amount = z.number({ message: 'must be a number' }).finite('must be finite').nonnegative('must be >= 0');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NYSE } from './calendar.js';
+import { calendarDateSchema } from './dates.js';
 import { fromWallClock, localMidnight, parseIsoDate } from './zone.js';
 
 /** The five tasks of the end-of-day universe sync. */
@@ -301,7 +302,4 @@ export function isNyseSession(date: string): boolean {
   }
 }
 
-export const tradingDateSchema = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a YYYY-MM-DD date')
-  .refine(isNyseSession, 'must be an NYSE trading session (2000–2030)');
+export const tradingDateSchema = calendarDateSchema.refine(isNyseSession, 'must be an NYSE trading session (2000–2030)');

@@ -122,3 +122,13 @@ export function parseIsoDate(date: string): [number, number, number] {
 export function formatIsoDate(year: number, month: number, day: number): string {
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
+
+/** Whether a string is a real YYYY-MM-DD calendar date (2020-02-30 is not). */
+export function isCalendarDate(value: string): boolean {
+  try {
+    parseIsoDate(value);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -11,6 +14,7 @@ import { TestSystem } from '../helpers/system.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { eventually, waitForEvent } from '../helpers/wait.js';
 
+const execFileAsync = promisify(execFile);
 const serving = (line: { msg?: string }) => /serving/.test(line.msg ?? '');
 const listening = (line: { msg?: string }) => /web listening on/.test(line.msg ?? '');
 
@@ -22,6 +26,20 @@ function minuteBars(rows: number, start: number): string {
     lines.push(`${new Date(start + i * 60_000).toISOString()},${price},${price + 0.1},${price - 0.1},${price},${100 + (i % 13)}`);
   }
   return lines.join('\n');
+}
+
+/** Restarts the local PostgreSQL cluster and waits until it accepts connections again. */
+async function restartPostgres(): Promise<void> {
+  const [version] = readdirSync('/etc/postgresql');
+  await execFileAsync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { timeout: 60_000 });
+  await eventually(async () => {
+    try {
+      await execFileAsync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'PostgreSQL to accept connections after the restart', 60_000, 200);
 }
 
 describe('faults', function () {
@@ -117,6 +135,22 @@ describe('faults', function () {
     }
   });
 
+  it('should let jobs fail their attempt, back off and succeed across a PostgreSQL restart, leaving nothing half-written', async () => {
+    const worker = start('worker');
+    await worker.waitForLine(serving);
+    const events = await system.events('ingest');
+    const jobs = await enqueueImports('pgrestart', 6, 60_000);
+    await waitForEvent(events, 'progress');
+    await restartPostgres();
+    await system.waitForCompleted('ingest', jobs.map((job) => job.id), 150_000);
+    const bars = new BarsRepository(system.db, system.config.dbSchema);
+    for (let i = 0; i < jobs.length; i++) expect(await bars.count({ symbol: `PGRESTART${i}` })).to.equal(60_000);
+    const history = await system.db('job_history').whereIn('job_id', jobs.map((job) => job.id)).andWhere('queue', 'ingest');
+    expect(history.map((row) => row.outcome)).to.deep.equal(jobs.map(() => 'completed'));
+    expect(worker.lines.some((line) => /will retry/.test(line.msg ?? ''))).to.equal(true);
+    expect((await worker.stop('SIGTERM')).code).to.equal(0);
+  });
+
   it('should answer 503 while Redis is unreachable and recover without a restart', async () => {
     const proxy = await new TcpProxy('127.0.0.1', 6379).start();
     const viaProxy: Config = { ...system.config, redisUrl: `redis://127.0.0.1:${proxy.port}` };
@@ -145,6 +179,24 @@ describe('faults', function () {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('should see no stalled job while a CPU-heavy job runs next to many small ones', async () => {
+    const worker = start('worker', system.config, { TICKFORGE_WORKER_CONCURRENCY: '8' });
+    await worker.waitForLine(serving);
+    // Ten symbols of a year of 1-minute bars aggregated to every timeframe: seconds of pool CPU.
+    const heavy = await system.producer.enqueue('generate-scenario', {
+      scenario: 'crash_2020',
+      count: 10,
+      seed: 11,
+      sessions: 252,
+      timeframe: '1m',
+    });
+    const small = await Promise.all(Array.from({ length: 200 }, () => system.producer.enqueue('noop', { cpuMs: 5 })));
+    await system.waitForCompleted('system', small.map((job) => job.id));
+    await system.waitForCompleted('scenario', [heavy.id], 180_000);
+    expect(worker.lines.filter((line) => /stalled/.test(line.msg ?? ''))).to.deep.equal([]);
+    expect((await worker.stop('SIGTERM')).code).to.equal(0);
   });
 
   it('should hand back or finish every job of a batch on SIGTERM and lose none', async () => {

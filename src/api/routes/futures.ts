@@ -5,20 +5,12 @@ import { FuturesRepository } from '../../db/futures.repository.js';
 import type { Knex } from '../../db/knex.js';
 import { NYSE } from '../../domain/calendar.js';
 import { DEFAULT_ROLL_OFFSET, seriesSymbol } from '../../domain/futures-contracts.js';
-import { localDate, localMidnight, parseIsoDate } from '../../domain/zone.js';
+import { calendarDateSchema } from '../../domain/dates.js';
+import { localDate, localMidnight } from '../../domain/zone.js';
 import { parseOrThrow } from '../../validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { ApiRouter } from '../openapi.js';
-
-const dateSchema = z.string().refine((value) => {
-  try {
-    parseIsoDate(value);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be a date as YYYY-MM-DD');
 
 const querySchema = z
   .object({
@@ -30,8 +22,8 @@ const querySchema = z
       .pipe(rollOffsetSchema)
       .default(DEFAULT_ROLL_OFFSET),
     adjust: adjustmentSchema,
-    from: dateSchema.optional().describe('first session date to return'),
-    to: dateSchema.optional().describe('last session date to return'),
+    from: calendarDateSchema.optional().describe('first session date to return'),
+    to: calendarDateSchema.optional().describe('last session date to return'),
   })
   .strict()
   .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });

@@ -4,30 +4,19 @@ import type { Knex } from '../../db/knex.js';
 import { UniversesRepository } from '../../db/universes.repository.js';
 import { symbolSchema } from '../../domain/symbols.js';
 import { universeKeySchema } from '../../domain/universes.js';
-import { parseIsoDate } from '../../domain/zone.js';
+import { calendarDateSchema } from '../../domain/dates.js';
 import { parseOrThrow } from '../../validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { ApiRouter } from '../openapi.js';
 
-const calendarDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a YYYY-MM-DD date')
-  .refine((value) => {
-    try {
-      parseIsoDate(value);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be a calendar date');
 
-const membersQuery = z.object({ asOf: calendarDate.optional() }).strict();
+const membersQuery = z.object({ asOf: calendarDateSchema.optional() }).strict();
 
 const changesQuery = z
   .object({
-    from: calendarDate.optional(),
-    to: calendarDate.optional(),
+    from: calendarDateSchema.optional(),
+    to: calendarDateSchema.optional(),
     symbol: symbolSchema.optional(),
     before: z.coerce.number().int('must be a whole number').positive('must be above 0').optional(),
     limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(1_000),
