@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import type { z } from 'zod';
+import type { BarsCache } from '../src/cache/bars-cache.js';
 import type { Knex } from '../src/db/knex.js';
 import type { Logger } from '../src/logger.js';
 import type { Publisher } from '../src/notify/publisher.js';
@@ -44,6 +45,8 @@ export interface JobContext {
   /** Appends a line to the job's log (Bull Board shows it). */
   log(message: string): Promise<void>;
   enqueue: EnqueueFn;
+  /** Bar-query cache: bump a symbol's timeframes after committing bars so no reader sees stale ones. */
+  barsCache: BarsCache;
 }
 
 /** The BullMQ options a job kind is added with unless the caller overrides them. */

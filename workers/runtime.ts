@@ -3,6 +3,7 @@ import { DelayedError, MetricsTime, UnrecoverableError, Worker, type Job } from 
 import type { Redis } from 'ioredis';
 import { JOBS, activeQueues, buildRegistry } from '../jobs/index.js';
 import type { JobContext, JobDefinition } from '../jobs/define.js';
+import { BarsCache } from '../src/cache/bars-cache.js';
 import type { Config } from '../src/config.js';
 import { JobHistoryRepository } from '../src/db/job-history.repository.js';
 import { createDb, dbSettings, pendingMigrations, type Knex } from '../src/db/knex.js';
@@ -78,6 +79,7 @@ export class WorkerRuntime {
   private readonly publisher: Publisher;
   private readonly producer: Producer;
   private readonly relay: MetricsRelay;
+  private readonly barsCache: BarsCache;
   private stopping?: Promise<void>;
 
   private constructor(
@@ -102,6 +104,7 @@ export class WorkerRuntime {
       threads: pool.threads,
     }));
     this.relay = new MetricsRelay(redis, config.prefix, this.metrics.registry);
+    this.barsCache = new BarsCache(redis, config.prefix, { warmed: (keys) => this.metrics.cacheWarmed.inc(keys) });
   }
 
   /**
@@ -213,6 +216,7 @@ export class WorkerRuntime {
         await job.log(message);
       },
       enqueue: (name, payload, options) => this.producer.enqueue(name, payload, options),
+      barsCache: this.barsCache,
     };
 
     this.active.set(job.id!, job);

@@ -3,5 +3,6 @@
  * pure (plain data and typed arrays in and out, no I/O, no clock).
  */
 export { aggregateBars } from './tasks/aggregate-bars.task.js';
+export { aggregateChunk } from './tasks/aggregate-chunk.task.js';
 export { parseBars } from './tasks/parse-bars.task.js';
 export { spin } from './tasks/spin.task.js';

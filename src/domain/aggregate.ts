@@ -16,6 +16,7 @@
  * precomputed window (session anchor or local grid), so no row pays for a division or a zone
  * lookup.
  */
+import { lowerBound } from './bar-pages.js';
 import { NYSE, type TradingCalendar } from './calendar.js';
 import { allocateBars, type BarColumns } from './bars.js';
 import { barSpan, sessionEndingAfter, sessionTable, type Alignment, type SessionMode, type SessionTable } from './sessions.js';
@@ -345,18 +346,6 @@ function fromLevel(input: Level, table: SessionTable, how: Bucketing): Level {
   }
   if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
   return out;
-}
-
-/** Index of the first row with ts >= t. */
-function lowerBound(ts: Float64Array, t: number): number {
-  let low = 0;
-  let high = ts.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (ts[mid] < t) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 /** Throws a RangeError naming the first target that cannot be built from the source. */

@@ -7,6 +7,8 @@ export interface JobMetrics {
   retried: client.Counter<'queue' | 'name'>;
   stalled: client.Counter<'queue'>;
   duration: client.Histogram<'queue' | 'name' | 'outcome'>;
+  /** Bar-query cache entries written by warm-cache. */
+  cacheWarmed: client.Counter;
 }
 
 export interface PoolGauges {
@@ -42,6 +44,11 @@ export function createJobMetrics(pool?: () => PoolGauges): JobMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
     registers: [registry],
   });
+  const cacheWarmed = new client.Counter({
+    name: 'tickforge_bars_cache_warmed_total',
+    help: 'Bar-query cache entries written by the warm-cache job',
+    registers: [registry],
+  });
   if (pool) {
     new client.Gauge({
       name: 'tickforge_pool_utilization',
@@ -70,5 +77,5 @@ export function createJobMetrics(pool?: () => PoolGauges): JobMetrics {
     });
   }
   client.collectDefaultMetrics({ register: registry, prefix: 'tickforge_worker_' });
-  return { registry, finished, retried, stalled, duration };
+  return { registry, finished, retried, stalled, duration, cacheWarmed };
 }
