@@ -1,7 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import pMap from 'p-map';
 import { z } from 'zod';
-import { BaseBarsReader } from '../src/db/base-bars.reader.js';
+import { BarsReader } from '../src/db/bars.reader.js';
 import { BarsRepository } from '../src/db/bars.repository.js';
 import { canDerive, derivableTargets, variantOf } from '../src/domain/aggregate.js';
 import { concatBars } from '../src/domain/bar-pages.js';
@@ -106,7 +106,7 @@ function resolveRun(payload: Payload): Run {
 async function aggregateSymbol(ctx: JobContext, run: Run, symbol: string): Promise<SymbolResult> {
   const { payload } = run;
   const key = { symbol, timeframe: payload.source, variant: payload.sourceVariant };
-  const reader = new BaseBarsReader(ctx.db, ctx.schema);
+  const reader = new BarsReader(ctx.db, ctx.schema);
   const repository = new BarsRepository(ctx.db, ctx.schema);
   const result: SymbolResult = { symbol, sourceBars: 0, timeframes: {}, written: 0, unchanged: 0, gaps: emptyGapReport(payload.source) };
 
@@ -208,7 +208,7 @@ export const aggregateBarsJob = defineJob({
     const run = resolveRun(payload);
     const symbols =
       payload.symbols === undefined
-        ? await new BaseBarsReader(ctx.db, ctx.schema).symbolsWithBars(payload.source, payload.sourceVariant, run.from, run.to)
+        ? await new BarsReader(ctx.db, ctx.schema).symbolsWithBars(payload.source, payload.sourceVariant, run.from, run.to)
         : [...new Set(typeof payload.symbols === 'string' ? [payload.symbols] : payload.symbols)];
     await ctx.progress(1, `aggregating ${symbols.length} symbols from ${payload.source} to ${run.targets.join(', ')} (${payload.session}, ${payload.alignment})`);
     let done = 0;

@@ -2,12 +2,13 @@ import type { z } from 'zod';
 import type { QueueName } from '../src/queues/names.js';
 import type { JobDefinition } from './define.js';
 import { aggregateBarsJob } from './aggregate-bars.job.js';
+import { warmCacheJob } from './warm-cache.job.js';
 import { eodPipelineJob } from './eod-pipeline.job.js';
 import { importBarsJob } from './import-bars.job.js';
 import { noopJob } from './noop.job.js';
 
 /** Every job kind tickforge runs. The API, CLI, scheduler and worker all derive from this list. */
-export const JOBS = [importBarsJob, eodPipelineJob, noopJob, aggregateBarsJob] as const;
+export const JOBS = [importBarsJob, eodPipelineJob, noopJob, aggregateBarsJob, warmCacheJob] as const;
 
 export type AnyJob = (typeof JOBS)[number];
 export type JobName = AnyJob['name'];

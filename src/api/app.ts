@@ -12,6 +12,7 @@ import { HttpError, errorHandler } from './errors.js';
 import type { JobEventHub } from './job-events.js';
 import type { WebMetrics } from './metrics.js';
 import { jobsRouter } from './routes/jobs.js';
+import { barsRouter } from './routes/bars.js';
 
 export interface AppDeps {
   config: Config;
@@ -90,6 +91,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   api.use(express.json({ limit: config.bodyLimit, strict: false }));
   api.use(jobsRouter(producer, events, tokens));
+  api.use(barsRouter({ db, schema: config.dbSchema, redis, prefix: config.prefix, metrics }, tokens));
   api.use((req, _res, next) => {
     const known = roleOf(req, tokens) !== undefined || (tokens.write === undefined && tokens.read === undefined);
     next(known ? new HttpError(404, `no route ${req.method} ${req.baseUrl}${req.path}`) : new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <token>)'));

@@ -72,6 +72,11 @@ export class BarsCache {
     return value;
   }
 
+  /** Whether an answer is cached under the key (does not count as a hit or miss). */
+  async has(key: string): Promise<boolean> {
+    return (await this.redis.exists(key)) === 1;
+  }
+
   async set(key: string, value: string): Promise<void> {
     await this.redis.set(key, value, 'EX', this.ttlSeconds);
   }

@@ -405,3 +405,22 @@ export function aggregateBars(bars: BarColumns, options: AggregateOptions): Aggr
   }
   return result;
 }
+
+/**
+ * Marks the bars inside the mode's session windows (the membership rule the kernel uses: a bar
+ * belongs to the session whose window it overlaps). 24h mode keeps everything.
+ */
+export function sessionMask(bars: BarColumns, timeframe: Timeframe, session: SessionMode, calendar: TradingCalendar = NYSE): Uint8Array {
+  const { ts } = bars;
+  const mask = new Uint8Array(ts.length);
+  if (session === '24h') return mask.fill(1);
+  const table = sessionTable(session, calendar, 0, 0);
+  const span = barSpan(timeframe);
+  let s = ts.length > 0 ? sessionEndingAfter(table, ts[0]) : 0;
+  for (let i = 0; i < ts.length; i++) {
+    while (s < table.length && ts[i] >= table.end[s]) s++;
+    if (s >= table.length) break;
+    mask[i] = ts[i] + span > table.start[s] ? 1 : 0;
+  }
+  return mask;
+}

@@ -22,7 +22,7 @@ interface RunResult {
 
 /** The lines of a LEAN 1m file whose New York date passes the filter, as CSV text. */
 function csvOf(relative: string, keep: (line: string) => boolean): string {
-  const [header, ...lines] = readFileSync(dataFile(relative), 'utf8').trim().split('\n');
+  const [header, ...lines] = readFileSync(dataFile(relative), 'utf8').trim().split(/\r?\n/);
   return [header, ...lines.filter(keep)].join('\n');
 }
 

@@ -1,15 +1,23 @@
 import type { Knex } from 'knex';
-import type { SeriesKey } from '../domain/bars.js';
+import { allocateBars, type BarColumns, type SeriesKey } from '../domain/bars.js';
 import { copyOut } from './copy.js';
 import { ident } from './knex.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Bars of a series read for an answer, with which of them are forward fills. */
+export interface SeriesRows {
+  bars: BarColumns;
+  /** 1 where the bar is a forward fill (source 'fill'). */
+  filled: Uint8Array;
+}
+
 /**
- * Reads the real (non-fill) bars aggregations start from: their extent, the symbols that have
- * them, and keyset pages of them as COPY text, so a series is streamed, never loaded whole.
+ * Reads stored series: the real (non-fill) base bars aggregations start from (their extent, the
+ * symbols that have them, keyset pages as COPY text, so a series is streamed, never loaded
+ * whole) and the rows bar queries answer with.
  */
-export class BaseBarsReader {
+export class BarsReader {
   private readonly table: string;
 
   constructor(
@@ -69,5 +77,53 @@ export class BaseBarsReader {
       .limit(limit);
     if (after !== undefined) query.where('ts', '>', iso(after));
     return copyOut(trx, `COPY (${query.toQuery()}) TO STDOUT`);
+  }
+
+  /** Whether the series has any bar at all (one primary-key probe). */
+  async exists(key: SeriesKey): Promise<boolean> {
+    const row = await this.db(this.db.raw(this.table))
+      .where({ symbol: key.symbol, timeframe: key.timeframe, variant: key.variant })
+      .first(this.db.raw('1 AS found'));
+    return row !== undefined;
+  }
+
+  /**
+   * Bars of a series with ts in [from, to), ascending, fills included only when asked; at most
+   * `limit` rows (callers pass one more than they accept to detect an oversized range).
+   */
+  async rows(key: SeriesKey, options: { from?: number; to?: number; withFills: boolean; limit: number }): Promise<SeriesRows> {
+    const query = this.db(this.db.raw(this.table))
+      .select<Array<{ t: number; open: number; high: number; low: number; close: number; volume: number; vwap: number | null; trade_count: number | null; source: string }>>(
+        this.db.raw('(extract(epoch FROM ts) * 1000)::float8 AS t'),
+        'open',
+        'high',
+        'low',
+        'close',
+        'volume',
+        'vwap',
+        'trade_count',
+        'source',
+      )
+      .where({ symbol: key.symbol, timeframe: key.timeframe, variant: key.variant })
+      .orderBy('ts')
+      .limit(options.limit);
+    if (!options.withFills) query.whereNot('source', 'fill');
+    if (options.from !== undefined) query.where('ts', '>=', iso(options.from));
+    if (options.to !== undefined) query.where('ts', '<', iso(options.to));
+    const found = await query;
+    const bars = allocateBars(found.length);
+    const filled = new Uint8Array(found.length);
+    found.forEach((row, i) => {
+      bars.ts[i] = row.t;
+      bars.open[i] = row.open;
+      bars.high[i] = row.high;
+      bars.low[i] = row.low;
+      bars.close[i] = row.close;
+      bars.volume[i] = row.volume;
+      bars.vwap[i] = row.vwap ?? NaN;
+      bars.tradeCount[i] = row.trade_count ?? NaN;
+      filled[i] = row.source === 'fill' ? 1 : 0;
+    });
+    return { bars, filled };
   }
 }

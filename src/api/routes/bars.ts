@@ -1,0 +1,36 @@
+import { Router, type Request, type Response } from 'express';
+import type { Redis } from 'ioredis';
+import { BarsCache } from '../../cache/bars-cache.js';
+import { BarsQueryService, barsQuerySchema } from '../../cache/bars-query.js';
+import type { Knex } from '../../db/knex.js';
+import { parseOrThrow } from '../../validation.js';
+import { requireRole, type Tokens } from '../auth.js';
+import type { WebMetrics } from '../metrics.js';
+
+export interface BarsRouterDeps {
+  db: Knex;
+  schema: string;
+  redis: Redis;
+  prefix: string;
+  metrics: WebMetrics;
+}
+
+/**
+ * GET /api/bars?symbol&timeframe[&from&to&session&alignment&fill]: bars through the cache
+ * (see BarsQueryService for which stored series answers). Every request is tallied for the
+ * warm-cache job's "top N requested".
+ */
+export function barsRouter({ db, schema, redis, prefix, metrics }: BarsRouterDeps, tokens: Tokens): Router {
+  const cache = new BarsCache(redis, prefix, {
+    hit: () => metrics.barsCache.inc({ result: 'hit' }),
+    miss: () => metrics.barsCache.inc({ result: 'miss' }),
+  });
+  const service = new BarsQueryService(db, schema, cache);
+  const router = Router();
+  router.get('/bars', requireRole('read', tokens), async (req: Request, res: Response) => {
+    const query = parseOrThrow(barsQuerySchema, req.query, 'query');
+    const [answer] = await Promise.all([service.answer(query), cache.recordRequest(query)]);
+    res.status(answer.status).type('application/json').send(answer.body);
+  });
+  return router;
+}
