@@ -8,6 +8,7 @@ import { BarsRepository } from '../db/bars.repository.js';
 import { createDb, dbSettings, migrateLatest } from '../db/knex.js';
 import { createLogger } from '../logger.js';
 import { progressView } from './wait.js';
+import { demoBars } from './demo-bars.js';
 
 const SPY_FILE = 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv';
 
@@ -119,6 +120,7 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
     }
     const history = await db('job_history').where({ queue: job.queue, job_id: job.id }).first();
     out(`   job_history: ${history?.outcome} in ${history?.duration_ms} ms`);
+    await demoBars(demoConfig, web.url, headers, out);
 
     out();
     out('Where to look:');

@@ -13,6 +13,7 @@ import { closeRedis, createRedis } from '../../src/redis.js';
 import { NEW_YORK, loadBars, nyTime } from '../helpers/bars.js';
 import { GOOG_1MIN, SHY_1MIN, SPY_1MIN, SPY_DAILY, dataFile } from '../helpers/data.js';
 import { TestSystem } from '../helpers/system.js';
+import { startProcess } from '../helpers/process.js';
 import { waitForEvent } from '../helpers/wait.js';
 
 interface RunResult {
@@ -189,5 +190,15 @@ describe('aggregate-bars job', function () {
     expect((refused as Error).message).to.match(/targets\.0: 30m cannot be built from 1h/);
     const failed = await system.run('aggregate-bars', { symbols: 'SPY', from: '2013-10-09', to: '2013-10-08' }).catch((error: Error) => error);
     expect((failed as Error).message).to.match(/from \(2013-10-09\) must be before to \(2013-10-08\)/);
+  });
+
+  it('should run from the CLI with --wait and exit 2 naming the field when a target is wrong', async () => {
+    const cli = startProcess('cli', system.config, ['aggregate-bars', '--symbols', 'SHY', '--targets', '2h,1d', '--wait']);
+    expect((await cli.exited).code).to.equal(0);
+    expect(cli.lines.map((line) => line.msg).join('\n')).to.match(/"symbol": "SHY"/);
+    expect(await bars.count({ symbol: 'SHY', timeframe: '1d', variant: 'regular' })).to.equal(2);
+    const wrong = startProcess('cli', system.config, ['aggregate-bars', '--symbols', 'SHY', '--source', '1d', '--targets', '1h']);
+    expect((await wrong.exited).code).to.equal(2);
+    expect(wrong.stderr.join('')).to.match(/targets\.0: 1h cannot be built from 1d/);
   });
 });
