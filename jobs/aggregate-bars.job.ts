@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { BarsReader } from '../src/db/bars.reader.js';
 import { BarsRepository } from '../src/db/bars.repository.js';
 import { canDerive, derivableTargets, variantOf } from '../src/domain/aggregate.js';
-import { concatBars } from '../src/domain/bar-pages.js';
+import { concatBars, isEmptyBarPage } from '../src/domain/bar-pages.js';
 import { allocateBars, barBuffers, type BarColumns } from '../src/domain/bars.js';
 import { NYSE } from '../src/domain/calendar.js';
 import { emptyGapReport, mergeGapReports, type GapReport } from '../src/domain/gaps.js';
@@ -145,7 +145,7 @@ async function aggregateSymbol(ctx: JobContext, run: Run, symbol: string): Promi
     for (;;) {
       ctx.signal.throwIfAborted();
       const page = await reader.page(trx, key, readFrom, readTo, cursor, payload.pageRows);
-      const final = page.length === 0;
+      const final = isEmptyBarPage(page);
       const transfer = [page.buffer as ArrayBuffer, ...(carry ? barBuffers(carry) : []), ...(final ? barBuffers(daily) : [])];
       const out = await ctx.pool.run(
         'aggregateChunk',
@@ -159,7 +159,7 @@ async function aggregateSymbol(ctx: JobContext, run: Run, symbol: string): Promi
         entry.bars += count.bars;
         entry.filled += count.filled;
       }
-      if (out.copy.length > 0) await repository.stage(trx, out.copy);
+      if (out.copy.length > 0) await repository.stage(trx, out.copy, 'binary');
       if (final) break;
       daily = concatBars(daily, out.daily);
       carry = out.carry;

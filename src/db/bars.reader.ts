@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { BAR_PAGE_SELECT } from '../domain/bar-pages.js';
 import { allocateBars, type BarColumns, type SeriesKey } from '../domain/bars.js';
 import { copyOut } from './copy.js';
 import { ident } from './knex.js';
@@ -67,16 +68,16 @@ export class BarsReader {
   }
 
   /**
-   * Up to `limit` real bars with ts in [from, to) and after `after` (the keyset cursor), as
-   * COPY text in BAR_PAGE_COLUMNS order, read on the transaction's connection.
+   * Up to `limit` real bars with ts in [from, to) and after `after` (the keyset cursor), as a
+   * binary COPY page (see decodeBarPage), read on the transaction's connection.
    */
   async page(trx: Knex.Transaction, key: SeriesKey, from: number, to: number, after: number | undefined, limit: number): Promise<Uint8Array> {
     const query = this.series(trx, key, from, to)
-      .select(trx.raw('(extract(epoch FROM ts) * 1000)::bigint'), 'open', 'high', 'low', 'close', 'volume', 'vwap', 'trade_count')
+      .select(...BAR_PAGE_SELECT)
       .orderBy('ts')
       .limit(limit);
     if (after !== undefined) query.where('ts', '>', iso(after));
-    return copyOut(trx, `COPY (${query.toQuery()}) TO STDOUT`);
+    return copyOut(trx, `COPY (${query.toQuery()}) TO STDOUT (FORMAT binary)`);
   }
 
   /** Whether the series has any bar at all (one primary-key probe). */

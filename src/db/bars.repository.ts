@@ -48,12 +48,13 @@ export class BarsRepository {
   }
 
   /**
-   * COPYs rows into the transaction's staging table without merging them yet, so a long job can
-   * stage batch after batch and merge once (mergeStaged) in the same transaction.
+   * COPYs rows (BAR_COPY_COLUMNS order; text, or binary from BinaryCopyWriter) into the
+   * transaction's staging table without merging them yet, so a long job can stage batch after
+   * batch and merge once (mergeStaged) in the same transaction.
    */
-  async stage(trx: Knex.Transaction, source: CopySource): Promise<void> {
+  async stage(trx: Knex.Transaction, source: CopySource, format: 'text' | 'binary' = 'text'): Promise<void> {
     await this.ensureStaging(trx);
-    await copyInto(trx, this.staging, BAR_COPY_COLUMNS, source);
+    await copyInto(trx, this.staging, BAR_COPY_COLUMNS, source, format);
   }
 
   /**

@@ -11,15 +11,16 @@ async function transactionClient(trx: Knex.Transaction): Promise<pg.Client> {
   return (await (trx.client as { acquireConnection(): Promise<pg.Client> }).acquireConnection()) as pg.Client;
 }
 
-/** Streams COPY text-format data into `table (columns)` on the transaction's connection. */
+/** Streams COPY data (text format, or binary) into `table (columns)` on the transaction's connection. */
 export async function copyInto(
   trx: Knex.Transaction,
   table: string,
   columns: readonly string[],
   source: CopySource,
+  format: 'text' | 'binary' = 'text',
 ): Promise<void> {
   const client = await transactionClient(trx);
-  const sink = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+  const sink = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`));
   const chunks = typeof source === 'string' || source instanceof Uint8Array ? [source] : source;
   await pipeline(Readable.from(chunks, { objectMode: false }), sink);
 }

@@ -208,11 +208,10 @@ function fromSource(
   const labels = how.labels;
   const bucketWidth = how.width;
   const natural = how.natural;
-  // Locals only (no closure captures them), so the loop keeps them in registers.
+  // Locals only (no closure captures them), so the loops keep them in registers.
   let s = first < last ? sessionEndingAfter(table, ts[first]) : sessions;
   let windowStart = s < sessions ? start[s] : Infinity;
   let windowEnd = s < sessions ? end[s] : Infinity;
-  let bucketEnd = -Infinity;
   let key = NaN;
   let o = 0;
   let h = 0;
@@ -222,9 +221,9 @@ function fromSource(
   let pv = 0;
   let trades = 0;
   let bucketSession = -1;
-  let included = 0;
   let outside = 0;
-  for (let i = first; i < last; i++) {
+  let i = first;
+  while (i < last) {
     const t = ts[i];
     if (t >= windowEnd) {
       s++;
@@ -235,57 +234,60 @@ function fromSource(
       }
       windowStart = start[s];
       windowEnd = end[s];
-      bucketEnd = -Infinity;
     }
     let te = t;
     if (t < windowStart) {
       if (t + width <= windowStart) {
         outside++;
+        i++;
         continue;
       }
       te = windowStart;
     }
-    included++;
-    const rowVolume = volume[i];
-    const rowVwap = vwap[i];
-    const rowPv = (rowVwap === rowVwap ? rowVwap : (high[i] + low[i] + close[i]) / 3) * rowVolume;
-    if (te >= bucketEnd) {
-      let nextKey: number;
-      if (labels !== undefined) {
-        nextKey = labels[s];
-        bucketEnd = windowEnd;
-      } else {
-        nextKey = natural
-          ? Math.floor((te + offset[s]) / bucketWidth) * bucketWidth - offset[s]
-          : windowStart + Math.floor((te - windowStart) / bucketWidth) * bucketWidth;
-        bucketEnd = Math.min(nextKey + bucketWidth, windowEnd);
-      }
-      if (nextKey !== key) {
-        if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
-        key = nextKey;
-        bucketSession = s;
-        o = open[i];
-        h = high[i];
-        l = low[i];
-        c = close[i];
-        v = rowVolume;
-        pv = rowPv;
-        trades = tradeCount[i];
-        continue;
-      }
+    let nextKey: number;
+    let bucketEnd: number;
+    if (labels !== undefined) {
+      nextKey = labels[s];
+      bucketEnd = windowEnd;
+    } else {
+      // Dense data moves to the very next bucket of the same session: skip the division.
+      nextKey =
+        s === bucketSession && te >= key + bucketWidth && te < key + 2 * bucketWidth
+          ? key + bucketWidth
+          : natural
+            ? Math.floor((te + offset[s]) / bucketWidth) * bucketWidth - offset[s]
+            : windowStart + Math.floor((te - windowStart) / bucketWidth) * bucketWidth;
+      bucketEnd = Math.min(nextKey + bucketWidth, windowEnd);
     }
-    const rowHigh = high[i];
-    const rowLow = low[i];
-    if (rowHigh > h) h = rowHigh;
-    if (rowLow < l) l = rowLow;
-    c = close[i];
-    v += rowVolume;
-    pv += rowPv;
-    trades += tradeCount[i];
+    if (nextKey !== key) {
+      if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
+      key = nextKey;
+      bucketSession = s;
+      o = open[i];
+      h = -Infinity;
+      l = Infinity;
+      v = 0;
+      pv = 0;
+      trades = 0;
+    }
+    // Every row from here to the bucket's end belongs to it: no session or bucket test per row.
+    for (; i < last && ts[i] < bucketEnd; i++) {
+      const rowHigh = high[i];
+      const rowLow = low[i];
+      const rowClose = close[i];
+      const rowVolume = volume[i];
+      const rowVwap = vwap[i];
+      if (rowHigh > h) h = rowHigh;
+      if (rowLow < l) l = rowLow;
+      c = rowClose;
+      v += rowVolume;
+      pv += (rowVwap === rowVwap ? rowVwap : (rowHigh + rowLow + rowClose) / 3) * rowVolume;
+      trades += tradeCount[i];
+    }
   }
   if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
   if (stats) {
-    stats.included += included;
+    stats.included += last - first - outside;
     stats.outsideSession += outside;
   }
   return out;

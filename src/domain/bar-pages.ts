@@ -1,42 +1,74 @@
-import { allocateBars, BAR_COLUMN_NAMES, type BarColumns } from './bars.js';
+import { allocateBars, BAR_COLUMN_NAMES, sliceBars, type BarColumns } from './bars.js';
+import { BINARY_COPY_SIGNATURE, POSTGRES_EPOCH_MS } from './bars-binary-copy.js';
 
 /**
- * Columns of a page of base bars read with COPY … TO STDOUT (text format), in this order: ts as
- * epoch milliseconds, open, high, low, close, volume, vwap, trade_count; `\N` is unknown.
+ * A page of base bars is the output of `COPY (SELECT ts, open, high, low, close, volume, vwap,
+ * trade_count …) TO STDOUT (FORMAT binary)`: exact doubles, no text to parse. ts arrives as
+ * PostgreSQL's int8 microseconds since 2000-01-01, trade_count as int4, the rest as float8.
  */
-export const BAR_PAGE_COLUMNS = BAR_COLUMN_NAMES;
+export const BAR_PAGE_SELECT = ['ts', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'trade_count'] as const;
 
-const TAB = 9;
-const NEWLINE = 10;
 
-/** Decodes a page of COPY text rows (see BAR_PAGE_COLUMNS) into columns. */
-export function decodeBarPage(bytes: Uint8Array): BarColumns {
-  let rows = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === NEWLINE) rows++;
-  const bars = allocateBars(rows);
-  const columns = BAR_PAGE_COLUMNS.map((name) => bars[name]);
-  const text = new TextDecoder().decode(bytes);
-  let position = 0;
-  for (let row = 0; row < rows; row++) {
-    for (let column = 0; column < columns.length; column++) {
-      const last = column === columns.length - 1;
-      const stop = text.indexOf(last ? '\n' : '\t', position);
-      const field = text.slice(position, stop);
-      columns[column][row] = field === '\\N' ? NaN : Number(field);
-      position = stop + 1;
-    }
+/** Thrown when a page is not the binary COPY output decodeBarPage expects. */
+export class BarPageError extends Error {
+  constructor(message: string) {
+    super(`bad bar page: ${message}`);
+    this.name = 'BarPageError';
   }
-  return bars;
 }
 
-/** The ts of a page's last row, read without decoding the page (NaN for an empty page). */
-export function lastTsOfPage(bytes: Uint8Array): number {
-  if (bytes.length === 0) return NaN;
-  let start = bytes.length - 1;
-  while (start > 0 && bytes[start - 1] !== NEWLINE) start--;
-  let end = start;
-  while (end < bytes.length && bytes[end] !== TAB) end++;
-  return Number(new TextDecoder().decode(bytes.subarray(start, end)));
+/** Where the first row of a binary COPY page starts: after the signature, flags and header extension. */
+function firstRow(view: DataView): number {
+  return BINARY_COPY_SIGNATURE.length + 8 + view.getInt32(BINARY_COPY_SIGNATURE.length + 4);
+}
+
+/** Whether a page holds no row (a binary COPY of nothing is still a header and a trailer). */
+export function isEmptyBarPage(bytes: Uint8Array): boolean {
+  if (bytes.length < BINARY_COPY_SIGNATURE.length + 10) return true;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return view.getInt16(firstRow(view)) === -1;
+}
+
+/** Decodes a binary COPY page (see BAR_PAGE_SELECT) into columns; an empty page has no rows. */
+export function decodeBarPage(bytes: Uint8Array): BarColumns {
+  if (bytes.length === 0) return allocateBars(0);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 21 || BINARY_COPY_SIGNATURE.some((byte, i) => bytes[i] !== byte)) throw new BarPageError('no binary COPY signature');
+  let position = firstRow(view);
+  // Rows hold at least 2 + 8 × 4 bytes; size the columns for the most there can be, then trim.
+  const capacity = Math.floor((bytes.length - position) / 34);
+  const bars = allocateBars(capacity);
+  const { ts, open, high, low, close, volume, vwap, tradeCount } = bars;
+  const doubles = [open, high, low, close, volume, vwap];
+  let rows = 0;
+  for (;;) {
+    const fields = view.getInt16(position);
+    position += 2;
+    if (fields === -1) break;
+    if (fields !== BAR_PAGE_SELECT.length) throw new BarPageError(`row ${rows} has ${fields} fields`);
+    const tsLength = view.getInt32(position);
+    if (tsLength !== 8) throw new BarPageError(`row ${rows} has no ts`);
+    ts[rows] = Number(view.getBigInt64(position + 4)) / 1000 + POSTGRES_EPOCH_MS;
+    position += 12;
+    for (const column of doubles) {
+      const length = view.getInt32(position);
+      position += 4;
+      if (length === -1) column[rows] = NaN;
+      else {
+        column[rows] = view.getFloat64(position);
+        position += 8;
+      }
+    }
+    const countLength = view.getInt32(position);
+    position += 4;
+    if (countLength === -1) tradeCount[rows] = NaN;
+    else {
+      tradeCount[rows] = view.getInt32(position);
+      position += 4;
+    }
+    rows++;
+  }
+  return rows === capacity ? bars : sliceBars(bars, 0, rows);
 }
 
 /** One series made of `a` followed by `b` (both sorted, `a` entirely before `b`). */

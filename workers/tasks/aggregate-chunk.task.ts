@@ -1,6 +1,7 @@
 import { aggregateBars, variantOf, type AggregateStats } from '../../src/domain/aggregate.js';
 import { concatBars, decodeBarPage, lowerBound } from '../../src/domain/bar-pages.js';
-import { allocateBars, barBuffers, encodeCopyRows, sliceBars, type BarColumns, type BarSource } from '../../src/domain/bars.js';
+import { allocateBars, barBuffers, sliceBars, type BarColumns, type BarSource } from '../../src/domain/bars.js';
+import { BinaryCopyWriter } from '../../src/domain/bars-binary-copy.js';
 import { calendarByName } from '../../src/domain/calendar.js';
 import { emptyGapReport, fillGaps, scanGaps, type GapReport } from '../../src/domain/gaps.js';
 import { dayStart, type Alignment, type SessionMode } from '../../src/domain/sessions.js';
@@ -33,7 +34,7 @@ export interface ChunkPlan {
 
 export interface AggregateChunkInput {
   plan: ChunkPlan;
-  /** COPY text rows in BAR_PAGE_COLUMNS order (transferred in); empty for the final call. */
+  /** A binary COPY page of base bars (see decodeBarPage; transferred in); one without rows for the final call. */
   page: Uint8Array;
   /** Rows of an unfinished day held back by the previous chunk. */
   carry?: BarColumns;
@@ -51,7 +52,7 @@ export interface TimeframeCount {
 }
 
 export interface AggregateChunkOutput {
-  /** COPY text (BAR_COPY_COLUMNS) of every bar to write (transferred out). */
+  /** Binary COPY payload (BinaryCopyWriter) of every bar to write, empty when none (transferred out). */
   copy: Uint8Array;
   counts: Partial<Record<Timeframe, TimeframeCount>>;
   /** 1d bars of the days this chunk completed, for the final targets. */
@@ -89,12 +90,12 @@ export function aggregateChunk(input: AggregateChunkInput): AggregateChunkOutput
   const carry = sliceBars(rows, split, rows.ts.length);
   const options = { session: plan.session, alignment: plan.alignment, calendar };
   const counts: AggregateChunkOutput['counts'] = {};
-  let text = '';
+  const writer = new BinaryCopyWriter();
   const emit = (timeframe: Timeframe, variant: string, source: BarSource, bars: BarColumns, from: number, to: number) => {
     const start = lowerBound(bars.ts, from);
     const end = lowerBound(bars.ts, to);
     if (end <= start) return;
-    text += encodeCopyRows({ symbol: plan.symbol, timeframe, variant }, source, bars, start, end);
+    writer.add({ symbol: plan.symbol, timeframe, variant }, source, bars, start, end);
     count(counts, timeframe, source === 'fill' ? 'filled' : 'bars', end - start);
   };
 
@@ -127,7 +128,7 @@ export function aggregateChunk(input: AggregateChunkInput): AggregateChunkOutput
       emit(target, variantOf(target, plan.session, plan.alignment), 'aggregate', coarse.bars[target]!, plan.finalFrom[target] ?? plan.rangeFrom, plan.rangeTo);
     }
   }
-  const copy = new TextEncoder().encode(text);
+  const copy = writer.finish();
   return transferOut(
     { copy, counts, daily, carry, cut, lastTs, gaps, stats: built.stats },
     [copy.buffer as ArrayBuffer, ...barBuffers(daily), ...barBuffers(carry)],
