@@ -96,13 +96,7 @@ export class BarsReader {
     const query = this.db(this.db.raw(this.table))
       .select<Array<{ t: number; open: number; high: number; low: number; close: number; volume: number; vwap: number | null; trade_count: number | null; source: string }>>(
         this.db.raw('(extract(epoch FROM ts) * 1000)::float8 AS t'),
-        'open',
-        'high',
-        'low',
-        'close',
-        'volume',
-        'vwap',
-        'trade_count',
+        ...BAR_PAGE_SELECT.slice(1),
         'source',
       )
       .where({ symbol: key.symbol, timeframe: key.timeframe, variant: key.variant })

@@ -186,6 +186,20 @@ function nests(finer: Timeframe, coarser: Timeframe): boolean {
   return finer === '1d' && coarserMinutes === undefined;
 }
 
+/** The bucket holding instant `te` of session `s`: its start, or for 1d and longer the period label. */
+function bucketKey(how: Bucketing, table: SessionTable, s: number, te: number): number {
+  if (how.labels !== undefined) return how.labels[s];
+  const { width } = how;
+  return how.natural
+    ? Math.floor((te + table.offset[s]) / width) * width - table.offset[s]
+    : table.start[s] + Math.floor((te - table.start[s]) / width) * width;
+}
+
+/** Where the bucket `key` of session `s` stops: its length later, cut at the session's end. */
+function bucketStop(how: Bucketing, table: SessionTable, s: number, key: number): number {
+  return how.labels !== undefined ? table.end[s] : Math.min(key + how.width, table.end[s]);
+}
+
 /**
  * One pass over source rows [first, last) into a target. A source bar belongs to the session
  * whose window it overlaps (a 1d bar labelled at midnight, a natural 1h bar at 09:00) and counts
@@ -203,11 +217,10 @@ function fromSource(
 ): Level {
   const out = new Level(capacity);
   const { ts, open, high, low, close, volume, vwap, tradeCount } = bars;
-  const { start, end, offset } = table;
+  const { start, end } = table;
   const sessions = table.length;
   const labels = how.labels;
   const bucketWidth = how.width;
-  const natural = how.natural;
   // Locals only (no closure captures them), so the loops keep them in registers.
   let s = first < last ? sessionEndingAfter(table, ts[first]) : sessions;
   let windowStart = s < sessions ? start[s] : Infinity;
@@ -244,21 +257,12 @@ function fromSource(
       }
       te = windowStart;
     }
-    let nextKey: number;
-    let bucketEnd: number;
-    if (labels !== undefined) {
-      nextKey = labels[s];
-      bucketEnd = windowEnd;
-    } else {
-      // Dense data moves to the very next bucket of the same session: skip the division.
-      nextKey =
-        s === bucketSession && te >= key + bucketWidth && te < key + 2 * bucketWidth
-          ? key + bucketWidth
-          : natural
-            ? Math.floor((te + offset[s]) / bucketWidth) * bucketWidth - offset[s]
-            : windowStart + Math.floor((te - windowStart) / bucketWidth) * bucketWidth;
-      bucketEnd = Math.min(nextKey + bucketWidth, windowEnd);
-    }
+    // Dense data moves to the very next bucket of the same session: skip the division.
+    const nextKey =
+      labels === undefined && s === bucketSession && te >= key + bucketWidth && te < key + 2 * bucketWidth
+        ? key + bucketWidth
+        : bucketKey(how, table, s, te);
+    const bucketEnd = bucketStop(how, table, s, nextKey);
     if (nextKey !== key) {
       if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
       key = nextKey;
@@ -296,9 +300,8 @@ function fromSource(
 /** One pass over a finer level into a coarser target whose buckets contain the finer ones. */
 function fromLevel(input: Level, table: SessionTable, how: Bucketing): Level {
   const out = new Level(Math.ceil(input.length / 2));
-  const { start, end, offset } = table;
-  let currentSession = -1;
-  let bucketEnd = -Infinity;
+  const { ts, open, high, low, close, volume, pv: rowPv, tradeCount, session } = input;
+  const { start } = table;
   let key = NaN;
   let o = 0;
   let h = 0;
@@ -308,43 +311,31 @@ function fromLevel(input: Level, table: SessionTable, how: Bucketing): Level {
   let pv = 0;
   let trades = 0;
   let bucketSession = -1;
-  for (let i = 0; i < input.length; i++) {
-    const s = input.session[i];
-    const t = input.ts[i];
-    if (s !== currentSession || t >= bucketEnd) {
-      currentSession = s;
-      // A natural-aligned bar may be labelled before the open (09:00 holding 09:30–10:00).
-      const te = t < start[s] ? start[s] : t;
-      let nextKey: number;
-      if (how.labels !== undefined) {
-        nextKey = how.labels[s];
-        bucketEnd = end[s];
-      } else {
-        nextKey = how.natural
-          ? Math.floor((te + offset[s]) / how.width) * how.width - offset[s]
-          : start[s] + Math.floor((te - start[s]) / how.width) * how.width;
-        bucketEnd = Math.min(nextKey + how.width, end[s]);
-      }
-      if (nextKey !== key) {
-        if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
-        key = nextKey;
-        bucketSession = s;
-        o = input.open[i];
-        h = input.high[i];
-        l = input.low[i];
-        c = input.close[i];
-        v = input.volume[i];
-        pv = input.pv[i];
-        trades = input.tradeCount[i];
-        continue;
-      }
+  let i = 0;
+  while (i < input.length) {
+    const s = session[i];
+    // A natural-aligned bar may be labelled before the open (09:00 holding 09:30–10:00).
+    const nextKey = bucketKey(how, table, s, ts[i] < start[s] ? start[s] : ts[i]);
+    const stop = bucketStop(how, table, s, nextKey);
+    if (nextKey !== key) {
+      if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
+      key = nextKey;
+      bucketSession = s;
+      o = open[i];
+      h = -Infinity;
+      l = Infinity;
+      v = 0;
+      pv = 0;
+      trades = 0;
     }
-    if (input.high[i] > h) h = input.high[i];
-    if (input.low[i] < l) l = input.low[i];
-    c = input.close[i];
-    v += input.volume[i];
-    pv += input.pv[i];
-    trades += input.tradeCount[i];
+    for (; i < input.length && session[i] === s && ts[i] < stop; i++) {
+      if (high[i] > h) h = high[i];
+      if (low[i] < l) l = low[i];
+      c = close[i];
+      v += volume[i];
+      pv += rowPv[i];
+      trades += tradeCount[i];
+    }
   }
   if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
   return out;
