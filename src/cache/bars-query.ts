@@ -39,6 +39,8 @@ export interface BarsAnswer {
   status: number;
   /** The JSON response body, serialised once so a cache hit is served without re-encoding. */
   body: string;
+  /** The cache key the answer lives under: it changes whenever the answer can, so it serves as an ETag. */
+  key?: string;
 }
 
 /** The timeframes an answer may be derived from on the fly: alignment-neutral intraday bars and 1d. */
@@ -90,7 +92,7 @@ export class BarsQueryService {
     const cached = await this.cache.get(key);
     if (cached !== null) {
       const split = cached.indexOf('\n');
-      return { status: Number(cached.slice(0, split)), body: cached.slice(split + 1) };
+      return { status: Number(cached.slice(0, split)), body: cached.slice(split + 1), key };
     }
     return this.refresh(query, key);
   }
@@ -110,8 +112,9 @@ export class BarsQueryService {
   async refresh(query: BarsQuery, key?: string): Promise<BarsAnswer> {
     const cacheKey = key ?? this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
     const answer = await this.compute(query);
-    if (answer.status === 200 || answer.status === 404) await this.cache.set(cacheKey, `${answer.status}\n${answer.body}`);
-    return answer;
+    if (answer.status !== 200 && answer.status !== 404) return answer;
+    await this.cache.set(cacheKey, `${answer.status}\n${answer.body}`);
+    return { ...answer, key: cacheKey };
   }
 
   private async compute(query: BarsQuery): Promise<BarsAnswer> {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { expect } from 'chai';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { BarsCache } from '../../src/cache/bars-cache.js';
@@ -70,6 +71,18 @@ describe('GET /api/bars and the bars cache', function () {
     const second = await get(query);
     expect(second.body).to.deep.equal(first.body);
     expect(await metric('tickforge_bars_cache_requests_total', '{result="hit"}')).to.equal(hitsBefore + 1);
+    // node:http rather than fetch, which adds Cache-Control: no-cache to conditional requests.
+    const status = (headers: Record<string, string>) =>
+      new Promise<{ status?: number; etag?: string }>((resolve, reject) => {
+        http
+          .get(`${web.url}/api/bars?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${TEST_TOKEN}`, ...headers } }, (response) => {
+            response.resume();
+            resolve({ status: response.statusCode, etag: response.headers.etag });
+          })
+          .on('error', reject);
+      });
+    const { etag } = await status({});
+    expect(await status({ 'if-none-match': etag! })).to.include({ status: 304 });
   });
 
   it('should never serve a stale answer after an import or an aggregation commits', async () => {
