@@ -24,7 +24,11 @@ export const name = 'bars';
 /** 10 M one-minute rows: four symbols of 6,410 regular sessions (2000-01-03 … 2025-06) each. */
 const SYMBOLS = 4;
 const SESSIONS_PER_SYMBOL = 6_410;
-const ROUNDS = 3;
+/** Timed runs per symbol and engine (the best counts) and untimed warm-up runs on the first symbol. */
+const ROUNDS = 5;
+const WARMUP_RUNS = 3;
+/** aggregate-bars job and SQL baseline runs (the median counts). */
+const JOB_ROUNDS = 3;
 const KERNEL_TARGETS = ['5m', '1h', '1d'] as const;
 const SEED = 20_261_122;
 const API_REQUESTS = 2_000;
@@ -136,17 +140,19 @@ async function kernelVsPolars(): Promise<void> {
       close: bars.close,
       volume: bars.volume,
     });
+    // Engine by engine rather than interleaved: Polars' worker threads linger for a moment
+    // after each call and would slow the single-threaded kernel measured right after.
     for (const target of KERNEL_TARGETS) {
-      if (symbol === 0) aggregateBars(bars, { source: '1m', targets: [target] });
-      if (symbol === 0 && pl && frame) polarsAggregate(pl, frame, target);
-      const kernelRuns: number[] = [];
-      const polarsRuns: number[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        kernelRuns.push(seconds(() => aggregateBars(bars, { source: '1m', targets: [target] })));
-        if (pl && frame) polarsRuns.push(seconds(() => polarsAggregate(pl, frame, target)));
+      if (symbol === 0) for (let warm = 0; warm < WARMUP_RUNS; warm++) aggregateBars(bars, { source: '1m', targets: [target] });
+      const runs = Array.from({ length: ROUNDS }, () => seconds(() => aggregateBars(bars, { source: '1m', targets: [target] })));
+      kernel.get(target)!.push(Math.min(...runs));
+    }
+    if (pl && frame) {
+      for (const target of KERNEL_TARGETS) {
+        if (symbol === 0) for (let warm = 0; warm < WARMUP_RUNS; warm++) polarsAggregate(pl, frame, target);
+        const runs = Array.from({ length: ROUNDS }, () => seconds(() => polarsAggregate(pl, frame, target)));
+        polars.get(target)!.push(Math.min(...runs));
       }
-      kernel.get(target)!.push(median(kernelRuns));
-      if (pl) polars.get(target)!.push(median(polarsRuns));
     }
   }
   const total = (values: number[]) => values.reduce((sum, value) => sum + value, 0);
@@ -204,7 +210,7 @@ async function jobVsSql(config: Config, db: Knex): Promise<void> {
   const clear = () => db.raw(`DELETE FROM ${ident(schema)}.bars WHERE symbol = 'BENCH' AND variant <> ''`);
 
   const sqlRuns: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < JOB_ROUNDS; round++) {
     await clear();
     const started = performance.now();
     await db.transaction(async (trx) => {
@@ -221,7 +227,7 @@ async function jobVsSql(config: Config, db: Knex): Promise<void> {
   await events.waitUntilReady();
   const jobRuns: number[] = [];
   try {
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < JOB_ROUNDS; round++) {
       await clear();
       const started = performance.now();
       const { id } = await producer.enqueue('aggregate-bars', { symbols: 'BENCH' });

@@ -18,7 +18,7 @@
  */
 import { lowerBound } from './bar-pages.js';
 import { NYSE, type TradingCalendar } from './calendar.js';
-import { allocateBars, type BarColumns } from './bars.js';
+import type { BarColumns } from './bars.js';
 import { barSpan, sessionEndingAfter, sessionTable, type Alignment, type SessionMode, type SessionTable } from './sessions.js';
 import { INTRADAY_MINUTES, TIMEFRAMES, timeframeRank, type Timeframe } from './timeframes.js';
 
@@ -51,7 +51,7 @@ export interface AggregateStats {
 }
 
 export interface AggregateResult {
-  /** One series per target, each sorted by ts and owning its buffers. */
+  /** One series per target, sorted by ts, on buffers of its own (transferable, possibly longer than the series). */
   bars: Partial<Record<Timeframe, BarColumns>>;
   stats: AggregateStats;
 }
@@ -143,20 +143,24 @@ class Level {
     this.session[i] = session;
   }
 
-  /** The finished bars as BarColumns with their own (transferable) buffers. */
+  /**
+   * The finished bars as BarColumns viewing this level's own buffers (so they transfer without
+   * a copy). Σ(vwap·v) is turned into vwap in place: call it once the level is no longer a parent.
+   */
   toColumns(): BarColumns {
-    const bars = allocateBars(this.length);
-    bars.ts.set(this.ts.subarray(0, this.length));
-    bars.open.set(this.open.subarray(0, this.length));
-    bars.high.set(this.high.subarray(0, this.length));
-    bars.low.set(this.low.subarray(0, this.length));
-    bars.close.set(this.close.subarray(0, this.length));
-    bars.volume.set(this.volume.subarray(0, this.length));
-    bars.tradeCount.set(this.tradeCount.subarray(0, this.length));
-    for (let i = 0; i < this.length; i++) {
-      bars.vwap[i] = this.volume[i] > 0 ? this.pv[i] / this.volume[i] : this.close[i];
-    }
-    return bars;
+    const n = this.length;
+    const { volume, pv, close } = this;
+    for (let i = 0; i < n; i++) pv[i] = volume[i] > 0 ? pv[i] / volume[i] : close[i];
+    return {
+      ts: this.ts.subarray(0, n),
+      open: this.open.subarray(0, n),
+      high: this.high.subarray(0, n),
+      low: this.low.subarray(0, n),
+      close: close.subarray(0, n),
+      volume: volume.subarray(0, n),
+      vwap: pv.subarray(0, n),
+      tradeCount: this.tradeCount.subarray(0, n),
+    };
   }
 }
 
@@ -274,15 +278,16 @@ function fromSource(
       pv = 0;
       trades = 0;
     }
-    // Every row from here to the bucket's end belongs to it: no session or bucket test per row.
+    // Every row from here to the bucket's end belongs to it: no session or bucket test per row,
+    // and Math.max/min rather than branches, which random-walk highs and lows mispredict.
     for (; i < last && ts[i] < bucketEnd; i++) {
       const rowHigh = high[i];
       const rowLow = low[i];
       const rowClose = close[i];
       const rowVolume = volume[i];
       const rowVwap = vwap[i];
-      if (rowHigh > h) h = rowHigh;
-      if (rowLow < l) l = rowLow;
+      h = Math.max(h, rowHigh);
+      l = Math.min(l, rowLow);
       c = rowClose;
       v += rowVolume;
       pv += (rowVwap === rowVwap ? rowVwap : (rowHigh + rowLow + rowClose) / 3) * rowVolume;
@@ -329,8 +334,8 @@ function fromLevel(input: Level, table: SessionTable, how: Bucketing): Level {
       trades = 0;
     }
     for (; i < input.length && session[i] === s && ts[i] < stop; i++) {
-      if (high[i] > h) h = high[i];
-      if (low[i] < l) l = low[i];
+      h = Math.max(h, high[i]);
+      l = Math.min(l, low[i]);
       c = close[i];
       v += volume[i];
       pv += rowPv[i];
@@ -394,8 +399,8 @@ export function aggregateBars(bars: BarColumns, options: AggregateOptions): Aggr
       counted = true;
     }
     built.set(target, level);
-    result.bars[target] = level.toColumns();
   }
+  for (const [target, level] of built) result.bars[target] = level.toColumns();
   return result;
 }
 
