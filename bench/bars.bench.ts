@@ -158,10 +158,10 @@ async function kernelVsPolars(): Promise<void> {
   const total = (values: number[]) => values.reduce((sum, value) => sum + value, 0);
   for (const target of KERNEL_TARGETS) {
     report({
-      what: `kernel 1m→${target}, ${rows.toLocaleString('en-US')} rows (session-aligned, NYSE calendar)`,
+      what: `kernel 1m→${target}, ${rows.toLocaleString('en-US')} rows (session-aligned, NYSE calendar; one thread)`,
       value: rows / total(kernel.get(target)!),
       unit: 'rows/s',
-      ...(pl ? { baseline: { what: `nodejs-polars groupByDynamic every ${target}`, value: rows / total(polars.get(target)!) } } : {}),
+      ...(pl ? { baseline: { what: `nodejs-polars groupByDynamic every ${target} (all cores)`, value: rows / total(polars.get(target)!) } } : {}),
     });
   }
   if (!pl) process.stdout.write('  Polars baseline skipped: nodejs-polars is not installed; install it with `npm run bench:setup`\n');
