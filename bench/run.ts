@@ -6,13 +6,14 @@ import os from 'node:os';
 import * as foundation from './foundation.bench.js';
 import * as universes from './universes.bench.js';
 import * as scenario from './scenario.bench.js';
+import * as bars from './bars.bench.js';
 
 interface Bench {
   name: string;
   run(): Promise<void>;
 }
 
-const BENCHES: Bench[] = [foundation, universes, scenario];
+const BENCHES: Bench[] = [foundation, bars, universes, scenario];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !BENCHES.some((bench) => bench.name === name));

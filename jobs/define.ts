@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import type { z } from 'zod';
+import type { BarsCache } from '../src/cache/bars-cache.js';
 import type { Knex } from '../src/db/knex.js';
 import type { Logger } from '../src/logger.js';
 import type { Publisher } from '../src/notify/publisher.js';
@@ -75,6 +76,8 @@ export interface JobContext {
   log(message: string): Promise<void>;
   enqueue: EnqueueFn;
   children: ChildJobs;
+  /** Bar-query cache: bump a symbol's timeframes after committing bars so no reader sees stale ones. */
+  barsCache: BarsCache;
 }
 
 /** The BullMQ options a job kind is added with unless the caller overrides them. */

@@ -16,7 +16,13 @@ export interface PipelineStep {
  * The end-of-day pipeline's steps, run one after the other for each trading date. A step is
  * one entry here; its job runs as a child of the pipeline, so waiting holds no worker slot.
  */
-export const PIPELINE_STEPS: readonly PipelineStep[] = [{ name: 'sync', job: 'eod-sync', payload: (date) => ({ date }) }];
+export const PIPELINE_STEPS: readonly PipelineStep[] = [
+  // Every symbol's minute bars of the day, to every coarser timeframe (regular session).
+  { name: 'aggregate', job: 'aggregate-bars', payload: (date) => ({ source: '1m', from: date, to: date }) },
+  { name: 'sync', job: 'eod-sync', payload: (date) => ({ date }) },
+  // The queries clients ask most often, answered before they ask again.
+  { name: 'warm', job: 'warm-cache', payload: () => ({ top: 100 }) },
+];
 
 const DAY = 24 * 3600;
 

@@ -152,6 +152,7 @@ export const importBarsJob = defineJob({
     await ctx.progress(90, `stored: ${counts.written} rows written, ${counts.unchanged} already stored`);
 
     for (const series of parsed.series) {
+      await ctx.barsCache.bump(series.symbol, payload.timeframe);
       await ctx.publisher.publish(
         CHANNELS.barsUpdated,
         {

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type { QueueName } from '../src/queues/names.js';
 import type { JobDefinition } from './define.js';
 import { buildContinuousJob } from './build-continuous.job.js';
+import { aggregateBarsJob } from './aggregate-bars.job.js';
+import { warmCacheJob } from './warm-cache.job.js';
 import { eodPipelineJob } from './eod-pipeline.job.js';
 import { eodSyncTaskJob } from './eod-sync-task.job.js';
 import { eodSyncJob } from './eod-sync.job.js';
@@ -24,6 +26,8 @@ export const JOBS = [
   eodSyncTaskJob,
   eodTriggerJob,
   generateScenarioJob,
+  aggregateBarsJob,
+  warmCacheJob,
 ] as const;
 
 export type AnyJob = (typeof JOBS)[number];

@@ -3,6 +3,7 @@ import { DelayedError, FlowProducer, MetricsTime, UnrecoverableError, WaitingChi
 import type { Redis } from 'ioredis';
 import { JOBS, activeQueues, buildRegistry } from '../jobs/index.js';
 import type { ChildJobs, JobContext, JobDefinition } from '../jobs/define.js';
+import { BarsCache } from '../src/cache/bars-cache.js';
 import type { Config } from '../src/config.js';
 import { JobHistoryRepository } from '../src/db/job-history.repository.js';
 import { createDb, dbSettings, pendingMigrations, type Knex } from '../src/db/knex.js';
@@ -85,6 +86,7 @@ export class WorkerRuntime {
   private readonly producer: Producer;
   private readonly flows: FlowProducer;
   private readonly relay: MetricsRelay;
+  private readonly barsCache: BarsCache;
   private stopping?: Promise<void>;
 
   private constructor(
@@ -110,6 +112,7 @@ export class WorkerRuntime {
       threads: pool.threads,
     }));
     this.relay = new MetricsRelay(redis, config.prefix, this.metrics.registry);
+    this.barsCache = new BarsCache(redis, config.prefix, { warmed: (keys) => this.metrics.cacheWarmed.inc(keys) });
   }
 
   /**
@@ -225,6 +228,7 @@ export class WorkerRuntime {
       },
       enqueue: (name, payload, options) => this.producer.enqueue(name, payload, options),
       children: this.childJobs(job, token),
+      barsCache: this.barsCache,
     };
 
     this.active.set(job.id!, job);

@@ -5,6 +5,7 @@
 export { continuous } from './tasks/continuous.task.js';
 export { aggregateBars } from './tasks/aggregate-bars.task.js';
 export { generateScenario } from './tasks/generate-scenario.task.js';
+export { aggregateChunk } from './tasks/aggregate-chunk.task.js';
 export { parseBars } from './tasks/parse-bars.task.js';
 export { parseFutures } from './tasks/parse-futures.task.js';
 export { parseSymbols } from './tasks/parse-symbols.task.js';

@@ -21,6 +21,7 @@ import { jobsRouter } from './routes/jobs.js';
 import { systemRouter } from './routes/system.js';
 import { universesRouter } from './routes/universes.js';
 import { scenariosRouter } from './routes/scenarios.js';
+import { barsRouter } from './routes/bars.js';
 
 export interface AppDeps {
   config: Config;
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
     futuresRouter(db, config.dbSchema, tokens),
     universesRouter(db, tokens),
     scenariosRouter(db, tokens),
+    barsRouter({ db, schema: config.dbSchema, redis, prefix: config.prefix, metrics }, tokens),
   ];
   const openApi = openApiDocument([system.root, ...routers], JOBS as readonly JobDefinition[]);
 

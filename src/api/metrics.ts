@@ -11,6 +11,8 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-chil
 export class WebMetrics {
   readonly registry = new client.Registry();
   private readonly http: client.Histogram<'method' | 'route' | 'status'>;
+  /** GET /api/bars answers by cache outcome: hit or miss. */
+  readonly barsCache: client.Counter<'result'>;
 
   constructor(producer: Producer, queues: readonly QueueName[]) {
     this.http = new client.Histogram({
@@ -44,6 +46,12 @@ export class WebMetrics {
           this.set({ queue }, job ? (Date.now() - job.timestamp) / 1000 : 0);
         });
       },
+    });
+    this.barsCache = new client.Counter({
+      name: 'tickforge_bars_cache_requests_total',
+      help: 'Bar queries answered from the cache (hit) or computed (miss)',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
     });
     client.collectDefaultMetrics({ register: this.registry, prefix: 'tickforge_web_' });
   }

@@ -11,6 +11,7 @@ import { demoFutures } from './demo-futures.js';
 import { runUniversesTour } from './demo-universes.js';
 import { demoScenario } from './demo-scenario.js';
 import { progressView } from './wait.js';
+import { demoBars } from './demo-bars.js';
 
 const SPY_FILE = 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv';
 
@@ -140,6 +141,7 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
       }
       throw new Error('the event stream ended before the scenario did');
     });
+    await demoBars(demoConfig, web.url, headers, out);
 
     out();
     out('Where to look:');

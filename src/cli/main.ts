@@ -192,6 +192,44 @@ program
   });
 
 program
+  .command('aggregate-bars')
+  .description('aggregate stored base bars to coarser timeframes (see README "Bars")')
+  .option('--symbols <list>', 'comma-separated symbols (default: every symbol with source bars in the range)')
+  .option('--source <timeframe>', 'timeframe of the base bars', '1m')
+  .option('--targets <list>', 'comma-separated target timeframes (default: all the source allows)')
+  .option('--from <when>', 'date (YYYY-MM-DD) or ISO instant')
+  .option('--to <when>', 'date (inclusive) or ISO instant (exclusive)')
+  .option('--session <mode>', 'regular, extended or 24h', 'regular')
+  .option('--alignment <alignment>', 'session or natural', 'session')
+  .option('--fill <policy>', 'none or forward', 'none')
+  .option('--wait', 'wait for the job to finish, showing progress')
+  .action(
+    async (options: { symbols?: string; source: string; targets?: string; from?: string; to?: string; session: string; alignment: string; fill: string; wait?: boolean }) => {
+      const list = (value?: string) => value?.split(',').map((item) => item.trim()).filter(Boolean);
+      const payload = {
+        symbols: list(options.symbols),
+        source: options.source,
+        targets: list(options.targets),
+        from: options.from,
+        to: options.to,
+        session: options.session,
+        alignment: options.alignment,
+        fill: options.fill,
+      };
+      await submit(loadConfigOrExit(), 'aggregate-bars' satisfies JobName, payload, options);
+    },
+  );
+
+program
+  .command('warm-cache')
+  .description('warm the bars cache with the N most requested queries')
+  .option('--top <n>', 'how many of the most requested queries', (value) => Number(value), 100)
+  .option('--wait', 'wait for the job to finish')
+  .action(async (options: { top: number; wait?: boolean }) => {
+    await submit(loadConfigOrExit(), 'warm-cache' satisfies JobName, { top: options.top }, options);
+  });
+
+program
   .command('demo')
   .description('migrate, start an in-process worker and API, import sample data through the API and show the results')
   .option('--exit', 'stop when the tour is done instead of serving until Ctrl-C')

@@ -43,8 +43,26 @@ export class BarsRepository {
    * values differ. Rows of one call must not repeat a key.
    */
   async upsertCopy(trx: Knex.Transaction, source: CopySource): Promise<UpsertCounts> {
-    await trx.raw(`CREATE TEMP TABLE IF NOT EXISTS ${this.staging} (LIKE ${this.table} INCLUDING DEFAULTS) ON COMMIT DROP`);
-    await copyInto(trx, this.staging, BAR_COPY_COLUMNS, source);
+    await this.stage(trx, source);
+    return this.mergeStaged(trx);
+  }
+
+  /**
+   * COPYs rows (BAR_COPY_COLUMNS order; text, or binary from BinaryCopyWriter) into the
+   * transaction's staging table without merging them yet, so a long job can stage batch after
+   * batch and merge once (mergeStaged) in the same transaction.
+   */
+  async stage(trx: Knex.Transaction, source: CopySource, format: 'text' | 'binary' = 'text'): Promise<void> {
+    await this.ensureStaging(trx);
+    await copyInto(trx, this.staging, BAR_COPY_COLUMNS, source, format);
+  }
+
+  /**
+   * Merges the staged rows with one INSERT … ON CONFLICT and empties the staging table. A
+   * forward-fill row never replaces a stored real bar.
+   */
+  async mergeStaged(trx: Knex.Transaction): Promise<UpsertCounts> {
+    await this.ensureStaging(trx);
     const columns = BAR_COPY_COLUMNS.join(', ');
     const changed = VALUE_COLUMNS.map((c) => `t.${c}`).join(', ');
     const incoming = VALUE_COLUMNS.map((c) => `excluded.${c}`).join(', ');
@@ -55,12 +73,17 @@ export class BarsRepository {
         ON CONFLICT (symbol, timeframe, variant, ts) DO UPDATE
           SET ${VALUE_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}
           WHERE (${changed}) IS DISTINCT FROM (${incoming})
+            AND (excluded.source <> 'fill' OR t.source = 'fill')
         RETURNING 1
       )
       SELECT (SELECT count(*) FROM ${this.staging}) AS staged, (SELECT count(*) FROM up) AS written`);
     await trx.raw(`TRUNCATE ${this.staging}`);
     const { staged, written } = result.rows[0];
     return { written, unchanged: staged - written };
+  }
+
+  private async ensureStaging(trx: Knex.Transaction): Promise<void> {
+    await trx.raw(`CREATE TEMP TABLE IF NOT EXISTS ${this.staging} (LIKE ${this.table} INCLUDING DEFAULTS) ON COMMIT DROP`);
   }
 
   /** Number of stored bars, optionally of one series. */

@@ -16,8 +16,9 @@
  * precomputed window (session anchor or local grid), so no row pays for a division or a zone
  * lookup.
  */
+import { lowerBound } from './bar-pages.js';
 import { NYSE, type TradingCalendar } from './calendar.js';
-import { allocateBars, type BarColumns } from './bars.js';
+import type { BarColumns } from './bars.js';
 import { barSpan, sessionEndingAfter, sessionTable, type Alignment, type SessionMode, type SessionTable } from './sessions.js';
 import { INTRADAY_MINUTES, TIMEFRAMES, timeframeRank, type Timeframe } from './timeframes.js';
 
@@ -50,7 +51,7 @@ export interface AggregateStats {
 }
 
 export interface AggregateResult {
-  /** One series per target, each sorted by ts and owning its buffers. */
+  /** One series per target, sorted by ts, on buffers of its own (transferable, possibly longer than the series). */
   bars: Partial<Record<Timeframe, BarColumns>>;
   stats: AggregateStats;
 }
@@ -142,20 +143,24 @@ class Level {
     this.session[i] = session;
   }
 
-  /** The finished bars as BarColumns with their own (transferable) buffers. */
+  /**
+   * The finished bars as BarColumns viewing this level's own buffers (so they transfer without
+   * a copy). Σ(vwap·v) is turned into vwap in place: call it once the level is no longer a parent.
+   */
   toColumns(): BarColumns {
-    const bars = allocateBars(this.length);
-    bars.ts.set(this.ts.subarray(0, this.length));
-    bars.open.set(this.open.subarray(0, this.length));
-    bars.high.set(this.high.subarray(0, this.length));
-    bars.low.set(this.low.subarray(0, this.length));
-    bars.close.set(this.close.subarray(0, this.length));
-    bars.volume.set(this.volume.subarray(0, this.length));
-    bars.tradeCount.set(this.tradeCount.subarray(0, this.length));
-    for (let i = 0; i < this.length; i++) {
-      bars.vwap[i] = this.volume[i] > 0 ? this.pv[i] / this.volume[i] : this.close[i];
-    }
-    return bars;
+    const n = this.length;
+    const { volume, pv, close } = this;
+    for (let i = 0; i < n; i++) pv[i] = volume[i] > 0 ? pv[i] / volume[i] : close[i];
+    return {
+      ts: this.ts.subarray(0, n),
+      open: this.open.subarray(0, n),
+      high: this.high.subarray(0, n),
+      low: this.low.subarray(0, n),
+      close: close.subarray(0, n),
+      volume: volume.subarray(0, n),
+      vwap: pv.subarray(0, n),
+      tradeCount: this.tradeCount.subarray(0, n),
+    };
   }
 }
 
@@ -185,6 +190,20 @@ function nests(finer: Timeframe, coarser: Timeframe): boolean {
   return finer === '1d' && coarserMinutes === undefined;
 }
 
+/** The bucket holding instant `te` of session `s`: its start, or for 1d and longer the period label. */
+function bucketKey(how: Bucketing, table: SessionTable, s: number, te: number): number {
+  if (how.labels !== undefined) return how.labels[s];
+  const { width } = how;
+  return how.natural
+    ? Math.floor((te + table.offset[s]) / width) * width - table.offset[s]
+    : table.start[s] + Math.floor((te - table.start[s]) / width) * width;
+}
+
+/** Where the bucket `key` of session `s` stops: its length later, cut at the session's end. */
+function bucketStop(how: Bucketing, table: SessionTable, s: number, key: number): number {
+  return how.labels !== undefined ? table.end[s] : Math.min(key + how.width, table.end[s]);
+}
+
 /**
  * One pass over source rows [first, last) into a target. A source bar belongs to the session
  * whose window it overlaps (a 1d bar labelled at midnight, a natural 1h bar at 09:00) and counts
@@ -202,16 +221,14 @@ function fromSource(
 ): Level {
   const out = new Level(capacity);
   const { ts, open, high, low, close, volume, vwap, tradeCount } = bars;
-  const { start, end, offset } = table;
+  const { start, end } = table;
   const sessions = table.length;
   const labels = how.labels;
   const bucketWidth = how.width;
-  const natural = how.natural;
-  // Locals only (no closure captures them), so the loop keeps them in registers.
+  // Locals only (no closure captures them), so the loops keep them in registers.
   let s = first < last ? sessionEndingAfter(table, ts[first]) : sessions;
   let windowStart = s < sessions ? start[s] : Infinity;
   let windowEnd = s < sessions ? end[s] : Infinity;
-  let bucketEnd = -Infinity;
   let key = NaN;
   let o = 0;
   let h = 0;
@@ -221,9 +238,9 @@ function fromSource(
   let pv = 0;
   let trades = 0;
   let bucketSession = -1;
-  let included = 0;
   let outside = 0;
-  for (let i = first; i < last; i++) {
+  let i = first;
+  while (i < last) {
     const t = ts[i];
     if (t >= windowEnd) {
       s++;
@@ -234,57 +251,52 @@ function fromSource(
       }
       windowStart = start[s];
       windowEnd = end[s];
-      bucketEnd = -Infinity;
     }
     let te = t;
     if (t < windowStart) {
       if (t + width <= windowStart) {
         outside++;
+        i++;
         continue;
       }
       te = windowStart;
     }
-    included++;
-    const rowVolume = volume[i];
-    const rowVwap = vwap[i];
-    const rowPv = (rowVwap === rowVwap ? rowVwap : (high[i] + low[i] + close[i]) / 3) * rowVolume;
-    if (te >= bucketEnd) {
-      let nextKey: number;
-      if (labels !== undefined) {
-        nextKey = labels[s];
-        bucketEnd = windowEnd;
-      } else {
-        nextKey = natural
-          ? Math.floor((te + offset[s]) / bucketWidth) * bucketWidth - offset[s]
-          : windowStart + Math.floor((te - windowStart) / bucketWidth) * bucketWidth;
-        bucketEnd = Math.min(nextKey + bucketWidth, windowEnd);
-      }
-      if (nextKey !== key) {
-        if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
-        key = nextKey;
-        bucketSession = s;
-        o = open[i];
-        h = high[i];
-        l = low[i];
-        c = close[i];
-        v = rowVolume;
-        pv = rowPv;
-        trades = tradeCount[i];
-        continue;
-      }
+    // Dense data moves to the very next bucket of the same session: skip the division.
+    const nextKey =
+      labels === undefined && s === bucketSession && te >= key + bucketWidth && te < key + 2 * bucketWidth
+        ? key + bucketWidth
+        : bucketKey(how, table, s, te);
+    const bucketEnd = bucketStop(how, table, s, nextKey);
+    if (nextKey !== key) {
+      if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
+      key = nextKey;
+      bucketSession = s;
+      o = open[i];
+      h = -Infinity;
+      l = Infinity;
+      v = 0;
+      pv = 0;
+      trades = 0;
     }
-    const rowHigh = high[i];
-    const rowLow = low[i];
-    if (rowHigh > h) h = rowHigh;
-    if (rowLow < l) l = rowLow;
-    c = close[i];
-    v += rowVolume;
-    pv += rowPv;
-    trades += tradeCount[i];
+    // Every row from here to the bucket's end belongs to it: no session or bucket test per row,
+    // and Math.max/min rather than branches, which random-walk highs and lows mispredict.
+    for (; i < last && ts[i] < bucketEnd; i++) {
+      const rowHigh = high[i];
+      const rowLow = low[i];
+      const rowClose = close[i];
+      const rowVolume = volume[i];
+      const rowVwap = vwap[i];
+      h = Math.max(h, rowHigh);
+      l = Math.min(l, rowLow);
+      c = rowClose;
+      v += rowVolume;
+      pv += (rowVwap === rowVwap ? rowVwap : (rowHigh + rowLow + rowClose) / 3) * rowVolume;
+      trades += tradeCount[i];
+    }
   }
   if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
   if (stats) {
-    stats.included += included;
+    stats.included += last - first - outside;
     stats.outsideSession += outside;
   }
   return out;
@@ -293,9 +305,8 @@ function fromSource(
 /** One pass over a finer level into a coarser target whose buckets contain the finer ones. */
 function fromLevel(input: Level, table: SessionTable, how: Bucketing): Level {
   const out = new Level(Math.ceil(input.length / 2));
-  const { start, end, offset } = table;
-  let currentSession = -1;
-  let bucketEnd = -Infinity;
+  const { ts, open, high, low, close, volume, pv: rowPv, tradeCount, session } = input;
+  const { start } = table;
   let key = NaN;
   let o = 0;
   let h = 0;
@@ -305,58 +316,34 @@ function fromLevel(input: Level, table: SessionTable, how: Bucketing): Level {
   let pv = 0;
   let trades = 0;
   let bucketSession = -1;
-  for (let i = 0; i < input.length; i++) {
-    const s = input.session[i];
-    const t = input.ts[i];
-    if (s !== currentSession || t >= bucketEnd) {
-      currentSession = s;
-      // A natural-aligned bar may be labelled before the open (09:00 holding 09:30–10:00).
-      const te = t < start[s] ? start[s] : t;
-      let nextKey: number;
-      if (how.labels !== undefined) {
-        nextKey = how.labels[s];
-        bucketEnd = end[s];
-      } else {
-        nextKey = how.natural
-          ? Math.floor((te + offset[s]) / how.width) * how.width - offset[s]
-          : start[s] + Math.floor((te - start[s]) / how.width) * how.width;
-        bucketEnd = Math.min(nextKey + how.width, end[s]);
-      }
-      if (nextKey !== key) {
-        if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
-        key = nextKey;
-        bucketSession = s;
-        o = input.open[i];
-        h = input.high[i];
-        l = input.low[i];
-        c = input.close[i];
-        v = input.volume[i];
-        pv = input.pv[i];
-        trades = input.tradeCount[i];
-        continue;
-      }
+  let i = 0;
+  while (i < input.length) {
+    const s = session[i];
+    // A natural-aligned bar may be labelled before the open (09:00 holding 09:30–10:00).
+    const nextKey = bucketKey(how, table, s, ts[i] < start[s] ? start[s] : ts[i]);
+    const stop = bucketStop(how, table, s, nextKey);
+    if (nextKey !== key) {
+      if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
+      key = nextKey;
+      bucketSession = s;
+      o = open[i];
+      h = -Infinity;
+      l = Infinity;
+      v = 0;
+      pv = 0;
+      trades = 0;
     }
-    if (input.high[i] > h) h = input.high[i];
-    if (input.low[i] < l) l = input.low[i];
-    c = input.close[i];
-    v += input.volume[i];
-    pv += input.pv[i];
-    trades += input.tradeCount[i];
+    for (; i < input.length && session[i] === s && ts[i] < stop; i++) {
+      h = Math.max(h, high[i]);
+      l = Math.min(l, low[i]);
+      c = close[i];
+      v += volume[i];
+      pv += rowPv[i];
+      trades += tradeCount[i];
+    }
   }
   if (bucketSession >= 0) out.push(key, o, h, l, c, v, pv, trades, bucketSession);
   return out;
-}
-
-/** Index of the first row with ts >= t. */
-function lowerBound(ts: Float64Array, t: number): number {
-  let low = 0;
-  let high = ts.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (ts[mid] < t) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 /** Throws a RangeError naming the first target that cannot be built from the source. */
@@ -412,7 +399,26 @@ export function aggregateBars(bars: BarColumns, options: AggregateOptions): Aggr
       counted = true;
     }
     built.set(target, level);
-    result.bars[target] = level.toColumns();
   }
+  for (const [target, level] of built) result.bars[target] = level.toColumns();
   return result;
+}
+
+/**
+ * Marks the bars inside the mode's session windows (the membership rule the kernel uses: a bar
+ * belongs to the session whose window it overlaps). 24h mode keeps everything.
+ */
+export function sessionMask(bars: BarColumns, timeframe: Timeframe, session: SessionMode, calendar: TradingCalendar = NYSE): Uint8Array {
+  const { ts } = bars;
+  const mask = new Uint8Array(ts.length);
+  if (session === '24h') return mask.fill(1);
+  const table = sessionTable(session, calendar, 0, 0);
+  const span = barSpan(timeframe);
+  let s = ts.length > 0 ? sessionEndingAfter(table, ts[0]) : 0;
+  for (let i = 0; i < ts.length; i++) {
+    while (s < table.length && ts[i] >= table.end[s]) s++;
+    if (s >= table.length) break;
+    mask[i] = ts[i] + span > table.start[s] ? 1 : 0;
+  }
+  return mask;
 }

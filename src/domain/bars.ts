@@ -88,6 +88,30 @@ export function copyText(value: string): string {
 
 const optional = (value: number) => (Number.isNaN(value) ? '\\N' : String(value));
 
+const DAY_MS = 86_400_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const dayPrefixes = new Map<number, string>();
+
+/**
+ * `new Date(ms).toISOString()` for the encoders' hot loop: the date part is cached per day and
+ * the time built from integers, since bars of a batch share a few days.
+ */
+export function isoInstant(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  // Years 0000–9999 only; toISOString writes others with a sign and six digits.
+  if (!Number.isInteger(ms) || day < -719_162 || day > 2_932_896) return new Date(ms).toISOString();
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    if (dayPrefixes.size >= 100_000) dayPrefixes.clear();
+    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    dayPrefixes.set(day, prefix);
+  }
+  const rest = ms - day * DAY_MS;
+  const seconds = Math.floor(rest / 1000);
+  const millis = rest - seconds * 1000;
+  return `${prefix}${TWO_DIGITS[Math.floor(seconds / 3600)]}:${TWO_DIGITS[Math.floor(seconds / 60) % 60]}:${TWO_DIGITS[seconds % 60]}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+}
+
 /**
  * Encodes rows [start, end) of a series as COPY text lines in BAR_COPY_COLUMNS order. Pure
  * string building, so it runs in the thread pool and the event loop only streams bytes.
@@ -105,7 +129,7 @@ export function encodeCopyRows(
   for (let i = start; i < end; i++) {
     out +=
       prefix +
-      new Date(bars.ts[i]).toISOString() +
+      isoInstant(bars.ts[i]) +
       '\t' +
       bars.open[i] +
       '\t' +

@@ -1,4 +1,4 @@
-import { formatIsoDate, fromWallClock, localDate, parseIsoDate } from './zone.js';
+import { formatIsoDate, fromWallClock, localDate, parseIsoDate, zoneOffsetMs } from './zone.js';
 
 /** One trading session: its date and its regular open and close instants (epoch ms). */
 export interface Session {
@@ -259,14 +259,24 @@ export class TradingCalendar {
     const start = new Float64Array(this.sessions.length);
     const end = new Float64Array(this.sessions.length);
     const extended = hours === 'extended' ? this.rules.extended : undefined;
+    const minutes = ([hour, minute]: LocalTime) => (hour * 60 + minute) * 60_000;
+    const offsets = this.sessions.map((session) => zoneOffsetMs(session.open, this.timeZone));
     this.sessions.forEach((session, i) => {
       if (!extended) {
         start[i] = session.open;
         end[i] = session.close;
         return;
       }
-      const [year, month, day] = parseIsoDate(session.date);
       const close = session.earlyClose ? extended.earlyClose : extended.close;
+      const regularClose = session.earlyClose ? this.rules.earlyClose : this.rules.close;
+      // The same UTC offset as both neighbours: no clock change near this day, so the extended
+      // hours are a fixed distance from the regular ones; next to a change, ask the zone.
+      if (i > 0 && i + 1 < this.sessions.length && offsets[i - 1] === offsets[i] && offsets[i + 1] === offsets[i]) {
+        start[i] = session.open - (minutes(this.rules.open) - minutes(extended.open));
+        end[i] = session.close + (minutes(close) - minutes(regularClose));
+        return;
+      }
+      const [year, month, day] = parseIsoDate(session.date);
       start[i] = fromWallClock(year, month, day, extended.open[0], extended.open[1], this.timeZone);
       end[i] = fromWallClock(year, month, day, close[0], close[1], this.timeZone);
     });

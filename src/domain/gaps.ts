@@ -7,7 +7,7 @@
  * puts o=h=l=c = the previous bar's close, volume 0, vwap = close into each missing intraday
  * slot after the session's first real bar — never before it, never across sessions.
  */
-import { allocateBars, type BarColumns } from './bars.js';
+import { allocateBars, BAR_COLUMN_NAMES, type BarColumns } from './bars.js';
 import { NYSE, type TradingCalendar } from './calendar.js';
 import { barSpan, sessionEndingAfter, sessionTable, type Alignment, type SessionMode, type SessionTable } from './sessions.js';
 import { INTRADAY_MINUTES, type Timeframe } from './timeframes.js';
@@ -220,4 +220,21 @@ export function fillGaps(bars: BarColumns, options: GapOptions): BarColumns {
     out.tradeCount[i] = 0;
   });
   return out;
+}
+
+/** A series merged with its fill bars (disjoint ts, both sorted), with a mask of the fills. */
+export function mergeFills(bars: BarColumns, fills: BarColumns): { bars: BarColumns; filled: Uint8Array } {
+  const total = bars.ts.length + fills.ts.length;
+  const out = allocateBars(total);
+  const filled = new Uint8Array(total);
+  let i = 0;
+  let f = 0;
+  for (let k = 0; k < total; k++) {
+    const takeFill = f < fills.ts.length && (i >= bars.ts.length || fills.ts[f] < bars.ts[i]);
+    const source = takeFill ? fills : bars;
+    const row = takeFill ? f++ : i++;
+    for (const name of BAR_COLUMN_NAMES) out[name][k] = source[name][row];
+    filled[k] = takeFill ? 1 : 0;
+  }
+  return { bars: out, filled };
 }

@@ -86,7 +86,12 @@ function calendarTable(calendar: TradingCalendar, mode: 'regular' | 'extended'):
     const date = calendar.sessionAt(i)!.date;
     dates[i] = date;
     offset[i] = zoneOffsetMs(start[i], zone);
-    day[i] = midnight(date);
+    // With the same offset as the previous session, no clock change lies between them, so the
+    // day's midnight is plain arithmetic; next to a change, ask the zone.
+    day[i] =
+      i > 0 && offset[i] === offset[i - 1]
+        ? start[i] - ((((start[i] + offset[i]) % DAY) + DAY) % DAY)
+        : midnight(date);
     // Sessions pair up from the calendar's first session, so a 2d bar never depends on the batch.
     pair[i] = day[i - (i % 2)];
     week[i] = midnight(isoOfDay(mondayOf(dayNumberOf(date))));

@@ -8,6 +8,8 @@ export interface JobMetrics {
   stalled: client.Counter<'queue'>;
   duration: client.Histogram<'queue' | 'name' | 'outcome'>;
   wait: client.Histogram<'queue' | 'name'>;
+  /** Bar-query cache entries written by warm-cache. */
+  cacheWarmed: client.Counter;
 }
 
 export interface PoolGauges {
@@ -50,6 +52,11 @@ export function createJobMetrics(pool?: () => PoolGauges): JobMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
     registers: [registry],
   });
+  const cacheWarmed = new client.Counter({
+    name: 'tickforge_bars_cache_warmed_total',
+    help: 'Bar-query cache entries written by the warm-cache job',
+    registers: [registry],
+  });
   if (pool) {
     new client.Gauge({
       name: 'tickforge_pool_utilization',
@@ -78,5 +85,5 @@ export function createJobMetrics(pool?: () => PoolGauges): JobMetrics {
     });
   }
   client.collectDefaultMetrics({ register: registry, prefix: 'tickforge_worker_' });
-  return { registry, finished, retried, stalled, duration, wait };
+  return { registry, finished, retried, stalled, duration, wait, cacheWarmed };
 }

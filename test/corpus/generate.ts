@@ -45,6 +45,8 @@ const VALID: Record<string, Record<string, unknown>> = {
   'eod-sync-task': { date: '2024-01-02', task: 'market_cap_recalculation', runId: 'run-1' },
   'eod-trigger': { date: '2024-01-02' },
   'generate-scenario': { scenario: 'crash_2020', count: 2, seed: 7 },
+  'aggregate-bars': { symbols: ['SPY'], source: '1m', from: '2013-10-07', to: '2013-10-08' },
+  'warm-cache': { top: 10 },
 };
 
 function wrongTypes(property: Property): unknown[] {

@@ -53,7 +53,7 @@ describe('end-of-day scheduling', function () {
       await publisher.publish(CHANNELS.eodComplete, { trading_date: DATE }, null);
 
       const pipeline = await finished(`eod-${DATE}`);
-      expect(pipeline.returnvalue.steps.map((step: { step: string }) => step.step)).to.deep.equal(['sync']);
+      expect(pipeline.returnvalue.steps.map((step: { step: string }) => step.step)).to.deep.equal(['aggregate', 'sync', 'warm']);
       await eventually(async () => (await system.db('job_history').where({ name: 'eod-trigger' })).length === 2, 'both timer firings');
       // The stream copy of the signal has been read and acknowledged by the scheduler's group.
       const [signal] = (await system.redis.xrange(system.config.eventStream, '-', '+')).filter(([, fields]) =>

@@ -105,7 +105,7 @@ describe('import-symbols job', function () {
     const message = (failure as Error).message;
     expect(message).to.match(/4 of 5 rows are invalid, nothing was written/);
     expect(message).to.include('line 3: kind must be stock, etf, future or index');
-    expect(message).to.include('line 4: market_cap must be >= 0; ipo_date must be a YYYY-MM-DD calendar date');
+    expect(message).to.include('line 4: market_cap must be >= 0; ipo_date must be a calendar date');
     expect(message).to.include('line 5: symbol GOOD1 repeats line 2');
     expect(message).to.include('line 6: symbol must be 1-32 characters');
     expect(await system.db('symbols').whereIn('symbol', ['GOOD1', 'GOOD2', 'GOOD3'])).to.deep.equal([]);

@@ -1,0 +1,315 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { QueueEvents } from 'bullmq';
+import { WorkerRuntime } from '../workers/runtime.js';
+import { startWebServer } from '../src/api/server.js';
+import { BarsCache } from '../src/cache/bars-cache.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { BarsRepository } from '../src/db/bars.repository.js';
+import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/db/knex.js';
+import { aggregateBars } from '../src/domain/aggregate.js';
+import { allocateBars, encodeCopyRows, type BarColumns } from '../src/domain/bars.js';
+import { NYSE } from '../src/domain/calendar.js';
+import { coarserThan, INTRADAY_MINUTES, type Timeframe } from '../src/domain/timeframes.js';
+import { createLogger } from '../src/logger.js';
+import { Producer } from '../src/queues/producer.js';
+import { closeRedis, createRedis } from '../src/redis.js';
+import { clearRedis } from '../test/helpers/redis.js';
+import { median, quantile, report, section } from './report.js';
+
+export const name = 'bars';
+
+/** 10 M one-minute rows: four symbols of 6,410 regular sessions (2000-01-03 … 2025-06) each. */
+const SYMBOLS = 4;
+const SESSIONS_PER_SYMBOL = 6_410;
+/** Timed runs per symbol and engine (the best counts) and untimed warm-up runs on the first symbol. */
+const ROUNDS = 5;
+const WARMUP_RUNS = 3;
+/** aggregate-bars job and SQL baseline runs (the median counts). */
+const JOB_ROUNDS = 3;
+const KERNEL_TARGETS = ['5m', '1h', '1d'] as const;
+const SEED = 20_261_122;
+const API_REQUESTS = 2_000;
+const API_MISSES = 300;
+
+/** A seeded xorshift generator: the same bars on every run. */
+function generator(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+}
+
+/** Regular-session 1m bars for sessions [first, first + count) of the NYSE calendar. */
+function sessionBars(first: number, count: number, seed: number): BarColumns {
+  let rows = 0;
+  for (let s = first; s < first + count; s++) rows += (NYSE.sessionAt(s)!.close - NYSE.sessionAt(s)!.open) / 60_000;
+  const bars = allocateBars(rows);
+  const random = generator(seed);
+  let price = 100;
+  let i = 0;
+  for (let s = first; s < first + count; s++) {
+    const session = NYSE.sessionAt(s)!;
+    for (let t = session.open; t < session.close; t += 60_000, i++) {
+      const open = price;
+      price = Math.max(1, price * (1 + (random() - 0.5) * 0.002));
+      bars.ts[i] = t;
+      bars.open[i] = open;
+      bars.close[i] = price;
+      bars.high[i] = Math.max(open, price) * (1 + random() * 0.0005);
+      bars.low[i] = Math.min(open, price) * (1 - random() * 0.0005);
+      bars.volume[i] = Math.floor(random() * 10_000);
+      bars.vwap[i] = NaN;
+      bars.tradeCount[i] = NaN;
+    }
+  }
+  return bars;
+}
+
+// Typed only as far as the benchmark uses it: nodejs-polars lives outside the project's dependencies.
+interface PolarsFrame {
+  groupByDynamic(options: { indexColumn: string; every: string; offset?: string }): { agg(...columns: unknown[]): { height: number } };
+}
+interface PolarsExpr {
+  first(): PolarsExpr;
+  last(): PolarsExpr;
+  max(): PolarsExpr;
+  min(): PolarsExpr;
+  sum(): PolarsExpr;
+  add(other: PolarsExpr): PolarsExpr;
+  div(value: number): PolarsExpr;
+  mul(other: PolarsExpr): PolarsExpr;
+  alias(name: string): PolarsExpr;
+}
+interface Polars {
+  DataFrame(columns: Record<string, unknown>): PolarsFrame;
+  Series(name: string, values: Float64Array): { cast(type: unknown): { cast(type: unknown): unknown } };
+  col(name: string): PolarsExpr;
+  Int64: unknown;
+  Datetime(unit: string): unknown;
+}
+
+const POLARS_DIR = fileURLToPath(new URL('../../bench/polars/', import.meta.url));
+
+function loadPolars(): Polars | undefined {
+  if (!existsSync(`${POLARS_DIR}node_modules/nodejs-polars`)) return undefined;
+  return createRequire(`${POLARS_DIR}package.json`)('nodejs-polars') as Polars;
+}
+
+/** The same aggregation as the kernel's for these grids: OHLCV and Σ(typical·v), session-aligned hours. */
+function polarsAggregate(pl: Polars, frame: PolarsFrame, target: (typeof KERNEL_TARGETS)[number]): number {
+  const every = target === '1h' ? '1h' : target === '5m' ? '5m' : '1d';
+  const typical = pl.col('high').add(pl.col('low')).add(pl.col('close')).div(3);
+  return frame
+    .groupByDynamic({ indexColumn: 'ts', every, ...(target === '1h' ? { offset: '30m' } : {}) })
+    .agg(
+      pl.col('open').first(),
+      pl.col('high').max(),
+      pl.col('low').min(),
+      pl.col('close').last(),
+      pl.col('volume').sum(),
+      typical.mul(pl.col('volume')).sum().alias('pv'),
+    ).height;
+}
+
+function seconds(run: () => unknown): number {
+  const started = performance.now();
+  run();
+  return (performance.now() - started) / 1000;
+}
+
+async function kernelVsPolars(): Promise<void> {
+  const pl = loadPolars();
+  const kernel = new Map<string, number[]>(KERNEL_TARGETS.map((target) => [target, []]));
+  const polars = new Map<string, number[]>(KERNEL_TARGETS.map((target) => [target, []]));
+  let rows = 0;
+  // One symbol in memory at a time: its columns and, for Polars, its frame.
+  for (let symbol = 0; symbol < SYMBOLS; symbol++) {
+    const bars = sessionBars(0, SESSIONS_PER_SYMBOL, SEED + symbol);
+    rows += bars.ts.length;
+    const frame = pl?.DataFrame({
+      ts: pl.Series('ts', bars.ts).cast(pl.Int64).cast(pl.Datetime('ms')),
+      open: bars.open,
+      high: bars.high,
+      low: bars.low,
+      close: bars.close,
+      volume: bars.volume,
+    });
+    // Engine by engine rather than interleaved: Polars' worker threads linger for a moment
+    // after each call and would slow the single-threaded kernel measured right after.
+    for (const target of KERNEL_TARGETS) {
+      if (symbol === 0) for (let warm = 0; warm < WARMUP_RUNS; warm++) aggregateBars(bars, { source: '1m', targets: [target] });
+      const runs = Array.from({ length: ROUNDS }, () => seconds(() => aggregateBars(bars, { source: '1m', targets: [target] })));
+      kernel.get(target)!.push(Math.min(...runs));
+    }
+    if (pl && frame) {
+      for (const target of KERNEL_TARGETS) {
+        if (symbol === 0) for (let warm = 0; warm < WARMUP_RUNS; warm++) polarsAggregate(pl, frame, target);
+        const runs = Array.from({ length: ROUNDS }, () => seconds(() => polarsAggregate(pl, frame, target)));
+        polars.get(target)!.push(Math.min(...runs));
+      }
+    }
+  }
+  const total = (values: number[]) => values.reduce((sum, value) => sum + value, 0);
+  for (const target of KERNEL_TARGETS) {
+    report({
+      what: `kernel 1m→${target}, ${rows.toLocaleString('en-US')} rows (session-aligned, NYSE calendar; one thread)`,
+      value: rows / total(kernel.get(target)!),
+      unit: 'rows/s',
+      ...(pl ? { baseline: { what: `nodejs-polars groupByDynamic every ${target} (all cores)`, value: rows / total(polars.get(target)!) } } : {}),
+    });
+  }
+  if (!pl) process.stdout.write('  Polars baseline skipped: nodejs-polars is not installed; install it with `npm run bench:setup`\n');
+}
+
+/** The SQL baseline: one INSERT … SELECT … GROUP BY per timeframe, session-aligned in New York time. */
+function groupBySql(schema: string, symbol: string, timeframe: Timeframe): string {
+  const table = `${ident(schema)}.bars`;
+  const local = `(ts AT TIME ZONE 'America/New_York')`;
+  const minutes = INTRADAY_MINUTES[timeframe];
+  const bucket =
+    minutes !== undefined
+      ? `date_bin(interval '${minutes} minutes', ${local}, date_trunc('day', ${local}) + interval '9 hours 30 minutes')`
+      : timeframe === '1d'
+        ? `date_trunc('day', ${local})`
+        : timeframe === '2d'
+          ? `(SELECT p.first_date FROM _bench_sessions p WHERE p.date = date_trunc('day', ${local})::date)::timestamp`
+          : timeframe === '1w'
+            ? `date_trunc('week', ${local})`
+            : `date_trunc('month', ${local})`;
+  return `
+    INSERT INTO ${table} (symbol, timeframe, variant, ts, open, high, low, close, volume, vwap, trade_count, source)
+    SELECT '${symbol}', '${timeframe}', 'sql', bucket AT TIME ZONE 'America/New_York',
+           (array_agg(open ORDER BY ts))[1], max(high), min(low), (array_agg(close ORDER BY ts DESC))[1], sum(volume),
+           coalesce(sum(coalesce(vwap, (high + low + close) / 3) * volume) / nullif(sum(volume), 0), (array_agg(close ORDER BY ts DESC))[1]),
+           NULL, 'aggregate'
+    FROM (SELECT *, ${bucket} AS bucket FROM ${table}
+          WHERE symbol = '${symbol}' AND timeframe = '1m' AND variant = ''
+            AND ${local}::time >= '09:30' AND ${local}::time < '16:00') base
+    GROUP BY bucket
+    ON CONFLICT (symbol, timeframe, variant, ts) DO UPDATE
+      SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+          volume = excluded.volume, vwap = excluded.vwap`;
+}
+
+async function jobVsSql(config: Config, db: Knex): Promise<void> {
+  const schema = config.dbSchema;
+  const first = NYSE.nextSession('2022-12-31').index;
+  const count = NYSE.sessionCount(2023);
+  const bars = sessionBars(first, count, SEED);
+  await db.transaction((trx) => new BarsRepository(db, schema).upsertCopy(trx, encodeCopyRows({ symbol: 'BENCH', timeframe: '1m', variant: '' }, 'provider', bars)));
+  await db.raw(`CREATE UNLOGGED TABLE _bench_sessions (date date PRIMARY KEY, first_date date)`);
+  const sessions = NYSE.sessionsBetween('2022-01-01', '2024-12-31');
+  await db('_bench_sessions').insert(sessions.map((s) => ({ date: s.date, first_date: NYSE.sessionAt(s.index - (s.index % 2))!.date })));
+  const targets = coarserThan('1m');
+  const clear = () => db.raw(`DELETE FROM ${ident(schema)}.bars WHERE symbol = 'BENCH' AND variant <> ''`);
+
+  const sqlRuns: number[] = [];
+  for (let round = 0; round < JOB_ROUNDS; round++) {
+    await clear();
+    const started = performance.now();
+    await db.transaction(async (trx) => {
+      for (const timeframe of targets) await trx.raw(groupBySql(schema, 'BENCH', timeframe));
+    });
+    sqlRuns.push((performance.now() - started) / 1000);
+  }
+  const sqlRows = Number((await db(db.raw(`${ident(schema)}.bars`)).where({ symbol: 'BENCH', variant: 'sql' }).count({ n: '*' }))[0].n);
+
+  const runtime = await WorkerRuntime.start({ config: { ...config, queues: ['aggregate'] }, logger: createLogger('bench', 'silent') });
+  const redis = createRedis(config.redisUrl, 'producer');
+  const producer = new Producer(redis, config.prefix);
+  const events = new QueueEvents('aggregate', { connection: { url: config.redisUrl }, prefix: config.prefix });
+  await events.waitUntilReady();
+  const jobRuns: number[] = [];
+  try {
+    for (let round = 0; round < JOB_ROUNDS; round++) {
+      await clear();
+      const started = performance.now();
+      const { id } = await producer.enqueue('aggregate-bars', { symbols: 'BENCH' });
+      await (await producer.queue('aggregate').getJob(id))!.waitUntilFinished(events, 120_000);
+      jobRuns.push((performance.now() - started) / 1000);
+    }
+  } finally {
+    await events.close();
+    await runtime.stop();
+    await producer.close();
+    await closeRedis(redis);
+  }
+  const jobRows = Number((await db(db.raw(`${ident(schema)}.bars`)).where({ symbol: 'BENCH', variant: 'regular' }).count({ n: '*' }))[0].n);
+  report({
+    what: `aggregate-bars job, ${bars.ts.length.toLocaleString('en-US')} 1m rows → 13 timeframes (${jobRows} bars written; enqueue to completed)`,
+    value: median(jobRuns),
+    unit: 's',
+    better: 'lower',
+    baseline: { what: `13 × INSERT … SELECT … GROUP BY in PostgreSQL (${sqlRows} bars)`, value: median(sqlRuns) },
+  });
+}
+
+async function apiLatency(config: Config): Promise<void> {
+  const web = await startWebServer({ ...config, port: 0 }, createLogger('bench', 'silent'), '127.0.0.1');
+  const redis = createRedis(config.redisUrl, 'producer');
+  const cache = new BarsCache(redis, config.prefix);
+  const headers = { authorization: `Bearer ${config.apiToken}` };
+  const url = `${web.url}/api/bars?symbol=BENCH&timeframe=1h&from=2023-03-01&to=2023-03-31`;
+  const time = async () => {
+    const started = performance.now();
+    const response = await fetch(url, { headers });
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`GET /api/bars answered ${response.status}`);
+    return performance.now() - started;
+  };
+  try {
+    await time();
+    const cached: number[] = [];
+    for (let i = 0; i < API_REQUESTS; i++) cached.push(await time());
+    const computed: number[] = [];
+    for (let i = 0; i < API_MISSES; i++) {
+      // A new version makes every request a miss: read from PostgreSQL, encode, store.
+      await cache.bump('BENCH', '1h');
+      computed.push(await time());
+    }
+    report({
+      what: `GET /api/bars 1h, one month (${API_REQUESTS} sequential requests, cache hit) p99`,
+      value: quantile(cached, 0.99),
+      unit: 'ms',
+      better: 'lower',
+      baseline: { what: `the same request computed (cache miss) p99`, value: quantile(computed, 0.99) },
+    });
+    report({ what: 'GET /api/bars cached p50', value: quantile(cached, 0.5), unit: 'ms' });
+  } finally {
+    await closeRedis(redis);
+    await web.close();
+  }
+}
+
+export async function run(): Promise<void> {
+  section('bars: aggregation kernel vs nodejs-polars groupByDynamic (10 M synthetic 1m rows, seeded)');
+  await kernelVsPolars();
+
+  const id = randomBytes(4).toString('hex');
+  const config: Config = {
+    ...loadConfig(),
+    dbSchema: `bench_${id}`,
+    prefix: `bench-${id}`,
+    eventStream: `bench-${id}.events`,
+    apiToken: randomBytes(18).toString('base64url'),
+    logLevel: 'silent',
+  };
+  await migrateLatest(dbSettings(config));
+  const db = createDb(dbSettings(config));
+  try {
+    section('bars: aggregate-bars job vs one SQL GROUP BY per timeframe (one symbol-year of regular-session 1m)');
+    await jobVsSql(config, db);
+    section('bars: bars API latency through the cache');
+    await apiLatency(config);
+  } finally {
+    await db.raw(`DROP SCHEMA ${ident(config.dbSchema)} CASCADE`);
+    await db.destroy();
+    await clearRedis(config);
+  }
+}
