@@ -127,7 +127,7 @@ export class WorkerRuntime {
     if (unknown.length > 0) {
       throw new Error(`TICKFORGE_QUEUES names queues without jobs: ${unknown.join(', ')}`);
     }
-    const db = createDb(dbSettings(config));
+    const db = createDb(dbSettings(config, logger));
     const redis = createRedis(config.redisUrl, 'worker', 'tickforge-worker');
     try {
       const pending = await pendingMigrations(db, config.dbSchema);

@@ -32,7 +32,7 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
   assertAuthConfigured(config);
   if (!config.apiToken) logger.warn('TICKFORGE_INSECURE_DEV=1: the API and Bull Board accept requests without a token');
   const queues = activeQueues();
-  const db = createDb(dbSettings(config));
+  const db = createDb(dbSettings(config, logger));
   const redis = createRedis(config.redisUrl, 'producer', 'tickforge-web');
   redis.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
   const subscriber = createRedis(config.redisUrl, 'subscriber', 'tickforge-web-events');

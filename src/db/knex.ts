@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
 
 export type { Knex };
 
@@ -17,10 +18,12 @@ export interface DbSettings {
   databaseUrl: string;
   schema: string;
   poolMax?: number;
+  /** Where knex's own warnings go (a dropped pooled connection, say); the console otherwise. */
+  logger?: Logger;
 }
 
-export function dbSettings(config: Config): DbSettings {
-  return { databaseUrl: config.databaseUrl, schema: config.dbSchema, poolMax: config.dbPoolMax };
+export function dbSettings(config: Config, logger?: Logger): DbSettings {
+  return { databaseUrl: config.databaseUrl, schema: config.dbSchema, poolMax: config.dbPoolMax, logger };
 }
 
 /** The knex options for one schema; also what knexfile.ts hands to the knex CLI. */
@@ -31,6 +34,16 @@ export function knexConfig(settings: DbSettings): Knex.Config {
     searchPath: [settings.schema],
     pool: { min: 0, max: settings.poolMax ?? 10 },
     acquireConnectionTimeout: 10_000,
+    ...(settings.logger
+      ? {
+          log: {
+            warn: (message: string) => settings.logger!.warn(`knex: ${message}`),
+            error: (message: string) => settings.logger!.error(`knex: ${message}`),
+            deprecate: (message: string) => settings.logger!.warn(`knex deprecation: ${message}`),
+            debug: (message: string) => settings.logger!.debug(`knex: ${message}`),
+          },
+        }
+      : {}),
     migrations: {
       directory: migrationsDirectory,
       loadExtensions: ['.js'],

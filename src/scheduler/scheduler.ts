@@ -55,7 +55,7 @@ export class Scheduler {
   static async start(config: Config, logger: Logger, options: SchedulerOptions = {}): Promise<Scheduler> {
     const redis = createRedis(config.redisUrl, 'worker', 'tickforge-scheduler');
     redis.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
-    const db = createDb({ ...dbSettings(config), poolMax: 2 });
+    const db = createDb({ ...dbSettings(config, logger), poolMax: 2 });
     const producer = new Producer(redis, config.prefix);
     const flows = new FlowProducer({ connection: redis, prefix: config.prefix });
     const scheduler = new Scheduler(logger, redis, producer, flows, db);

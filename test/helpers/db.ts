@@ -1,10 +1,11 @@
 import type { Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
 import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../../src/db/knex.js';
 
 /** Runs every migration into the config's own schema and returns a connection to it. */
 export async function migratedDb(config: Config): Promise<Knex> {
   await migrateLatest(dbSettings(config));
-  return createDb(dbSettings(config));
+  return createDb(dbSettings(config, createLogger('test-db', config.logLevel)));
 }
 
 /** Drops the config's schemas (production and sandbox) and closes the connection. */
