@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { WorkerRuntime } from '../../workers/runtime.js';
 import { startWebServer, type WebServer } from '../api/server.js';
 import type { Config } from '../config.js';
 import { BarsRepository } from '../db/bars.repository.js';
 import { createDb, dbSettings, migrateLatest } from '../db/knex.js';
 import { createLogger } from '../logger.js';
-import { demoFutures } from './demo-futures.js';
-import { runUniversesTour } from './demo-universes.js';
-import { demoScenario } from './demo-scenario.js';
-import { progressView } from './wait.js';
 import { demoBars } from './demo-bars.js';
+import { demoFutures } from './demo-futures.js';
+import { demoScenario } from './demo-scenario.js';
+import { DemoTour } from './demo-tour.js';
+import { demoUniverses } from './demo-universes.js';
 
 const SPY_FILE = 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv';
 
@@ -32,25 +30,6 @@ export function sampleSessionCsv(): string {
     previous = close;
   }
   return lines.join('\n') + '\n';
-}
-
-/** Reads a text/event-stream response, yielding each event with its parsed data. */
-async function* serverSentEvents(response: Response): AsyncGenerator<{ event: string; data: unknown }> {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let split: number;
-    while ((split = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, split);
-      buffer = buffer.slice(split + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event && data !== undefined) yield { event, data: JSON.parse(data) };
-    }
-  }
 }
 
 async function startWeb(config: Config, logger: ReturnType<typeof createLogger>): Promise<WebServer> {
@@ -81,76 +60,33 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
   const worker = await WorkerRuntime.start({ config: demoConfig, logger });
   const web = await startWeb(demoConfig, logger);
   const db = createDb(dbSettings(config));
+  const tour = new DemoTour(web.url, token, config.dataDir, out, 3);
   try {
-    const file = config.dataDir ? path.join(config.dataDir, SPY_FILE) : undefined;
-    const source = file && existsSync(file) ? { file } : { csv: sampleSessionCsv() };
-    out(`3. POST /api/jobs/import-bars — SPY 1m from ${'file' in source ? source.file : 'a generated sample session'}`);
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const posted = await fetch(`${web.url}/api/jobs/import-bars`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ symbol: 'SPY', timeframe: '1m', ...source }),
-    });
-    const job = (await posted.json()) as { id: string; queue: string; error?: string };
-    if (posted.status !== 202) throw new Error(`the API refused the job: ${posted.status} ${job.error}`);
-    out(`   202 accepted: job ${job.id} on queue ${job.queue}; following GET /api/jobs/${job.queue}/${job.id}/events`);
+    const file = tour.dataFile(SPY_FILE);
+    const source = file ? { file } : { csv: sampleSessionCsv() };
+    tour.heading(`POST /api/jobs/import-bars — SPY 1m from ${file ?? 'a generated sample session'}, followed live over SSE`);
+    const result = await tour.run('import-bars', { symbol: 'SPY', timeframe: '1m', ...source }, 'import');
+    out(`   read ${result.rowsRead} rows: ${result.written} written, ${result.unchanged} already stored, ${result.rejectedCount} rejected`);
+    const stored = await new BarsRepository(db, config.dbSchema).range({ symbol: 'SPY', timeframe: '1m', variant: '' });
+    out(`   PostgreSQL holds ${stored.length} SPY 1m bars in ${config.dbSchema}.bars`);
+    const [first, last] = [stored[0], stored[stored.length - 1]];
+    out(`   first ${first.ts.toISOString()} o=${first.open} h=${first.high} l=${first.low} c=${first.close} v=${first.volume}`);
+    out(`   last  ${last.ts.toISOString()} o=${last.open} h=${last.high} l=${last.low} c=${last.close} v=${last.volume}`);
 
-    const view = progressView('   import', process.stdout);
-    const stream = await fetch(`${web.url}/api/jobs/${job.queue}/${job.id}/events`, { headers });
-    let outcome: { event: string; data: unknown } | undefined;
-    for await (const event of serverSentEvents(stream)) {
-      if (event.event === 'progress') view.update(Number((event.data as { progress: number }).progress));
-      if (event.event === 'completed' || event.event === 'failed') {
-        outcome = event;
-        break;
-      }
-    }
-    view.stop();
-    if (outcome?.event !== 'completed') throw new Error(`import failed: ${JSON.stringify(outcome?.data)}`);
-    const result = (outcome.data as { result: Record<string, unknown> }).result;
-    out(
-      `   read ${result.rowsRead} rows: ${result.written} written, ${result.unchanged} already stored, ${result.rejectedCount} rejected`,
-    );
-
-    const bars = new BarsRepository(db, config.dbSchema);
-    const stored = await bars.range({ symbol: 'SPY', timeframe: '1m', variant: '' });
-    out(`4. PostgreSQL now holds ${stored.length} SPY 1m bars in ${config.dbSchema}.bars`);
-    if (stored.length > 0) {
-      const first = stored[0];
-      const last = stored[stored.length - 1];
-      out(`   first ${first.ts.toISOString()} o=${first.open} h=${first.high} l=${first.low} c=${first.close} v=${first.volume}`);
-      out(`   last  ${last.ts.toISOString()} o=${last.open} h=${last.high} l=${last.low} c=${last.close} v=${last.volume}`);
-    }
-    const history = await db('job_history').where({ queue: job.queue, job_id: job.id }).first();
-    out(`   job_history: ${history?.outcome} in ${history?.duration_ms} ms`);
-    await runUniversesTour({ config: demoConfig, url: web.url, token, out, firstStep: 5 });
-
-    out('5. continuous futures: import the ES contracts, build ES.c.volume.ratio, read it back');
-    await demoFutures(demoConfig, web.url, token, out);
-
-    const scenarioLinks = await demoScenario(web.url, headers, out, async (queue, id) => {
-      const scenarioView = progressView('   scenario', process.stdout);
-      const events = await fetch(`${web.url}/api/jobs/${queue}/${id}/events`, { headers });
-      for await (const event of serverSentEvents(events)) {
-        if (event.event === 'progress') scenarioView.update(Number((event.data as { progress: number }).progress));
-        if (event.event === 'completed' || event.event === 'failed') {
-          scenarioView.stop();
-          if (event.event === 'failed') throw new Error(`scenario failed: ${JSON.stringify(event.data)}`);
-          return (event.data as { result: unknown }).result;
-        }
-      }
-      throw new Error('the event stream ended before the scenario did');
-    });
-    await demoBars(demoConfig, web.url, headers, out);
+    await demoBars(tour);
+    await demoUniverses(tour);
+    await demoFutures(tour);
+    const scenarioLinks = await demoScenario(tour);
 
     out();
     out('Where to look:');
     out(`   Bull Board   ${web.url}/admin/queues  (user: anything, password: the token)`);
-    out(`   job status   curl -H 'Authorization: Bearer ${token}' ${web.url}/api/jobs/${job.queue}/${job.id}`);
+    out(`   bars         curl -H 'Authorization: Bearer ${token}' '${web.url}/api/bars?symbol=SPY&timeframe=4h'`);
     out(`   universes    curl -H 'Authorization: Bearer ${token}' ${web.url}/api/universes/top_100?asOf=2018-02-07`);
     for (const line of scenarioLinks) out(line);
+    out(`   health       curl -H 'Authorization: Bearer ${token}' ${web.url}/api/system/health`);
+    out(`   API          ${web.url}/api/openapi.json`);
     out(`   metrics      ${web.url}/metrics`);
-    out(`   readiness    ${web.url}/readyz`);
     if (!config.apiToken) out(`   token        ${token} (generated for this demo; set TICKFORGE_API_TOKEN to choose one)`);
 
     if (options.serve) {

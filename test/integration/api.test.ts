@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
+import { serverSentEvents } from '../../src/cli/demo-tour.js';
 import { createLogger } from '../../src/logger.js';
 import { TEST_READ_TOKEN, TEST_TOKEN } from '../helpers/config.js';
 import { TestSystem } from '../helpers/system.js';
@@ -11,28 +12,12 @@ interface SseEvent {
 
 /** Reads a text/event-stream response until `stop` says so or the stream ends. */
 async function readEvents(response: Response, stop: (event: SseEvent) => boolean): Promise<SseEvent[]> {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   const events: SseEvent[] = [];
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return events;
-    buffer += value;
-    let split: number;
-    while ((split = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, split);
-      buffer = buffer.slice(split + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (!event || data === undefined) continue;
-      const parsed = { event, data: JSON.parse(data) as Record<string, unknown> };
-      events.push(parsed);
-      if (stop(parsed)) {
-        await reader.cancel();
-        return events;
-      }
-    }
+  for await (const event of serverSentEvents(response)) {
+    events.push(event as SseEvent);
+    if (stop(event as SseEvent)) break;
   }
+  return events;
 }
 
 describe('HTTP API', function () {
