@@ -2,10 +2,13 @@
  * `npm run load`: a bounded load test on loopback. Starts a web process and two worker
  * processes, enqueues 100,000 no-op and small jobs in bulk through the HTTP API and measures
  * how fast they drain; then offers a steady rate below capacity and measures enqueue-to-start
- * latency; samples every process's RSS once a second throughout.
+ * latency; then reads GET /api/bars (cached) with 20 concurrent connections; samples every
+ * process's RSS once a second throughout.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { loadConfig, type Config } from '../src/config.js';
 import { createDb, dbSettings, ident, migrateLatest } from '../src/db/knex.js';
@@ -18,6 +21,8 @@ const BULK = 1_000;
 const STEADY_RATE = Number(process.env.LOAD_RATE ?? 400);
 const STEADY_SECONDS = 20;
 const TIME_LIMIT_MS = 10 * 60_000;
+const BARS_CONNECTIONS = 20;
+const BARS_SECONDS = 10;
 const TOKEN = randomBytes(24).toString('hex');
 
 interface RssSample {
@@ -62,6 +67,37 @@ async function untilDrained(queue: Queue, deadline: number): Promise<void> {
   }
 }
 
+/** Submits a job over the API and polls its status until it ends. */
+async function runJob(url: string, headers: Record<string, string>, name: string, payload: unknown): Promise<void> {
+  const posted = await fetch(`${url}/api/jobs/${name}`, { method: 'POST', headers, body: JSON.stringify(payload) });
+  const job = (await posted.json()) as { id: string; queue: string };
+  for (;;) {
+    const status = (await (await fetch(`${url}/api/jobs/${job.queue}/${job.id}`, { headers })).json()) as { state: string; failedReason: string };
+    if (status.state === 'completed') return;
+    if (status.state === 'failed') throw new Error(`${name} failed: ${status.failedReason}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Concurrent cached reads of GET /api/bars (SPY minute bars aggregated to hours), with autocannon. */
+async function barsApiLoad(url: string, headers: Record<string, string>): Promise<void> {
+  const file = loadConfig().dataDir ? path.join(loadConfig().dataDir!, 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv') : undefined;
+  if (!file || !existsSync(file)) {
+    process.stdout.write('\n  bars API load skipped: the sample SPY minute file is missing\n');
+    return;
+  }
+  section(`load: GET /api/bars cached reads, ${BARS_CONNECTIONS} connections for ${BARS_SECONDS} s`);
+  await runJob(url, headers, 'import-bars', { file, symbol: 'SPY', timeframe: '1m' });
+  await runJob(url, headers, 'aggregate-bars', { symbols: ['SPY'] });
+  const route = `${url}/api/bars?symbol=SPY&timeframe=1h`;
+  await fetch(route, { headers });
+  const result = await autocannon({ url: route, headers, connections: BARS_CONNECTIONS, duration: BARS_SECONDS });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`bars API load saw ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+  report({ what: 'cached GET /api/bars (42 hourly bars)', value: result.requests.average, unit: 'requests/s' });
+  report({ what: 'cached GET /api/bars latency p50', value: result.latency.p50, unit: 'ms', better: 'lower' });
+  report({ what: 'cached GET /api/bars latency p99', value: result.latency.p99, unit: 'ms', better: 'lower' });
+}
+
 async function main(): Promise<void> {
   const id = randomBytes(4).toString('hex');
   const config: Config = {
@@ -73,7 +109,6 @@ async function main(): Promise<void> {
     port: 0,
     rateLimitPerMinute: 10_000_000,
     workerConcurrency: 16,
-    queues: ['system'],
   };
   const deadline = Date.now() + TIME_LIMIT_MS;
   await migrateLatest(dbSettings(config));
@@ -128,6 +163,8 @@ async function main(): Promise<void> {
     const after = await waitHistogram(url);
     report({ what: 'enqueue-to-start latency p50 (histogram bucket bound)', value: histogramQuantile(before, after, 0.5) * 1000, unit: 'ms', better: 'lower' });
     report({ what: 'enqueue-to-start latency p99 (histogram bucket bound)', value: histogramQuantile(before, after, 0.99) * 1000, unit: 'ms', better: 'lower' });
+
+    await barsApiLoad(url, headers);
 
     section('load: resident memory (MB) over the run');
     const at = (fraction: number) => samples[Math.min(samples.length - 1, Math.floor(fraction * (samples.length - 1)))];
