@@ -29,29 +29,64 @@ function boundedSummary(summary: unknown): unknown {
   return JSON.stringify({ truncated: true });
 }
 
-/** One row per finished job, keyed by (queue, job id): a retried job updates its row. */
+/** Most rows one history statement writes. */
+const MAX_BATCH = 500;
+
+interface PendingRow {
+  row: JobHistoryRow;
+  written(): void;
+  failed(error: unknown): void;
+}
+
+/**
+ * One row per finished job, keyed by (queue, job id): a retried job updates its row.
+ *
+ * Rows are written with group commit: `record` resolves only once its row is committed, but
+ * rows of jobs finishing while a write is in flight go together in the next statement, so a
+ * worker running many short jobs commits once per batch instead of once per job.
+ */
 export class JobHistoryRepository {
+  private pending: PendingRow[] = [];
+  private writing = false;
+
   constructor(private readonly db: Knex) {}
 
-  async record(row: JobHistoryRow): Promise<void> {
-    await this.db('job_history')
-      .insert({
-        queue: row.queue,
-        job_id: row.jobId,
-        name: row.name,
-        outcome: row.outcome,
-        attempts: row.attempts,
-        started_at: row.startedAt ?? null,
-        finished_at: row.finishedAt,
-        duration_ms: row.durationMs ?? null,
-        summary: boundedSummary(row.summary),
-        error: row.error?.slice(0, 4_000) ?? null,
-      })
-      .onConflict(['queue', 'job_id'])
-      .merge();
+  record(row: JobHistoryRow): Promise<void> {
+    return new Promise<void>((written, failed) => {
+      this.pending.push({ row, written, failed });
+      if (!this.writing) void this.drain();
+    });
   }
 
-  async find(queue: string, jobId: string) {
-    return this.db('job_history').where({ queue, job_id: jobId }).first();
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      // One statement may not touch a row twice: keep the latest row of a job.
+      const latest = new Map(batch.map(({ row }) => [`${row.queue}\n${row.jobId}`, row]));
+      try {
+        await this.db('job_history')
+          .insert(
+            [...latest.values()].map((row) => ({
+              queue: row.queue,
+              job_id: row.jobId,
+              name: row.name,
+              outcome: row.outcome,
+              attempts: row.attempts,
+              started_at: row.startedAt ?? null,
+              finished_at: row.finishedAt,
+              duration_ms: row.durationMs ?? null,
+              summary: boundedSummary(row.summary),
+              error: row.error?.slice(0, 4_000) ?? null,
+            })),
+          )
+          .onConflict(['queue', 'job_id'])
+          .merge();
+        for (const pending of batch) pending.written();
+      } catch (error) {
+        for (const pending of batch) pending.failed(error);
+      }
+    }
+    this.writing = false;
   }
 }
