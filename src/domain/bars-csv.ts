@@ -20,6 +20,19 @@ export interface RejectedRow {
   reason: string;
 }
 
+/** Rejected rows of an import: every one counted, the first `maxListed` listed with line and reason. */
+export class RejectedRows {
+  readonly rows: RejectedRow[] = [];
+  count = 0;
+
+  constructor(private readonly maxListed: number) {}
+
+  add(line: number, reason: string): void {
+    this.count++;
+    if (this.rows.length < this.maxListed) this.rows.push({ line, reason });
+  }
+}
+
 export interface ParseBarsOptions {
   timeframe: Timeframe;
   /** Zone for timestamps without an offset and for the 1d/1w/1M grid. */
@@ -205,14 +218,9 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
   const ignoredColumns = header.filter((name, i) => !used.has(i) && name !== '');
 
   const bySymbol = new Map<string, Accumulator>();
-  const rejected: RejectedRow[] = [];
-  let rejectedCount = 0;
+  const rejected = new RejectedRows(maxListed);
   let duplicates = 0;
   let firstStyle: { style: TsStyle; line: number } | undefined;
-  const reject = (line: number, reason: string) => {
-    rejectedCount++;
-    if (rejected.length < maxListed) rejected.push({ line, reason });
-  };
 
   for (let r = 1; r < records.length; r++) {
     const { record, info } = records[r];
@@ -279,7 +287,7 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
       acc.lines.push(line);
     } catch (error) {
       if (!(error instanceof RowError)) throw error;
-      reject(line, error.message);
+      rejected.add(line, error.message);
     }
   }
 
@@ -301,8 +309,8 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
     rowsRead: records.length - 1,
     accepted: series.reduce((sum, s) => sum + s.bars.ts.length, 0),
     duplicates,
-    rejected,
-    rejectedCount,
+    rejected: rejected.rows,
+    rejectedCount: rejected.count,
     tsColumn,
     ignoredColumns,
   };

@@ -1,4 +1,4 @@
-import { CsvFormatError, readCsvRecords, type RejectedRow } from './bars-csv.js';
+import { CsvFormatError, RejectedRows, readCsvRecords, type RejectedRow } from './bars-csv.js';
 import { allocateBars, barProblem, type BarColumns } from './bars.js';
 import type { TradingCalendar } from './calendar.js';
 import { ROOT_SPECS, parseContractCode, sessionOnOrBefore, type ContractCode } from './futures-contracts.js';
@@ -155,13 +155,8 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
   const field = (record: string[], i: number) => (i >= 0 ? record[i] : '');
 
   const contracts = new Map<string, ContractAccumulator>();
-  const rejected: RejectedRow[] = [];
-  let rejectedCount = 0;
+  const rejected = new RejectedRows(maxListed);
   let duplicates = 0;
-  const reject = (line: number, reason: string) => {
-    rejectedCount++;
-    if (rejected.length < maxListed) rejected.push({ line, reason });
-  };
 
   for (let r = 1; r < records.length; r++) {
     const { record, info } = records[r];
@@ -220,7 +215,7 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
       acc.lines.push(line);
     } catch (error) {
       if (!(error instanceof RowError)) throw error;
-      reject(line, error.message);
+      rejected.add(line, error.message);
     }
   }
 
@@ -234,7 +229,7 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
     const spec = ROOT_SPECS.get(code.root);
     if (!acc.lastTradeDate && !spec) {
       for (const line of acc.lines) {
-        reject(line, `no expiry rule is known for root ${code.root}: give a last_trade_date column for ${code.contract}`);
+        rejected.add(line, `no expiry rule is known for root ${code.root}: give a last_trade_date column for ${code.contract}`);
       }
       continue;
     }
@@ -244,7 +239,7 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
         ? sessionOnOrBefore(acc.lastTradeDate.value, calendar)
         : spec!.expiry.lastTradeDate(code.year, code.month, calendar);
     } catch (error) {
-      for (const line of acc.lines) reject(line, `cannot place ${code.contract}'s last trade date: ${(error as Error).message}`);
+      for (const line of acc.lines) rejected.add(line, `cannot place ${code.contract}'s last trade date: ${(error as Error).message}`);
       continue;
     }
 
@@ -253,18 +248,18 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
       const session = calendar.session(entry.date);
       if (!session && options.nonSessionRows === 'reject') {
         const weekday = WEEKDAYS[new Date(`${entry.date}T12:00:00Z`).getUTCDay()];
-        reject(entry.line, `date ${entry.date} (${weekday}) is not a ${calendar.name} session and nonSessionRows is reject`);
+        rejected.add(entry.line, `date ${entry.date} (${weekday}) is not a ${calendar.name} session and nonSessionRows is reject`);
         continue;
       }
       let tradeDate: string;
       try {
         tradeDate = session ? entry.date : calendar.nextSession(entry.date).date;
       } catch (error) {
-        reject(entry.line, (error as Error).message);
+        rejected.add(entry.line, (error as Error).message);
         continue;
       }
       if (tradeDate > lastTradeDate) {
-        reject(entry.line, `trade date ${tradeDate} is after ${code.contract}'s last trade date ${lastTradeDate}`);
+        rejected.add(entry.line, `trade date ${tradeDate} is after ${code.contract}'s last trade date ${lastTradeDate}`);
         continue;
       }
       if (tradeDate !== entry.date) {
@@ -309,15 +304,15 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
     });
   }
   parsed.sort((a, b) => (a.lastTradeDate === b.lastTradeDate ? (a.contract < b.contract ? -1 : 1) : a.lastTradeDate < b.lastTradeDate ? -1 : 1));
-  rejected.sort((a, b) => a.line - b.line);
+  rejected.rows.sort((a, b) => a.line - b.line);
   merged.sort((a, b) => a.line - b.line);
   return {
     contracts: parsed,
     rowsRead: records.length - 1,
     rowsUsed,
     duplicates,
-    rejected,
-    rejectedCount,
+    rejected: rejected.rows,
+    rejectedCount: rejected.count,
     merged,
     mergedCount,
     openInterestOnly,

@@ -1,5 +1,5 @@
-import { CsvFormatError } from '../../src/domain/bars-csv.js';
 import { parseSymbolsCsv, parseSymbolsJson, type ParsedSymbols, type SymbolLayout } from '../../src/domain/symbol-rows.js';
+import { parseCsvBytes, type CsvFailure } from '../csv-input.js';
 
 export interface ParseSymbolsInput {
   /** The file's bytes (transferred in). */
@@ -8,17 +8,11 @@ export interface ParseSymbolsInput {
   layout: SymbolLayout | 'auto';
 }
 
-export type ParseSymbolsOutput = ({ ok: true } & ParsedSymbols) | { ok: false; error: string };
+export type ParseSymbolsOutput = ({ ok: true } & ParsedSymbols) | CsvFailure;
 
 /** Decodes and validates a symbols file (CSV or JSON) in one of the known layouts. */
 export function parseSymbols({ bytes, format, layout }: ParseSymbolsInput): ParseSymbolsOutput {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return { ok: false, error: 'the file is not valid UTF-8 text' };
-  }
-  try {
+  return parseCsvBytes<ParseSymbolsOutput>(bytes, (text) => {
     if (format === 'csv') return { ok: true, ...parseSymbolsCsv(text, layout) };
     let value: unknown;
     try {
@@ -27,8 +21,5 @@ export function parseSymbols({ bytes, format, layout }: ParseSymbolsInput): Pars
       return { ok: false, error: `the file is not valid JSON: ${(error as Error).message}` };
     }
     return { ok: true, ...parseSymbolsJson(value, layout) };
-  } catch (error) {
-    if (error instanceof CsvFormatError) return { ok: false, error: error.message };
-    throw error;
-  }
+  });
 }
