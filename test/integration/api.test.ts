@@ -133,6 +133,13 @@ describe('HTTP API', function () {
     const queues = await fetch(`${web.url}/admin/queues/api/queues`, { headers: { authorization: basic } });
     const body = (await queues.json()) as { queues: Array<{ name: string }> };
     expect(body.queues.map((queue) => queue.name)).to.include.members(['ingest', 'sync', 'system']);
+    const readOnly = `Basic ${Buffer.from(`ops:${TEST_READ_TOKEN}`).toString('base64')}`;
+    const readQueues = await fetch(`${web.url}/admin/queues/api/queues`, { headers: { authorization: readOnly } });
+    const readBody = (await readQueues.json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
+    expect(readBody.queues.every((queue) => queue.readOnlyMode)).to.equal(true);
+    expect(body.queues.every((queue) => !(queue as { readOnlyMode?: boolean }).readOnlyMode)).to.equal(true);
+    const pause = await fetch(`${web.url}/admin/queues/api/queues/system/pause`, { method: 'PUT', headers: { authorization: readOnly } });
+    expect(pause.status).to.equal(405);
     const challenge = await fetch(`${web.url}/admin/queues`);
     expect(challenge.headers.get('www-authenticate')).to.match(/^Basic/);
   });
