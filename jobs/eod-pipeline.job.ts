@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHANNELS } from '../src/notify/channels.js';
 import { tradingDateSchema } from '../src/domain/universes.js';
 import { pipelineJobId } from '../src/scheduler/eod-requests.js';
 import { throwIfChildrenFailed } from './children.js';
@@ -48,6 +49,7 @@ export const eodPipelineJob = defineJob({
       let results = await ctx.children.results();
       if (!results.has(id)) {
         await ctx.progress((100 * index) / PIPELINE_STEPS.length, `${payload.date}: step ${step.name} (${step.job})`);
+        await ctx.publisher.publish(CHANNELS.automationStatus, { pipeline: 'eod', date: payload.date, status: 'running', step: step.name }, ctx.job.id);
         await ctx.children.add([{ name: step.job, payload: step.payload(payload.date), jobId: id }]);
         await ctx.children.waitForChildren();
         await throwIfChildrenFailed(ctx.children, [id]);
@@ -57,6 +59,11 @@ export const eodPipelineJob = defineJob({
       steps.push({ step: step.name, job: step.job, id, result: results.get(id) });
     }
     await ctx.progress(100);
+    await ctx.publisher.publish(
+      CHANNELS.automationStatus,
+      { pipeline: 'eod', date: payload.date, status: 'completed', steps: steps.map((step) => step.step) },
+      ctx.job.id,
+    );
     return { date: payload.date, steps };
   },
 });

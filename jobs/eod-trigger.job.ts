@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHANNELS } from '../src/notify/channels.js';
 import { calendarDateSchema } from '../src/domain/dates.js';
 import { EXCHANGE_TIME_ZONE } from '../src/domain/universes.js';
 import { localDate } from '../src/domain/zone.js';
@@ -28,6 +29,7 @@ export const eodTriggerJob = defineJob({
     const date = payload.date ?? localDate(ctx.job.scheduledFor, EXCHANGE_TIME_ZONE);
     const request = await requestEodPipeline({ db: ctx.db, enqueue: ctx.enqueue }, date);
     ctx.logger.info({ date, outcome: request.outcome }, `end-of-day trigger for ${date}: ${request.outcome}`);
+    await ctx.publisher.publish(CHANNELS.automationStatus, { pipeline: 'eod', date, status: request.outcome }, ctx.job.id);
     return request;
   },
 });

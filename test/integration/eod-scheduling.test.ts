@@ -68,6 +68,15 @@ describe('end-of-day scheduling', function () {
       expect(await system.db('sync_runs').where({ trading_date: DATE })).to.have.length(1);
       const triggers = await system.db('job_history').where({ name: 'eod-trigger' });
       for (const trigger of triggers) expect(trigger.summary.jobId).to.equal(`eod-${DATE}`);
+      // Each step's start, the pipeline's end and each trigger's outcome are announced.
+      const statuses = (await system.redis.xrange(system.config.eventStream, '-', '+'))
+        .filter(([, fields]) => fields.includes(CHANNELS.automationStatus))
+        .map(([, fields]) => (JSON.parse(fields[fields.indexOf('event') + 1]) as { data: { status: string; step?: string; date: string } }).data);
+      expect(statuses.filter((status) => status.status === 'running').map((status) => status.step)).to.deep.equal(['aggregate', 'sync', 'warm']);
+      expect(statuses.filter((status) => status.status === 'completed')).to.deep.equal([
+        { pipeline: 'eod', date: DATE, status: 'completed', steps: ['aggregate', 'sync', 'warm'] },
+      ]);
+      expect(statuses.filter((status) => status.status === 'requested' || status.status === 'already-completed')).to.have.length(2);
     } finally {
       await scheduler.stop();
     }
