@@ -8,6 +8,7 @@ import { allocateBars, encodeCopyRows, type BarColumns } from '../src/domain/bar
 import { createLogger } from '../src/logger.js';
 import { Producer } from '../src/queues/producer.js';
 import { closeRedis, createRedis } from '../src/redis.js';
+import { clearRedis } from '../test/helpers/redis.js';
 import { report, section } from './report.js';
 
 export const name = 'foundation';
@@ -162,5 +163,6 @@ export async function run(): Promise<void> {
   } finally {
     await db.raw(`DROP SCHEMA ${ident(config.dbSchema)} CASCADE`);
     await db.destroy();
+    await clearRedis(config);
   }
 }
