@@ -1,7 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import { FuturesRepository, type ContractRow, type DailyBarRow } from '../src/db/futures.repository.js';
-import { allocateBars } from '../src/domain/bars.js';
+import { barsFromRows } from '../src/domain/bars.js';
 import { NYSE } from '../src/domain/calendar.js';
 import { continuousInputBuffers, type ContractData } from '../src/domain/continuous-series.js';
 import {
@@ -46,18 +46,7 @@ const MAX_GAPS_LISTED = 50;
 
 /** Columnar bars of one contract from its stored rows (ordered by ts). */
 function columns(rows: DailyBarRow[]): ContractData['bars'] {
-  const bars = allocateBars(rows.length);
-  rows.forEach((row, i) => {
-    bars.ts[i] = row.ts.getTime();
-    bars.open[i] = row.open;
-    bars.high[i] = row.high;
-    bars.low[i] = row.low;
-    bars.close[i] = row.close;
-    bars.volume[i] = row.volume;
-    bars.vwap[i] = row.vwap ?? NaN;
-    bars.tradeCount[i] = row.trade_count ?? NaN;
-  });
-  return bars;
+  return barsFromRows(rows, (row) => row.ts.getTime());
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { BAR_PAGE_SELECT } from '../domain/bar-pages.js';
-import { allocateBars, type BarColumns, type SeriesKey } from '../domain/bars.js';
+import { barsFromRows, type BarColumns, type SeriesKey } from '../domain/bars.js';
 import { copyOut } from './copy.js';
 import { ident } from './knex.js';
 
@@ -106,19 +106,8 @@ export class BarsReader {
     if (options.from !== undefined) query.where('ts', '>=', iso(options.from));
     if (options.to !== undefined) query.where('ts', '<', iso(options.to));
     const found = await query;
-    const bars = allocateBars(found.length);
-    const filled = new Uint8Array(found.length);
-    found.forEach((row, i) => {
-      bars.ts[i] = row.t;
-      bars.open[i] = row.open;
-      bars.high[i] = row.high;
-      bars.low[i] = row.low;
-      bars.close[i] = row.close;
-      bars.volume[i] = row.volume;
-      bars.vwap[i] = row.vwap ?? NaN;
-      bars.tradeCount[i] = row.trade_count ?? NaN;
-      filled[i] = row.source === 'fill' ? 1 : 0;
-    });
+    const bars = barsFromRows(found, (row) => row.t);
+    const filled = Uint8Array.from(found, (row) => (row.source === 'fill' ? 1 : 0));
     return { bars, filled };
   }
 }

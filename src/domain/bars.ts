@@ -33,6 +33,33 @@ export function allocateBars(length: number): BarColumns {
   };
 }
 
+/** A bar as the database returns it: unknown vwap and trade count are null. */
+export interface BarRow {
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  vwap: number | null;
+  trade_count: number | null;
+}
+
+/** Rows in ts order, in columns; `tsOf` gives a row's open instant in epoch ms. */
+export function barsFromRows<Row extends BarRow>(rows: readonly Row[], tsOf: (row: Row) => number): BarColumns {
+  const bars = allocateBars(rows.length);
+  rows.forEach((row, i) => {
+    bars.ts[i] = tsOf(row);
+    bars.open[i] = row.open;
+    bars.high[i] = row.high;
+    bars.low[i] = row.low;
+    bars.close[i] = row.close;
+    bars.volume[i] = row.volume;
+    bars.vwap[i] = row.vwap ?? NaN;
+    bars.tradeCount[i] = row.trade_count ?? NaN;
+  });
+  return bars;
+}
+
 /** A copy of rows [start, end) that owns its buffers (safe to transfer). */
 export function sliceBars(bars: BarColumns, start: number, end: number): BarColumns {
   return {
