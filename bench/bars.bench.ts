@@ -74,7 +74,9 @@ function sessionBars(first: number, count: number, seed: number): BarColumns {
 
 // Typed only as far as the benchmark uses it: nodejs-polars lives outside the project's dependencies.
 interface PolarsFrame {
-  groupByDynamic(options: { indexColumn: string; every: string; offset?: string }): { agg(...columns: unknown[]): { height: number } };
+  groupByDynamic(options: { indexColumn: string; every: string; offset?: string }): {
+    agg(...columns: unknown[]): { height: number };
+  };
 }
 interface PolarsExpr {
   first(): PolarsExpr;
@@ -162,10 +164,18 @@ async function kernelVsPolars(): Promise<void> {
       what: `kernel 1m→${target}, ${rows.toLocaleString('en-US')} rows (session-aligned, NYSE calendar; one thread)`,
       value: rows / total(kernel.get(target)!),
       unit: 'rows/s',
-      ...(pl ? { baseline: { what: `nodejs-polars groupByDynamic every ${target} (all cores)`, value: rows / total(polars.get(target)!) } } : {}),
+      ...(pl
+        ? {
+            baseline: {
+              what: `nodejs-polars groupByDynamic every ${target} (all cores)`,
+              value: rows / total(polars.get(target)!),
+            },
+          }
+        : {}),
     });
   }
-  if (!pl) process.stdout.write('  Polars baseline skipped: nodejs-polars is not installed; install it with `npm run bench:setup`\n');
+  if (!pl)
+    process.stdout.write('  Polars baseline skipped: nodejs-polars is not installed; install it with `npm run bench:setup`\n');
 }
 
 /** The SQL baseline: one INSERT … SELECT … GROUP BY per timeframe, session-aligned in New York time. */
@@ -203,10 +213,17 @@ async function jobVsSql(config: Config, db: Knex): Promise<void> {
   const first = NYSE.nextSession('2022-12-31').index;
   const count = NYSE.sessionCount(2023);
   const bars = sessionBars(first, count, SEED);
-  await db.transaction((trx) => new BarsRepository(db, schema).upsertCopy(trx, encodeCopyRows({ symbol: 'BENCH', timeframe: '1m', variant: '' }, 'provider', bars)));
+  await db.transaction((trx) =>
+    new BarsRepository(db, schema).upsertCopy(
+      trx,
+      encodeCopyRows({ symbol: 'BENCH', timeframe: '1m', variant: '' }, 'provider', bars),
+    ),
+  );
   await db.raw(`CREATE UNLOGGED TABLE _bench_sessions (date date PRIMARY KEY, first_date date)`);
   const sessions = NYSE.sessionsBetween('2022-01-01', '2024-12-31');
-  await db('_bench_sessions').insert(sessions.map((s) => ({ date: s.date, first_date: NYSE.sessionAt(s.index - (s.index % 2))!.date })));
+  await db('_bench_sessions').insert(
+    sessions.map((s) => ({ date: s.date, first_date: NYSE.sessionAt(s.index - (s.index % 2))!.date })),
+  );
   const targets = coarserThan('1m');
   const clear = () => db.raw(`DELETE FROM ${ident(schema)}.bars WHERE symbol = 'BENCH' AND variant <> ''`);
 
@@ -219,9 +236,18 @@ async function jobVsSql(config: Config, db: Knex): Promise<void> {
     });
     sqlRuns.push((performance.now() - started) / 1000);
   }
-  const sqlRows = Number((await db(db.raw(`${ident(schema)}.bars`)).where({ symbol: 'BENCH', variant: 'sql' }).count({ n: '*' }))[0].n);
+  const sqlRows = Number(
+    (
+      await db(db.raw(`${ident(schema)}.bars`))
+        .where({ symbol: 'BENCH', variant: 'sql' })
+        .count({ n: '*' })
+    )[0].n,
+  );
 
-  const runtime = await WorkerRuntime.start({ config: { ...config, queues: ['aggregate'] }, logger: createLogger('bench', 'silent') });
+  const runtime = await WorkerRuntime.start({
+    config: { ...config, queues: ['aggregate'] },
+    logger: createLogger('bench', 'silent'),
+  });
   const redis = createRedis(config.redisUrl, 'producer');
   const producer = new Producer(redis, config.prefix);
   const events = new QueueEvents('aggregate', { connection: { url: config.redisUrl }, prefix: config.prefix });
@@ -241,7 +267,13 @@ async function jobVsSql(config: Config, db: Knex): Promise<void> {
     await producer.close();
     await closeRedis(redis);
   }
-  const jobRows = Number((await db(db.raw(`${ident(schema)}.bars`)).where({ symbol: 'BENCH', variant: 'regular' }).count({ n: '*' }))[0].n);
+  const jobRows = Number(
+    (
+      await db(db.raw(`${ident(schema)}.bars`))
+        .where({ symbol: 'BENCH', variant: 'regular' })
+        .count({ n: '*' })
+    )[0].n,
+  );
   report({
     what: `aggregate-bars job, ${bars.ts.length.toLocaleString('en-US')} 1m rows → 13 timeframes (${jobRows} bars written; enqueue to completed)`,
     value: median(jobRuns),

@@ -123,7 +123,11 @@ async function queueThroughput(config: Config): Promise<void> {
   const connection = { url: config.redisUrl };
   const rawName = `bench-raw-${randomBytes(4).toString('hex')}`;
   const rawQueue = new Queue(rawName, { connection, prefix: config.prefix });
-  const rawWorker = new Worker(rawName, async () => ({ ok: true }), { connection, prefix: config.prefix, concurrency: CONCURRENCY });
+  const rawWorker = new Worker(rawName, async () => ({ ok: true }), {
+    connection,
+    prefix: config.prefix,
+    concurrency: CONCURRENCY,
+  });
   await rawWorker.waitUntilReady();
   const rawSeconds = await drain(config.redisUrl, rawQueue, 'noop', {}, QUEUE_JOBS);
   await rawWorker.close();

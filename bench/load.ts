@@ -72,7 +72,10 @@ async function runJob(url: string, headers: Record<string, string>, name: string
   const posted = await fetch(`${url}/api/jobs/${name}`, { method: 'POST', headers, body: JSON.stringify(payload) });
   const job = (await posted.json()) as { id: string; queue: string };
   for (;;) {
-    const status = (await (await fetch(`${url}/api/jobs/${job.queue}/${job.id}`, { headers })).json()) as { state: string; failedReason: string };
+    const status = (await (await fetch(`${url}/api/jobs/${job.queue}/${job.id}`, { headers })).json()) as {
+      state: string;
+      failedReason: string;
+    };
     if (status.state === 'completed') return;
     if (status.state === 'failed') throw new Error(`${name} failed: ${status.failedReason}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -81,7 +84,9 @@ async function runJob(url: string, headers: Record<string, string>, name: string
 
 /** Concurrent cached reads of GET /api/bars (SPY minute bars aggregated to hours), with autocannon. */
 async function barsApiLoad(url: string, headers: Record<string, string>): Promise<void> {
-  const file = loadConfig().dataDir ? path.join(loadConfig().dataDir!, 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv') : undefined;
+  const file = loadConfig().dataDir
+    ? path.join(loadConfig().dataDir!, 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv')
+    : undefined;
   if (!file || !existsSync(file)) {
     process.stdout.write('\n  bars API load skipped: the sample SPY minute file is missing\n');
     return;
@@ -92,7 +97,8 @@ async function barsApiLoad(url: string, headers: Record<string, string>): Promis
   const route = `${url}/api/bars?symbol=SPY&timeframe=1h`;
   await fetch(route, { headers });
   const result = await autocannon({ url: route, headers, connections: BARS_CONNECTIONS, duration: BARS_SECONDS });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`bars API load saw ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`bars API load saw ${result.non2xx} non-2xx answers and ${result.errors} errors`);
   report({ what: 'cached GET /api/bars (42 hourly bars)', value: result.requests.average, unit: 'requests/s' });
   report({ what: 'cached GET /api/bars latency p50', value: result.latency.p50, unit: 'ms', better: 'lower' });
   report({ what: 'cached GET /api/bars latency p99', value: result.latency.p99, unit: 'ms', better: 'lower' });
@@ -128,7 +134,9 @@ async function main(): Promise<void> {
   try {
     const listening = await processes.web.waitForLine((line) => /web listening on/.test(line.msg ?? ''));
     const url = /(http:\/\/[\d.:]+)/.exec(String(listening.msg))![1];
-    await Promise.all([processes.worker1, processes.worker2].map((worker) => worker.waitForLine((line) => /serving/.test(line.msg ?? ''))));
+    await Promise.all(
+      [processes.worker1, processes.worker2].map((worker) => worker.waitForLine((line) => /serving/.test(line.msg ?? ''))),
+    );
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 
     section(`load: ${TOTAL_JOBS.toLocaleString('en-US')} jobs through the API, two worker processes (concurrency 16 each)`);
@@ -142,8 +150,16 @@ async function main(): Promise<void> {
     const enqueued = performance.now();
     await untilDrained(queue, deadline);
     const drained = performance.now();
-    report({ what: 'enqueue through POST /api/jobs/noop/bulk (1,000 a request)', value: TOTAL_JOBS / ((enqueued - started) / 1000), unit: 'jobs/s' });
-    report({ what: 'throughput, first enqueue to last completion', value: TOTAL_JOBS / ((drained - started) / 1000), unit: 'jobs/s' });
+    report({
+      what: 'enqueue through POST /api/jobs/noop/bulk (1,000 a request)',
+      value: TOTAL_JOBS / ((enqueued - started) / 1000),
+      unit: 'jobs/s',
+    });
+    report({
+      what: 'throughput, first enqueue to last completion',
+      value: TOTAL_JOBS / ((drained - started) / 1000),
+      unit: 'jobs/s',
+    });
 
     section(`load: steady ${STEADY_RATE} jobs/s for ${STEADY_SECONDS} s (below capacity), enqueue-to-start latency`);
     // Workers relay their metrics every 5 s: let a relay cover the burst before the baseline scrape.
@@ -161,8 +177,18 @@ async function main(): Promise<void> {
     await untilDrained(queue, deadline);
     await new Promise((resolve) => setTimeout(resolve, 6_000));
     const after = await waitHistogram(url);
-    report({ what: 'enqueue-to-start latency p50 (histogram bucket bound)', value: histogramQuantile(before, after, 0.5) * 1000, unit: 'ms', better: 'lower' });
-    report({ what: 'enqueue-to-start latency p99 (histogram bucket bound)', value: histogramQuantile(before, after, 0.99) * 1000, unit: 'ms', better: 'lower' });
+    report({
+      what: 'enqueue-to-start latency p50 (histogram bucket bound)',
+      value: histogramQuantile(before, after, 0.5) * 1000,
+      unit: 'ms',
+      better: 'lower',
+    });
+    report({
+      what: 'enqueue-to-start latency p99 (histogram bucket bound)',
+      value: histogramQuantile(before, after, 0.99) * 1000,
+      unit: 'ms',
+      better: 'lower',
+    });
 
     await barsApiLoad(url, headers);
 

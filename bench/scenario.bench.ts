@@ -109,7 +109,11 @@ async function daily(db: Knex, schema: string): Promise<void> {
 
   const copy = runScenarioBatch(dailySpec, symbols, grid).copy;
   const load = await loadSeconds(db, schema, copy);
-  report({ what: `load ${(SYMBOLS * SESSIONS).toLocaleString('en-US')} daily bars into the sandbox (COPY + upsert)`, value: load, unit: 's' });
+  report({
+    what: `load ${(SYMBOLS * SESSIONS).toLocaleString('en-US')} daily bars into the sandbox (COPY + upsert)`,
+    value: load,
+    unit: 's',
+  });
 }
 
 async function minute(db: Knex, schema: string): Promise<void> {
@@ -143,7 +147,10 @@ async function minute(db: Knex, schema: string): Promise<void> {
 
 /** The whole job through BullMQ: validate, pool, load, report, event. */
 async function endToEnd(config: Config, payload: Record<string, unknown>, what: string): Promise<void> {
-  const runtime = await WorkerRuntime.start({ config: { ...config, queues: ['scenario'] }, logger: createLogger('bench', 'silent') });
+  const runtime = await WorkerRuntime.start({
+    config: { ...config, queues: ['scenario'] },
+    logger: createLogger('bench', 'silent'),
+  });
   const redis = createRedis(config.redisUrl, 'producer');
   const producer = new Producer(redis, config.prefix);
   const events = new QueueEvents('scenario', { connection: { url: config.redisUrl }, prefix: config.prefix });
@@ -157,7 +164,11 @@ async function endToEnd(config: Config, payload: Record<string, unknown>, what: 
       });
       samples.push(seconds);
     }
-    report({ what: `${what}: generate-scenario job end to end (enqueue → generated, validated, loaded, announced)`, value: median(samples), unit: 's' });
+    report({
+      what: `${what}: generate-scenario job end to end (enqueue → generated, validated, loaded, announced)`,
+      value: median(samples),
+      unit: 's',
+    });
   } finally {
     await events.close();
     await producer.queue('scenario').obliterate({ force: true });
@@ -168,10 +179,18 @@ async function endToEnd(config: Config, payload: Record<string, unknown>, what: 
 }
 
 export async function run(): Promise<void> {
-  section('scenario: synthetic market generation (targets: < 1 s for 500 × 252 daily, < 0.5 s for 1 × 252 of 1m; the replaced system took 90 s a scenario)');
+  section(
+    'scenario: synthetic market generation (targets: < 1 s for 500 × 252 daily, < 0.5 s for 1 × 252 of 1m; the replaced system took 90 s a scenario)',
+  );
   const base = loadConfig();
   const id = randomBytes(4).toString('hex');
-  const config: Config = { ...base, dbSchema: `bench_${id}`, sandboxSchema: `bench_${id}_sandbox`, prefix: `bench-${id}`, logLevel: 'silent' };
+  const config: Config = {
+    ...base,
+    dbSchema: `bench_${id}`,
+    sandboxSchema: `bench_${id}_sandbox`,
+    prefix: `bench-${id}`,
+    logLevel: 'silent',
+  };
   await migrateLatest(dbSettings(config));
   const db = createDb(dbSettings(config));
   try {

@@ -22,7 +22,19 @@ export const name = 'universes';
 
 const STOCKS = 5_000;
 const ETFS = 300;
-const SECTORS = ['Energy', 'Materials', 'Industrials', 'Consumer Discretionary', 'Consumer Staples', 'Health Care', 'Financials', 'Information Technology', 'Communication Services', 'Utilities', 'Real Estate'];
+const SECTORS = [
+  'Energy',
+  'Materials',
+  'Industrials',
+  'Consumer Discretionary',
+  'Consumer Staples',
+  'Health Care',
+  'Financials',
+  'Information Technology',
+  'Communication Services',
+  'Utilities',
+  'Real Estate',
+];
 const FIRST = '2017-02-08';
 const INITIAL = '2018-02-06';
 const DAILY = '2018-02-07';
@@ -91,7 +103,17 @@ async function seed(db: Knex): Promise<number> {
   const random = prng(20180207);
   const records = syntheticSymbols(random);
   await db.transaction((trx) => upsertSymbols(trx, records));
-  await db.transaction((trx) => copyInto(trx, 'bars', BAR_COPY_COLUMNS, syntheticBars(records.map((r) => r.symbol), random)));
+  await db.transaction((trx) =>
+    copyInto(
+      trx,
+      'bars',
+      BAR_COPY_COLUMNS,
+      syntheticBars(
+        records.map((r) => r.symbol),
+        random,
+      ),
+    ),
+  );
   await db.raw('ANALYZE');
   const [{ count }] = await db('bars').count<Array<{ count: number }>>({ count: '*' });
   return count;
@@ -110,7 +132,10 @@ async function perSymbolMarketCaps(db: Knex, date: string): Promise<void> {
         .andWhere('ts', '<', dayEnd)
         .orderBy('ts', 'desc')
         .first();
-      if (last) await trx('symbols').where({ symbol: stock.symbol }).update({ market_cap: stock.shares_outstanding * last.close });
+      if (last)
+        await trx('symbols')
+          .where({ symbol: stock.symbol })
+          .update({ market_cap: stock.shares_outstanding * last.close });
     }
   } finally {
     // Measured only: the real sync keeps the figures.
@@ -135,7 +160,12 @@ async function syncFigures(config: Config, db: Knex): Promise<void> {
   const subscriber = createRedis(config.redisUrl, 'subscriber');
   try {
     const initial = await runSync(producer, events, INITIAL);
-    report({ what: `initial build of every universe (${initial.summary.changes.toLocaleString('en-US')} changes), five-task flow end to end`, value: initial.seconds, unit: 's', better: 'lower' });
+    report({
+      what: `initial build of every universe (${initial.summary.changes.toLocaleString('en-US')} changes), five-task flow end to end`,
+      value: initial.seconds,
+      unit: 's',
+      better: 'lower',
+    });
     const daily = await runSync(producer, events, DAILY);
     const baselineStarted = performance.now();
     await perSymbolMarketCaps(db, DAILY);
@@ -168,12 +198,24 @@ async function syncFigures(config: Config, db: Knex): Promise<void> {
       const run = await runSync(producer, events, DAILY);
       const parent = await producer.queue('sync').getJob(run.id);
       const { processed } = await parent!.getDependencies();
-      const children = await Promise.all(Object.keys(processed ?? {}).map((key) => producer.queue('sync').getJob(key.slice(key.lastIndexOf(':') + 1))));
+      const children = await Promise.all(
+        Object.keys(processed ?? {}).map((key) => producer.queue('sync').getJob(key.slice(key.lastIndexOf(':') + 1))),
+      );
       const lastCommit = Math.max(...children.map((child) => child!.finishedOn!));
       latencies.push((await arrivalOf(run.id)) - lastCommit);
     }
-    report({ what: `last task commit → sync_complete at a subscriber, p50 over ${LATENCY_RUNS} flows`, value: median(latencies), unit: 'ms', better: 'lower' });
-    report({ what: `last task commit → sync_complete at a subscriber, p99 over ${LATENCY_RUNS} flows`, value: quantile(latencies, 0.99), unit: 'ms', better: 'lower' });
+    report({
+      what: `last task commit → sync_complete at a subscriber, p50 over ${LATENCY_RUNS} flows`,
+      value: median(latencies),
+      unit: 'ms',
+      better: 'lower',
+    });
+    report({
+      what: `last task commit → sync_complete at a subscriber, p99 over ${LATENCY_RUNS} flows`,
+      value: quantile(latencies, 0.99),
+      unit: 'ms',
+      better: 'lower',
+    });
   } finally {
     await closeRedis(subscriber);
     await events.close();
@@ -201,7 +243,13 @@ async function publishLatency(config: Config, db: Knex): Promise<void> {
     const samples: number[] = [];
     for (let seq = 0; seq < PUBLISH_SAMPLES; seq++) {
       const arrived = new Promise<number>((resolve) => pending.set(seq, resolve));
-      if (commit) await db.transaction((trx) => trx('sync_task_state').insert({ task: 'bench', synced_through: DAILY, run_id: String(seq) }).onConflict('task').merge());
+      if (commit)
+        await db.transaction((trx) =>
+          trx('sync_task_state')
+            .insert({ task: 'bench', synced_through: DAILY, run_id: String(seq) })
+            .onConflict('task')
+            .merge(),
+        );
       const committed = performance.now();
       await send(seq);
       samples.push((await arrived) - committed);
@@ -212,7 +260,10 @@ async function publishLatency(config: Config, db: Knex): Promise<void> {
   try {
     const ours = await measure((seq) => publisher.publish(channel, { seq }, 'bench'), true);
     const bare = await measure((seq) => redis.publish(channel, JSON.stringify({ seq })), true);
-    for (const [label, q] of [['p50', 0.5], ['p99', 0.99]] as const) {
+    for (const [label, q] of [
+      ['p50', 0.5],
+      ['p99', 0.99],
+    ] as const) {
       report({
         what: `commit → envelope on pub/sub + stream → subscriber, ${label} of ${PUBLISH_SAMPLES}`,
         value: quantile(ours, q),
@@ -244,7 +295,9 @@ export async function run(): Promise<void> {
   try {
     const started = performance.now();
     const bars = await seed(db);
-    process.stdout.write(`  (seeded ${STOCKS + ETFS} symbols and ${bars.toLocaleString('en-US')} daily bars in ${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+    process.stdout.write(
+      `  (seeded ${STOCKS + ETFS} symbols and ${bars.toLocaleString('en-US')} daily bars in ${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+    );
     await syncFigures(config, db);
     await publishLatency(config, db);
   } finally {

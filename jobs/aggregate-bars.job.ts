@@ -31,13 +31,29 @@ const payloadSchema = z
       .describe('one symbol or a list; omitted: every symbol with source bars in the range'),
     source: timeframeSchema.default('1m').describe('timeframe of the base bars'),
     sourceVariant: z.string().max(64).default('').describe("variant of the base series; '' (stored as they came) by default"),
-    targets: z.array(timeframeSchema).min(1).max(TIMEFRAMES.length).optional().describe('timeframes to build; default every one the source allows'),
+    targets: z
+      .array(timeframeSchema)
+      .min(1)
+      .max(TIMEFRAMES.length)
+      .optional()
+      .describe('timeframes to build; default every one the source allows'),
     from: rangeBoundSchema.optional().describe('date or instant; default: the day of the first stored base bar'),
-    to: rangeBoundSchema.optional().describe('date (inclusive) or instant (exclusive); default: the end of the day of the last stored base bar'),
+    to: rangeBoundSchema
+      .optional()
+      .describe('date (inclusive) or instant (exclusive); default: the end of the day of the last stored base bar'),
     session: z.enum(SESSION_MODES).default('regular'),
     alignment: z.enum(ALIGNMENTS).default('session'),
-    fill: z.enum(['none', 'forward']).default('none').describe('forward: store fill bars (source fill) in missing intraday slots'),
-    pageRows: z.number().int().min(1_000).max(1_000_000).default(PAGE_ROWS).describe('base bars read per round trip (memory per symbol)'),
+    fill: z
+      .enum(['none', 'forward'])
+      .default('none')
+      .describe('forward: store fill bars (source fill) in missing intraday slots'),
+    pageRows: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(1_000_000)
+      .default(PAGE_ROWS)
+      .describe('base bars read per round trip (memory per symbol)'),
   })
   .strict()
   .superRefine((payload, context) => {
@@ -81,7 +97,9 @@ interface Run {
 }
 
 function resolveRun(payload: Payload): Run {
-  const targets = [...new Set(payload.targets ?? derivableTargets(payload.source))].sort((a, b) => timeframeRank(a) - timeframeRank(b));
+  const targets = [...new Set(payload.targets ?? derivableTargets(payload.source))].sort(
+    (a, b) => timeframeRank(a) - timeframeRank(b),
+  );
   const from = payload.from !== undefined ? resolveBound(payload.from, 'from', payload.session, NYSE) : undefined;
   const to = payload.to !== undefined ? resolveBound(payload.to, 'to', payload.session, NYSE) : undefined;
   if (from !== undefined && to !== undefined && from >= to) {
@@ -108,7 +126,14 @@ async function aggregateSymbol(ctx: JobContext, run: Run, symbol: string): Promi
   const key = { symbol, timeframe: payload.source, variant: payload.sourceVariant };
   const reader = new BarsReader(ctx.db, ctx.schema);
   const repository = new BarsRepository(ctx.db, ctx.schema);
-  const result: SymbolResult = { symbol, sourceBars: 0, timeframes: {}, written: 0, unchanged: 0, gaps: emptyGapReport(payload.source) };
+  const result: SymbolResult = {
+    symbol,
+    sourceBars: 0,
+    timeframes: {},
+    written: 0,
+    unchanged: 0,
+    gaps: emptyGapReport(payload.source),
+  };
 
   const extent = await reader.extent(ctx.db, key, run.from, run.to);
   if (!extent) return result;
@@ -133,7 +158,9 @@ async function aggregateSymbol(ctx: JobContext, run: Run, symbol: string): Promi
     rangeTo,
     emitFrom: periodBounds('1d', rangeFrom, payload.session, NYSE).start,
     emitTo: periodBounds('1d', rangeTo - 1, payload.session, NYSE).end,
-    finalFrom: Object.fromEntries(firstPeriods.filter(([target]) => run.finalTargets.includes(target)).map(([target, period]) => [target, period.start])),
+    finalFrom: Object.fromEntries(
+      firstPeriods.filter(([target]) => run.finalTargets.includes(target)).map(([target, period]) => [target, period.start]),
+    ),
   };
   Object.assign(result, { from: new Date(rangeFrom).toISOString(), to: new Date(rangeTo).toISOString() });
 
@@ -184,7 +211,14 @@ async function announce(ctx: JobContext, run: Run, result: SymbolResult): Promis
       symbol: result.symbol,
       source: run.payload.source,
       timeframes,
-      variants: Object.fromEntries(timeframes.map((timeframe) => [timeframe, timeframe === run.payload.source ? run.payload.sourceVariant : variantOf(timeframe, run.payload.session, run.payload.alignment)])),
+      variants: Object.fromEntries(
+        timeframes.map((timeframe) => [
+          timeframe,
+          timeframe === run.payload.source
+            ? run.payload.sourceVariant
+            : variantOf(timeframe, run.payload.session, run.payload.alignment),
+        ]),
+      ),
       from: result.from,
       to: result.to,
       counts: result.timeframes,
@@ -210,7 +244,10 @@ export const aggregateBarsJob = defineJob({
       payload.symbols === undefined
         ? await new BarsReader(ctx.db, ctx.schema).symbolsWithBars(payload.source, payload.sourceVariant, run.from, run.to)
         : [...new Set(typeof payload.symbols === 'string' ? [payload.symbols] : payload.symbols)];
-    await ctx.progress(1, `aggregating ${symbols.length} symbols from ${payload.source} to ${run.targets.join(', ')} (${payload.session}, ${payload.alignment})`);
+    await ctx.progress(
+      1,
+      `aggregating ${symbols.length} symbols from ${payload.source} to ${run.targets.join(', ')} (${payload.session}, ${payload.alignment})`,
+    );
     let done = 0;
     const results = await pMap(
       symbols,
@@ -219,7 +256,10 @@ export const aggregateBarsJob = defineJob({
         await announce(ctx, run, result);
         done++;
         const built = Object.values(result.timeframes).reduce((sum, count) => sum + (count?.bars ?? 0), 0);
-        await ctx.progress(1 + (98 * done) / symbols.length, `${symbol}: ${result.sourceBars} base bars → ${built} bars, ${result.written} written, ${result.gaps.missing} missing`);
+        await ctx.progress(
+          1 + (98 * done) / symbols.length,
+          `${symbol}: ${result.sourceBars} base bars → ${built} bars, ${result.written} written, ${result.gaps.missing} missing`,
+        );
         return result;
       },
       { concurrency: Math.max(1, Math.min(MAX_PARALLEL_SYMBOLS, ctx.pool.maxThreads)), signal: ctx.signal },

@@ -96,9 +96,13 @@ export const buildContinuousJob = defineJob({
     const series = seriesSymbol(root, roll, rollOffset, adjust);
     const futures = new FuturesRepository(ctx.db, ctx.schema);
     const contracts = await futures.contractsOf(root);
-    if (contracts.length === 0) throw new UnrecoverableError(`no futures contracts of root ${root} are stored: run import-futures first`);
+    if (contracts.length === 0)
+      throw new UnrecoverableError(`no futures contracts of root ${root} are stored: run import-futures first`);
     const rows = await futures.dailyBars(contracts.map((c) => c.contract));
-    if (rows.length === 0) throw new UnrecoverableError(`the ${contracts.length} contracts of root ${root} have no daily bars: run import-futures first`);
+    if (rows.length === 0)
+      throw new UnrecoverableError(
+        `the ${contracts.length} contracts of root ${root} have no daily bars: run import-futures first`,
+      );
     const interest = await futures.openInterest(contracts.map((c) => c.contract));
     await ctx.progress(30, `read ${contracts.length} contracts, ${rows.length} bars, ${interest.length} open interest figures`);
     ctx.signal.throwIfAborted();
@@ -147,7 +151,11 @@ export const buildContinuousJob = defineJob({
 
     const fallback =
       roll === 'open_interest'
-        ? { sessions: built.fallbackDates.length, first: built.fallbackDates[0] ?? null, last: built.fallbackDates.at(-1) ?? null }
+        ? {
+            sessions: built.fallbackDates.length,
+            first: built.fallbackDates[0] ?? null,
+            last: built.fallbackDates.at(-1) ?? null,
+          }
         : undefined;
     const report = {
       window: { from: sessionDates[0], to: sessionDates.at(-1)!, sessions: sessionDates.length },
@@ -187,7 +195,15 @@ export const buildContinuousJob = defineJob({
     const iso = (ts: number | undefined) => (ts === undefined ? null : new Date(ts).toISOString());
     await ctx.publisher.publish(
       CHANNELS.barsUpdated,
-      { symbol: series, timeframe: '1d', variant: '', from: iso(built.from), to: iso(built.to), rows: built.bars, rolls: built.rolls.length },
+      {
+        symbol: series,
+        timeframe: '1d',
+        variant: '',
+        from: iso(built.from),
+        to: iso(built.to),
+        rows: built.bars,
+        rolls: built.rolls.length,
+      },
       ctx.job.id,
     );
     await ctx.progress(100);

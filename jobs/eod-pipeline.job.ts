@@ -49,7 +49,11 @@ export const eodPipelineJob = defineJob({
       let results = await ctx.children.results();
       if (!results.has(id)) {
         await ctx.progress((100 * index) / PIPELINE_STEPS.length, `${payload.date}: step ${step.name} (${step.job})`);
-        await ctx.publisher.publish(CHANNELS.automationStatus, { pipeline: 'eod', date: payload.date, status: 'running', step: step.name }, ctx.job.id);
+        await ctx.publisher.publish(
+          CHANNELS.automationStatus,
+          { pipeline: 'eod', date: payload.date, status: 'running', step: step.name },
+          ctx.job.id,
+        );
         await ctx.children.add([{ name: step.job, payload: step.payload(payload.date), jobId: id }]);
         await ctx.children.waitForChildren();
         await throwIfChildrenFailed(ctx.children, [id]);

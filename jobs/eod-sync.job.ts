@@ -66,7 +66,9 @@ export const eodSyncJob = defineJob({
         ctx.job.id,
       );
     }
-    const tasks = Object.fromEntries(outcomes.map((outcome) => [outcome.task, { duration_ms: outcome.durationMs, ...outcome.notes }]));
+    const tasks = Object.fromEntries(
+      outcomes.map((outcome) => [outcome.task, { duration_ms: outcome.durationMs, ...outcome.notes }]),
+    );
     const complete = { ...summary, universes_changed: changed.map((universe) => universe.universe), task_details: tasks };
     await ctx.publisher.publish(CHANNELS.cacheSyncComplete, complete, ctx.job.id);
     await ctx.progress(100);

@@ -24,7 +24,12 @@ export const eodTriggerJob = defineJob({
   queue: 'sync',
   description: 'Timer slot of the end-of-day pipeline: enqueue eod-YYYY-MM-DD for the slot date if it is a session',
   schema: payloadSchema,
-  defaults: { attempts: 3, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: { count: 500 }, removeOnFail: { count: 500 } },
+  defaults: {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 2_000 },
+    removeOnComplete: { count: 500 },
+    removeOnFail: { count: 500 },
+  },
   async handle(ctx, payload) {
     const date = payload.date ?? localDate(ctx.job.scheduledFor, EXCHANGE_TIME_ZONE);
     const request = await requestEodPipeline({ db: ctx.db, enqueue: ctx.enqueue }, date);

@@ -26,7 +26,6 @@ export const MAX_MINUTE_SYMBOL_SESSIONS = 2_520;
 /** Most symbols per pool task for daily runs; 1m runs give each symbol its own task. */
 const DAILY_BATCH = 25;
 
-
 const payloadSchema = z
   .object({
     scenario: z.enum(SCENARIO_NAMES, { message: `must be one of ${SCENARIO_NAMES.join(', ')}` }),
@@ -63,7 +62,11 @@ const payloadSchema = z
     }
     const definition = scenarioDefinition(payload.scenario);
     if (payload.sessions < definition.minSessions) {
-      ctx.addIssue({ code: 'custom', path: ['sessions'], message: `${payload.scenario} needs at least ${definition.minSessions} sessions` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sessions'],
+        message: `${payload.scenario} needs at least ${definition.minSessions} sessions`,
+      });
     }
     const symbolCount = payload.symbols?.length ?? payload.count ?? 0;
     if (payload.timeframe === '1m' && symbolCount * payload.sessions > MAX_MINUTE_SYMBOL_SESSIONS) {
@@ -85,7 +88,10 @@ const payloadSchema = z
       }
     }
   })
-  .transform((payload) => ({ ...payload, params: scenarioDefinition(payload.scenario).params.parse(payload.params) as unknown as Record<string, unknown> }));
+  .transform((payload) => ({
+    ...payload,
+    params: scenarioDefinition(payload.scenario).params.parse(payload.params) as unknown as Record<string, unknown>,
+  }));
 
 /** What a caller passes to enqueue generate-scenario. */
 export type GenerateScenarioPayload = z.input<typeof payloadSchema>;
@@ -120,7 +126,10 @@ export const generateScenarioJob = defineJob({
 
     const sandbox = new SandboxRepository(ctx.db, schema);
     if (await sandbox.ensure()) await ctx.log(`created sandbox schema ${schema}`);
-    await ctx.progress(2, `run ${runId}: ${symbols.length} symbols × ${payload.sessions} sessions (${first} … ${last}) at ${payload.timeframe}`);
+    await ctx.progress(
+      2,
+      `run ${runId}: ${symbols.length} symbols × ${payload.sessions} sessions (${first} … ${last}) at ${payload.timeframe}`,
+    );
 
     // Small runs get small batches, so every thread has work and progress moves symbol by symbol.
     const batchSize =

@@ -43,13 +43,16 @@ export function importPayloadSchema<Shape extends z.ZodRawShape>(shape: Shape) {
   return z
     .object({ ...shape, ...importSourceShape })
     .strict()
-    .refine((payload) => {
-      const { file, csv } = payload as { file?: string; csv?: string };
-      return (file === undefined) !== (csv === undefined);
-    }, {
-      message: 'give exactly one of file or csv',
-      path: ['file'],
-    });
+    .refine(
+      (payload) => {
+        const { file, csv } = payload as { file?: string; csv?: string };
+        return (file === undefined) !== (csv === undefined);
+      },
+      {
+        message: 'give exactly one of file or csv',
+        path: ['file'],
+      },
+    );
 }
 
 const payloadSchema = importPayloadSchema({
@@ -126,7 +129,8 @@ export const importBarsJob = defineJob({
   schema: payloadSchema,
   defaults: STANDARD_DEFAULTS,
   async handle(ctx, payload) {
-    const bytes = payload.csv !== undefined ? Buffer.from(payload.csv, 'utf8') : await readImportFile(payload.file!, ctx.importRoots);
+    const bytes =
+      payload.csv !== undefined ? Buffer.from(payload.csv, 'utf8') : await readImportFile(payload.file!, ctx.importRoots);
     const size = bytes.byteLength;
     await ctx.progress(5, `read ${size} bytes from ${payload.file ?? 'the payload'}`);
 

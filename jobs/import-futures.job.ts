@@ -48,7 +48,8 @@ export const importFuturesJob = defineJob({
   schema: payloadSchema,
   defaults: STANDARD_DEFAULTS,
   async handle(ctx, payload) {
-    const bytes = payload.csv !== undefined ? Buffer.from(payload.csv, 'utf8') : await readImportFile(payload.file!, ctx.importRoots);
+    const bytes =
+      payload.csv !== undefined ? Buffer.from(payload.csv, 'utf8') : await readImportFile(payload.file!, ctx.importRoots);
     await ctx.progress(5, `read ${bytes.byteLength} bytes from ${payload.file ?? 'the payload'}`);
 
     const owned = ownedBytes(bytes);
@@ -59,7 +60,10 @@ export const importFuturesJob = defineJob({
     );
     if (!parsed.ok) throw new UnrecoverableError(`cannot import: ${parsed.error}`);
     refuseUnusableImport(parsed, parsed.rowsUsed, payload.onInvalid);
-    await ctx.progress(50, `parsed ${parsed.rowsRead} rows: ${parsed.contracts.length} contracts, ${parsed.rejectedCount} rows rejected`);
+    await ctx.progress(
+      50,
+      `parsed ${parsed.rowsRead} rows: ${parsed.contracts.length} contracts, ${parsed.rejectedCount} rows rejected`,
+    );
     ctx.signal.throwIfAborted();
 
     const futures = new FuturesRepository(ctx.db, ctx.schema);

@@ -35,7 +35,9 @@ export type ImportSymbolsPayload = z.input<typeof payloadSchema>;
 
 const looksLikeJson = (file: string | undefined, bytes: Uint8Array) => {
   if (file && /\.json(\.gz)?$/i.test(file)) return true;
-  const first = bytes.find((byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09 && byte !== 0xef && byte !== 0xbb && byte !== 0xbf);
+  const first = bytes.find(
+    (byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09 && byte !== 0xef && byte !== 0xbb && byte !== 0xbf,
+  );
   return first === 0x5b || first === 0x7b;
 };
 
@@ -50,7 +52,8 @@ export const importSymbolsJob = defineJob({
     if (payload.rows !== undefined) {
       parsed = parseSymbolsJson(payload.rows, payload.layout);
     } else {
-      const bytes = payload.csv !== undefined ? Buffer.from(payload.csv, 'utf8') : await readImportFile(payload.file!, ctx.importRoots);
+      const bytes =
+        payload.csv !== undefined ? Buffer.from(payload.csv, 'utf8') : await readImportFile(payload.file!, ctx.importRoots);
       await ctx.progress(10, `read ${bytes.byteLength} bytes from ${payload.file ?? 'the payload'}`);
       const owned = ownedBytes(bytes);
       const format = payload.csv === undefined && looksLikeJson(payload.file, owned) ? 'json' : 'csv';

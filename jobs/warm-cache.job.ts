@@ -30,7 +30,12 @@ export const warmCacheJob = defineJob({
   queue: 'cache',
   description: 'Warm the bars cache: explicit queries or the N most requested',
   schema: payloadSchema,
-  defaults: { attempts: 2, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: { age: 7 * 24 * 3600, count: 1_000 }, removeOnFail: { age: 30 * 24 * 3600, count: 1_000 } },
+  defaults: {
+    attempts: 2,
+    backoff: { type: 'exponential', delay: 2_000 },
+    removeOnComplete: { age: 7 * 24 * 3600, count: 1_000 },
+    removeOnFail: { age: 30 * 24 * 3600, count: 1_000 },
+  },
   async handle(ctx, payload) {
     const started = Date.now();
     const skipped: Array<{ query: unknown; reason: string }> = [];
@@ -41,7 +46,13 @@ export const warmCacheJob = defineJob({
       for (const { query } of await ctx.barsCache.topRequested(payload.top)) {
         const parsed = barsQuerySchema.safeParse(query);
         if (parsed.success) queries.push(parsed.data);
-        else skipped.push({ query, reason: toIssues(parsed.error).map((issue) => `${issue.path}: ${issue.message}`).join('; ') });
+        else
+          skipped.push({
+            query,
+            reason: toIssues(parsed.error)
+              .map((issue) => `${issue.path}: ${issue.message}`)
+              .join('; '),
+          });
       }
     }
     const service = new BarsQueryService(ctx.db, ctx.schema, ctx.barsCache);

@@ -13,7 +13,10 @@ export async function up(knex: Knex): Promise<void> {
     table.date('contract_month').notNullable().comment('first day of the delivery month');
     table.date('last_trade_date').notNullable();
     table.date('first_notice_date');
-    table.boolean('expiry_derived').notNullable().comment('true when last_trade_date follows from the root rule, not from the data');
+    table
+      .boolean('expiry_derived')
+      .notNullable()
+      .comment('true when last_trade_date follows from the root rule, not from the data');
     table.text('expiry_rule');
     table.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     table.index(['root', 'last_trade_date']);
@@ -59,7 +62,9 @@ export async function up(knex: Knex): Promise<void> {
     table.text('trigger').notNullable();
     table.double('difference');
     table.double('ratio');
-    table.double('cumulative_adjustment').comment('added to (difference) or multiplying (ratio) the prices held in from_contract');
+    table
+      .double('cumulative_adjustment')
+      .comment('added to (difference) or multiplying (ratio) the prices held in from_contract');
     table.text('issue').comment('missing or moved data, in words; null for a clean roll');
     table.primary(['series', 'roll_date']);
     table.check("trigger IN ('calendar', 'volume', 'open_interest', 'forced')", [], 'roll_events_trigger');

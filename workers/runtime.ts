@@ -132,7 +132,9 @@ export class WorkerRuntime {
     try {
       const pending = await pendingMigrations(db, config.dbSchema);
       if (pending.length > 0) {
-        throw new Error(`database schema ${config.dbSchema} is not migrated (${pending.length} pending); run: npx tickforge migrate`);
+        throw new Error(
+          `database schema ${config.dbSchema} is not migrated (${pending.length} pending); run: npx tickforge migrate`,
+        );
       }
       await waitForRedis(redis, 10_000);
     } catch (error) {
@@ -170,7 +172,12 @@ export class WorkerRuntime {
     return worker;
   }
 
-  private async process(queue: QueueName, job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+  private async process(
+    queue: QueueName,
+    job: Job,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
     const attempts = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
     const logger = this.logger.child({
@@ -257,7 +264,10 @@ export class WorkerRuntime {
       else {
         this.metrics.retried.inc({ queue, name: job.name });
         this.metrics.duration.observe({ queue, name: job.name, outcome: 'failed' }, (Date.now() - started) / 1000);
-        logger.warn({ err: error }, `${job.name} ${job.id} failed attempt ${attempt} of ${attempts}, will retry: ${errorMessage(error)}`);
+        logger.warn(
+          { err: error },
+          `${job.name} ${job.id} failed attempt ${attempt} of ${attempts}, will retry: ${errorMessage(error)}`,
+        );
       }
       throw error;
     } finally {

@@ -84,7 +84,12 @@ export function createApp(deps: AppDeps): express.Express {
   api.use((req, _res, next) => {
     const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
     if (req.method === 'POST' && hasBody && !req.is('application/json')) {
-      return next(new HttpError(415, `request bodies must be JSON (Content-Type: application/json), not ${req.get('content-type') ?? 'unlabelled'}`));
+      return next(
+        new HttpError(
+          415,
+          `request bodies must be JSON (Content-Type: application/json), not ${req.get('content-type') ?? 'unlabelled'}`,
+        ),
+      );
     }
     next();
   });
@@ -92,7 +97,11 @@ export function createApp(deps: AppDeps): express.Express {
   for (const router of routers) api.use(router.router);
   api.use((req, _res, next) => {
     const known = roleOf(req, tokens) !== undefined || (tokens.write === undefined && tokens.read === undefined);
-    next(known ? new HttpError(404, `no route ${req.method} ${req.baseUrl}${req.path}`) : new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <token>)'));
+    next(
+      known
+        ? new HttpError(404, `no route ${req.method} ${req.baseUrl}${req.path}`)
+        : new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <token>)'),
+    );
   });
   app.use('/api', api);
 

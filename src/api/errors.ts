@@ -15,7 +15,8 @@ export class HttpError extends Error {
 }
 
 const REDIS_DOWN = /enableOfflineQueue|Connection is closed|MaxRetriesPerRequest|ECONNREFUSED.*6379|Redis not ready/i;
-const POSTGRES_DOWN = /ECONNREFUSED|terminating connection|Connection terminated|KnexTimeoutError|the database system is (starting up|shutting down)|57P0[1-3]/;
+const POSTGRES_DOWN =
+  /ECONNREFUSED|terminating connection|Connection terminated|KnexTimeoutError|the database system is (starting up|shutting down)|57P0[1-3]/;
 
 /** Classifies an error thrown while serving a request: whose fault it is and what to say. */
 export function describeError(error: unknown): { status: number; body: Record<string, unknown> } {
@@ -26,7 +27,8 @@ export function describeError(error: unknown): { status: number; body: Record<st
   if (typed.type === 'entity.too.large') {
     return { status: 413, body: { error: `request body exceeds the limit of ${typed.limit} bytes` } };
   }
-  if (typed.type === 'entity.parse.failed') return { status: 400, body: { error: `request body is not valid JSON: ${typed.message}` } };
+  if (typed.type === 'entity.parse.failed')
+    return { status: 400, body: { error: `request body is not valid JSON: ${typed.message}` } };
   if (typed.type === 'encoding.unsupported' || typed.type === 'charset.unsupported') {
     return { status: 415, body: { error: typed.message ?? 'unsupported encoding' } };
   }

@@ -47,7 +47,10 @@ export class ApiRouter {
 }
 
 const jsonSchema = (schema: z.ZodType) => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   return rest;
 };
 
@@ -81,13 +84,18 @@ function operation(route: DocumentedRoute) {
     summary: route.summary,
     ...(route.role === 'public' ? { security: [] } : { 'x-required-role': route.role }),
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
+    ...(route.body
+      ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } }
+      : {}),
     responses: Object.fromEntries(
       Object.entries(route.responses).map(([status, description]) => [
         status,
         Number(status) === success && route.produces
           ? { description, content: { [route.produces]: {} } }
-          : { description, content: { 'application/json': { schema: Number(status) >= 400 ? { $ref: '#/components/schemas/Error' } : {} } } },
+          : {
+              description,
+              content: { 'application/json': { schema: Number(status) >= 400 ? { $ref: '#/components/schemas/Error' } : {} } },
+            },
       ]),
     ),
   };

@@ -10,7 +10,11 @@ import { tokenId } from './auth.js';
 export class EnqueueRateLimit {
   private readonly limiter: RateLimiterRedis;
 
-  constructor(redis: Redis, prefix: string, readonly perMinute: number) {
+  constructor(
+    redis: Redis,
+    prefix: string,
+    readonly perMinute: number,
+  ) {
     this.limiter = new RateLimiterRedis({
       storeClient: redis,
       keyPrefix: `${prefix}:ratelimit:enqueue`,

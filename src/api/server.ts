@@ -23,7 +23,9 @@ export interface WebServer {
  */
 export function assertAuthConfigured(config: Config): void {
   if (!config.apiToken && !config.insecureDev) {
-    throw new Error('TICKFORGE_API_TOKEN is not set; set it (16+ characters) or set TICKFORGE_INSECURE_DEV=1 for an open development server');
+    throw new Error(
+      'TICKFORGE_API_TOKEN is not set; set it (16+ characters) or set TICKFORGE_INSECURE_DEV=1 for an open development server',
+    );
   }
 }
 

@@ -121,12 +121,19 @@ export class BarsQueryService {
     const from = query.from !== undefined ? resolveBound(query.from, 'from', query.session, NYSE) : undefined;
     const to = query.to !== undefined ? resolveBound(query.to, 'to', query.session, NYSE) : undefined;
     if (from !== undefined && to !== undefined && from >= to) {
-      return json(400, { error: `from (${query.from}) must be before to (${query.to})`, issues: [{ path: 'from', message: 'must be before to' }] });
+      return json(400, {
+        error: `from (${query.from}) must be before to (${query.to})`,
+        issues: [{ path: 'from', message: 'must be before to' }],
+      });
     }
     const withFills = query.fill === 'forward';
     const variant = variantOf(query.timeframe, query.session, query.alignment);
     const limit = MAX_BARS_PER_ANSWER + 1;
-    const tooMany = () => json(400, { error: `the range holds more than ${MAX_BARS_PER_ANSWER} bars; narrow from/to`, issues: [{ path: 'from', message: 'range too wide' }] });
+    const tooMany = () =>
+      json(400, {
+        error: `the range holds more than ${MAX_BARS_PER_ANSWER} bars; narrow from/to`,
+        issues: [{ path: 'from', message: 'range too wide' }],
+      });
 
     const aggregateKey = { symbol: query.symbol, timeframe: query.timeframe, variant };
     if (query.timeframe !== '1m' && (await this.reader.exists(aggregateKey))) {
@@ -151,7 +158,12 @@ export class BarsQueryService {
       // Whole periods of the target at both ends, so the first and last bar are complete.
       const readFrom = from !== undefined ? periodBounds(query.timeframe, from, query.session, NYSE).start : undefined;
       const readTo = to !== undefined ? periodBounds(query.timeframe, to - 1, query.session, NYSE).end : undefined;
-      const base = await this.reader.rows(key, { from: readFrom, to: readTo, withFills: false, limit: this.maxDeriveSourceBars + 1 });
+      const base = await this.reader.rows(key, {
+        from: readFrom,
+        to: readTo,
+        withFills: false,
+        limit: this.maxDeriveSourceBars + 1,
+      });
       if (base.bars.ts.length > this.maxDeriveSourceBars) {
         return json(404, {
           error: `${query.timeframe} bars of ${query.symbol} (${variant}) are not stored and deriving them would read more than ${this.maxDeriveSourceBars} ${source} bars; store them first: ${aggregateJobHint(query, source)}`,
@@ -163,7 +175,10 @@ export class BarsQueryService {
       const inRange = sliceBars(built, lowerBound(built.ts, first), lowerBound(built.ts, to ?? Infinity));
       const rows =
         query.fill === 'forward'
-          ? mergeFills(inRange, fillGaps(inRange, { timeframe: query.timeframe, ...options, from: Number.isFinite(first) ? first : undefined, to }))
+          ? mergeFills(
+              inRange,
+              fillGaps(inRange, { timeframe: query.timeframe, ...options, from: Number.isFinite(first) ? first : undefined, to }),
+            )
           : { bars: inRange, filled: new Uint8Array(inRange.ts.length) };
       return this.body(query, variant, 'derived', rows);
     }
@@ -191,6 +206,14 @@ export class BarsQueryService {
       if (withFills) entry.filled = filled[i] === 1;
       out.push(entry);
     }
-    return json(200, { symbol: query.symbol, timeframe: query.timeframe, session: query.session, alignment: query.alignment, variant, origin, bars: out });
+    return json(200, {
+      symbol: query.symbol,
+      timeframe: query.timeframe,
+      session: query.session,
+      alignment: query.alignment,
+      variant,
+      origin,
+      bars: out,
+    });
   }
 }

@@ -15,7 +15,9 @@ export async function demoFutures(tour: DemoTour): Promise<void> {
     return;
   }
   const imported = await tour.run<{ contracts: unknown[]; nonSessionRows: { count: number } }>('import-futures', { file });
-  tour.say(`   import-futures: ${imported.contracts.length} contracts; ${imported.nonSessionRows.count} Sunday/holiday rows merged into the next session`);
+  tour.say(
+    `   import-futures: ${imported.contracts.length} contracts; ${imported.nonSessionRows.count} Sunday/holiday rows merged into the next session`,
+  );
   await tour.run('build-continuous', { root: 'ES', roll: 'volume', adjust: 'ratio' });
   const route = '/api/futures/ES/continuous?roll=volume&adjust=ratio';
   const series = await tour.get<{ series: string; bars: unknown[]; rolls: RollEvent[] }>(route);

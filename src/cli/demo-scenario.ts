@@ -15,8 +15,14 @@ interface ScenarioRunResult {
  */
 export async function demoScenario(tour: DemoTour): Promise<string[]> {
   tour.heading('POST /api/jobs/generate-scenario — crash_2020, 5 symbols, seed 42, into the sandbox schema');
-  const result = await tour.run<ScenarioRunResult>('generate-scenario', { scenario: 'crash_2020', count: 5, seed: 42 }, 'scenario');
-  tour.say(`   run ${result.runId}: ${result.written} bars written to ${result.schema}.bars; report ${result.passed ? 'passed' : 'FAILED'}`);
+  const result = await tour.run<ScenarioRunResult>(
+    'generate-scenario',
+    { scenario: 'crash_2020', count: 5, seed: 42 },
+    'scenario',
+  );
+  tour.say(
+    `   run ${result.runId}: ${result.written} bars written to ${result.schema}.bars; report ${result.passed ? 'passed' : 'FAILED'}`,
+  );
   for (const check of result.checks.filter((c) => c.check.startsWith('targets.'))) {
     tour.say(`   ${check.passed ? '✓' : '✗'} ${check.check} (${check.passedSymbols}/${check.symbols} symbols)`);
   }

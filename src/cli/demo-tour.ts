@@ -51,7 +51,11 @@ export class DemoTour {
 
   /** POSTs a job, follows GET /api/jobs/:queue/:id/events with a progress bar, returns its result. */
   async run<T = Record<string, unknown>>(name: string, payload: unknown, label = name): Promise<T> {
-    const posted = await fetch(`${this.url}/api/jobs/${name}`, { method: 'POST', headers: this.headers, body: JSON.stringify(payload) });
+    const posted = await fetch(`${this.url}/api/jobs/${name}`, {
+      method: 'POST',
+      headers: this.headers,
+      body: JSON.stringify(payload),
+    });
     const job = (await posted.json()) as { id: string; queue: string; error?: string };
     if (posted.status !== 202) throw new Error(`the API refused ${name}: ${posted.status} ${job.error}`);
     const view = progressView(`   ${label}`, process.stdout);

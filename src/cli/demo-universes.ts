@@ -58,7 +58,9 @@ export async function demoUniverses(tour: DemoTour): Promise<void> {
   tour.heading('GET /api/universes');
   const { universes } = await tour.get<{ universes: Array<{ key: string; members: number; flagged: number }> }>('/api/universes');
   for (const universe of universes) {
-    tour.say(`   ${universe.key.padEnd(36)} ${String(universe.members).padStart(5)} members${universe.flagged ? `, ${universe.flagged} flagged` : ''}`);
+    tour.say(
+      `   ${universe.key.padEnd(36)} ${String(universe.members).padStart(5)} members${universe.flagged ? `, ${universe.flagged} flagged` : ''}`,
+    );
   }
   const top = await tour.get<{ members: Member[] }>(`/api/universes/top_100?asOf=${SYNC_DATE}`);
   const largest = [...top.members].sort((a, b) => (b.market_cap ?? 0) - (a.market_cap ?? 0)).slice(0, 5);

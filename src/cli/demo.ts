@@ -26,7 +26,9 @@ export function sampleSessionCsv(): string {
     const high = Math.max(previous, close) + 0.02;
     const low = Math.min(previous, close) - 0.02;
     const volume = 20_000 + Math.round(Math.abs(Math.cos(minute / 65)) * 80_000);
-    lines.push(`${new Date(open + minute * 60_000).toISOString()},${previous},${high.toFixed(2)},${low.toFixed(2)},${close},${volume}`);
+    lines.push(
+      `${new Date(open + minute * 60_000).toISOString()},${previous},${high.toFixed(2)},${low.toFixed(2)},${close},${volume}`,
+    );
     previous = close;
   }
   return lines.join('\n') + '\n';
@@ -51,10 +53,14 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
   const demoConfig: Config = { ...config, apiToken: token };
   const logger = createLogger('demo', process.env.LOG_LEVEL ?? 'warn');
 
-  out(`tickforge demo — Postgres ${new URL(config.databaseUrl).host}${new URL(config.databaseUrl).pathname}, Redis ${new URL(config.redisUrl).host}`);
+  out(
+    `tickforge demo — Postgres ${new URL(config.databaseUrl).host}${new URL(config.databaseUrl).pathname}, Redis ${new URL(config.redisUrl).host}`,
+  );
   out('1. migrate');
   const { created, applied } = await migrateLatest(dbSettings(config));
-  out(`   ${created ? 'created the database; ' : ''}${applied.length ? `applied ${applied.length} migrations` : 'schema up to date'}`);
+  out(
+    `   ${created ? 'created the database; ' : ''}${applied.length ? `applied ${applied.length} migrations` : 'schema up to date'}`,
+  );
 
   out('2. start a worker (BullMQ workers + piscina pool) and the HTTP API in this process');
   const worker = await WorkerRuntime.start({ config: demoConfig, logger });
@@ -66,7 +72,9 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
     const source = file ? { file } : { csv: sampleSessionCsv() };
     tour.heading(`POST /api/jobs/import-bars — SPY 1m from ${file ?? 'a generated sample session'}, followed live over SSE`);
     const result = await tour.run('import-bars', { symbol: 'SPY', timeframe: '1m', ...source }, 'import');
-    out(`   read ${result.rowsRead} rows: ${result.written} written, ${result.unchanged} already stored, ${result.rejectedCount} rejected`);
+    out(
+      `   read ${result.rowsRead} rows: ${result.written} written, ${result.unchanged} already stored, ${result.rejectedCount} rejected`,
+    );
     const stored = await new BarsRepository(db, config.dbSchema).range({ symbol: 'SPY', timeframe: '1m', variant: '' });
     out(`   PostgreSQL holds ${stored.length} SPY 1m bars in ${config.dbSchema}.bars`);
     const [first, last] = [stored[0], stored[stored.length - 1]];

@@ -53,9 +53,7 @@ async function submit(
   });
 }
 
-const program = new Command('tickforge')
-  .description('tickforge: batch jobs for market data')
-  .showHelpAfterError();
+const program = new Command('tickforge').description('tickforge: batch jobs for market data').showHelpAfterError();
 
 program
   .command('migrate')
@@ -96,10 +94,7 @@ program
   .option('--strict', 'store nothing if any row is invalid')
   .option('--wait', 'wait for the import to finish, showing progress')
   .action(
-    async (
-      file: string,
-      options: { symbol?: string; timeframe: string; timeZone: string; strict?: boolean; wait?: boolean },
-    ) => {
+    async (file: string, options: { symbol?: string; timeframe: string; timeZone: string; strict?: boolean; wait?: boolean }) => {
       const payload = {
         file: path.resolve(file),
         symbol: options.symbol,
@@ -133,10 +128,14 @@ program
   .argument('<root>', 'futures root, such as ES')
   .requiredOption('--roll <policy>', 'calendar, volume or open_interest')
   .requiredOption('--adjust <method>', 'none, difference or ratio')
-  .option('--roll-offset <sessions>', 'sessions before the last trade date to roll (calendar) or force the roll (default 5)', (value) => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number of sessions');
-    return Number(value);
-  })
+  .option(
+    '--roll-offset <sessions>',
+    'sessions before the last trade date to roll (calendar) or force the roll (default 5)',
+    (value) => {
+      if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number of sessions');
+      return Number(value);
+    },
+  )
   .option('--wait', 'wait for the build to finish, showing progress')
   .action(async (root: string, options: { roll: string; adjust: string; rollOffset?: number; wait?: boolean }) => {
     const payload = { root, roll: options.roll, adjust: options.adjust, rollOffset: options.rollOffset };
@@ -150,7 +149,12 @@ program
   .option('--layout <layout>', 'tickforge, sp500-constituents, us-etfs or auto', 'auto')
   .option('--wait', 'wait for the import to finish, showing progress')
   .action(async (file: string, options: { layout: string; wait?: boolean }) => {
-    await submit(loadConfigOrExit(), 'import-symbols' satisfies JobName, { file: path.resolve(file), layout: options.layout }, options);
+    await submit(
+      loadConfigOrExit(),
+      'import-symbols' satisfies JobName,
+      { file: path.resolve(file), layout: options.layout },
+      options,
+    );
   });
 
 program
@@ -182,13 +186,16 @@ program
     const config = loadConfigOrExit();
     if (options.chart && !options.wait) throw new InvalidArgumentError('--chart needs --wait');
     const result = (await submit(config, 'generate-scenario' satisfies JobName, scenarioPayload(name, options), options)) as
-      | { runId: string; passed: boolean }
-      | undefined;
+      { runId: string; passed: boolean } | undefined;
     if (result && options.chart) {
-      const file = await writeRunChart(config, result.runId, options.chart, { symbol: options.chartSymbol, timeframe: options.chartTimeframe });
+      const file = await writeRunChart(config, result.runId, options.chart, {
+        symbol: options.chartSymbol,
+        timeframe: options.chartTimeframe,
+      });
       process.stdout.write(`chart written to ${file}\n`);
     }
-    if (result && !result.passed) process.stderr.write(`tickforge: run ${result.runId} stored, but its validation report failed (see failedChecks)\n`);
+    if (result && !result.passed)
+      process.stderr.write(`tickforge: run ${result.runId} stored, but its validation report failed (see failedChecks)\n`);
   });
 
 program
@@ -204,8 +211,22 @@ program
   .option('--fill <policy>', 'none or forward', 'none')
   .option('--wait', 'wait for the job to finish, showing progress')
   .action(
-    async (options: { symbols?: string; source: string; targets?: string; from?: string; to?: string; session: string; alignment: string; fill: string; wait?: boolean }) => {
-      const list = (value?: string) => value?.split(',').map((item) => item.trim()).filter(Boolean);
+    async (options: {
+      symbols?: string;
+      source: string;
+      targets?: string;
+      from?: string;
+      to?: string;
+      session: string;
+      alignment: string;
+      fill: string;
+      wait?: boolean;
+    }) => {
+      const list = (value?: string) =>
+        value
+          ?.split(',')
+          .map((item) => item.trim())
+          .filter(Boolean);
       const payload = {
         symbols: list(options.symbols),
         source: options.source,

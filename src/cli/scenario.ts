@@ -35,12 +35,20 @@ export function scenarioPayload(name: string, options: ScenarioCommandOptions): 
   const payload: Record<string, unknown> = { scenario: name };
   const symbols = options.symbols ?? '10';
   if (/^\d+$/.test(symbols)) payload.count = Number(symbols);
-  else payload.symbols = symbols.split(',').map((symbol) => symbol.trim()).filter(Boolean);
+  else
+    payload.symbols = symbols
+      .split(',')
+      .map((symbol) => symbol.trim())
+      .filter(Boolean);
   if (options.seed !== undefined) payload.seed = wholeNumber(options.seed, '--seed');
   if (options.sessions !== undefined) payload.sessions = wholeNumber(options.sessions, '--sessions');
   if (options.start !== undefined) payload.start = options.start;
   if (options.timeframe !== undefined) payload.timeframe = options.timeframe;
-  if (options.targets !== undefined) payload.targets = options.targets.split(',').map((t) => t.trim()).filter(Boolean);
+  if (options.targets !== undefined)
+    payload.targets = options.targets
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
   if (options.schema !== undefined) payload.schema = options.schema;
   if (options.params !== undefined) payload.params = options.params;
   return payload;

@@ -71,7 +71,14 @@ export class BarsReader {
    * Up to `limit` real bars with ts in [from, to) and after `after` (the keyset cursor), as a
    * binary COPY page (see decodeBarPage), read on the transaction's connection.
    */
-  async page(trx: Knex.Transaction, key: SeriesKey, from: number, to: number, after: number | undefined, limit: number): Promise<Uint8Array> {
+  async page(
+    trx: Knex.Transaction,
+    key: SeriesKey,
+    from: number,
+    to: number,
+    after: number | undefined,
+    limit: number,
+  ): Promise<Uint8Array> {
     const query = this.series(trx, key, from, to)
       .select(...BAR_PAGE_SELECT)
       .orderBy('ts')
@@ -94,11 +101,19 @@ export class BarsReader {
    */
   async rows(key: SeriesKey, options: { from?: number; to?: number; withFills: boolean; limit: number }): Promise<SeriesRows> {
     const query = this.db(this.db.raw(this.table))
-      .select<Array<{ t: number; open: number; high: number; low: number; close: number; volume: number; vwap: number | null; trade_count: number | null; source: string }>>(
-        this.db.raw('(extract(epoch FROM ts) * 1000)::float8 AS t'),
-        ...BAR_PAGE_SELECT.slice(1),
-        'source',
-      )
+      .select<
+        Array<{
+          t: number;
+          open: number;
+          high: number;
+          low: number;
+          close: number;
+          volume: number;
+          vwap: number | null;
+          trade_count: number | null;
+          source: string;
+        }>
+      >(this.db.raw('(extract(epoch FROM ts) * 1000)::float8 AS t'), ...BAR_PAGE_SELECT.slice(1), 'source')
       .where({ symbol: key.symbol, timeframe: key.timeframe, variant: key.variant })
       .orderBy('ts')
       .limit(options.limit);

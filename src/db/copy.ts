@@ -20,7 +20,9 @@ export async function copyInto(
   format: 'text' | 'binary' = 'text',
 ): Promise<void> {
   const client = await transactionClient(trx);
-  const sink = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`));
+  const sink = client.query(
+    copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`),
+  );
   const chunks = typeof source === 'string' || source instanceof Uint8Array ? [source] : source;
   await pipeline(Readable.from(chunks, { objectMode: false }), sink);
 }

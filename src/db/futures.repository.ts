@@ -41,7 +41,15 @@ export interface SeriesRow {
 /** A daily bar of a contract or a series. */
 export type DailyBarRow = Omit<StoredBar, 'source'> & { symbol: string };
 
-const CONTRACT_VALUES = ['root', 'month_code', 'contract_month', 'last_trade_date', 'first_notice_date', 'expiry_derived', 'expiry_rule'] as const;
+const CONTRACT_VALUES = [
+  'root',
+  'month_code',
+  'contract_month',
+  'last_trade_date',
+  'first_notice_date',
+  'expiry_derived',
+  'expiry_rule',
+] as const;
 
 /** Reads and writes futures contracts, open interest, continuous series and roll events. */
 export class FuturesRepository {

@@ -82,7 +82,11 @@ export class SandboxRepository {
   /** Deletes every bar of these symbols; returns how many went. */
   async clearBars(trx: Knex.Transaction, symbols: readonly string[]): Promise<number> {
     if (symbols.length === 0) return 0;
-    return trx.withSchema(this.schema).table('bars').whereIn('symbol', [...symbols]).del();
+    return trx
+      .withSchema(this.schema)
+      .table('bars')
+      .whereIn('symbol', [...symbols])
+      .del();
   }
 
   /** Records `runId` as the writer of these symbols. */

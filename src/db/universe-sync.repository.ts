@@ -481,7 +481,9 @@ export class UniverseSyncRepository {
       const changed = Object.keys(universes);
       if (changed.length > 0) await trx('universes').whereIn('key', changed).update({ last_universe_update: trx.fn.now() });
       const notes = plan.notes ? await plan.notes(trx) : {};
-      await trx('sync_task_state').where({ task }).update({ synced_through: tradingDate, run_id: runId, updated_at: trx.fn.now() });
+      await trx('sync_task_state')
+        .where({ task })
+        .update({ synced_through: tradingDate, run_id: runId, updated_at: trx.fn.now() });
       const membershipChanges = applied.rows.reduce((sum, row) => sum + row.count, 0);
       return {
         task,
@@ -523,7 +525,9 @@ export class UniverseSyncRepository {
       [runId],
     );
     if (run.rows.length === 0) throw new Error(`no sync run ${runId}`);
-    const counted = await this.db.raw<{ rows: Array<{ task: string; universe: string | null; change: keyof ChangeCounts; count: number }> }>(
+    const counted = await this.db.raw<{
+      rows: Array<{ task: string; universe: string | null; change: keyof ChangeCounts; count: number }>;
+    }>(
       `SELECT task, universe, change, count(*)::int AS count FROM sync_changes_log WHERE run_id = ? GROUP BY task, universe, change`,
       [runId],
     );

@@ -91,7 +91,9 @@ export class UniversesRepository {
       .orderBy('m.symbol');
     if (asOf === undefined) query.whereNull('m.removed_at');
     else {
-      query.where('m.added_at', '<=', asOf).andWhere((spell) => spell.whereNull('m.removed_at').orWhere('m.removed_at', '>', asOf));
+      query
+        .where('m.added_at', '<=', asOf)
+        .andWhere((spell) => spell.whereNull('m.removed_at').orWhere('m.removed_at', '>', asOf));
     }
     return query;
   }

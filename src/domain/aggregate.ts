@@ -129,7 +129,17 @@ class Level {
     this.session = grown(this.session);
   }
 
-  push(ts: number, open: number, high: number, low: number, close: number, volume: number, pv: number, trades: number, session: number): void {
+  push(
+    ts: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    pv: number,
+    trades: number,
+    session: number,
+  ): void {
     if (this.length === this.ts.length) this.grow();
     const i = this.length++;
     this.ts[i] = ts;
@@ -408,7 +418,12 @@ export function aggregateBars(bars: BarColumns, options: AggregateOptions): Aggr
  * Marks the bars inside the mode's session windows (the membership rule the kernel uses: a bar
  * belongs to the session whose window it overlaps). 24h mode keeps everything.
  */
-export function sessionMask(bars: BarColumns, timeframe: Timeframe, session: SessionMode, calendar: TradingCalendar = NYSE): Uint8Array {
+export function sessionMask(
+  bars: BarColumns,
+  timeframe: Timeframe,
+  session: SessionMode,
+  calendar: TradingCalendar = NYSE,
+): Uint8Array {
   const { ts } = bars;
   const mask = new Uint8Array(ts.length);
   if (session === '24h') return mask.fill(1);

@@ -8,7 +8,6 @@ import { BINARY_COPY_SIGNATURE, POSTGRES_EPOCH_MS } from './bars-binary-copy.js'
  */
 export const BAR_PAGE_SELECT = ['ts', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'trade_count'] as const;
 
-
 /** Thrown when a page is not the binary COPY output decodeBarPage expects. */
 export class BarPageError extends Error {
   constructor(message: string) {
@@ -33,7 +32,8 @@ export function isEmptyBarPage(bytes: Uint8Array): boolean {
 export function decodeBarPage(bytes: Uint8Array): BarColumns {
   if (bytes.length === 0) return allocateBars(0);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 21 || BINARY_COPY_SIGNATURE.some((byte, i) => bytes[i] !== byte)) throw new BarPageError('no binary COPY signature');
+  if (bytes.length < 21 || BINARY_COPY_SIGNATURE.some((byte, i) => bytes[i] !== byte))
+    throw new BarPageError('no binary COPY signature');
   let position = firstRow(view);
   // Rows hold at least 2 + 8 × 4 bytes; size the columns for the most there can be, then trim.
   const capacity = Math.floor((bytes.length - position) / 34);

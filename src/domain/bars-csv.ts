@@ -61,7 +61,17 @@ export interface ParseBarsResult {
   ignoredColumns: string[];
 }
 
-const TS_COLUMNS = ['ts', 'timestamp_utc', 'timestamp', 'datetime_utc', 'timestamp_et', 'datetime', 'datetime_et', 'date', 'time'];
+const TS_COLUMNS = [
+  'ts',
+  'timestamp_utc',
+  'timestamp',
+  'datetime_utc',
+  'timestamp_et',
+  'datetime',
+  'datetime_et',
+  'date',
+  'time',
+];
 const SYMBOL_COLUMNS = ['symbol', 'ticker', 'name'];
 const REQUIRED = ['open', 'high', 'low', 'close', 'volume'] as const;
 const OPTIONAL = ['vwap', 'trade_count'] as const;

@@ -143,13 +143,7 @@ export function isoInstant(ms: number): string {
  * Encodes rows [start, end) of a series as COPY text lines in BAR_COPY_COLUMNS order. Pure
  * string building, so it runs in the thread pool and the event loop only streams bytes.
  */
-export function encodeCopyRows(
-  key: SeriesKey,
-  source: BarSource,
-  bars: BarColumns,
-  start = 0,
-  end = bars.ts.length,
-): string {
+export function encodeCopyRows(key: SeriesKey, source: BarSource, bars: BarColumns, start = 0, end = bars.ts.length): string {
   const prefix = `${copyText(key.symbol)}\t${key.timeframe}\t${copyText(key.variant)}\t`;
   const suffix = `\t${source}\n`;
   let out = '';

@@ -38,7 +38,13 @@ export interface ContinuousBuild {
 }
 
 /** Spreads values keyed by ts onto the sessions; NaN where a session has none. */
-function alignColumn(ts: Float64Array, values: Float64Array, index: Map<number, number>, length: number, misses?: (ts: number) => void): Float64Array {
+function alignColumn(
+  ts: Float64Array,
+  values: Float64Array,
+  index: Map<number, number>,
+  length: number,
+  misses?: (ts: number) => void,
+): Float64Array {
   const aligned = new Float64Array(length).fill(NaN);
   for (let i = 0; i < ts.length; i++) {
     const session = index.get(ts[i]);
@@ -48,8 +54,14 @@ function alignColumn(ts: Float64Array, values: Float64Array, index: Map<number, 
   return aligned;
 }
 
-function alignBars(bars: BarColumns, index: Map<number, number>, sessionTs: Float64Array, misses: (ts: number) => void): BarColumns {
-  const column = (values: Float64Array, report?: (ts: number) => void) => alignColumn(bars.ts, values, index, sessionTs.length, report);
+function alignBars(
+  bars: BarColumns,
+  index: Map<number, number>,
+  sessionTs: Float64Array,
+  misses: (ts: number) => void,
+): BarColumns {
+  const column = (values: Float64Array, report?: (ts: number) => void) =>
+    alignColumn(bars.ts, values, index, sessionTs.length, report);
   return {
     ts: sessionTs,
     open: column(bars.open),
@@ -73,7 +85,9 @@ export function buildContinuous(input: ContinuousBuildInput): ContinuousBuild {
   sessionTs.forEach((ts, i) => index.set(ts, i));
   const offSessionBars: ContinuousBuild['offSessionBars'] = [];
 
-  const aligned = contracts.map((c) => alignBars(c.bars, index, sessionTs, (ts) => offSessionBars.push({ contract: c.contract, ts })));
+  const aligned = contracts.map((c) =>
+    alignBars(c.bars, index, sessionTs, (ts) => offSessionBars.push({ contract: c.contract, ts })),
+  );
   const chain = contracts.map((c, i) => ({
     contract: c.contract,
     deadline: c.deadline,
@@ -96,6 +110,10 @@ export function buildContinuous(input: ContinuousBuildInput): ContinuousBuild {
 export function continuousInputBuffers(input: ContinuousBuildInput): ArrayBuffer[] {
   return [
     input.sessionTs.buffer as ArrayBuffer,
-    ...input.contracts.flatMap((c) => [...barBuffers(c.bars), c.openInterestTs.buffer as ArrayBuffer, c.openInterest.buffer as ArrayBuffer]),
+    ...input.contracts.flatMap((c) => [
+      ...barBuffers(c.bars),
+      c.openInterestTs.buffer as ArrayBuffer,
+      c.openInterest.buffer as ArrayBuffer,
+    ]),
   ];
 }

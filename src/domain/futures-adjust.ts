@@ -87,12 +87,19 @@ interface Reference {
 /** The latest session at or before `scheduled`, within the lookback, where both contracts closed. */
 function findReference(fromBars: BarColumns, toBars: BarColumns, scheduled: number): Reference | undefined {
   for (let s = scheduled; s >= Math.max(0, scheduled - MAX_REFERENCE_LOOKBACK); s--) {
-    if (!Number.isNaN(fromBars.close[s]) && !Number.isNaN(toBars.close[s])) return { session: s, from: fromBars.close[s], to: toBars.close[s] };
+    if (!Number.isNaN(fromBars.close[s]) && !Number.isNaN(toBars.close[s]))
+      return { session: s, from: fromBars.close[s], to: toBars.close[s] };
   }
   return undefined;
 }
 
-function describeProblems(input: ContinuousInput, from: number, to: number, rollSession: number, reference: Reference | undefined): string | null {
+function describeProblems(
+  input: ContinuousInput,
+  from: number,
+  to: number,
+  rollSession: number,
+  reference: Reference | undefined,
+): string | null {
   const { sessionDates, contracts, bars } = input;
   const scheduled = rollSession - 1;
   const problems: string[] = [];

@@ -53,7 +53,9 @@ export function parseContractCode(contract: string, contractMonth?: string): Con
     }
     year = Number(given[1]);
     if (Number(given[2]) !== month || !given[1].endsWith(digits)) {
-      throw new RangeError(`contract_month ${contractMonth} does not match contract ${contract} (month ${monthCode} = ${month}, year …${digits})`);
+      throw new RangeError(
+        `contract_month ${contractMonth} does not match contract ${contract} (month ${monthCode} = ${month}, year …${digits})`,
+      );
     }
   } else if (digits.length === 4) {
     year = Number(digits);

@@ -112,7 +112,8 @@ function agree(
 ): { value: string; line: number } | undefined {
   if (raw === '') return current;
   const value = isoDate(raw, field);
-  if (current && current.value !== value) throw new RowError(`${field} ${value} differs from ${current.value} on line ${current.line}`);
+  if (current && current.value !== value)
+    throw new RowError(`${field} ${value} differs from ${current.value} on line ${current.line}`);
   return current ?? { value, line };
 }
 
@@ -150,7 +151,15 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
     expiry: expiryIndex,
     firstNotice: column('first_notice_date'),
   };
-  const used = new Set([index.contract, index.contractMonth, index.date, ...index.prices, index.openInterest, index.expiry, index.firstNotice]);
+  const used = new Set([
+    index.contract,
+    index.contractMonth,
+    index.date,
+    ...index.prices,
+    index.openInterest,
+    index.expiry,
+    index.firstNotice,
+  ]);
   const ignoredColumns = header.filter((name, i) => !used.has(i) && name !== '');
   const field = (record: string[], i: number) => (i >= 0 ? record[i] : '');
 
@@ -173,7 +182,9 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
       }
       const date = isoDate(record[index.date], 'date');
       if (date < calendar.range.first || date > calendar.range.last) {
-        throw new RowError(`date ${date} is outside the ${calendar.name} calendar (${calendar.range.first} … ${calendar.range.last})`);
+        throw new RowError(
+          `date ${date} is outside the ${calendar.name} calendar (${calendar.range.first} … ${calendar.range.last})`,
+        );
       }
 
       const rawPrices = index.prices.map((i) => record[i]);
@@ -191,10 +202,17 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
       }
 
       let acc = contracts.get(code.contract);
-      const lastTradeDate = agree(acc?.lastTradeDate, field(record, index.expiry), header[index.expiry] ?? 'last_trade_date', line);
+      const lastTradeDate = agree(
+        acc?.lastTradeDate,
+        field(record, index.expiry),
+        header[index.expiry] ?? 'last_trade_date',
+        line,
+      );
       const firstNoticeDate = agree(acc?.firstNoticeDate, field(record, index.firstNotice), 'first_notice_date', line);
       if (acc && (acc.code.year !== code.year || acc.code.month !== code.month)) {
-        throw new RowError(`contract ${code.contract} is ${code.year}-${code.month} here but ${acc.code.year}-${acc.code.month} on line ${acc.lines[0]}`);
+        throw new RowError(
+          `contract ${code.contract} is ${code.year}-${code.month} here but ${acc.code.year}-${acc.code.month} on line ${acc.lines[0]}`,
+        );
       }
       const entry: Entry = { line, date, prices, openInterest };
       const earlier = acc?.byDate.get(date);
@@ -239,7 +257,8 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
         ? sessionOnOrBefore(acc.lastTradeDate.value, calendar)
         : spec!.expiry.lastTradeDate(code.year, code.month, calendar);
     } catch (error) {
-      for (const line of acc.lines) rejected.add(line, `cannot place ${code.contract}'s last trade date: ${(error as Error).message}`);
+      for (const line of acc.lines)
+        rejected.add(line, `cannot place ${code.contract}'s last trade date: ${(error as Error).message}`);
       continue;
     }
 
@@ -248,7 +267,10 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
       const session = calendar.session(entry.date);
       if (!session && options.nonSessionRows === 'reject') {
         const weekday = WEEKDAYS[new Date(`${entry.date}T12:00:00Z`).getUTCDay()];
-        rejected.add(entry.line, `date ${entry.date} (${weekday}) is not a ${calendar.name} session and nonSessionRows is reject`);
+        rejected.add(
+          entry.line,
+          `date ${entry.date} (${weekday}) is not a ${calendar.name} session and nonSessionRows is reject`,
+        );
         continue;
       }
       let tradeDate: string;
@@ -303,7 +325,9 @@ export function parseFuturesCsv(text: string, options: ParseFuturesOptions): Par
       openInterest,
     });
   }
-  parsed.sort((a, b) => (a.lastTradeDate === b.lastTradeDate ? (a.contract < b.contract ? -1 : 1) : a.lastTradeDate < b.lastTradeDate ? -1 : 1));
+  parsed.sort((a, b) =>
+    a.lastTradeDate === b.lastTradeDate ? (a.contract < b.contract ? -1 : 1) : a.lastTradeDate < b.lastTradeDate ? -1 : 1,
+  );
   rejected.rows.sort((a, b) => a.line - b.line);
   merged.sort((a, b) => a.line - b.line);
   return {

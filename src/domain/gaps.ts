@@ -185,7 +185,8 @@ export function scanGaps(bars: BarColumns, options: GapOptions): GapReport {
       report.longestMissingRun = longest;
       report.longestMissingRunDate = date;
     }
-    if (present < expected) report.gappy.push({ date, expected, present, missing: expected - present, longestMissingRun: longest, fillable });
+    if (present < expected)
+      report.gappy.push({ date, expected, present, missing: expected - present, longestMissingRun: longest, fillable });
   });
   return report;
 }

@@ -88,10 +88,7 @@ function calendarTable(calendar: TradingCalendar, mode: 'regular' | 'extended'):
     offset[i] = zoneOffsetMs(start[i], zone);
     // With the same offset as the previous session, no clock change lies between them, so the
     // day's midnight is plain arithmetic; next to a change, ask the zone.
-    day[i] =
-      i > 0 && offset[i] === offset[i - 1]
-        ? start[i] - ((((start[i] + offset[i]) % DAY) + DAY) % DAY)
-        : midnight(date);
+    day[i] = i > 0 && offset[i] === offset[i - 1] ? start[i] - ((((start[i] + offset[i]) % DAY) + DAY) % DAY) : midnight(date);
     // Sessions pair up from the calendar's first session, so a 2d bar never depends on the batch.
     pair[i] = day[i - (i % 2)];
     week[i] = midnight(isoOfDay(mondayOf(dayNumberOf(date))));
@@ -130,7 +127,7 @@ function utcDayTable(from: number, to: number): SessionTable {
     start[i] = dayNumber * DAY;
     end[i] = start[i] + DAY;
     day[i] = start[i];
-    pair[i] = (dayNumber - (((dayNumber - PAIR_REFERENCE_DAY) % 2) + 2) % 2) * DAY;
+    pair[i] = (dayNumber - ((((dayNumber - PAIR_REFERENCE_DAY) % 2) + 2) % 2)) * DAY;
     week[i] = mondayOf(dayNumber) * DAY;
     const date = new Date(start[i]);
     month[i] = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);

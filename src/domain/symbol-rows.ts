@@ -82,7 +82,10 @@ const numeric = (schema: z.ZodNumber) =>
   }, schema.optional());
 
 const text = (max = 200) =>
-  z.preprocess((value) => (blank(value) ? undefined : typeof value === 'string' ? value.trim() : value), z.string().max(max).optional());
+  z.preprocess(
+    (value) => (blank(value) ? undefined : typeof value === 'string' ? value.trim() : value),
+    z.string().max(max).optional(),
+  );
 
 const isoDate = z.preprocess(
   (value) => (blank(value) ? undefined : typeof value === 'string' ? value.trim() : value),
@@ -130,7 +133,10 @@ export const symbolRowSchema = z
     delisted_at: isoDate,
     theme: z.preprocess(
       (value) => (blank(value) ? undefined : typeof value === 'string' ? value.trim() : value),
-      z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be a lower-case theme name such as growth').optional(),
+      z
+        .string()
+        .regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be a lower-case theme name such as growth')
+        .optional(),
     ),
     aum: numeric(amount),
     expense_ratio: numeric(
@@ -151,7 +157,8 @@ function describeIssues(error: z.ZodError): string {
 /** A row of a published layout, keyed by its own column names. */
 type SourceRow = Record<string, unknown>;
 
-const sourceText = (row: SourceRow, column: string) => (row[column] === undefined || row[column] === null ? '' : String(row[column]).trim());
+const sourceText = (row: SourceRow, column: string) =>
+  row[column] === undefined || row[column] === null ? '' : String(row[column]).trim();
 
 /** Maps a row of a published layout onto the tickforge fields; throws a reason naming the source column. */
 type LayoutMapper = (row: SourceRow) => Record<string, unknown>;
@@ -161,7 +168,8 @@ class SourceError extends Error {}
 function sourceNumber(row: SourceRow, column: string): number | undefined {
   const raw = sourceText(row, column);
   if (raw === '') return undefined;
-  if (!NUMBER.test(raw) || !Number.isFinite(Number(raw))) throw new SourceError(`${column} ${JSON.stringify(raw.slice(0, 40))} is not a number`);
+  if (!NUMBER.test(raw) || !Number.isFinite(Number(raw)))
+    throw new SourceError(`${column} ${JSON.stringify(raw.slice(0, 40))} is not a number`);
   return Number(raw);
 }
 
@@ -267,7 +275,9 @@ export function validateSymbolRows(
       rejected.push({ line, reason: describeIssues(parsed.error) });
       continue;
     }
-    const record = Object.fromEntries(Object.entries(parsed.data).filter(([, value]) => value !== undefined)) as unknown as SymbolRecord;
+    const record = Object.fromEntries(
+      Object.entries(parsed.data).filter(([, value]) => value !== undefined),
+    ) as unknown as SymbolRecord;
     const earlier = seen.get(record.symbol);
     if (earlier !== undefined) {
       rejected.push({ line, reason: `symbol ${record.symbol} repeats line ${earlier}` });
@@ -300,7 +310,10 @@ export function parseSymbolsCsv(text: string, layout: SymbolLayout | 'auto' = 'a
   const header = chosen === 'tickforge' ? rawHeader.map((name) => name.toLowerCase()) : rawHeader;
   const needed = chosen === 'tickforge' ? 'symbol' : LAYOUTS[chosen].columns[0];
   if (!header.includes(needed)) {
-    throw new CsvFormatError(`the ${chosen} layout needs a ${needed} column; the header is "${rawHeader.join(',').slice(0, 200)}"`, 1);
+    throw new CsvFormatError(
+      `the ${chosen} layout needs a ${needed} column; the header is "${rawHeader.join(',').slice(0, 200)}"`,
+      1,
+    );
   }
   const repeated = header.filter((name, i) => name !== '' && header.indexOf(name) !== i);
   if (repeated.length > 0) throw new CsvFormatError(`the header repeats ${[...new Set(repeated)].join(', ')}`, 1);

@@ -81,14 +81,7 @@ export function toWallClock(epochMs: number, timeZone: string): WallClock {
  * The instant at which the wall clock of `timeZone` shows the given local time. A time that
  * does not exist (inside a spring-forward gap) resolves to the instant after the gap.
  */
-export function fromWallClock(
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  timeZone: string,
-): number {
+export function fromWallClock(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number {
   const naive = Date.UTC(year, month - 1, day, hour, minute);
   let guess = naive - zoneOffsetMs(naive, timeZone);
   const second = naive - zoneOffsetMs(guess, timeZone);

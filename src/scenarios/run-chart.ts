@@ -38,7 +38,10 @@ export async function runChart(
   if (!run) throw new RunChartError(404, `no scenario run ${runId}`);
   const symbol = options.symbol ?? run.symbols[0];
   if (!run.symbols.includes(symbol)) {
-    throw new RunChartError(404, `symbol ${symbol} is not part of run ${runId} (it has ${run.symbols.slice(0, 5).join(', ')}${run.symbols.length > 5 ? ', …' : ''})`);
+    throw new RunChartError(
+      404,
+      `symbol ${symbol} is not part of run ${runId} (it has ${run.symbols.slice(0, 5).join(', ')}${run.symbols.length > 5 ? ', …' : ''})`,
+    );
   }
   const stored = run.series.map((s) => s.timeframe);
   const timeframe = options.timeframe ?? (stored.includes('1d') ? '1d' : (run.timeframe as Timeframe));
@@ -71,10 +74,12 @@ export async function runChart(
 
   const diagnostics = (run.diagnostics as SymbolDiagnostics[]).find((d) => d.symbol === symbol);
   const bands: ChartBand[] =
-    timeframe === '1d' && !truncated ? (diagnostics?.phases ?? []).map((p) => ({ label: p.name, start: p.start, end: p.end })) : [];
-  const symbolReport = (run.report as { symbols: Array<{ symbol: string; passed: boolean; figures: { maxDrawdown: number; totalReturn: number } }> }).symbols.find(
-    (s) => s.symbol === symbol,
-  );
+    timeframe === '1d' && !truncated
+      ? (diagnostics?.phases ?? []).map((p) => ({ label: p.name, start: p.start, end: p.end }))
+      : [];
+  const symbolReport = (
+    run.report as { symbols: Array<{ symbol: string; passed: boolean; figures: { maxDrawdown: number; totalReturn: number } }> }
+  ).symbols.find((s) => s.symbol === symbol);
   const figures = symbolReport
     ? ` · return ${(symbolReport.figures.totalReturn * 100).toFixed(1)} % · max drawdown ${(symbolReport.figures.maxDrawdown * 100).toFixed(1)} % · report ${symbolReport.passed ? 'passed' : 'failed'}`
     : '';

@@ -9,10 +9,7 @@ import { closeRedis, createRedis } from '../redis.js';
 export const SIGNAL_GROUP = 'tickforge-scheduler';
 
 const dateField = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-const carriesDate = z.union([
-  z.object({ trading_date: dateField }).loose(),
-  z.object({ date: dateField }).loose(),
-]);
+const carriesDate = z.union([z.object({ trading_date: dateField }).loose(), z.object({ date: dateField }).loose()]);
 const signalSchema = z.union([z.object({ data: carriesDate }).loose(), carriesDate]);
 
 /**
@@ -104,10 +101,15 @@ export class EodSignalListener {
   private async claimAbandoned(): Promise<void> {
     let cursor = '0-0';
     do {
-      const [next, entries] = (await this.reader.xautoclaim(this.stream, SIGNAL_GROUP, this.consumer, CLAIM_IDLE_MS, cursor, 'COUNT', 100)) as [
-        string,
-        Array<[string, string[]]>,
-      ];
+      const [next, entries] = (await this.reader.xautoclaim(
+        this.stream,
+        SIGNAL_GROUP,
+        this.consumer,
+        CLAIM_IDLE_MS,
+        cursor,
+        'COUNT',
+        100,
+      )) as [string, Array<[string, string[]]>];
       await this.process(entries.filter((entry) => entry !== null));
       cursor = next;
     } while (cursor !== '0-0');

@@ -27,11 +27,13 @@ export async function upsertSchedules(producer: Producer, schedules: readonly Sc
     const definition = registry.get(schedule.job);
     if (!definition) throw new Error(`schedule ${schedule.id} names unknown job ${schedule.job}`);
     const data = parseOrThrow(definition.schema, schedule.payload, `payload of schedule ${schedule.id}`);
-    await producer.queue(definition.queue).upsertJobScheduler(
-      schedule.id,
-      { pattern: schedule.pattern, tz: schedule.tz },
-      { name: schedule.job, data, opts: definition.defaults },
-    );
+    await producer
+      .queue(definition.queue)
+      .upsertJobScheduler(
+        schedule.id,
+        { pattern: schedule.pattern, tz: schedule.tz },
+        { name: schedule.job, data, opts: definition.defaults },
+      );
   }
   return schedules.map((schedule) => schedule.id);
 }
@@ -82,7 +84,8 @@ export class Scheduler {
   }
 
   private async onEodComplete(date: string, source: string): Promise<void> {
-    const enqueue = (name: string, payload: unknown, options?: { jobId?: string }) => this.producer.enqueue(name, payload, options);
+    const enqueue = (name: string, payload: unknown, options?: { jobId?: string }) =>
+      this.producer.enqueue(name, payload, options);
     const request = await requestEodPipeline({ db: this.db, enqueue }, date);
     this.logger.info(
       { date, source, outcome: request.outcome, job_id: request.jobId },

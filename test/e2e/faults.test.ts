@@ -32,14 +32,19 @@ function minuteBars(rows: number, start: number): string {
 async function restartPostgres(): Promise<void> {
   const [version] = readdirSync('/etc/postgresql');
   await execFileAsync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { timeout: 60_000 });
-  await eventually(async () => {
-    try {
-      await execFileAsync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'PostgreSQL to accept connections after the restart', 60_000, 200);
+  await eventually(
+    async () => {
+      try {
+        await execFileAsync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    'PostgreSQL to accept connections after the restart',
+    60_000,
+    200,
+  );
 }
 
 describe('faults', function () {
@@ -91,10 +96,19 @@ describe('faults', function () {
     victim.child.kill('SIGKILL');
     await victim.exited;
 
-    await system.waitForCompleted('ingest', jobs.map((job) => job.id));
+    await system.waitForCompleted(
+      'ingest',
+      jobs.map((job) => job.id),
+    );
     const bars = new BarsRepository(system.db, system.config.dbSchema);
     for (let i = 0; i < jobs.length; i++) expect(await bars.count({ symbol: `KILL${i}` })).to.equal(40_000);
-    const history = await system.db('job_history').whereIn('job_id', jobs.map((job) => job.id)).andWhere('queue', 'ingest');
+    const history = await system
+      .db('job_history')
+      .whereIn(
+        'job_id',
+        jobs.map((job) => job.id),
+      )
+      .andWhere('queue', 'ingest');
     expect(history).to.have.length(jobs.length);
     expect(history.every((row) => row.outcome === 'completed')).to.equal(true);
     expect(survivor.lines.some((line) => /stalled/.test(line.msg ?? ''))).to.equal(true);
@@ -119,7 +133,10 @@ describe('faults', function () {
       expect(killed.length).to.be.greaterThan(3);
       for (const port of killed) await admin.client('KILL', 'ADDR', `127.0.0.1:${port}`).catch(() => undefined);
 
-      await system.waitForCompleted('system', batch.map((job) => job.id));
+      await system.waitForCompleted(
+        'system',
+        batch.map((job) => job.id),
+      );
       await eventually(async () => {
         const response = await fetch(`${url}/api/jobs/noop`, {
           method: 'POST',
@@ -142,10 +159,20 @@ describe('faults', function () {
     const jobs = await enqueueImports('pgrestart', 6, 60_000);
     await waitForEvent(events, 'progress');
     await restartPostgres();
-    await system.waitForCompleted('ingest', jobs.map((job) => job.id), 150_000);
+    await system.waitForCompleted(
+      'ingest',
+      jobs.map((job) => job.id),
+      150_000,
+    );
     const bars = new BarsRepository(system.db, system.config.dbSchema);
     for (let i = 0; i < jobs.length; i++) expect(await bars.count({ symbol: `PGRESTART${i}` })).to.equal(60_000);
-    const history = await system.db('job_history').whereIn('job_id', jobs.map((job) => job.id)).andWhere('queue', 'ingest');
+    const history = await system
+      .db('job_history')
+      .whereIn(
+        'job_id',
+        jobs.map((job) => job.id),
+      )
+      .andWhere('queue', 'ingest');
     expect(history.map((row) => row.outcome)).to.deep.equal(jobs.map(() => 'completed'));
     expect(worker.lines.some((line) => /will retry/.test(line.msg ?? ''))).to.equal(true);
     expect((await worker.stop('SIGTERM')).code).to.equal(0);
@@ -158,7 +185,11 @@ describe('faults', function () {
       const web = start('web', viaProxy);
       const url = /(http:\/\/[\d.:]+)/.exec(String((await web.waitForLine(listening)).msg))![1];
       const post = () =>
-        fetch(`${url}/api/jobs/noop`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
+        fetch(`${url}/api/jobs/noop`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+          body: '{}',
+        });
       expect((await post()).status).to.equal(202);
 
       proxy.block();
@@ -193,7 +224,10 @@ describe('faults', function () {
       timeframe: '1m',
     });
     const small = await Promise.all(Array.from({ length: 200 }, () => system.producer.enqueue('noop', { cpuMs: 5 })));
-    await system.waitForCompleted('system', small.map((job) => job.id));
+    await system.waitForCompleted(
+      'system',
+      small.map((job) => job.id),
+    );
     await system.waitForCompleted('scenario', [heavy.id], 180_000);
     expect(worker.lines.filter((line) => /stalled/.test(line.msg ?? ''))).to.deep.equal([]);
     expect((await worker.stop('SIGTERM')).code).to.equal(0);
@@ -211,8 +245,17 @@ describe('faults', function () {
 
     const next = start('worker');
     await next.waitForLine(serving);
-    await system.waitForCompleted('system', batch.map((job) => job.id));
-    const history = await system.db('job_history').whereIn('job_id', batch.map((job) => job.id)).andWhere('queue', 'system');
+    await system.waitForCompleted(
+      'system',
+      batch.map((job) => job.id),
+    );
+    const history = await system
+      .db('job_history')
+      .whereIn(
+        'job_id',
+        batch.map((job) => job.id),
+      )
+      .andWhere('queue', 'system');
     expect(history.filter((row) => row.outcome === 'completed')).to.have.length(batch.length);
   });
 });

@@ -27,9 +27,21 @@ describe('web process', function () {
     const url = /(http:\/\/[\d.:]+)/.exec(String(listening.msg))![1];
     const wrong = 'wrong-token-that-must-not-be-logged';
     const requests = [
-      fetch(`${url}/api/jobs/noop`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, body: '{}' }),
-      fetch(`${url}/api/jobs/noop`, { method: 'POST', headers: { authorization: `Bearer ${wrong}`, 'content-type': 'application/json' }, body: '{}' }),
-      fetch(`${url}/api/jobs/noop`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, body: '{"cpuMs":' }),
+      fetch(`${url}/api/jobs/noop`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+        body: '{}',
+      }),
+      fetch(`${url}/api/jobs/noop`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${wrong}`, 'content-type': 'application/json' },
+        body: '{}',
+      }),
+      fetch(`${url}/api/jobs/noop`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+        body: '{"cpuMs":',
+      }),
       fetch(`${url}/admin/queues`, { headers: { authorization: `Basic ${Buffer.from(`x:${TEST_TOKEN}`).toString('base64')}` } }),
     ];
     expect((await Promise.all(requests)).map((response) => response.status)).to.deep.equal([202, 401, 400, 200]);

@@ -15,7 +15,9 @@ function largeCsv(rows: number): string {
   const start = Date.parse('2021-01-04T14:30:00Z');
   for (let i = 0; i < rows; i++) {
     const price = 100 + (i % 500) / 100;
-    lines.push(`${new Date(start + i * 60_000).toISOString()},${price},${price + 0.05},${price - 0.05},${price},${1000 + (i % 97)}`);
+    lines.push(
+      `${new Date(start + i * 60_000).toISOString()},${price},${price + 0.05},${price - 0.05},${price},${1000 + (i % 97)}`,
+    );
   }
   return lines.join('\n');
 }
@@ -113,7 +115,10 @@ describe('worker process', function () {
     await worker.waitForLine((line) => /shutting down/.test(line.msg ?? ''));
     const exited = await worker.stop('SIGINT');
     expect(exited.code).to.equal(130);
-    await system.producer.queue('system').remove(job.id).catch(() => undefined);
+    await system.producer
+      .queue('system')
+      .remove(job.id)
+      .catch(() => undefined);
   });
 
   it('should abort the kernel task of a cancelled job', async () => {
@@ -122,9 +127,12 @@ describe('worker process', function () {
     const job = await system.producer.enqueue('noop', { cpuMs: 30_000 });
     await waitForEvent(events, 'active', ({ jobId }: { jobId: string }) => jobId === job.id);
     const started = Date.now();
-    const failed = waitForEvent<[{ jobId: string; failedReason: string }]>(events, "failed", ({ jobId }) => jobId === job.id);
+    const failed = waitForEvent<[{ jobId: string; failedReason: string }]>(events, 'failed', ({ jobId }) => jobId === job.id);
     // The queue's 'active' event can arrive before the worker starts tracking the job.
-    await eventually(async () => runtime.workers.some((worker) => worker.cancelJob(job.id, 'cancelled by the test')), 'the job to be cancellable');
+    await eventually(
+      async () => runtime.workers.some((worker) => worker.cancelJob(job.id, 'cancelled by the test')),
+      'the job to be cancellable',
+    );
     const [{ failedReason }] = await failed;
     expect(Date.now() - started).to.be.below(10_000);
     expect(failedReason).to.equal('cancelled: cancelled by the test');

@@ -70,7 +70,12 @@ export class TestProcess extends EventEmitter {
   }
 }
 
-export function startProcess(entry: keyof typeof ENTRIES, config: Config, args: string[] = [], env: NodeJS.ProcessEnv = {}): TestProcess {
+export function startProcess(
+  entry: keyof typeof ENTRIES,
+  config: Config,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): TestProcess {
   const child = spawn(process.execPath, [ENTRIES[entry], ...args], {
     env: { ...configEnv(config), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,7 +16,9 @@ export function readEtfs(): Array<Record<string, string>> {
 
 let dailyLines: string[] | undefined;
 function daily(): string[] {
-  dailyLines ??= gunzipSync(readFileSync(dataFile(SP500_DAILY))).toString('utf8').split('\n');
+  dailyLines ??= gunzipSync(readFileSync(dataFile(SP500_DAILY)))
+    .toString('utf8')
+    .split('\n');
   return dailyLines;
 }
 

@@ -97,7 +97,8 @@ describe('aggregate-bars job', function () {
   });
 
   it('should give the same bars when the base bars are streamed a thousand at a time', async () => {
-    const paged = (await system.run('aggregate-bars', { symbols: 'SPY', session: 'extended', pageRows: 1_000 })).result as RunResult;
+    const paged = (await system.run('aggregate-bars', { symbols: 'SPY', session: 'extended', pageRows: 1_000 }))
+      .result as RunResult;
     const whole = aggregateBars(spy, { source: '1m', targets: coarserThan('1m'), session: 'extended' }).bars;
     expect(paged.symbols[0].sourceBars).to.equal(spy.ts.length);
     for (const timeframe of ['5m', '1h', '4h', '1d', '2d', '1w'] as const) {
@@ -123,45 +124,85 @@ describe('aggregate-bars job', function () {
     expect(await bars.count({ symbol: 'GOOG', timeframe: '1w', variant: 'regular' })).to.equal(1);
 
     await system.run('import-bars', { file: dataFile(GOOG_1MIN), symbol: 'GOOG', timeframe: '1m' });
-    const rerun = (await system.run('aggregate-bars', { symbols: 'GOOG', targets: ['1d', '1w', '1M'], from: '2015-12-28' })).result as RunResult;
+    const rerun = (await system.run('aggregate-bars', { symbols: 'GOOG', targets: ['1d', '1w', '1M'], from: '2015-12-28' }))
+      .result as RunResult;
     const [month] = await bars.range({ symbol: 'GOOG', timeframe: '1M', variant: 'regular' });
     const oracle = aggregateBars(loadBars(GOOG_1MIN, '1m'), { source: '1m', targets: ['1M'] }).bars['1M']!;
     expect(month.ts.getTime()).to.equal(partialMonth.ts.getTime());
     expect(month.volume).to.be.greaterThan(partialMonth.volume);
-    expect([month.open, month.high, month.low, month.close, month.volume]).to.deep.equal([oracle.open[0], oracle.high[0], oracle.low[0], oracle.close[0], oracle.volume[0]]);
+    expect([month.open, month.high, month.low, month.close, month.volume]).to.deep.equal([
+      oracle.open[0],
+      oracle.high[0],
+      oracle.low[0],
+      oracle.close[0],
+      oracle.volume[0],
+    ]);
     expect(await bars.count({ symbol: 'GOOG', timeframe: '1w', variant: 'regular' })).to.equal(2);
     expect(rerun.symbols[0].timeframes['1d']?.bars).to.equal(1);
   });
 
   it('should aggregate every symbol with base bars in the range when no symbols are given', async () => {
-    const result = (await system.run('aggregate-bars', { source: '1m', from: '2013-10-08', to: '2013-10-08', targets: ['1h', '1d'] })).result as RunResult;
+    const result = (
+      await system.run('aggregate-bars', { source: '1m', from: '2013-10-08', to: '2013-10-08', targets: ['1h', '1d'] })
+    ).result as RunResult;
     expect(result.symbols.map((s) => s.symbol)).to.deep.equal(['SPY']);
     expect(result.symbols[0].timeframes['1d']?.bars).to.equal(1);
     expect(result.symbols[0].gaps).to.deep.include({ sessions: 1, expected: 390 });
   });
 
   it('should store forward-fill bars only in missing slots, report the gaps, and let real bars replace fills', async () => {
-    const removed = ['2013-10-07T10:00', '2013-10-07T10:01', '2013-10-07T10:02', '2013-10-07T10:03', '2013-10-07T10:04', '2013-10-07T10:05', '2013-10-07T09:30'];
+    const removed = [
+      '2013-10-07T10:00',
+      '2013-10-07T10:01',
+      '2013-10-07T10:02',
+      '2013-10-07T10:03',
+      '2013-10-07T10:04',
+      '2013-10-07T10:05',
+      '2013-10-07T09:30',
+    ];
     const gappy = csvOf(SPY_1MIN, (line) => line.startsWith('2013-10-07') && !removed.some((time) => line.startsWith(time)));
     await system.run('import-bars', { csv: gappy, symbol: 'GAP', timeframe: '1m' });
-    const result = (await system.run('aggregate-bars', { symbols: 'GAP', targets: ['5m', '1h'], fill: 'forward' })).result as RunResult;
+    const result = (await system.run('aggregate-bars', { symbols: 'GAP', targets: ['5m', '1h'], fill: 'forward' }))
+      .result as RunResult;
     const [gap] = result.symbols;
     expect(gap.gaps).to.deep.include({ sessions: 1, expected: 390, present: 383, missing: 7, longestMissingRun: 6, fillable: 6 });
     expect(gap.timeframes['1m']).to.deep.equal({ bars: 0, filled: 6 });
     expect(gap.timeframes['5m']).to.deep.include({ filled: 1 });
 
     const fills = (await bars.range({ symbol: 'GAP', timeframe: '1m', variant: '' })).filter((row) => row.source === 'fill');
-    expect(fills.map((row) => nyTime(row.ts.getTime()).slice(11))).to.deep.equal(['10:00', '10:01', '10:02', '10:03', '10:04', '10:05']);
-    const before = (await bars.range({ symbol: 'GAP', timeframe: '1m', variant: '' })).find((row) => nyTime(row.ts.getTime()).endsWith('09:59'))!;
-    for (const fill of fills) expect([fill.open, fill.high, fill.low, fill.close, fill.volume]).to.deep.equal([before.close, before.close, before.close, before.close, 0]);
+    expect(fills.map((row) => nyTime(row.ts.getTime()).slice(11))).to.deep.equal([
+      '10:00',
+      '10:01',
+      '10:02',
+      '10:03',
+      '10:04',
+      '10:05',
+    ]);
+    const before = (await bars.range({ symbol: 'GAP', timeframe: '1m', variant: '' })).find((row) =>
+      nyTime(row.ts.getTime()).endsWith('09:59'),
+    )!;
+    for (const fill of fills)
+      expect([fill.open, fill.high, fill.low, fill.close, fill.volume]).to.deep.equal([
+        before.close,
+        before.close,
+        before.close,
+        before.close,
+        0,
+      ]);
     const fiveMinute = await bars.range({ symbol: 'GAP', timeframe: '5m', variant: 'regular' });
-    expect(fiveMinute.filter((row) => row.source === 'fill').map((row) => nyTime(row.ts.getTime()).slice(11))).to.deep.equal(['10:00']);
+    expect(fiveMinute.filter((row) => row.source === 'fill').map((row) => nyTime(row.ts.getTime()).slice(11))).to.deep.equal([
+      '10:00',
+    ]);
 
     const again = (await system.run('aggregate-bars', { symbols: 'GAP', targets: ['5m'], fill: 'forward' })).result as RunResult;
     expect(again.symbols[0].sourceBars).to.equal(383);
     expect(again.totals.written).to.equal(0);
 
-    await system.run('import-bars', { csv: csvOf(SPY_1MIN, (line) => line.startsWith('2013-10-07')), symbol: 'GAP', timeframe: '1m' });
+    await system.run('import-bars', {
+      csv: csvOf(SPY_1MIN, (line) => line.startsWith('2013-10-07')),
+      symbol: 'GAP',
+      timeframe: '1m',
+    });
     const real = await bars.range({ symbol: 'GAP', timeframe: '1m', variant: '' });
     expect(real.filter((row) => row.source === 'fill')).to.have.length(0);
     await system.run('aggregate-bars', { symbols: 'GAP', targets: ['5m'] });
@@ -172,23 +213,30 @@ describe('aggregate-bars job', function () {
 
   it('should build weekly and monthly bars from five years of imported daily bars', async () => {
     await system.run('import-bars', { file: dataFile(SPY_DAILY), symbol: 'SPYD', timeframe: '1d' });
-    const result = (await system.run('aggregate-bars', { symbols: 'SPYD', source: '1d', from: '2013-01-01', to: '2017-12-31' })).result as RunResult;
+    const result = (await system.run('aggregate-bars', { symbols: 'SPYD', source: '1d', from: '2013-01-01', to: '2017-12-31' }))
+      .result as RunResult;
     expect(result.symbols[0].timeframes['1M']?.bars).to.equal(60);
     const sessions = NYSE.sessionsBetween('2013-01-01', '2017-12-31');
     expect(result.symbols[0].gaps).to.deep.include({ sessions: sessions.length, expected: sessions.length });
-    const weeks = new Set(sessions.map((session) => {
-      const day = new Date(`${session.date}T12:00:00Z`);
-      day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7));
-      return localMidnight(day.toISOString().slice(0, 10), NEW_YORK);
-    }));
+    const weeks = new Set(
+      sessions.map((session) => {
+        const day = new Date(`${session.date}T12:00:00Z`);
+        day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7));
+        return localMidnight(day.toISOString().slice(0, 10), NEW_YORK);
+      }),
+    );
     const stored1w = await bars.range({ symbol: 'SPYD', timeframe: '1w', variant: 'regular' });
     expect(stored1w.map((row) => row.ts.getTime())).to.deep.equal([...weeks]);
   });
 
   it('should refuse a target the source cannot build and a range that ends before it starts', async () => {
-    const refused = await system.producer.enqueue('aggregate-bars', { symbols: 'SPY', source: '1h', targets: ['30m', '1d'] }).catch((error: Error) => error);
+    const refused = await system.producer
+      .enqueue('aggregate-bars', { symbols: 'SPY', source: '1h', targets: ['30m', '1d'] })
+      .catch((error: Error) => error);
     expect((refused as Error).message).to.match(/targets\.0: 30m cannot be built from 1h/);
-    const failed = await system.run('aggregate-bars', { symbols: 'SPY', from: '2013-10-09', to: '2013-10-08' }).catch((error: Error) => error);
+    const failed = await system
+      .run('aggregate-bars', { symbols: 'SPY', from: '2013-10-09', to: '2013-10-08' })
+      .catch((error: Error) => error);
     expect((failed as Error).message).to.match(/from \(2013-10-09\) must be before to \(2013-10-08\)/);
   });
 

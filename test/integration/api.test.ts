@@ -41,7 +41,11 @@ describe('HTTP API', function () {
 
   it('should answer 401 without a token and with a wrong one', async () => {
     expect((await post('/api/jobs/noop', {}, { 'content-type': 'application/json' })).status).to.equal(401);
-    const wrong = await post('/api/jobs/noop', {}, { authorization: 'Bearer nope-nope-nope-nope', 'content-type': 'application/json' });
+    const wrong = await post(
+      '/api/jobs/noop',
+      {},
+      { authorization: 'Bearer nope-nope-nope-nope', 'content-type': 'application/json' },
+    );
     expect(wrong.status).to.equal(401);
     expect((await fetch(`${web.url}/admin/queues`)).status).to.equal(401);
     expect((await fetch(`${web.url}/api/jobs/system/1`)).status).to.equal(401);
@@ -77,7 +81,9 @@ describe('HTTP API', function () {
   it('should answer 404 for an unknown job, queue or job id', async () => {
     const unknownJob = await post('/api/jobs/launch-rockets', {});
     expect(unknownJob.status).to.equal(404);
-    expect(((await unknownJob.json()) as { error: string }).error).to.match(/unknown job "launch-rockets"; known jobs: import-bars/);
+    expect(((await unknownJob.json()) as { error: string }).error).to.match(
+      /unknown job "launch-rockets"; known jobs: import-bars/,
+    );
     expect((await fetch(`${web.url}/api/jobs/nope/1`, { headers: auth })).status).to.equal(404);
     expect((await fetch(`${web.url}/api/jobs/system/does-not-exist`, { headers: auth })).status).to.equal(404);
   });
@@ -104,7 +110,9 @@ describe('HTTP API', function () {
   });
 
   it('should stream progress and completion of a job over SSE', async () => {
-    const csv = ['ts,open,high,low,close,volume', '2020-01-02T14:30:00Z,1,2,1,2,10', '2020-01-02T14:31:00Z,2,2,1,1,10'].join('\n');
+    const csv = ['ts,open,high,low,close,volume', '2020-01-02T14:30:00Z,1,2,1,2,10', '2020-01-02T14:31:00Z,2,2,1,1,10'].join(
+      '\n',
+    );
     const job = (await (await post('/api/jobs/import-bars', { symbol: 'SSE', timeframe: '1m', csv })).json()) as { id: string };
     const stream = await fetch(`${web.url}/api/jobs/ingest/${job.id}/events`, { headers: auth });
     expect(stream.headers.get('content-type')).to.match(/text\/event-stream/);
@@ -138,7 +146,10 @@ describe('HTTP API', function () {
     const readBody = (await readQueues.json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
     expect(readBody.queues.every((queue) => queue.readOnlyMode)).to.equal(true);
     expect(body.queues.every((queue) => !(queue as { readOnlyMode?: boolean }).readOnlyMode)).to.equal(true);
-    const pause = await fetch(`${web.url}/admin/queues/api/queues/system/pause`, { method: 'PUT', headers: { authorization: readOnly } });
+    const pause = await fetch(`${web.url}/admin/queues/api/queues/system/pause`, {
+      method: 'PUT',
+      headers: { authorization: readOnly },
+    });
     expect(pause.status).to.equal(405);
     const challenge = await fetch(`${web.url}/admin/queues`);
     expect(challenge.headers.get('www-authenticate')).to.match(/^Basic/);

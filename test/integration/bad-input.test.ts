@@ -86,7 +86,9 @@ describe('bad input corpus', function () {
     }
     expect(failures).to.deep.equal([]);
     const counts = await Promise.all(
-      ['ingest', 'sync', 'system', 'futures'].map((queue) => system.producer.queue(queue as 'ingest').getJobCountByTypes('waiting', 'delayed', 'active', 'completed', 'failed')),
+      ['ingest', 'sync', 'system', 'futures'].map((queue) =>
+        system.producer.queue(queue as 'ingest').getJobCountByTypes('waiting', 'delayed', 'active', 'completed', 'failed'),
+      ),
     );
     expect(counts.reduce((sum, count) => sum + count, 0)).to.equal(0);
   });
@@ -102,7 +104,9 @@ describe('bad input corpus', function () {
       statuses.push(response.status);
       const text = await response.text();
       if (response.status !== testCase.status || !text.includes(testCase.mentions)) {
-        failures.push(`${testCase.breaks}: expected ${testCase.status} mentioning "${testCase.mentions}", got ${response.status} ${text.slice(0, 200)}`);
+        failures.push(
+          `${testCase.breaks}: expected ${testCase.status} mentioning "${testCase.mentions}", got ${response.status} ${text.slice(0, 200)}`,
+        );
       }
     }
     expect(failures).to.deep.equal([]);
@@ -114,8 +118,12 @@ describe('bad input corpus', function () {
       const response = await fetch(`${web.url}${testCase.path}`, { headers: auth });
       statuses.push(response.status);
       const body = (await response.json()) as { error: string; issues?: Array<{ path: string }> };
-      const named = testCase.param === '' || body.issues?.some((issue) => issue.path === testCase.param) || body.error.includes(testCase.param);
-      if (response.status !== 400 || !named) failures.push(`${testCase.path}: ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
+      const named =
+        testCase.param === '' ||
+        body.issues?.some((issue) => issue.path === testCase.param) ||
+        body.error.includes(testCase.param);
+      if (response.status !== 400 || !named)
+        failures.push(`${testCase.path}: ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
     }
     expect(failures).to.deep.equal([]);
   });
@@ -127,13 +135,12 @@ describe('bad input corpus', function () {
       // Files with a symbol column name their own symbols; the others get one from the payload.
       const ownSymbols = readFileSync(source, 'latin1').split('\n')[0].includes('symbol');
       const symbol = ownSymbols ? {} : { symbol: `CSV${Object.keys(csvFiles).indexOf(file)}` };
-      const outcome = await system
-        .run('import-bars', { file: source, ...symbol, timeframe: '1m', onInvalid: 'fail' })
-        .then(
-          () => 'completed',
-          (error: Error) => error.message,
-        );
-      if (!outcome.includes(mentions)) failures.push(`${file}: expected a failure mentioning "${mentions}", got: ${outcome.slice(0, 200)}`);
+      const outcome = await system.run('import-bars', { file: source, ...symbol, timeframe: '1m', onInvalid: 'fail' }).then(
+        () => 'completed',
+        (error: Error) => error.message,
+      );
+      if (!outcome.includes(mentions))
+        failures.push(`${file}: expected a failure mentioning "${mentions}", got: ${outcome.slice(0, 200)}`);
     }
     expect(failures).to.deep.equal([]);
     expect(await new BarsRepository(system.db, system.config.dbSchema).count()).to.equal(0);
@@ -155,7 +162,11 @@ describe('bad input corpus', function () {
 
   it('should never have answered 5xx, and still enqueue a valid job', async () => {
     expect(statuses.filter((status) => status >= 500)).to.deep.equal([]);
-    const response = await fetch(`${web.url}/api/jobs/noop`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+    const response = await fetch(`${web.url}/api/jobs/noop`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(response.status).to.equal(202);
   });
 });

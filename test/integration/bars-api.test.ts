@@ -16,7 +16,16 @@ import { eventually } from '../helpers/wait.js';
 interface BarsBody {
   origin: string;
   variant: string;
-  bars: Array<{ ts: string; open: number; high: number; low: number; close: number; volume: number; vwap: number | null; filled?: boolean }>;
+  bars: Array<{
+    ts: string;
+    open: number;
+    high: number;
+    low: number;
+    close: number;
+    volume: number;
+    vwap: number | null;
+    filled?: boolean;
+  }>;
   error?: string;
   issues?: Array<{ path: string; message: string }>;
 }
@@ -32,7 +41,10 @@ describe('GET /api/bars and the bars cache', function () {
   let web: WebServer;
   const spy = loadBars(SPY_1MIN, '1m');
 
-  async function get(query: Record<string, string>, token: string | null = TEST_TOKEN): Promise<{ status: number; body: BarsBody }> {
+  async function get(
+    query: Record<string, string>,
+    token: string | null = TEST_TOKEN,
+  ): Promise<{ status: number; body: BarsBody }> {
     const response = await fetch(`${web.url}/api/bars?${new URLSearchParams(query)}`, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });
@@ -75,10 +87,14 @@ describe('GET /api/bars and the bars cache', function () {
     const status = (headers: Record<string, string>) =>
       new Promise<{ status?: number; etag?: string }>((resolve, reject) => {
         http
-          .get(`${web.url}/api/bars?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${TEST_TOKEN}`, ...headers } }, (response) => {
-            response.resume();
-            resolve({ status: response.statusCode, etag: response.headers.etag });
-          })
+          .get(
+            `${web.url}/api/bars?${new URLSearchParams(query)}`,
+            { headers: { authorization: `Bearer ${TEST_TOKEN}`, ...headers } },
+            (response) => {
+              response.resume();
+              resolve({ status: response.statusCode, etag: response.headers.etag });
+            },
+          )
           .on('error', reject);
       });
     const { etag } = await status({});
@@ -121,7 +137,13 @@ describe('GET /api/bars and the bars cache', function () {
     const { status, body } = await get({ symbol: 'SPYD', timeframe: '1d', from: '2013-10-07', to: '2013-10-11' });
     expect(status).to.equal(200);
     expect(body).to.include({ origin: 'provider', variant: '' });
-    expect(body.bars.map((bar) => bar.ts.slice(0, 10))).to.deep.equal(['2013-10-07', '2013-10-08', '2013-10-09', '2013-10-10', '2013-10-11']);
+    expect(body.bars.map((bar) => bar.ts.slice(0, 10))).to.deep.equal([
+      '2013-10-07',
+      '2013-10-08',
+      '2013-10-09',
+      '2013-10-10',
+      '2013-10-11',
+    ]);
     const weekly = await get({ symbol: 'SPYD', timeframe: '1w', from: '2013-10-07', to: '2013-10-11' });
     expect(weekly.body.origin).to.equal('derived');
     expect(weekly.body.bars[0].volume).to.equal(body.bars.reduce((sum, bar) => sum + bar.volume, 0));
@@ -137,10 +159,14 @@ describe('GET /api/bars and the bars cache', function () {
   });
 
   it('should answer 404 naming the job to run when deriving would read too many base bars', async () => {
-    const service = new BarsQueryService(system.db, system.config.dbSchema, new BarsCache(system.redis, system.config.prefix), { maxDeriveSourceBars: 1_000 });
+    const service = new BarsQueryService(system.db, system.config.dbSchema, new BarsCache(system.redis, system.config.prefix), {
+      maxDeriveSourceBars: 1_000,
+    });
     const answer = await service.answer(barsQuerySchema.parse({ symbol: 'SPY', timeframe: '2h' }));
     expect(answer.status).to.equal(404);
-    expect(JSON.parse(answer.body).error).to.match(/not stored .* POST \/api\/jobs\/aggregate-bars \{"symbols":"SPY","source":"1m","targets":\["2h"\]/);
+    expect(JSON.parse(answer.body).error).to.match(
+      /not stored .* POST \/api\/jobs\/aggregate-bars \{"symbols":"SPY","source":"1m","targets":\["2h"\]/,
+    );
   });
 
   it('should answer 404 for a symbol with nothing to build from, and 400 naming a bad field', async () => {
@@ -167,12 +193,22 @@ describe('GET /api/bars and the bars cache', function () {
     const filled = await get({ ...query, fill: 'forward' });
     expect(plain.body.bars).to.have.length(76);
     expect(filled.body.bars).to.have.length(78);
-    expect(filled.body.bars.filter((bar) => bar.filled).map((bar) => bar.ts)).to.deep.equal(['2013-10-10T15:10:00.000Z', '2013-10-10T15:15:00.000Z']);
+    expect(filled.body.bars.filter((bar) => bar.filled).map((bar) => bar.ts)).to.deep.equal([
+      '2013-10-10T15:10:00.000Z',
+      '2013-10-10T15:15:00.000Z',
+    ]);
     expect(filled.body.bars.filter((bar) => bar.filled).every((bar) => bar.volume === 0)).to.equal(true);
   });
 
   it('should warm explicit queries and the most requested ones, counting them in /metrics', async () => {
-    const explicit = (await system.run('warm-cache', { queries: [{ symbol: 'SPY', timeframe: '1d' }, { symbol: 'SPY', timeframe: '15m', from: '2013-10-04' }] })).result as {
+    const explicit = (
+      await system.run('warm-cache', {
+        queries: [
+          { symbol: 'SPY', timeframe: '1d' },
+          { symbol: 'SPY', timeframe: '15m', from: '2013-10-04' },
+        ],
+      })
+    ).result as {
       warmed: number;
       keys: string[];
     };
@@ -188,6 +224,11 @@ describe('GET /api/bars and the bars cache', function () {
     await system.run('aggregate-bars', { symbols: 'SPY', targets: ['30m'] });
     const afterWrite = (await system.run('warm-cache', { top: 1 })).result as { warmed: number };
     expect(afterWrite.warmed).to.equal(1);
-    await eventually(async () => (await metric('tickforge_bars_cache_warmed_total')) >= 3, 'the worker to relay tickforge_bars_cache_warmed_total', 15_000, 250);
+    await eventually(
+      async () => (await metric('tickforge_bars_cache_warmed_total')) >= 3,
+      'the worker to relay tickforge_bars_cache_warmed_total',
+      15_000,
+      250,
+    );
   });
 });

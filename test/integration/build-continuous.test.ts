@@ -104,7 +104,8 @@ describe('build-continuous job', function () {
       const seriesBefore = await barOn(result.series, roll.referenceDate!);
       const seriesOn = await barOn(result.series, rollDate);
       const backOn = await barOn('ESH14', rollDate);
-      if (expected.adjust === 'ratio') expect(seriesOn.close / seriesBefore.close).to.be.closeTo(backOn.close / back.close, 1e-12);
+      if (expected.adjust === 'ratio')
+        expect(seriesOn.close / seriesBefore.close).to.be.closeTo(backOn.close / back.close, 1e-12);
       else expect(seriesOn.close - seriesBefore.close).to.be.closeTo(backOn.close - back.close, 1e-9);
       // Volume is never adjusted; the roll date onwards is ESH14's raw price (its later rolls are unadjusted).
       expect(seriesBefore.volume).to.equal(front.volume);
@@ -122,7 +123,13 @@ describe('build-continuous job', function () {
   it('should report the rolls that fall where the file has no data, and the contracts missing from the chain', async () => {
     const result = await build({ root: 'ES', roll: 'calendar', adjust: 'difference' });
     const march = result.rolls.find((roll) => roll.fromContract === 'ESH14')!;
-    expect(march).to.include({ rollDate: '2014-03-14', toContract: 'ESM14', referenceDate: null, difference: null, cumulativeAdjustment: 0 });
+    expect(march).to.include({
+      rollDate: '2014-03-14',
+      toContract: 'ESM14',
+      referenceDate: null,
+      difference: null,
+      cumulativeAdjustment: 0,
+    });
     expect(march.issue).to.equal(
       'ESH14 and ESM14 have no bar on the reference session 2014-03-13 and no session within 5 before it has closes of both; the roll is not adjusted; ESM14 has no bar on the roll date 2014-03-14',
     );
@@ -148,7 +155,13 @@ describe('build-continuous job', function () {
     await system.run('import-futures', { csv });
     const result = await build({ root: 'NQ', roll: 'calendar', adjust: 'difference' });
     expect(result.rolls).to.have.length(1);
-    expect(result.rolls[0]).to.include({ rollDate: '2024-03-08', referenceDate: '2024-03-06', fromClose: 18150, toClose: 18360, difference: 210 });
+    expect(result.rolls[0]).to.include({
+      rollDate: '2024-03-08',
+      referenceDate: '2024-03-06',
+      fromClose: 18150,
+      toClose: 18360,
+      difference: 210,
+    });
     expect(result.rolls[0].issue).to.equal(
       'NQH24 has no bar on the reference session 2024-03-07; the spread is measured on 2024-03-06, the latest session within 5 before it on which both closed; NQM24 has no bar on the roll date 2024-03-08',
     );
@@ -195,7 +208,9 @@ describe('build-continuous job', function () {
       'CLM20,202006,2020-04-21,20.43,21.3,6.5,11.57,400000,,2020-05-19',
     ].join('\n');
     await system.run('import-futures', { csv });
-    const failure = await system.run('build-continuous', { root: 'CL', roll: 'calendar', rollOffset: 0, adjust: 'ratio' }).catch((error: Error) => error);
+    const failure = await system
+      .run('build-continuous', { root: 'CL', roll: 'calendar', rollOffset: 0, adjust: 'ratio' })
+      .catch((error: Error) => error);
     expect((failure as Error).message).to.equal(
       'cannot build CL.c.calendar0.ratio: ratio adjustment needs positive prices, but CLK20 has close -37.63 on 2020-04-20; use difference adjustment for this root',
     );
@@ -207,9 +222,14 @@ describe('build-continuous job', function () {
 
   it('should fail, storing nothing, when every bar falls after its contract’s roll date', async () => {
     // RTYH24 expires 2024-03-15; with rollOffset 5 it may be held only until 2024-03-07.
-    const csv = ['contract,contract_month,date,open,high,low,close,volume,open_interest', 'RTYH24,202403,2024-03-12,2050,2060,2040,2055,90000,'].join('\n');
+    const csv = [
+      'contract,contract_month,date,open,high,low,close,volume,open_interest',
+      'RTYH24,202403,2024-03-12,2050,2060,2040,2055,90000,',
+    ].join('\n');
     await system.run('import-futures', { csv });
-    const failure = await system.run('build-continuous', { root: 'RTY', roll: 'calendar', adjust: 'none' }).catch((error: Error) => error);
+    const failure = await system
+      .run('build-continuous', { root: 'RTY', roll: 'calendar', adjust: 'none' })
+      .catch((error: Error) => error);
     expect((failure as Error).message).to.match(/^cannot build RTY\.c\.calendar\.none: no stored bar of root RTY falls before/);
     expect(await futures.series('RTY.c.calendar.none')).to.equal(undefined);
   });
@@ -239,7 +259,9 @@ describe('build-continuous job', function () {
 
     it('should return the bars with the contract each came from, and the roll events', async () => {
       const built = await build({ root: 'ES', roll: 'volume', rollOffset: 3, adjust: 'difference' });
-      const response = await api('/api/futures/ES/continuous?roll=volume&adjust=difference&rollOffset=3&from=2013-12-12&to=2013-12-17');
+      const response = await api(
+        '/api/futures/ES/continuous?roll=volume&adjust=difference&rollOffset=3&from=2013-12-12&to=2013-12-17',
+      );
       expect(response.status).to.equal(200);
       const body = (await response.json()) as {
         series: string;

@@ -73,7 +73,9 @@ describe('dead letters, redrive, bulk enqueue and rate limits', function () {
   /** Imports of files that do not exist yet: they fail for good, as a vendor's missing file would. */
   async function failedImports(count: number): Promise<string[]> {
     const files = Array.from({ length: count }, (_, i) => path.join(dir, `late-${Date.now()}-${i}.csv`));
-    const results = await Promise.allSettled(files.map((file, i) => system.run('import-bars', { file, symbol: `LATE${i}`, timeframe: '1m' })));
+    const results = await Promise.allSettled(
+      files.map((file, i) => system.run('import-bars', { file, symbol: `LATE${i}`, timeframe: '1m' })),
+    );
     expect(results.every((result) => result.status === 'rejected')).to.equal(true);
     return files;
   }
@@ -94,9 +96,14 @@ describe('dead letters, redrive, bulk enqueue and rate limits', function () {
 
   it('should put one failed job back with POST /api/jobs/:queue/:id/retry, with a fresh set of attempts', async () => {
     const [file] = await failedImports(1);
-    const { jobs } = (await (await call('GET', '/api/jobs/failed?queue=ingest')).json()) as { jobs: Array<{ id: string; failedReason: string }> };
+    const { jobs } = (await (await call('GET', '/api/jobs/failed?queue=ingest')).json()) as {
+      jobs: Array<{ id: string; failedReason: string }>;
+    };
     expect(jobs[0].failedReason).to.match(/does not exist/);
-    expect((await call('POST', `/api/jobs/ingest/${jobs[0].id}/retry`, undefined, { authorization: `Bearer ${TEST_READ_TOKEN}` })).status).to.equal(403);
+    expect(
+      (await call('POST', `/api/jobs/ingest/${jobs[0].id}/retry`, undefined, { authorization: `Bearer ${TEST_READ_TOKEN}` }))
+        .status,
+    ).to.equal(403);
     await writeFile(file, csv);
     const done = completions('ingest', 1);
     const response = await call('POST', `/api/jobs/ingest/${jobs[0].id}/retry`);
@@ -109,12 +116,16 @@ describe('dead letters, redrive, bulk enqueue and rate limits', function () {
 
   it('should redrive failed jobs in bulk by queue, name and time range', async () => {
     const older = await failedImports(1);
-    const { jobs } = (await (await call('GET', '/api/jobs/failed?queue=ingest&limit=1')).json()) as { jobs: Array<{ failedAt: string }> };
+    const { jobs } = (await (await call('GET', '/api/jobs/failed?queue=ingest&limit=1')).json()) as {
+      jobs: Array<{ failedAt: string }>;
+    };
     // Failures can share a millisecond; start the range just after the older one.
     const since = new Date(Date.parse(jobs[0].failedAt) + 1).toISOString();
     const files = await failedImports(3);
     await Promise.all([...older, ...files].map((file) => writeFile(file, csv)));
-    const failedBefore = (await (await call('GET', '/api/jobs/failed?queue=ingest&name=import-bars')).json()) as { total: number };
+    const failedBefore = (await (await call('GET', '/api/jobs/failed?queue=ingest&name=import-bars')).json()) as {
+      total: number;
+    };
     const done = completions('ingest', 3);
     const response = await call('POST', '/api/jobs/ingest/redrive', { name: 'import-bars', from: since });
     expect(((await response.json()) as { retried: number }).retried).to.equal(3);

@@ -25,7 +25,9 @@ describe('end-of-day scheduling', function () {
 
   const streamGroups = async () => {
     const groups = (await system.redis.xinfo('GROUPS', system.config.eventStream)) as Array<Array<string | number>>;
-    return groups.map((flat) => Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]])));
+    return groups.map((flat) =>
+      Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]])),
+    );
   };
   const streamIdAtLeast = (id: string, than: string) => {
     const [ms, seq] = id.split('-').map(Number);
@@ -54,7 +56,10 @@ describe('end-of-day scheduling', function () {
 
       const pipeline = await finished(`eod-${DATE}`);
       expect(pipeline.returnvalue.steps.map((step: { step: string }) => step.step)).to.deep.equal(['aggregate', 'sync', 'warm']);
-      await eventually(async () => (await system.db('job_history').where({ name: 'eod-trigger' })).length === 2, 'both timer firings');
+      await eventually(
+        async () => (await system.db('job_history').where({ name: 'eod-trigger' })).length === 2,
+        'both timer firings',
+      );
       // The stream copy of the signal has been read and acknowledged by the scheduler's group.
       const [signal] = (await system.redis.xrange(system.config.eventStream, '-', '+')).filter(([, fields]) =>
         fields.includes(CHANNELS.eodComplete),
@@ -71,12 +76,21 @@ describe('end-of-day scheduling', function () {
       // Each step's start, the pipeline's end and each trigger's outcome are announced.
       const statuses = (await system.redis.xrange(system.config.eventStream, '-', '+'))
         .filter(([, fields]) => fields.includes(CHANNELS.automationStatus))
-        .map(([, fields]) => (JSON.parse(fields[fields.indexOf('event') + 1]) as { data: { status: string; step?: string; date: string } }).data);
-      expect(statuses.filter((status) => status.status === 'running').map((status) => status.step)).to.deep.equal(['aggregate', 'sync', 'warm']);
+        .map(
+          ([, fields]) =>
+            (JSON.parse(fields[fields.indexOf('event') + 1]) as { data: { status: string; step?: string; date: string } }).data,
+        );
+      expect(statuses.filter((status) => status.status === 'running').map((status) => status.step)).to.deep.equal([
+        'aggregate',
+        'sync',
+        'warm',
+      ]);
       expect(statuses.filter((status) => status.status === 'completed')).to.deep.equal([
         { pipeline: 'eod', date: DATE, status: 'completed', steps: ['aggregate', 'sync', 'warm'] },
       ]);
-      expect(statuses.filter((status) => status.status === 'requested' || status.status === 'already-completed')).to.have.length(2);
+      expect(statuses.filter((status) => status.status === 'requested' || status.status === 'already-completed')).to.have.length(
+        2,
+      );
     } finally {
       await scheduler.stop();
     }
@@ -128,6 +142,8 @@ describe('end-of-day scheduling', function () {
 
   it('should fail the pipeline with the reason of a step that fails for good', async () => {
     const failure = await system.run('eod-pipeline', { date: '2018-02-01' }).catch((error: Error) => error);
-    expect((failure as Error).message).to.match(/eod-2018-02-01-sync failed: .*eod-2018-02-01-sync-\w+ failed: .*already synced 2018-02-12/);
+    expect((failure as Error).message).to.match(
+      /eod-2018-02-01-sync failed: .*eod-2018-02-01-sync-\w+ failed: .*already synced 2018-02-12/,
+    );
   });
 });

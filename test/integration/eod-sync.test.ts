@@ -58,14 +58,17 @@ describe('eod-sync job', function () {
     return body.members;
   };
   const symbolsOf = async (key: string, asOf?: string) => (await members(key, asOf)).map((member) => member.symbol).sort();
-  const changes = async (key: string, query = '') => (await api<{ changes: Change[] }>(`/api/universes/${key}/changes${query}`)).body.changes;
+  const changes = async (key: string, query = '') =>
+    (await api<{ changes: Change[] }>(`/api/universes/${key}/changes${query}`)).body.changes;
 
   /** Runs the sync for a date and waits until its sync_complete notification has arrived. */
   const sync = async (date: string): Promise<{ id: string; summary: Summary }> => {
     const enqueued = await system.producer.enqueue('eod-sync', { date });
     const complete = waitForEvent<[string, string]>(subscriber, 'message', (channel, message) => {
       const envelope = JSON.parse(message) as EventEnvelope<{ trading_date?: string }>;
-      return channel === CHANNELS.cacheSyncComplete && envelope.correlation_id === enqueued.id && envelope.data.trading_date === date;
+      return (
+        channel === CHANNELS.cacheSyncComplete && envelope.correlation_id === enqueued.id && envelope.data.trading_date === date
+      );
     });
     const job = await system.producer.queue('sync').getJob(enqueued.id);
     const summary = (await job!.waitUntilFinished(await system.events('sync'), 30_000)) as Summary;
@@ -94,8 +97,22 @@ describe('eod-sync job', function () {
     // 90 days old (out) on DATE; FRESH lists between the two dates.
     await system.run('import-symbols', {
       rows: [
-        { symbol: 'OLDIPO', name: 'Old Listing Inc', sector: 'Health Care', ipo_date: '2017-11-09', shares_outstanding: 1e8, market_cap: 2e9 },
-        { symbol: 'FRESH', name: 'Fresh Listing Inc', sector: 'Information Technology', ipo_date: '2018-01-25', shares_outstanding: 1e8, market_cap: 3e9 },
+        {
+          symbol: 'OLDIPO',
+          name: 'Old Listing Inc',
+          sector: 'Health Care',
+          ipo_date: '2017-11-09',
+          shares_outstanding: 1e8,
+          market_cap: 2e9,
+        },
+        {
+          symbol: 'FRESH',
+          name: 'Fresh Listing Inc',
+          sector: 'Information Technology',
+          ipo_date: '2018-01-25',
+          shares_outstanding: 1e8,
+          market_cap: 3e9,
+        },
       ],
     });
     await sync(EARLIER);
@@ -121,26 +138,38 @@ describe('eod-sync job', function () {
   });
 
   it('should publish universe.updated once per changed universe and sync_complete with the summary, on pub/sub and in the stream', async () => {
-    const ofRun = received.filter((event) => event.envelope.correlation_id === first.id && event.envelope.data.trading_date === DATE);
+    const ofRun = received.filter(
+      (event) => event.envelope.correlation_id === first.id && event.envelope.data.trading_date === DATE,
+    );
     const updated = ofRun.filter((event) => event.channel === CHANNELS.universeUpdated);
     const changedUniverses = Object.keys(first.summary.universes).sort();
     expect(changedUniverses).to.include.members(['top_100', 'ipo_recent', 'sector_information_technology']);
     expect(updated.map((event) => event.envelope.data.universe).sort()).to.deep.equal(changedUniverses);
     for (const event of updated) {
-      expect(event.envelope).to.include({ service: 'tickforge-worker', event_type: 'universe.updated', correlation_id: first.id });
+      expect(event.envelope).to.include({
+        service: 'tickforge-worker',
+        event_type: 'universe.updated',
+        correlation_id: first.id,
+      });
       const counts = first.summary.universes[event.envelope.data.universe as string];
       expect((event.envelope.data.added as string[]).length).to.equal(counts.added);
       expect((event.envelope.data.removed as string[]).length).to.equal(counts.removed);
     }
     const [complete] = ofRun.filter((event) => event.channel === CHANNELS.cacheSyncComplete);
     expect(complete.envelope.event_type).to.equal('cache.sync_complete');
-    expect(complete.envelope.data).to.deep.include({ run_id: first.summary.run_id, changes: first.summary.changes, tasks: first.summary.tasks });
+    expect(complete.envelope.data).to.deep.include({
+      run_id: first.summary.run_id,
+      changes: first.summary.changes,
+      tasks: first.summary.tasks,
+    });
 
     const streamed = (await system.redis.xrange(system.config.eventStream, '-', '+')).map(([, fields]) => ({
       channel: fields[fields.indexOf('channel') + 1],
       envelope: JSON.parse(fields[fields.indexOf('event') + 1]) as EventEnvelope<Record<string, unknown>>,
     }));
-    const streamedOfRun = streamed.filter((event) => event.envelope.correlation_id === first.id && event.envelope.data.trading_date === DATE);
+    const streamedOfRun = streamed.filter(
+      (event) => event.envelope.correlation_id === first.id && event.envelope.data.trading_date === DATE,
+    );
     expect(streamedOfRun.map((event) => event.envelope)).to.deep.equal(ofRun.map((event) => event.envelope));
   });
 
@@ -148,11 +177,13 @@ describe('eod-sync job', function () {
     const before = await system.db('universe_members').count<Array<{ count: number }>>({ count: '*' });
     const again = await sync(DATE);
     expect(again.summary).to.deep.include({ changes: 0, symbols_updated: 0, tasks: {}, universes: {} });
-    expect(await system.db('sync_changes_log').where({ run_id: again.summary.run_id }).count<Array<{ count: number }>>({ count: '*' })).to.deep.equal([
-      { count: 0 },
-    ]);
+    expect(
+      await system.db('sync_changes_log').where({ run_id: again.summary.run_id }).count<Array<{ count: number }>>({ count: '*' }),
+    ).to.deep.equal([{ count: 0 }]);
     expect(await system.db('universe_members').count<Array<{ count: number }>>({ count: '*' })).to.deep.equal(before);
-    const announced = received.filter((event) => event.envelope.correlation_id === again.id && event.channel === CHANNELS.universeUpdated);
+    const announced = received.filter(
+      (event) => event.envelope.correlation_id === again.id && event.channel === CHANNELS.universeUpdated,
+    );
     expect(announced).to.deep.equal([]);
   });
 
@@ -172,8 +203,13 @@ describe('eod-sync job', function () {
     expect(await symbolsOf('sector_information_technology', DATE)).to.include('FRESH');
     const ipoChanges = await changes('ipo_recent', `?from=${DATE}&to=${DATE}`);
     expect(ipoChanges.find((c) => c.symbol === 'OLDIPO')).to.include({ change: 'removed', task: 'ipo_universe_assignment' });
-    expect(ipoChanges.find((c) => c.symbol === 'OLDIPO')!.reason).to.match(/IPO on 2017-11-09 is 90 days before 2018-02-07, beyond/);
-    expect(ipoChanges.find((c) => c.symbol === 'FRESH')).to.include({ change: 'added', reason: 'IPO on 2018-01-25, 13 days before 2018-02-07' });
+    expect(ipoChanges.find((c) => c.symbol === 'OLDIPO')!.reason).to.match(
+      /IPO on 2017-11-09 is 90 days before 2018-02-07, beyond/,
+    );
+    expect(ipoChanges.find((c) => c.symbol === 'FRESH')).to.include({
+      change: 'added',
+      reason: 'IPO on 2018-01-25, 13 days before 2018-02-07',
+    });
     const sectorChange = (await changes('sector_information_technology', '?symbol=FRESH'))[0];
     expect(sectorChange).to.include({ change: 'added', task: 'ipo_universe_assignment' });
   });

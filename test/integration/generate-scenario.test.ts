@@ -52,7 +52,9 @@ describe('generate-scenario job', function () {
   });
 
   const sandboxCount = async (where = 'true') => {
-    const result = await system.db.raw<{ rows: Array<{ count: number }> }>(`SELECT count(*) AS count FROM ${ident(sandbox)}.bars WHERE ${where}`);
+    const result = await system.db.raw<{ rows: Array<{ count: number }> }>(
+      `SELECT count(*) AS count FROM ${ident(sandbox)}.bars WHERE ${where}`,
+    );
     return Number(result.rows[0].count);
   };
 
@@ -67,7 +69,13 @@ describe('generate-scenario job', function () {
     expect(await new BarsRepository(system.db, system.config.dbSchema).count(), 'production bars').to.equal(0);
 
     const row = await system.db('scenario_runs').where({ id: run.runId }).first();
-    expect(row).to.include({ scenario: 'crash_2020', generator_version: '1.0.0', target_schema: sandbox, passed: true, job_id: id });
+    expect(row).to.include({
+      scenario: 'crash_2020',
+      generator_version: '1.0.0',
+      target_schema: sandbox,
+      passed: true,
+      job_id: id,
+    });
     expect(Number(row.seed)).to.equal(11);
     expect(row.symbols).to.deep.equal(['SYN0001', 'SYN0002', 'SYN0003']);
     expect(row.params).to.deep.include({ drawdown: -0.35, crashVolatility: 0.65 });
@@ -90,9 +98,17 @@ describe('generate-scenario job', function () {
   });
 
   it('should replace a symbol whole when another run writes it, and refuse to chart the replaced run', async () => {
-    const longer = (await system.run('generate-scenario', { scenario: 'growth_2021', symbols: ['CCC'], seed: 1, sessions: 80 })).result as RunResult;
-    const shorter = (await system.run('generate-scenario', { scenario: 'trend_changes', symbols: ['CCC'], seed: 2, sessions: 120, start: '2021-01-01' }))
+    const longer = (await system.run('generate-scenario', { scenario: 'growth_2021', symbols: ['CCC'], seed: 1, sessions: 80 }))
       .result as RunResult;
+    const shorter = (
+      await system.run('generate-scenario', {
+        scenario: 'trend_changes',
+        symbols: ['CCC'],
+        seed: 2,
+        sessions: 120,
+        start: '2021-01-01',
+      })
+    ).result as RunResult;
     expect(shorter.replaced).to.equal(80);
     expect(await sandboxCount(`symbol = 'CCC'`)).to.equal(120);
     const stale = await fetch(`${web.url}/api/scenarios/${longer.runId}/chart?symbol=CCC`, { headers: auth });
@@ -109,7 +125,9 @@ describe('generate-scenario job', function () {
     });
     const run = result as RunResult;
     expect(run.passed).to.equal(false);
-    expect(run.failedChecks.some((line) => line.startsWith('targets.crashVolatilityRatio: passed by 0 of 2 symbols'))).to.equal(true);
+    expect(run.failedChecks.some((line) => line.startsWith('targets.crashVolatilityRatio: passed by 0 of 2 symbols'))).to.equal(
+      true,
+    );
     expect(run.checks).to.deep.include({ check: 'targets.maxDrawdown', passed: true, passedSymbols: 2, symbols: 2 });
     const row = await system.db('scenario_runs').where({ id: run.runId }).first();
     expect(row.passed).to.equal(false);
@@ -118,11 +136,15 @@ describe('generate-scenario job', function () {
   });
 
   it('should refuse the production schema, or any migrated one, without writing', async () => {
-    const own = await system.run('generate-scenario', { scenario: 'crash_2020', count: 1, schema: system.config.dbSchema }).catch((e: Error) => e);
+    const own = await system
+      .run('generate-scenario', { scenario: 'crash_2020', count: 1, schema: system.config.dbSchema })
+      .catch((e: Error) => e);
     expect((own as Error).message).to.match(/is the production schema/);
     await system.db.raw(`CREATE SCHEMA IF NOT EXISTS ${ident(`${sandbox}_x`)}`);
     await system.db.raw(`CREATE TABLE ${ident(`${sandbox}_x`)}.knex_migrations (id int)`);
-    const migrated = await system.run('generate-scenario', { scenario: 'crash_2020', count: 1, schema: `${sandbox}_x` }).catch((e: Error) => e);
+    const migrated = await system
+      .run('generate-scenario', { scenario: 'crash_2020', count: 1, schema: `${sandbox}_x` })
+      .catch((e: Error) => e);
     expect((migrated as Error).message).to.match(/holds tickforge's migrated tables/);
     await system.db.raw(`DROP SCHEMA ${ident(`${sandbox}_x`)} CASCADE`);
     expect(await new BarsRepository(system.db, system.config.dbSchema).count()).to.equal(0);
@@ -173,12 +195,32 @@ describe('generate-scenario job', function () {
     expect(rows['1m/']).to.equal(60 * 390);
     expect(rows['1h/regular']).to.equal(60 * 7);
     expect(rows['1d/regular']).to.equal(60);
-    expect(run.series.map((s) => s.timeframe)).to.deep.equal(['1m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '2d', '1w', '1M']);
+    expect(run.series.map((s) => s.timeframe)).to.deep.equal([
+      '1m',
+      '5m',
+      '15m',
+      '30m',
+      '1h',
+      '2h',
+      '4h',
+      '6h',
+      '8h',
+      '12h',
+      '1d',
+      '2d',
+      '1w',
+      '1M',
+    ]);
     expect(await sandboxCount(`symbol = 'MIN1'`)).to.equal(run.written);
 
     const described = await fetch(`${web.url}/api/scenarios/${run.runId}?symbol=MIN1`, { headers: auth });
     expect(described.status).to.equal(200);
-    const body = (await described.json()) as { id: string; timeframe: string; report: { symbols: Array<{ symbol: string; targets: Array<{ name: string; passed: boolean }> }> }; chart: string };
+    const body = (await described.json()) as {
+      id: string;
+      timeframe: string;
+      report: { symbols: Array<{ symbol: string; targets: Array<{ name: string; passed: boolean }> }> };
+      chart: string;
+    };
     expect(body).to.include({ id: run.runId, timeframe: '1m' });
     expect(body.report.symbols.map((s) => s.symbol)).to.deep.equal(['MIN1']);
     expect(body.report.symbols[0].targets.find((t) => t.name === 'tradingRange')!.passed).to.equal(true);

@@ -65,11 +65,15 @@ describe('import-bars job', function () {
     ].join('\n');
     const { result } = await system.run('import-bars', { csv, symbol: 'BAD1', timeframe: '1m' });
     expect(result).to.deep.include({ accepted: 2, written: 2, rejectedCount: 1 });
-    expect((result as { rejected: unknown[] }).rejected).to.deep.equal([{ line: 3, reason: 'high 9 is below max(open, close) 10' }]);
+    expect((result as { rejected: unknown[] }).rejected).to.deep.equal([
+      { line: 3, reason: 'high 9 is below max(open, close) 10' },
+    ]);
   });
 
   it('should fail the job, writing nothing, when every row is invalid', async () => {
-    const csv = ['ts,open,high,low,close,volume', '2020-01-02T14:30:00Z,10,9,9,10,100', '2020-01-02T14:31:00Z,x,9,9,10,100'].join('\n');
+    const csv = ['ts,open,high,low,close,volume', '2020-01-02T14:30:00Z,10,9,9,10,100', '2020-01-02T14:31:00Z,x,9,9,10,100'].join(
+      '\n',
+    );
     let failure: Error | undefined;
     await system.run('import-bars', { csv, symbol: 'BAD2', timeframe: '1m' }).catch((error: Error) => (failure = error));
     expect(failure?.message).to.match(/all 2 rows are invalid \(line 2: high 9 is below .*; line 3: open "x" is not a number\)/);
@@ -77,15 +81,25 @@ describe('import-bars job', function () {
   });
 
   it('should store nothing from a file with a bad row when onInvalid is fail', async () => {
-    const csv = ['ts,open,high,low,close,volume', '2020-01-02T14:30:00Z,10,11,9,10,100', '2020-01-02T14:31:00Z,10,9,9,10,100'].join('\n');
-    const failure = await system.run('import-bars', { csv, symbol: 'BAD3', timeframe: '1m', onInvalid: 'fail' }).catch((error: Error) => error);
+    const csv = [
+      'ts,open,high,low,close,volume',
+      '2020-01-02T14:30:00Z,10,11,9,10,100',
+      '2020-01-02T14:31:00Z,10,9,9,10,100',
+    ].join('\n');
+    const failure = await system
+      .run('import-bars', { csv, symbol: 'BAD3', timeframe: '1m', onInvalid: 'fail' })
+      .catch((error: Error) => error);
     expect((failure as Error).message).to.match(/1 invalid rows and onInvalid is fail \(line 3/);
     expect(await bars.count({ symbol: 'BAD3' })).to.equal(0);
   });
 
   it('should import a gzip file with a symbol column', async () => {
     const file = path.join(dir, 'multi.csv.gz');
-    const lines = ['date,open,high,low,close,volume,Name', '2013-02-08,15.07,15.12,14.63,14.75,8407500,AAL', '2013-02-08,67.71,68.4,66.89,67.85,158168416,AAPL'];
+    const lines = [
+      'date,open,high,low,close,volume,Name',
+      '2013-02-08,15.07,15.12,14.63,14.75,8407500,AAL',
+      '2013-02-08,67.71,68.4,66.89,67.85,158168416,AAPL',
+    ];
     await writeFile(file, gzipSync(lines.join('\n')));
     const { result } = await system.run('import-bars', { file, timeframe: '1d' });
     expect((result as { symbols: Array<{ symbol: string }> }).symbols.map((s) => s.symbol)).to.deep.equal(['AAL', 'AAPL']);
@@ -102,7 +116,9 @@ describe('import-bars job', function () {
   });
 
   it('should reject a payload that names no source before it reaches a queue', async () => {
-    const failure = await system.producer.enqueue('import-bars', { symbol: 'SPY', timeframe: '1m' }).catch((error: Error) => error);
+    const failure = await system.producer
+      .enqueue('import-bars', { symbol: 'SPY', timeframe: '1m' })
+      .catch((error: Error) => error);
     expect((failure as Error).message).to.match(/file: give exactly one of file or csv/);
   });
 

@@ -14,7 +14,11 @@ interface ImportResult {
   rowsRead: number;
   rowsUsed: number;
   stored: { bars: { rows: number; written: number; unchanged: number }; openInterest: { rows: number; written: number } };
-  nonSessionRows: { policy: string; count: number; rows: Array<{ line: number; contract: string; date: string; tradeDate: string }> };
+  nonSessionRows: {
+    policy: string;
+    count: number;
+    rows: Array<{ line: number; contract: string; date: string; tradeDate: string }>;
+  };
   openInterestOnly: number;
   rejectedCount: number;
   rejected: Array<{ line: number; reason: string }>;
@@ -45,33 +49,66 @@ describe('import-futures job', function () {
     const notified = waitForEvent<[string, string]>(subscriber, 'message', (_channel, message) => {
       return (JSON.parse(message) as EventEnvelope<{ symbol: string }>).data.symbol === 'ESZ13';
     });
-    const { id, result } = (await system.run('import-futures', { file: dataFile(ES_FUTURES) })) as { id: string; result: ImportResult };
+    const { id, result } = (await system.run('import-futures', { file: dataFile(ES_FUTURES) })) as {
+      id: string;
+      result: ImportResult;
+    };
 
     expect(result.rowsRead).to.equal(218);
     expect(result.rowsUsed).to.equal(218);
     expect(result.rejectedCount).to.equal(0);
     // The file's Sunday rows (2013-10-06 …) and Thanksgiving 2013-11-28 are not NYSE sessions.
     expect(result.nonSessionRows.policy).to.equal('merge');
-    expect(result.nonSessionRows.rows[0]).to.deep.equal({ line: 2, contract: 'ESZ13', date: '2013-10-06', tradeDate: '2013-10-07' });
-    expect(result.nonSessionRows.rows).to.deep.include({ line: 43, contract: 'ESZ13', date: '2013-11-28', tradeDate: '2013-11-29' });
+    expect(result.nonSessionRows.rows[0]).to.deep.equal({
+      line: 2,
+      contract: 'ESZ13',
+      date: '2013-10-06',
+      tradeDate: '2013-10-07',
+    });
+    expect(result.nonSessionRows.rows).to.deep.include({
+      line: 43,
+      contract: 'ESZ13',
+      date: '2013-11-28',
+      tradeDate: '2013-11-29',
+    });
     expect(result.nonSessionRows.rows.every((row) => !NYSE.isSession(row.date) && NYSE.isSession(row.tradeDate))).to.equal(true);
     expect(result.notes.join(' ')).to.match(/rows are dated on days that are not XNYS sessions/);
 
     const esz13 = result.contracts.find((c) => c.contract === 'ESZ13')!;
     expect(esz13).to.deep.include({ lastTradeDate: '2013-12-20', expiryDerived: true });
     expect(esz13.expiryRule).to.match(/^ES: third Friday of the contract month/);
-    expect(result.notes.join(' ')).to.match(/last trade date not in the file, derived for ESZ13, ESH14, ESM14, .*, ESH21 from the rule ES: third Friday/);
+    expect(result.notes.join(' ')).to.match(
+      /last trade date not in the file, derived for ESZ13, ESH14, ESM14, .*, ESH21 from the rule ES: third Friday/,
+    );
     // ESZ13 traded every NYSE session from 2013-10-07 to its expiry.
     expect(esz13.bars).to.equal(NYSE.sessionsBetween('2013-10-07', '2013-12-20').length);
     expect(await bars.count({ symbol: 'ESZ13', timeframe: '1d' })).to.equal(esz13.bars);
 
     // The Sunday 2013-10-06 row (o 1676.75, v 21573) opens the 2013-10-07 bar (c 1668, v 1374818).
     const [first] = await bars.range({ symbol: 'ESZ13', timeframe: '1d', variant: '' });
-    expect(first).to.deep.include({ open: 1676.75, high: 1679.5, low: 1667, close: 1668, volume: 21573 + 1374818, source: 'provider' });
+    expect(first).to.deep.include({
+      open: 1676.75,
+      high: 1679.5,
+      low: 1667,
+      close: 1668,
+      volume: 21573 + 1374818,
+      source: 'provider',
+    });
     expect(first.ts.toISOString()).to.equal('2013-10-07T04:00:00.000Z');
 
     const contracts = await futures.contractsOf('ES');
-    expect(contracts.map((c) => c.contract)).to.deep.equal(['ESZ13', 'ESH14', 'ESM14', 'ESU14', 'ESZ14', 'ESH20', 'ESM20', 'ESU20', 'ESZ20', 'ESH21']);
+    expect(contracts.map((c) => c.contract)).to.deep.equal([
+      'ESZ13',
+      'ESH14',
+      'ESM14',
+      'ESU14',
+      'ESZ14',
+      'ESH20',
+      'ESM20',
+      'ESU20',
+      'ESZ20',
+      'ESH21',
+    ]);
     expect(contracts[0]).to.deep.include({ root: 'ES', month_code: 'Z', contract_month: '2013-12-01', first_notice_date: null });
     // ESH21 appears only in an open-interest row: a contract without bars.
     expect(result.contracts.find((c) => c.contract === 'ESH21')!.bars).to.equal(0);
@@ -97,7 +134,9 @@ describe('import-futures job', function () {
       'NQH24,202403,2024-03-04,18305,18400,18250,18390,250000,240000',
     ].join('\n');
     const { result } = (await system.run('import-futures', { csv, nonSessionRows: 'reject' })) as { result: ImportResult };
-    expect(result.rejected).to.deep.equal([{ line: 2, reason: 'date 2024-03-03 (Sunday) is not a XNYS session and nonSessionRows is reject' }]);
+    expect(result.rejected).to.deep.equal([
+      { line: 2, reason: 'date 2024-03-03 (Sunday) is not a XNYS session and nonSessionRows is reject' },
+    ]);
     expect(result.nonSessionRows.count).to.equal(0);
     const stored = await bars.range({ symbol: 'NQH24', timeframe: '1d', variant: '' });
     expect(stored.map((bar) => [bar.open, bar.volume])).to.deep.equal([[18305, 250000]]);
@@ -111,8 +150,12 @@ describe('import-futures job', function () {
       'XXH24,202403,2024-01-02,10,11,9,10,5,,,',
     ].join('\n');
     const { result } = (await system.run('import-futures', { csv })) as { result: ImportResult };
-    expect(result.contracts.map((c) => [c.contract, c.lastTradeDate, c.expiryDerived])).to.deep.equal([['ZCN24', '2024-07-12', false]]);
-    expect(result.rejected).to.deep.equal([{ line: 4, reason: 'no expiry rule is known for root XX: give a last_trade_date column for XXH24' }]);
+    expect(result.contracts.map((c) => [c.contract, c.lastTradeDate, c.expiryDerived])).to.deep.equal([
+      ['ZCN24', '2024-07-12', false],
+    ]);
+    expect(result.rejected).to.deep.equal([
+      { line: 4, reason: 'no expiry rule is known for root XX: give a last_trade_date column for XXH24' },
+    ]);
     const [zc] = await futures.contractsOf('ZC');
     expect(zc).to.deep.include({ last_trade_date: '2024-07-12', first_notice_date: '2024-06-28', expiry_derived: false });
   });

@@ -41,7 +41,13 @@ describe('import-symbols job', function () {
 
     for (const row of [rows[0], rows.find((r) => r.Symbol === 'BRK.B')!]) {
       const stored = await system.db('symbols').where({ symbol: row.Symbol }).first();
-      expect(stored).to.include({ name: row.Name, sector: row.Sector, kind: 'stock', status: 'active', market_cap: Number(row['Market Cap']) });
+      expect(stored).to.include({
+        name: row.Name,
+        sector: row.Sector,
+        kind: 'stock',
+        status: 'active',
+        market_cap: Number(row['Market Cap']),
+      });
       expect(stored.shares_outstanding).to.be.closeTo(Number(row['Market Cap']) / Number(row.Price), 1e-3);
     }
     const again = await system.run('import-symbols', { file: dataFile(SP500_CONSTITUENTS) });
@@ -73,7 +79,9 @@ describe('import-symbols job', function () {
     });
     expect(stored.metadata).to.deep.equal({ fund_category: vxus.fund_category });
     const [month, day, year] = vxus.inception_date.split('/');
-    const ipo = await system.db.raw<{ rows: Array<{ ipo: string }> }>(`SELECT to_char(ipo_date, 'YYYY-MM-DD') AS ipo FROM symbols WHERE symbol = 'VXUS'`);
+    const ipo = await system.db.raw<{ rows: Array<{ ipo: string }> }>(
+      `SELECT to_char(ipo_date, 'YYYY-MM-DD') AS ipo FROM symbols WHERE symbol = 'VXUS'`,
+    );
     expect(ipo.rows[0].ipo).to.equal(`${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`);
 
     const blank = rows.find((row) => row.total_net_assets === '')!;
@@ -118,11 +126,17 @@ describe('import-symbols job', function () {
     expect(fromFile.result).to.deep.include({ inserted: 1, ignoredColumns: ['colour'] });
     const fromRows = await system.run('import-symbols', { rows: [{ symbol: 'JSN2', market_cap: '12.5e9', status: 'inactive' }] });
     expect(fromRows.result).to.deep.include({ inserted: 1, ignoredColumns: [] });
-    expect(await system.db('symbols').where({ symbol: 'JSN2' }).first()).to.include({ market_cap: 12.5e9, status: 'inactive', kind: 'stock' });
+    expect(await system.db('symbols').where({ symbol: 'JSN2' }).first()).to.include({
+      market_cap: 12.5e9,
+      status: 'inactive',
+      kind: 'stock',
+    });
   });
 
   it('should refuse a payload with two sources before it reaches a queue', async () => {
-    const failure = await system.producer.enqueue('import-symbols', { csv: 'symbol\nA', rows: [{ symbol: 'A' }] }).catch((error: Error) => error);
+    const failure = await system.producer
+      .enqueue('import-symbols', { csv: 'symbol\nA', rows: [{ symbol: 'A' }] })
+      .catch((error: Error) => error);
     expect((failure as Error).message).to.match(/file: give exactly one of file, csv or rows/);
   });
 });

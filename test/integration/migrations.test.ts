@@ -25,12 +25,32 @@ describe('migrations', () => {
     expect(await tables()).to.include.members(['bars', 'bars_y2013', 'bars_default', 'symbols', 'job_history']);
 
     await db.withSchema(config.dbSchema).table('symbols').insert({ symbol: 'SPY', kind: 'etf' });
-    await db.withSchema(config.dbSchema).table('bars').insert({
-      symbol: 'SPY', timeframe: '1m', ts: new Date('2013-10-04T13:30:00Z'), open: 1, high: 2, low: 1, close: 2, volume: 10,
-    });
-    await db.withSchema(config.dbSchema).table('bars').insert({
-      symbol: 'SPY', timeframe: '1d', ts: new Date('2055-01-01T05:00:00Z'), open: 1, high: 2, low: 1, close: 2, volume: 10,
-    });
+    await db
+      .withSchema(config.dbSchema)
+      .table('bars')
+      .insert({
+        symbol: 'SPY',
+        timeframe: '1m',
+        ts: new Date('2013-10-04T13:30:00Z'),
+        open: 1,
+        high: 2,
+        low: 1,
+        close: 2,
+        volume: 10,
+      });
+    await db
+      .withSchema(config.dbSchema)
+      .table('bars')
+      .insert({
+        symbol: 'SPY',
+        timeframe: '1d',
+        ts: new Date('2055-01-01T05:00:00Z'),
+        open: 1,
+        high: 2,
+        low: 1,
+        close: 2,
+        volume: 10,
+      });
     const [{ count }] = await db.withSchema(config.dbSchema).table('bars_default').count({ count: '*' });
     expect(Number(count)).to.equal(1);
 
@@ -43,9 +63,19 @@ describe('migrations', () => {
   });
 
   it('should refuse a bar that breaks the OHLC invariants at the database too', async () => {
-    const insert = db.withSchema(config.dbSchema).table('bars').insert({
-      symbol: 'X', timeframe: '1m', ts: new Date('2013-10-04T13:30:00Z'), open: 5, high: 4, low: 1, close: 2, volume: 10,
-    });
+    const insert = db
+      .withSchema(config.dbSchema)
+      .table('bars')
+      .insert({
+        symbol: 'X',
+        timeframe: '1m',
+        ts: new Date('2013-10-04T13:30:00Z'),
+        open: 5,
+        high: 4,
+        low: 1,
+        close: 2,
+        volume: 10,
+      });
     let failure: Error | undefined;
     await insert.catch((error: Error) => (failure = error));
     expect(failure?.message).to.match(/bars_ohlc/);

@@ -10,7 +10,9 @@ async function generate(pool: KernelPool, batch: number, spec: ScenarioSpec, sym
   const { grid } = sessionGrid('2020-01-01', 252);
   const batches: string[][] = [];
   for (let i = 0; i < symbols.length; i += batch) batches.push(symbols.slice(i, i + batch));
-  const outputs = await Promise.all(batches.map((symbolsOfBatch) => pool.run('generateScenario', { spec, symbols: symbolsOfBatch, grid })));
+  const outputs = await Promise.all(
+    batches.map((symbolsOfBatch) => pool.run('generateScenario', { spec, symbols: symbolsOfBatch, grid })),
+  );
   const decoder = new TextDecoder();
   return outputs
     .flatMap((output) => decoder.decode(output.copy).split('\n'))

@@ -25,8 +25,13 @@ describe('scheduler', function () {
     expect(await queue.getDelayedCount()).to.equal(1);
     const [next] = await queue.getDelayed();
     // The next firing is 16:30 in New York on a weekday, whatever the season.
-    const local = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', weekday: 'short' })
-      .format(new Date(next.timestamp + next.delay));
+    const local = new Intl.DateTimeFormat('en-US', {
+      timeZone: 'America/New_York',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      weekday: 'short',
+    }).format(new Date(next.timestamp + next.delay));
     expect(local).to.match(/^(Mon|Tue|Wed|Thu|Fri) 16:30$/);
   });
 

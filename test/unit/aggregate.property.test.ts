@@ -13,7 +13,18 @@ const SEED = 20_261_122;
 const RUNS = 60;
 
 /** Days around the 2024 DST changes, an early close, a holiday and weekends. */
-const DAYS = ['2024-03-07', '2024-03-08', '2024-03-09', '2024-03-11', '2024-11-01', '2024-11-04', '2024-11-27', '2024-11-28', '2024-11-29', '2024-12-02'];
+const DAYS = [
+  '2024-03-07',
+  '2024-03-08',
+  '2024-03-09',
+  '2024-03-11',
+  '2024-11-01',
+  '2024-11-04',
+  '2024-11-27',
+  '2024-11-28',
+  '2024-11-29',
+  '2024-12-02',
+];
 
 interface RawBar {
   day: number;
@@ -73,7 +84,9 @@ describe('aggregation kernel properties', () => {
         for (const target of TARGETS) {
           const result = out[target]!;
           for (let i = 0; i < result.ts.length; i++) {
-            expect(barProblem(result.open[i], result.high[i], result.low[i], result.close[i], result.volume[i])).to.equal(undefined);
+            expect(barProblem(result.open[i], result.high[i], result.low[i], result.close[i], result.volume[i])).to.equal(
+              undefined,
+            );
             expect(isOnGrid(result.ts[i], target, NEW_YORK)).to.equal(undefined);
             if (i > 0) expect(result.ts[i]).to.be.greaterThan(result.ts[i - 1]);
           }
@@ -96,7 +109,11 @@ describe('aggregation kernel properties', () => {
         }
         const { bars: out, stats } = aggregateBars(bars, { source: '1m', targets: TARGETS });
         expect(stats.included).to.equal(rows);
-        for (const target of TARGETS) expect(out[target]!.volume.reduce((sum, v) => sum + v, 0), target).to.equal(inSession);
+        for (const target of TARGETS)
+          expect(
+            out[target]!.volume.reduce((sum, v) => sum + v, 0),
+            target,
+          ).to.equal(inSession);
       }),
       { seed: SEED, numRuns: RUNS },
     );
@@ -104,7 +121,8 @@ describe('aggregation kernel properties', () => {
 
   it('should give the same bars in two steps as in one for every pair of nested timeframes', () => {
     const pairs: Array<[Timeframe, Timeframe]> = [];
-    for (const middle of TARGETS) for (const target of coarserThan(middle)) if (canDerive(middle, target)) pairs.push([middle, target]);
+    for (const middle of TARGETS)
+      for (const target of coarserThan(middle)) if (canDerive(middle, target)) pairs.push([middle, target]);
     fc.assert(
       fc.property(series, fc.constantFrom(...pairs), fc.constantFrom(...ALIGNMENTS), (bars, [middle, target], alignment) => {
         const direct = aggregateBars(bars, { source: '1m', targets: [target], alignment }).bars[target]!;

@@ -21,7 +21,9 @@ function expectSameBars(actual: BarColumns, expected: BarColumns, what: string):
   for (const field of ['open', 'high', 'low', 'close', 'volume', 'tradeCount'] as const) {
     expect(Array.from(actual[field]), `${what} ${field}`).to.deep.equal(Array.from(expected[field]));
   }
-  actual.vwap.forEach((vwap, i) => expect(vwap, `${what} vwap[${i}]`).to.be.closeTo(expected.vwap[i], Math.abs(expected.vwap[i]) * 1e-12));
+  actual.vwap.forEach((vwap, i) =>
+    expect(vwap, `${what} vwap[${i}]`).to.be.closeTo(expected.vwap[i], Math.abs(expected.vwap[i]) * 1e-12),
+  );
 }
 
 describe('aggregation kernel', () => {
@@ -42,10 +44,27 @@ describe('aggregation kernel', () => {
   it('should start 1h bars at 09:30 … 15:30 with a 30-minute last bar when alignment is session', () => {
     const hours = aggregateBars(spy, { source: '1m', targets: ['1h'] }).bars['1h']!;
     const firstDay = Array.from(hours.ts).filter((ts) => localDate(ts, NEW_YORK) === '2013-10-07');
-    expect(firstDay.map((ts) => nyTime(ts).slice(11))).to.deep.equal(['09:30', '10:30', '11:30', '12:30', '13:30', '14:30', '15:30']);
+    expect(firstDay.map((ts) => nyTime(ts).slice(11))).to.deep.equal([
+      '09:30',
+      '10:30',
+      '11:30',
+      '12:30',
+      '13:30',
+      '14:30',
+      '15:30',
+    ]);
     const last = Array.from(hours.ts).indexOf(firstDay[6]);
-    const oracle = ohlcvOf(spy, rowsWhere(spy, (ts) => ts >= firstDay[6] && ts < firstDay[6] + 30 * MINUTE));
-    expect({ open: hours.open[last], high: hours.high[last], low: hours.low[last], close: hours.close[last], volume: hours.volume[last] }).to.deep.equal(oracle);
+    const oracle = ohlcvOf(
+      spy,
+      rowsWhere(spy, (ts) => ts >= firstDay[6] && ts < firstDay[6] + 30 * MINUTE),
+    );
+    expect({
+      open: hours.open[last],
+      high: hours.high[last],
+      low: hours.low[last],
+      close: hours.close[last],
+      volume: hours.volume[last],
+    }).to.deep.equal(oracle);
     expect(rowsWhere(spy, (ts) => ts >= firstDay[6] && ts < firstDay[6] + 30 * MINUTE)).to.have.length(30);
   });
 
@@ -64,15 +83,22 @@ describe('aggregation kernel', () => {
     const oracle = ohlcvOf(goog, sessionRows(goog, '2015-12-24'));
     expect(bars['1d']!.close[day]).to.equal(oracle.close);
     expect(bars['1d']!.volume[day]).to.equal(oracle.volume);
-    expect(rowsWhere(goog, (ts) => localDate(ts, NEW_YORK) === '2015-12-24' && nyTime(ts).slice(11) >= '13:00').length).to.be.greaterThan(0);
+    expect(
+      rowsWhere(goog, (ts) => localDate(ts, NEW_YORK) === '2015-12-24' && nyTime(ts).slice(11) >= '13:00').length,
+    ).to.be.greaterThan(0);
     expect(Array.from(bars['1d']!.ts, (ts) => localDate(ts, NEW_YORK))).to.deep.equal(['2015-12-23', '2015-12-24', '2015-12-28']);
   });
 
   it('should start 1h bars at 09:30 local on both sides of the DST change', () => {
     const hours = aggregateBars(shy, { source: '1m', targets: ['1h'] }).bars['1h']!;
-    const firsts = ['2008-03-07', '2008-03-10'].map((date) => Array.from(hours.ts).find((ts) => localDate(ts, NEW_YORK) === date)!);
+    const firsts = ['2008-03-07', '2008-03-10'].map((date) =>
+      Array.from(hours.ts).find((ts) => localDate(ts, NEW_YORK) === date)!,
+    );
     expect(firsts.map(nyTime)).to.deep.equal(['2008-03-07 09:30', '2008-03-10 09:30']);
-    expect(firsts.map((ts) => new Date(ts).toISOString())).to.deep.equal(['2008-03-07T14:30:00.000Z', '2008-03-10T13:30:00.000Z']);
+    expect(firsts.map((ts) => new Date(ts).toISOString())).to.deep.equal([
+      '2008-03-07T14:30:00.000Z',
+      '2008-03-10T13:30:00.000Z',
+    ]);
   });
 
   it('should build each daily bar from the first open, max high, min low, last close and summed volume of its session', () => {
@@ -114,7 +140,12 @@ describe('aggregation kernel', () => {
     expect(day.map((ts) => nyTime(ts).slice(11))).to.deep.equal(['09:00', '10:00', '11:00', '12:00', '13:00', '14:00', '15:00']);
     const first = Array.from(hours.ts).indexOf(day[0]);
     const open = NYSE.session('2013-10-08')!.open;
-    expect(hours.volume[first]).to.equal(ohlcvOf(spy, rowsWhere(spy, (ts) => ts >= open && ts < open + 30 * MINUTE)).volume);
+    expect(hours.volume[first]).to.equal(
+      ohlcvOf(
+        spy,
+        rowsWhere(spy, (ts) => ts >= open && ts < open + 30 * MINUTE),
+      ).volume,
+    );
   });
 
   it('should take pre- and post-market bars into extended-session bars', () => {
@@ -122,7 +153,9 @@ describe('aggregation kernel', () => {
     expect(stats.included).to.equal(spy.ts.length);
     const total = spy.volume.reduce((sum, v) => sum + v, 0);
     expect(bars['1d']!.volume.reduce((sum, v) => sum + v, 0)).to.equal(total);
-    expect(new Set(Array.from(bars['4h']!.ts, (ts) => nyTime(ts).slice(11)))).to.deep.equal(new Set(['04:00', '08:00', '12:00', '16:00']));
+    expect(new Set(Array.from(bars['4h']!.ts, (ts) => nyTime(ts).slice(11)))).to.deep.equal(
+      new Set(['04:00', '08:00', '12:00', '16:00']),
+    );
   });
 
   it('should bucket from UTC midnight when the session is 24h', () => {
@@ -172,7 +205,13 @@ describe('aggregation kernel', () => {
       const series = bars[target]!;
       expect(Array.from(series.ts)).to.deep.equal([...groups.keys()].map((date) => localMidnight(date, NEW_YORK)));
       [...groups.values()].forEach((group, i) => {
-        const actual = { open: series.open[i], high: series.high[i], low: series.low[i], close: series.close[i], volume: series.volume[i] };
+        const actual = {
+          open: series.open[i],
+          high: series.high[i],
+          low: series.low[i],
+          close: series.close[i],
+          volume: series.volume[i],
+        };
         expect(actual).to.deep.equal(ohlcvOf(fiveYears, group));
       });
     }
@@ -209,8 +248,13 @@ describe('aggregation kernel', () => {
   });
 
   it('should refuse a target that cannot be built from the source, naming both', () => {
-    expect(() => aggregateBars(spy, { source: '1h', targets: ['30m'] })).to.throw(RangeError, /cannot build 30m bars from 1h bars/);
-    expect(() => aggregateBars(spy, { source: '4h', targets: ['6h'] })).to.throw(/from 4h the targets are: 8h, 12h, 1d, 2d, 1w, 1M/);
+    expect(() => aggregateBars(spy, { source: '1h', targets: ['30m'] })).to.throw(
+      RangeError,
+      /cannot build 30m bars from 1h bars/,
+    );
+    expect(() => aggregateBars(spy, { source: '4h', targets: ['6h'] })).to.throw(
+      /from 4h the targets are: 8h, 12h, 1d, 2d, 1w, 1M/,
+    );
     expect(canDerive('1d', '1w')).to.equal(true);
     expect(canDerive('1w', '1M')).to.equal(false);
     expect(TIMEFRAMES.filter((target: Timeframe) => canDerive('1m', target))).to.deep.equal(ALL_TARGETS);

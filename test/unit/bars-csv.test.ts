@@ -64,7 +64,12 @@ describe('parseBarsCsv', () => {
   });
 
   it('should read dates and local times in the given zone and check the daily grid', () => {
-    const text = ['datetime_et,open,high,low,close,volume', '2008-03-07 00:00,1,1,1,1,1', '2008-03-10 00:00,1,1,1,1,1', '2008-03-11 09:30,1,1,1,1,1'].join('\n');
+    const text = [
+      'datetime_et,open,high,low,close,volume',
+      '2008-03-07 00:00,1,1,1,1,1',
+      '2008-03-10 00:00,1,1,1,1,1',
+      '2008-03-11 09:30,1,1,1,1,1',
+    ].join('\n');
     const result = parseBarsCsv(text, { ...options, timeframe: '1d' });
     expect([...result.series[0].bars.ts]).to.deep.equal([Date.parse('2008-03-07T05:00:00Z'), Date.parse('2008-03-10T04:00:00Z')]);
     expect(result.rejected[0].reason).to.match(/local midnight/);
@@ -77,7 +82,12 @@ describe('parseBarsCsv', () => {
   });
 
   it('should group rows by the symbol column when no symbol is given', () => {
-    const text = ['date,open,high,low,close,volume,Name', '2013-02-08,1,2,1,2,10,AAL', '2013-02-11,2,2,1,1,10,AAL', '2013-02-08,5,6,4,5,10,AAPL'].join('\n');
+    const text = [
+      'date,open,high,low,close,volume,Name',
+      '2013-02-08,1,2,1,2,10,AAL',
+      '2013-02-11,2,2,1,1,10,AAL',
+      '2013-02-08,5,6,4,5,10,AAPL',
+    ].join('\n');
     const result = parseBarsCsv(text, { timeframe: '1d', timeZone: 'America/New_York' });
     expect(result.series.map((s) => [s.symbol, s.bars.ts.length])).to.deep.equal([
       ['AAL', 2],
@@ -87,7 +97,10 @@ describe('parseBarsCsv', () => {
 
   it('should throw CsvFormatError for an empty file or a header without the needed columns', () => {
     expect(() => parseBarsCsv('', options)).to.throw(CsvFormatError, /empty/);
-    expect(() => parseBarsCsv('a,b,c\n1,2,3', options)).to.throw(CsvFormatError, /line 1: the header must name .*missing ts, open/);
+    expect(() => parseBarsCsv('a,b,c\n1,2,3', options)).to.throw(
+      CsvFormatError,
+      /line 1: the header must name .*missing ts, open/,
+    );
     expect(() => parseBarsCsv('ts,open,high,low,close\n', options)).to.throw(CsvFormatError, /missing volume/);
   });
 

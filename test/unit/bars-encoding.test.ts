@@ -55,7 +55,10 @@ describe('bar encodings', () => {
     expect(isEmptyBarPage(page([]))).to.equal(true);
     expect(isEmptyBarPage(new Uint8Array(0))).to.equal(true);
     expect(isEmptyBarPage(page([[0n, [1, 1, 1, 1, 1, 1], 1]]))).to.equal(false);
-    expect(() => decodeBarPage(new TextEncoder().encode('1380893400000\t1\t1\t1\t1\t1\t\\N\t\\N\n'))).to.throw(BarPageError, /no binary COPY signature/);
+    expect(() => decodeBarPage(new TextEncoder().encode('1380893400000\t1\t1\t1\t1\t1\t\\N\t\\N\n'))).to.throw(
+      BarPageError,
+      /no binary COPY signature/,
+    );
   });
 
   it('should write one header and one trailer around every row added and nothing when none was', () => {

@@ -5,14 +5,46 @@ import { dataFile } from '../helpers/data.js';
 
 /** The table in research/market-semantics.md §4 (2020–2027). */
 const TABLE: Record<number, { holidays: string[]; early: string[]; sessions: number }> = {
-  2020: { holidays: ['01-01', '01-20', '02-17', '04-10', '05-25', '07-03', '09-07', '11-26', '12-25'], early: ['11-27', '12-24'], sessions: 253 },
-  2021: { holidays: ['01-01', '01-18', '02-15', '04-02', '05-31', '07-05', '09-06', '11-25', '12-24'], early: ['11-26'], sessions: 252 },
-  2022: { holidays: ['01-17', '02-21', '04-15', '05-30', '06-20', '07-04', '09-05', '11-24', '12-26'], early: ['11-25'], sessions: 251 },
-  2023: { holidays: ['01-02', '01-16', '02-20', '04-07', '05-29', '06-19', '07-04', '09-04', '11-23', '12-25'], early: ['07-03', '11-24'], sessions: 250 },
-  2024: { holidays: ['01-01', '01-15', '02-19', '03-29', '05-27', '06-19', '07-04', '09-02', '11-28', '12-25'], early: ['07-03', '11-29', '12-24'], sessions: 252 },
-  2025: { holidays: ['01-01', '01-09', '01-20', '02-17', '04-18', '05-26', '06-19', '07-04', '09-01', '11-27', '12-25'], early: ['07-03', '11-28', '12-24'], sessions: 250 },
-  2026: { holidays: ['01-01', '01-19', '02-16', '04-03', '05-25', '06-19', '07-03', '09-07', '11-26', '12-25'], early: ['11-27', '12-24'], sessions: 251 },
-  2027: { holidays: ['01-01', '01-18', '02-15', '03-26', '05-31', '06-18', '07-05', '09-06', '11-25', '12-24'], early: ['11-26'], sessions: 251 },
+  2020: {
+    holidays: ['01-01', '01-20', '02-17', '04-10', '05-25', '07-03', '09-07', '11-26', '12-25'],
+    early: ['11-27', '12-24'],
+    sessions: 253,
+  },
+  2021: {
+    holidays: ['01-01', '01-18', '02-15', '04-02', '05-31', '07-05', '09-06', '11-25', '12-24'],
+    early: ['11-26'],
+    sessions: 252,
+  },
+  2022: {
+    holidays: ['01-17', '02-21', '04-15', '05-30', '06-20', '07-04', '09-05', '11-24', '12-26'],
+    early: ['11-25'],
+    sessions: 251,
+  },
+  2023: {
+    holidays: ['01-02', '01-16', '02-20', '04-07', '05-29', '06-19', '07-04', '09-04', '11-23', '12-25'],
+    early: ['07-03', '11-24'],
+    sessions: 250,
+  },
+  2024: {
+    holidays: ['01-01', '01-15', '02-19', '03-29', '05-27', '06-19', '07-04', '09-02', '11-28', '12-25'],
+    early: ['07-03', '11-29', '12-24'],
+    sessions: 252,
+  },
+  2025: {
+    holidays: ['01-01', '01-09', '01-20', '02-17', '04-18', '05-26', '06-19', '07-04', '09-01', '11-27', '12-25'],
+    early: ['07-03', '11-28', '12-24'],
+    sessions: 250,
+  },
+  2026: {
+    holidays: ['01-01', '01-19', '02-16', '04-03', '05-25', '06-19', '07-03', '09-07', '11-26', '12-25'],
+    early: ['11-27', '12-24'],
+    sessions: 251,
+  },
+  2027: {
+    holidays: ['01-01', '01-18', '02-15', '03-26', '05-31', '06-18', '07-05', '09-06', '11-25', '12-24'],
+    early: ['11-26'],
+    sessions: 251,
+  },
 };
 
 /** LEAN's market-hours database dates are M/D/YYYY. */
@@ -37,11 +69,21 @@ describe('NYSE calendar', () => {
     const equity = lean.entries['Equity-usa-[*]'];
     const inRange = (date: string) => date >= '2000-01-01' && date <= '2028-12-31';
     const weekday = (date: string) => ![0, 6].includes(new Date(`${date}T12:00:00Z`).getUTCDay());
-    const leanHolidays = equity.holidays.map(leanDate).filter((d) => inRange(d) && weekday(d)).sort();
-    const ours = Array.from({ length: 29 }, (_, i) => NYSE.holidays(2000 + i)).flat().sort();
+    const leanHolidays = equity.holidays
+      .map(leanDate)
+      .filter((d) => inRange(d) && weekday(d))
+      .sort();
+    const ours = Array.from({ length: 29 }, (_, i) => NYSE.holidays(2000 + i))
+      .flat()
+      .sort();
     expect(ours).to.deep.equal(leanHolidays);
-    const leanEarly = Object.keys(equity.earlyCloses).map(leanDate).filter((d) => inRange(d) && NYSE.isSession(d)).sort();
-    const ourEarly = Array.from({ length: 29 }, (_, i) => NYSE.earlyCloses(2000 + i)).flat().sort();
+    const leanEarly = Object.keys(equity.earlyCloses)
+      .map(leanDate)
+      .filter((d) => inRange(d) && NYSE.isSession(d))
+      .sort();
+    const ourEarly = Array.from({ length: 29 }, (_, i) => NYSE.earlyCloses(2000 + i))
+      .flat()
+      .sort();
     expect(ourEarly).to.deep.equal(leanEarly);
   });
 

@@ -23,7 +23,17 @@ describe('continuous futures adjustment', () => {
   it('should splice raw closes and still record both rolls when adjust is none', () => {
     const built = build(THREE_CONTRACTS, 'none');
     expect([...built.bars.close]).to.deep.equal([100, 101, 102, 106, 104, 111]);
-    expect(built.rolls.map((r) => [r.rollDate, r.referenceDate, r.fromContract, r.toContract, r.fromClose, r.toClose, r.cumulativeAdjustment])).to.deep.equal([
+    expect(
+      built.rolls.map((r) => [
+        r.rollDate,
+        r.referenceDate,
+        r.fromContract,
+        r.toContract,
+        r.fromClose,
+        r.toClose,
+        r.cumulativeAdjustment,
+      ]),
+    ).to.deep.equal([
       ['2024-01-05', '2024-01-04', 'TTH24', 'TTM24', 102, 105, null],
       ['2024-01-09', '2024-01-08', 'TTM24', 'TTU24', 104, 110, null],
     ]);
@@ -45,7 +55,7 @@ describe('continuous futures adjustment', () => {
     const built = build(THREE_CONTRACTS, 'ratio');
     const expected = [108.88009, 109.968891, 111.057692, 112.115385, 110, 111];
     [...built.bars.close].forEach((close, i) => expect(close).to.be.closeTo(expected[i], 1e-6));
-    const factors = [105 / 102 * (110 / 104), 105 / 102 * (110 / 104), 105 / 102 * (110 / 104), 110 / 104, 110 / 104, 1];
+    const factors = [(105 / 102) * (110 / 104), (105 / 102) * (110 / 104), (105 / 102) * (110 / 104), 110 / 104, 110 / 104, 1];
     [...built.bars.high].forEach((high, i) => expect(high).to.be.closeTo((THREE_HELD_CLOSES[i] + 1) * factors[i], 1e-9));
     expect(built.rolls[0].ratio).to.be.closeTo(105 / 102, 1e-12);
     expect(built.rolls[0].cumulativeAdjustment).to.be.closeTo(factors[0], 1e-12);
@@ -102,8 +112,16 @@ describe('continuous futures adjustment', () => {
       { contract: 'TTM24', deadline: 99, closes: [null, null, null, null, null, null, null, null, 106] },
     ];
     const built = build(toys, 'ratio');
-    expect(built.rolls[0]).to.include({ referenceDate: null, fromClose: null, toClose: null, ratio: null, cumulativeAdjustment: 1 });
-    expect(built.rolls[0].issue).to.match(/^TTH24 and TTM24 have no bar on the reference session 2024-01-11 and no session within 5 before it has closes of both; the roll is not adjusted$/);
+    expect(built.rolls[0]).to.include({
+      referenceDate: null,
+      fromClose: null,
+      toClose: null,
+      ratio: null,
+      cumulativeAdjustment: 1,
+    });
+    expect(built.rolls[0].issue).to.match(
+      /^TTH24 and TTM24 have no bar on the reference session 2024-01-11 and no session within 5 before it has closes of both; the roll is not adjusted$/,
+    );
     expect([...built.bars.close]).to.deep.equal([100, 101, 106]);
   });
 

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { NYSE } from '../../src/domain/calendar.js';
-import { ROOT_SPECS, missingFromCycle, parseContractCode, seriesSymbol, thirdFriday } from '../../src/domain/futures-contracts.js';
+import {
+  ROOT_SPECS,
+  missingFromCycle,
+  parseContractCode,
+  seriesSymbol,
+  thirdFriday,
+} from '../../src/domain/futures-contracts.js';
 
 describe('futures contracts', () => {
   it('should read root, month code and year from a contract code', () => {
@@ -13,7 +19,9 @@ describe('futures contracts', () => {
   });
 
   it('should map every month code F … Z to January … December', () => {
-    expect('FGHJKMNQUVXZ'.split('').map((code) => parseContractCode(`CL${code}24`).month)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect('FGHJKMNQUVXZ'.split('').map((code) => parseContractCode(`CL${code}24`).month)).to.deep.equal([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+    ]);
   });
 
   it('should refuse a code that is not one, an ambiguous year and a contract month that disagrees', () => {

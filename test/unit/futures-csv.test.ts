@@ -15,9 +15,13 @@ describe('parseFuturesCsv', () => {
     const esz13 = parsed.contracts.find((c) => c.contract === 'ESZ13')!;
     const friday = esz13.bars.ts.indexOf(Date.parse('2013-11-29T05:00:00Z'));
     // 2013-11-28: o 1809 h 1809.5 l 1808.25 c 1808.5 v 9555; 2013-11-29: o 1808.25 h 1812.5 l 1802.75 c 1804.25 v 585543
-    expect([esz13.bars.open[friday], esz13.bars.high[friday], esz13.bars.low[friday], esz13.bars.close[friday], esz13.bars.volume[friday]]).to.deep.equal([
-      1809, 1812.5, 1802.75, 1804.25, 9555 + 585543,
-    ]);
+    expect([
+      esz13.bars.open[friday],
+      esz13.bars.high[friday],
+      esz13.bars.low[friday],
+      esz13.bars.close[friday],
+      esz13.bars.volume[friday],
+    ]).to.deep.equal([1809, 1812.5, 1802.75, 1804.25, 9555 + 585543]);
     expect(esz13.bars.ts.indexOf(Date.parse('2013-11-28T05:00:00Z'))).to.equal(-1);
     expect(parsed.contracts.map((c) => c.contract).slice(0, 5)).to.deep.equal(['ESZ13', 'ESH14', 'ESM14', 'ESU14', 'ESZ14']);
   });
@@ -64,12 +68,16 @@ describe('parseFuturesCsv', () => {
     const parsed = parseRows(['ESZ45,204512,2024-01-02,10,11,9,10,5,']);
     expect(parsed.contracts).to.deep.equal([]);
     expect(parsed.rejected).to.deep.equal([
-      { line: 2, reason: "cannot place ESZ45's last trade date: 2045-12-15 is outside the XNYS calendar (2000-01-01 … 2030-12-31)" },
+      {
+        line: 2,
+        reason: "cannot place ESZ45's last trade date: 2045-12-15 is outside the XNYS calendar (2000-01-01 … 2030-12-31)",
+      },
     ]);
   });
 
   it('should throw CsvFormatError when the header lacks a needed column', () => {
-    expect(() => parseFuturesCsv('contract,date,open,high,low,close\nESZ13,2013-12-02,1,1,1,1', { calendar: NYSE, nonSessionRows: 'merge' }))
-      .to.throw(CsvFormatError, /missing volume/);
+    expect(() =>
+      parseFuturesCsv('contract,date,open,high,low,close\nESZ13,2013-12-02,1,1,1,1', { calendar: NYSE, nonSessionRows: 'merge' }),
+    ).to.throw(CsvFormatError, /missing volume/);
   });
 });

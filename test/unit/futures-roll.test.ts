@@ -3,15 +3,25 @@ import { findRolls, type ChainContract } from '../../src/domain/futures-roll.js'
 
 const NONE = NaN;
 
-function contract(name: string, deadline: number, volume: number[], openInterest: number[] = volume.map(() => NONE)): ChainContract {
+function contract(
+  name: string,
+  deadline: number,
+  volume: number[],
+  openInterest: number[] = volume.map(() => NONE),
+): ChainContract {
   return { contract: name, deadline, volume: Float64Array.from(volume), openInterest: Float64Array.from(openInterest) };
 }
 
-const summary = (rolls: ReturnType<typeof findRolls>['rolls']) => rolls.map((r) => [r.session, r.from, r.to, r.trigger, r.fallback]);
+const summary = (rolls: ReturnType<typeof findRolls>['rolls']) =>
+  rolls.map((r) => [r.session, r.from, r.to, r.trigger, r.fallback]);
 
 describe('roll finder', () => {
   it('should hold each contract until its deadline when the policy is calendar', () => {
-    const chain = [contract('A', 3, [9, 9, 9, 9, 9, 9]), contract('B', 5, [1, 1, 1, 1, 1, 1]), contract('C', 99, [1, 1, 1, 1, 1, 1])];
+    const chain = [
+      contract('A', 3, [9, 9, 9, 9, 9, 9]),
+      contract('B', 5, [1, 1, 1, 1, 1, 1]),
+      contract('C', 99, [1, 1, 1, 1, 1, 1]),
+    ];
     const schedule = findRolls(chain, 6, 'calendar');
     expect([...schedule.held]).to.deep.equal([0, 0, 0, 1, 1, 2]);
     expect(summary(schedule.rolls)).to.deep.equal([

@@ -36,12 +36,25 @@ describe('gaps', () => {
 
   it('should find no gap in the SPY file, which has every regular minute', () => {
     const report = scanGaps(spy, { timeframe: '1m' });
-    expect(report).to.deep.include({ sessions: 6, expected: 6 * 390, present: 6 * 390, missing: 0, longestMissingRun: 0, gappy: [] });
+    expect(report).to.deep.include({
+      sessions: 6,
+      expected: 6 * 390,
+      present: 6 * 390,
+      missing: 0,
+      longestMissingRun: 0,
+      gappy: [],
+    });
   });
 
   it('should count missing minutes, the longest run and the fillable ones when minutes are removed', () => {
     const report = scanGaps(without(spy, removed), { timeframe: '1m' });
-    expect(report).to.deep.include({ sessions: 6, expected: 2340, present: 2340 - removed.length, missing: removed.length, longestMissingRun: 5 });
+    expect(report).to.deep.include({
+      sessions: 6,
+      expected: 2340,
+      present: 2340 - removed.length,
+      missing: removed.length,
+      longestMissingRun: 5,
+    });
     expect(report.longestMissingRunDate).to.equal('2013-10-07');
     expect(report.gappy).to.deep.equal([
       { date: '2013-10-07', expected: 390, present: 383, missing: 7, longestMissingRun: 5, fillable: 5 },
@@ -64,9 +77,15 @@ describe('gaps', () => {
   });
 
   it('should report a whole missing session inside the range', () => {
-    const report = scanGaps(without(spy, Array.from({ length: 390 }, (_, i) => nyTime(NYSE.session('2013-10-09')!.open + i * MINUTE))), {
-      timeframe: '1m',
-    });
+    const report = scanGaps(
+      without(
+        spy,
+        Array.from({ length: 390 }, (_, i) => nyTime(NYSE.session('2013-10-09')!.open + i * MINUTE)),
+      ),
+      {
+        timeframe: '1m',
+      },
+    );
     expect(report.gappy.find((day) => day.date === '2013-10-09')).to.deep.equal({
       date: '2013-10-09',
       expected: 390,
@@ -97,10 +116,14 @@ describe('gaps', () => {
   it('should forward-fill with the previous close only after the session first bar and within the session', () => {
     const gappy = without(spy, removed);
     const fills = fillGaps(gappy, { timeframe: '1m' });
-    expect(Array.from(fills.ts, nyTime)).to.deep.equal(removed.filter((time) => !time.endsWith('09:30') && !time.endsWith('09:31')));
+    expect(Array.from(fills.ts, nyTime)).to.deep.equal(
+      removed.filter((time) => !time.endsWith('09:30') && !time.endsWith('09:31')),
+    );
     fills.ts.forEach((ts, i) => {
       const previous = rowsWhere(gappy, (t) => t < ts).at(-1)!;
-      expect([fills.open[i], fills.high[i], fills.low[i], fills.close[i], fills.vwap[i]]).to.deep.equal(Array(5).fill(gappy.close[previous]));
+      expect([fills.open[i], fills.high[i], fills.low[i], fills.close[i], fills.vwap[i]]).to.deep.equal(
+        Array(5).fill(gappy.close[previous]),
+      );
       expect(fills.volume[i]).to.equal(0);
       expect(localDate(gappy.ts[previous], NEW_YORK)).to.equal(localDate(ts, NEW_YORK));
     });
@@ -124,7 +147,11 @@ describe('gaps', () => {
   it('should merge reports of consecutive ranges into the report of the whole range', () => {
     const gappy = without(spy, removed);
     const middle = NYSE.session('2013-10-08')!.close + MINUTE;
-    const whole = scanGaps(gappy, { timeframe: '1m', from: NYSE.session('2013-10-04')!.open, to: NYSE.session('2013-10-11')!.close });
+    const whole = scanGaps(gappy, {
+      timeframe: '1m',
+      from: NYSE.session('2013-10-04')!.open,
+      to: NYSE.session('2013-10-11')!.close,
+    });
     const first = scanGaps(gappy, { timeframe: '1m', from: NYSE.session('2013-10-04')!.open, to: middle });
     const second = scanGaps(gappy, { timeframe: '1m', from: middle, to: NYSE.session('2013-10-11')!.close });
     expect(mergeGapReports(first, second)).to.deep.equal(whole);

@@ -9,7 +9,10 @@ describe('job registry', () => {
   });
 
   it('should refuse a job name with two handlers', () => {
-    expect(() => buildRegistry([noopJob, { ...noopJob }] as JobDefinition[])).to.throw(RegistryError, /job noop has two handlers/);
+    expect(() => buildRegistry([noopJob, { ...noopJob }] as JobDefinition[])).to.throw(
+      RegistryError,
+      /job noop has two handlers/,
+    );
   });
 
   it('should refuse a job without a handler', () => {

@@ -26,7 +26,9 @@ function spec(scenario: ScenarioName, overrides: Partial<ScenarioSpec> = {}): Sc
 }
 
 function bytes(bars: BarColumns): Buffer {
-  return Buffer.concat(Object.values(bars).map((column: Float64Array) => Buffer.from(column.buffer, column.byteOffset, column.byteLength)));
+  return Buffer.concat(
+    Object.values(bars).map((column: Float64Array) => Buffer.from(column.buffer, column.byteOffset, column.byteLength)),
+  );
 }
 
 /** Every bar: low ≤ min(open, close) ≤ max(open, close) ≤ high, low > 0, whole volume ≥ 0. */
@@ -51,7 +53,11 @@ describe('scenario generator', () => {
       const first = runScenarioBatch(spec(name), ['SYN0001', 'SYN0002'], grid);
       const second = runScenarioBatch(spec(name), ['SYN0001', 'SYN0002'], grid);
       expect(second.copy, name).to.equal(first.copy);
-      expect(bytes(buildSymbol(spec(name), 'SYN0001', grid).stored[0].bars).equals(bytes(buildSymbol(spec(name), 'SYN0001', grid).stored[0].bars))).to.equal(true);
+      expect(
+        bytes(buildSymbol(spec(name), 'SYN0001', grid).stored[0].bars).equals(
+          bytes(buildSymbol(spec(name), 'SYN0001', grid).stored[0].bars),
+        ),
+      ).to.equal(true);
     }
   });
 
@@ -78,7 +84,8 @@ describe('scenario generator', () => {
         const built = buildSymbol(spec(name, { seed, targets: ['2d', '1w', '1M'] }), 'SYN0001', grid);
         for (const { timeframe, bars } of built.stored) {
           expectValidBars(bars, `${name}/${seed}/${timeframe}`);
-          for (const ts of bars.ts) expect(isOnGrid(ts, timeframe, ZONE), `${name} ${timeframe} ${new Date(ts).toISOString()}`).to.equal(undefined);
+          for (const ts of bars.ts)
+            expect(isOnGrid(ts, timeframe, ZONE), `${name} ${timeframe} ${new Date(ts).toISOString()}`).to.equal(undefined);
         }
         const daily = built.stored[0].bars;
         expect(daily.ts.length).to.equal(252);

@@ -33,7 +33,9 @@ describe('scenario runs', () => {
   });
 
   it('should serialise objects with sorted keys at every level', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: 'x' }, z: undefined })).to.equal('{"a":{"c":"x","d":[2,{"e":0,"f":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: 'x' }, z: undefined })).to.equal(
+      '{"a":{"c":"x","d":[2,{"e":0,"f":1}]},"b":1}',
+    );
   });
 
   it('should name generated symbols SYN0001 … with enough digits', () => {

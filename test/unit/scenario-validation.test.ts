@@ -23,7 +23,8 @@ describe('scenario validation', () => {
   it('should count four trend changes in a noiseless flat → up → down → up → flat path', () => {
     const drifts = [0, 0.006, -0.006, 0.006, 0];
     const closes = [100];
-    for (const drift of drifts) for (let i = 0; i < 40; i++) closes.push(closes[closes.length - 1] * Math.exp(drift + (i % 2 ? 0.004 : -0.004)));
+    for (const drift of drifts)
+      for (let i = 0; i < 40; i++) closes.push(closes[closes.length - 1] * Math.exp(drift + (i % 2 ? 0.004 : -0.004)));
     const runs = trendRuns(closes, 0.002, 20);
     expect(runs.map((run) => run.state)).to.deep.equal(['flat', 'up', 'down', 'up', 'flat']);
     // Each change is found within a session of where the drift changed.
@@ -57,11 +58,17 @@ describe('scenario validation', () => {
     const { grid } = sessionGrid('2020-01-01', 252);
     // A "crash" no more volatile than the calm months cannot show a 2.5× volatility jump.
     const params = SCENARIOS.crash_2020.params.parse({ crashVolatility: 0.15 }) as ModelParams;
-    const output = runScenarioBatch({ scenario: 'crash_2020', params, seed: 7, timeframe: '1d', targets: [] }, ['SYN0001', 'SYN0002'], grid);
+    const output = runScenarioBatch(
+      { scenario: 'crash_2020', params, seed: 7, timeframe: '1d', targets: [] },
+      ['SYN0001', 'SYN0002'],
+      grid,
+    );
     const summary = summarizeReports(output.symbols.map((s) => s.report));
     expect(summary.passed).to.equal(false);
     expect(summary.failedChecks).to.have.length.greaterThan(0);
-    expect(summary.failedChecks[0]).to.match(/^targets\.crashVolatilityRatio: passed by 0 of 2 symbols \(needs every symbol\); failed: SYN0001, SYN0002$/);
+    expect(summary.failedChecks[0]).to.match(
+      /^targets\.crashVolatilityRatio: passed by 0 of 2 symbols \(needs every symbol\); failed: SYN0001, SYN0002$/,
+    );
     const check = output.symbols[0].report.targets.find((c) => c.name === 'crashVolatilityRatio')!;
     expect(check.passed).to.equal(false);
     expect(check.measured).to.be.lessThan(2.5);
@@ -77,7 +84,15 @@ describe('scenario validation', () => {
       stylizedFacts: [{ name: 'fact', passed: fact, measured: 1, expected: '> 0' }],
       indicators: [],
       invariants: [],
-      figures: { sessions: 1, firstOpen: 1, lastClose: 1, totalReturn: 0, maxDrawdown: 0, annualisedVolatility: 0, meanVolume: 0 },
+      figures: {
+        sessions: 1,
+        firstOpen: 1,
+        lastClose: 1,
+        totalReturn: 0,
+        maxDrawdown: 0,
+        annualisedVolatility: 0,
+        meanVolume: 0,
+      },
     });
     // At 5 % per symbol, more than 3 failures in 10 is under 1 % likely; more than 37 in 500 too.
     expect([1, 3, 10, 500].map((n) => allowedFailures(n))).to.deep.equal([1, 1, 3, 37]);

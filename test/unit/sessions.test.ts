@@ -42,7 +42,10 @@ describe('session windows, periods and range bounds', () => {
     expect(NYSE.session(pairStart.slice(0, 10))!.index % 2).to.equal(0);
     expect(NYSE.sessionsBetween(pairStart.slice(0, 10), pairEnd.slice(0, 10)).length).to.equal(3);
     const utc = periodBounds('1w', wednesdayNoon, '24h', NYSE);
-    expect([new Date(utc.start).toISOString(), new Date(utc.end).toISOString()]).to.deep.equal(['2024-03-11T00:00:00.000Z', '2024-03-18T00:00:00.000Z']);
+    expect([new Date(utc.start).toISOString(), new Date(utc.end).toISOString()]).to.deep.equal([
+      '2024-03-11T00:00:00.000Z',
+      '2024-03-18T00:00:00.000Z',
+    ]);
   });
 
   it('should read a date as a whole day on the mode clock, to inclusive, and an instant as itself', () => {

@@ -36,18 +36,34 @@ describe('symbol rows', () => {
       ipo_date: '2011-01-26',
       metadata: { fund_category: 'Foreign Large Blend' },
     });
-    expect(parsed.records[1]).to.deep.equal({ symbol: 'NOAUM', kind: 'etf', exchange: 'PCX', avg_volume: 1000, ipo_date: '2020-12-01' });
+    expect(parsed.records[1]).to.deep.equal({
+      symbol: 'NOAUM',
+      kind: 'etf',
+      exchange: 'PCX',
+      avg_volume: 1000,
+      ipo_date: '2020-12-01',
+    });
     expect(parsed.rejected).to.deep.equal([{ line: 4, reason: 'inception_date "2020-12-01" is not an M/D/YYYY date' }]);
     expect(parsed.ignoredColumns).to.deep.equal(['region']);
   });
 
   it('should name the field and the line of every bad value', () => {
     const parsed = parseSymbolsCsv(
-      ['symbol,kind,status,expense_ratio,theme,metadata', 'A,stock,gone,,,', 'B,etf,,1.5,Growth,', 'C,etf,,,,not json', 'D,etf,,'].join('\n'),
+      [
+        'symbol,kind,status,expense_ratio,theme,metadata',
+        'A,stock,gone,,,',
+        'B,etf,,1.5,Growth,',
+        'C,etf,,,,not json',
+        'D,etf,,',
+      ].join('\n'),
     );
     expect(parsed.rejected).to.deep.equal([
       { line: 2, reason: 'status must be active, inactive or delisted' },
-      { line: 3, reason: 'theme must be a lower-case theme name such as growth; expense_ratio must be a fraction below 1 (0.0075 is 0.75 %)' },
+      {
+        line: 3,
+        reason:
+          'theme must be a lower-case theme name such as growth; expense_ratio must be a fraction below 1 (0.0075 is 0.75 %)',
+      },
       { line: 4, reason: 'metadata must be a JSON object' },
       { line: 5, reason: 'expected 6 fields as in the header, found 4' },
     ]);

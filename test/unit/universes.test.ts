@@ -33,7 +33,13 @@ describe('universes domain', () => {
       expect(theme.filter.min_aum, theme.theme).to.equal(expectedAum);
       expect(theme.filter.max_expense_ratio, theme.theme).to.equal(0.0075);
     }
-    expect(defaultUniverses().map((universe) => universe.key)).to.include.members(['top_100', 'top_500', 'top_1000', 'ipo_recent', 'etf_bonds']);
+    expect(defaultUniverses().map((universe) => universe.key)).to.include.members([
+      'top_100',
+      'top_500',
+      'top_1000',
+      'ipo_recent',
+      'etf_bonds',
+    ]);
   });
 
   it('should slug sector names into universe keys', () => {
@@ -67,7 +73,9 @@ describe('universes domain', () => {
   });
 
   it('should take the trading date of an eod_complete message from the envelope or a bare object', () => {
-    expect(signalDate(JSON.stringify({ event_type: 'eod.complete', data: { trading_date: '2018-02-07' } }))).to.equal('2018-02-07');
+    expect(signalDate(JSON.stringify({ event_type: 'eod.complete', data: { trading_date: '2018-02-07' } }))).to.equal(
+      '2018-02-07',
+    );
     expect(signalDate(JSON.stringify({ data: { date: '2018-02-08' } }))).to.equal('2018-02-08');
     expect(signalDate(JSON.stringify({ trading_date: '2018-02-09' }))).to.equal('2018-02-09');
     expect(signalDate(JSON.stringify({ data: { date: 'yesterday' } }))).to.equal(undefined);

@@ -16,5 +16,8 @@ export interface AggregateBarsInput {
  */
 export function aggregateBars({ bars, options }: AggregateBarsInput): AggregateResult {
   const result = aggregate(bars, { ...options, calendar: calendarByName(options.calendar ?? 'XNYS') });
-  return transferOut(result, Object.values(result.bars).flatMap((series) => barBuffers(series)));
+  return transferOut(
+    result,
+    Object.values(result.bars).flatMap((series) => barBuffers(series)),
+  );
 }

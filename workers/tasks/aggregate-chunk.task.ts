@@ -101,13 +101,19 @@ export function aggregateChunk(input: AggregateChunkInput): AggregateChunkOutput
 
   const built = aggregateBars(done, {
     source: plan.source,
-    targets: plan.finalTargets.length > 0 && !plan.chunkTargets.includes('1d') && plan.source !== '1d' ? [...plan.chunkTargets, '1d'] : plan.chunkTargets,
+    targets:
+      plan.finalTargets.length > 0 && !plan.chunkTargets.includes('1d') && plan.source !== '1d'
+        ? [...plan.chunkTargets, '1d']
+        : plan.chunkTargets,
     ...options,
   });
   // Gaps and fills belong to the requested range, not to the widening around it.
   const gapFrom = Math.max(input.spanFrom, plan.rangeFrom);
   const gapTo = Math.min(cut, plan.rangeTo);
-  const gaps = gapFrom < gapTo ? scanGaps(done, { timeframe: plan.source, ...options, from: gapFrom, to: gapTo }) : emptyGapReport(plan.source);
+  const gaps =
+    gapFrom < gapTo
+      ? scanGaps(done, { timeframe: plan.source, ...options, from: gapFrom, to: gapTo })
+      : emptyGapReport(plan.source);
   if (plan.fill === 'forward' && gapFrom < gapTo) {
     const sourceFills = fillGaps(done, { timeframe: plan.source, ...options, from: gapFrom, to: gapTo });
     emit(plan.source, plan.sourceVariant, 'fill', sourceFills, gapFrom, gapTo);
@@ -117,7 +123,14 @@ export function aggregateChunk(input: AggregateChunkInput): AggregateChunkOutput
     const variant = variantOf(target, plan.session, plan.alignment);
     emit(target, variant, 'aggregate', bars, plan.emitFrom, plan.emitTo);
     if (plan.fill === 'forward' && isIntraday(target) && gapFrom < gapTo) {
-      emit(target, variant, 'fill', fillGaps(bars, { timeframe: target, ...options, from: gapFrom, to: gapTo }), plan.emitFrom, plan.emitTo);
+      emit(
+        target,
+        variant,
+        'fill',
+        fillGaps(bars, { timeframe: target, ...options, from: gapFrom, to: gapTo }),
+        plan.emitFrom,
+        plan.emitTo,
+      );
     }
   }
   const daily = plan.source === '1d' ? done : (built.bars['1d'] ?? allocateBars(0));
@@ -125,12 +138,20 @@ export function aggregateChunk(input: AggregateChunkInput): AggregateChunkOutput
     const days = input.daily ? concatBars(input.daily, daily) : daily;
     const coarse = aggregateBars(days, { source: '1d', targets: plan.finalTargets, ...options });
     for (const target of plan.finalTargets) {
-      emit(target, variantOf(target, plan.session, plan.alignment), 'aggregate', coarse.bars[target]!, plan.finalFrom[target] ?? plan.rangeFrom, plan.rangeTo);
+      emit(
+        target,
+        variantOf(target, plan.session, plan.alignment),
+        'aggregate',
+        coarse.bars[target]!,
+        plan.finalFrom[target] ?? plan.rangeFrom,
+        plan.rangeTo,
+      );
     }
   }
   const copy = writer.finish();
-  return transferOut(
-    { copy, counts, daily, carry, cut, lastTs, gaps, stats: built.stats },
-    [copy.buffer as ArrayBuffer, ...barBuffers(daily), ...barBuffers(carry)],
-  );
+  return transferOut({ copy, counts, daily, carry, cut, lastTs, gaps, stats: built.stats }, [
+    copy.buffer as ArrayBuffer,
+    ...barBuffers(daily),
+    ...barBuffers(carry),
+  ]);
 }

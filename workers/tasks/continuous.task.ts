@@ -61,4 +61,3 @@ export function continuous(input: ContinuousTaskInput): ContinuousTaskOutput {
     [copy.buffer as ArrayBuffer],
   );
 }
-

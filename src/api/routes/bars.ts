@@ -43,12 +43,12 @@ export function barsRouter({ db, schema, redis, prefix, metrics }: BarsRouterDep
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
-    const query = parseOrThrow(barsQuerySchema, req.query, 'query');
-    const [answer] = await Promise.all([service.answer(query), cache.recordRequest(query)]);
-    // The cache key names the versions the answer was built from: a client's copy is current
-    // while it matches (Express answers 304 to a matching If-None-Match).
-    if (answer.status === 200 && answer.key) res.set('ETag', `"${answer.key.slice(answer.key.lastIndexOf(':') + 1)}"`);
-    res.status(answer.status).type('application/json').send(answer.body);
+      const query = parseOrThrow(barsQuerySchema, req.query, 'query');
+      const [answer] = await Promise.all([service.answer(query), cache.recordRequest(query)]);
+      // The cache key names the versions the answer was built from: a client's copy is current
+      // while it matches (Express answers 304 to a matching If-None-Match).
+      if (answer.status === 200 && answer.key) res.set('ETag', `"${answer.key.slice(answer.key.lastIndexOf(':') + 1)}"`);
+      res.status(answer.status).type('application/json').send(answer.body);
     },
   );
   return routes;

@@ -68,7 +68,8 @@ async function* failedJobs(producer: Producer, queue: QueueName, filter: { name?
 
 function queueParam(req: Request): QueueName {
   const queue = String(req.params.queue);
-  if (!(QUEUES as readonly string[]).includes(queue)) throw new HttpError(404, `unknown queue ${JSON.stringify(queue.slice(0, 40))}`);
+  if (!(QUEUES as readonly string[]).includes(queue))
+    throw new HttpError(404, `unknown queue ${JSON.stringify(queue.slice(0, 40))}`);
   return queue as QueueName;
 }
 
@@ -89,17 +90,17 @@ export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: re
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
-    const query = parseOrThrow(failedQuerySchema, req.query, 'query');
-    const wanted = query.queue ? [query.queue] : queues;
-    const jobs: ReturnType<typeof describeFailed>[] = [];
-    let total = 0;
-    for (const queue of wanted) {
-      for await (const job of failedJobs(producer, queue, { name: query.name })) {
-        if (total >= query.offset && jobs.length < query.limit) jobs.push(describeFailed(job, queue));
-        total++;
+      const query = parseOrThrow(failedQuerySchema, req.query, 'query');
+      const wanted = query.queue ? [query.queue] : queues;
+      const jobs: ReturnType<typeof describeFailed>[] = [];
+      let total = 0;
+      for (const queue of wanted) {
+        for await (const job of failedJobs(producer, queue, { name: query.name })) {
+          if (total >= query.offset && jobs.length < query.limit) jobs.push(describeFailed(job, queue));
+          total++;
+        }
       }
-    }
-    res.json({ total, offset: query.offset, jobs });
+      res.json({ total, offset: query.offset, jobs });
     },
   );
 
@@ -114,16 +115,16 @@ export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: re
     },
     requireRole('write', tokens),
     async (req: Request, res: Response) => {
-    const queue = queueParam(req);
-    const filter = parseOrThrow(redriveSchema, req.body ?? {});
-    // Collect first: retrying moves jobs out of the failed set while it is being paged.
-    const selected: Job[] = [];
-    for await (const job of failedJobs(producer, queue, filter)) {
-      selected.push(job);
-      if (selected.length >= filter.limit) break;
-    }
-    await Promise.all(selected.map((job) => job.retry('failed', FRESH_ATTEMPTS)));
-    res.json({ queue, retried: selected.length, ids: selected.map((job) => job.id) });
+      const queue = queueParam(req);
+      const filter = parseOrThrow(redriveSchema, req.body ?? {});
+      // Collect first: retrying moves jobs out of the failed set while it is being paged.
+      const selected: Job[] = [];
+      for await (const job of failedJobs(producer, queue, filter)) {
+        selected.push(job);
+        if (selected.length >= filter.limit) break;
+      }
+      await Promise.all(selected.map((job) => job.retry('failed', FRESH_ATTEMPTS)));
+      res.json({ queue, retried: selected.length, ids: selected.map((job) => job.id) });
     },
   );
 
@@ -137,14 +138,14 @@ export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: re
     },
     requireRole('write', tokens),
     async (req: Request, res: Response) => {
-    const queue = queueParam(req);
-    const id = String(req.params.id);
-    const job = await producer.queue(queue).getJob(id);
-    if (!job) throw new HttpError(404, `no job ${JSON.stringify(id.slice(0, 80))} in queue ${queue}`);
-    const state = await job.getState();
-    if (state !== 'failed') throw new HttpError(409, `job ${id} is ${state}, not failed; only failed jobs can be retried`);
-    await job.retry('failed', FRESH_ATTEMPTS);
-    res.json({ id, queue, state: await job.getState() });
+      const queue = queueParam(req);
+      const id = String(req.params.id);
+      const job = await producer.queue(queue).getJob(id);
+      if (!job) throw new HttpError(404, `no job ${JSON.stringify(id.slice(0, 80))} in queue ${queue}`);
+      const state = await job.getState();
+      if (state !== 'failed') throw new HttpError(409, `job ${id} is ${state}, not failed; only failed jobs can be retried`);
+      await job.retry('failed', FRESH_ATTEMPTS);
+      res.json({ id, queue, state: await job.getState() });
     },
   );
 

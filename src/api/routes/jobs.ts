@@ -69,7 +69,12 @@ export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Toke
       role: 'write',
       params: { name: 'job name' },
       body: bulkSchema,
-      responses: { 202: '{count, jobs}', 400: 'a payload fails; issues name it as payloads.N.field', 404: 'unknown job', 429: 'rate limit' },
+      responses: {
+        202: '{count, jobs}',
+        400: 'a payload fails; issues name it as payloads.N.field',
+        404: 'unknown job',
+        429: 'rate limit',
+      },
     },
     requireRole('write', tokens),
     rateLimit.middleware((req) => (Array.isArray(req.body?.payloads) ? req.body.payloads.length : 1)),
@@ -99,8 +104,8 @@ export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Toke
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
-    const { job, queue } = await findJob(producer, req);
-    res.json(await describeJob(job, queue));
+      const { job, queue } = await findJob(producer, req);
+      res.json(await describeJob(job, queue));
     },
   );
 
@@ -115,60 +120,60 @@ export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Toke
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
-    const { job, queue } = await findJob(producer, req);
-    const jobId = job.id!;
-    let ended = false;
-    const send = (event: string, data: unknown) => {
-      if (!ended) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      unsubscribe();
-      clearInterval(heartbeat);
-      res.end();
-    };
-    // Subscribe before reading the state, so an event in between is not lost.
-    const unsubscribe = events.subscribe(queue, jobId, (event) => {
-      if (event.type === 'progress') send('progress', { progress: event.data });
-      else if (event.type === 'closing') {
-        send('closing', { reason: 'the server is shutting down; reconnect to resume' });
-        end();
-      } else {
-        send(event.type, event.type === 'completed' ? { result: event.returnvalue } : { failedReason: event.failedReason });
-        end();
-      }
-    });
-    const finishIfDone = async () => {
-      const current = await producer.queue(queue).getJob(jobId);
-      if (!current) {
-        send('failed', { failedReason: 'the job was removed' });
-        return end();
-      }
-      const state = await current.getState();
-      if (state === 'completed') {
-        send('completed', { result: current.returnvalue });
-        end();
-      } else if (state === 'failed') {
-        send('failed', { failedReason: current.failedReason });
-        end();
-      }
-    };
-    const heartbeat = setInterval(() => {
-      if (!ended) res.write(': keep-alive\n\n');
-      finishIfDone().catch(() => undefined);
-    }, HEARTBEAT_MS);
-    req.on('close', end);
+      const { job, queue } = await findJob(producer, req);
+      const jobId = job.id!;
+      let ended = false;
+      const send = (event: string, data: unknown) => {
+        if (!ended) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        unsubscribe();
+        clearInterval(heartbeat);
+        res.end();
+      };
+      // Subscribe before reading the state, so an event in between is not lost.
+      const unsubscribe = events.subscribe(queue, jobId, (event) => {
+        if (event.type === 'progress') send('progress', { progress: event.data });
+        else if (event.type === 'closing') {
+          send('closing', { reason: 'the server is shutting down; reconnect to resume' });
+          end();
+        } else {
+          send(event.type, event.type === 'completed' ? { result: event.returnvalue } : { failedReason: event.failedReason });
+          end();
+        }
+      });
+      const finishIfDone = async () => {
+        const current = await producer.queue(queue).getJob(jobId);
+        if (!current) {
+          send('failed', { failedReason: 'the job was removed' });
+          return end();
+        }
+        const state = await current.getState();
+        if (state === 'completed') {
+          send('completed', { result: current.returnvalue });
+          end();
+        } else if (state === 'failed') {
+          send('failed', { failedReason: current.failedReason });
+          end();
+        }
+      };
+      const heartbeat = setInterval(() => {
+        if (!ended) res.write(': keep-alive\n\n');
+        finishIfDone().catch(() => undefined);
+      }, HEARTBEAT_MS);
+      req.on('close', end);
 
-    res.status(200).set({
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    res.flushHeaders();
-    send('state', await describeJob(job, queue));
-    await finishIfDone();
+      res.status(200).set({
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-cache, no-transform',
+        Connection: 'keep-alive',
+        'X-Accel-Buffering': 'no',
+      });
+      res.flushHeaders();
+      send('state', await describeJob(job, queue));
+      await finishIfDone();
     },
   );
 

@@ -11,11 +11,11 @@ import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { ApiRouter } from '../openapi.js';
 
-const runIdSchema = z.string().regex(/^[a-z0-9_]+-[0-9a-f]{16}$/, 'must be a scenario run id such as crash_2020-0123456789abcdef');
+const runIdSchema = z
+  .string()
+  .regex(/^[a-z0-9_]+-[0-9a-f]{16}$/, 'must be a scenario run id such as crash_2020-0123456789abcdef');
 
-const runQuerySchema = z
-  .object({ symbol: symbolSchema.optional().describe('only this symbol’s report') })
-  .strict();
+const runQuerySchema = z.object({ symbol: symbolSchema.optional().describe('only this symbol’s report') }).strict();
 
 const chartQuerySchema = z
   .object({
@@ -41,37 +41,37 @@ export function scenariosRouter(db: Knex, tokens: Tokens): ApiRouter {
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
-    const id = parseOrThrow(runIdSchema, req.params.id, 'run id');
-    const query = parseOrThrow(runQuerySchema, req.query, 'query');
-    const run = await runs.find(id);
-    if (!run) throw new HttpError(404, `no scenario run ${id}`);
-    const report = run.report as { symbols: SymbolReport[] };
-    if (query.symbol !== undefined && !run.symbols.includes(query.symbol)) {
-      throw new HttpError(404, `symbol ${query.symbol} is not part of run ${id}`);
-    }
-    res.json({
-      id: run.id,
-      scenario: run.scenario,
-      seed: run.seed,
-      generatorVersion: run.generator_version,
-      params: run.params,
-      symbols: run.symbols,
-      timeframe: run.timeframe,
-      targets: run.targets,
-      start: run.start_date,
-      sessions: run.sessions,
-      schema: run.target_schema,
-      series: run.series,
-      passed: run.passed,
-      failedChecks: run.failed_checks,
-      report:
-        query.symbol === undefined ? report : { ...report, symbols: report.symbols.filter((s) => s.symbol === query.symbol) },
-      diagnostics: run.diagnostics,
-      jobId: run.job_id,
-      createdAt: run.created_at.toISOString(),
-      loadedAt: run.loaded_at.toISOString(),
-      chart: `/api/scenarios/${run.id}/chart?symbol=${encodeURIComponent(query.symbol ?? run.symbols[0])}`,
-    });
+      const id = parseOrThrow(runIdSchema, req.params.id, 'run id');
+      const query = parseOrThrow(runQuerySchema, req.query, 'query');
+      const run = await runs.find(id);
+      if (!run) throw new HttpError(404, `no scenario run ${id}`);
+      const report = run.report as { symbols: SymbolReport[] };
+      if (query.symbol !== undefined && !run.symbols.includes(query.symbol)) {
+        throw new HttpError(404, `symbol ${query.symbol} is not part of run ${id}`);
+      }
+      res.json({
+        id: run.id,
+        scenario: run.scenario,
+        seed: run.seed,
+        generatorVersion: run.generator_version,
+        params: run.params,
+        symbols: run.symbols,
+        timeframe: run.timeframe,
+        targets: run.targets,
+        start: run.start_date,
+        sessions: run.sessions,
+        schema: run.target_schema,
+        series: run.series,
+        passed: run.passed,
+        failedChecks: run.failed_checks,
+        report:
+          query.symbol === undefined ? report : { ...report, symbols: report.symbols.filter((s) => s.symbol === query.symbol) },
+        diagnostics: run.diagnostics,
+        jobId: run.job_id,
+        createdAt: run.created_at.toISOString(),
+        loadedAt: run.loaded_at.toISOString(),
+        chart: `/api/scenarios/${run.id}/chart?symbol=${encodeURIComponent(query.symbol ?? run.symbols[0])}`,
+      });
     },
   );
 
@@ -83,19 +83,24 @@ export function scenariosRouter(db: Knex, tokens: Tokens): ApiRouter {
       params: runParam,
       query: chartQuerySchema,
       produces: 'image/svg+xml',
-      responses: { 200: 'the chart', 400: 'a bad parameter, named', 404: 'no such run or symbol', 409: 'the bars were replaced by a later run' },
+      responses: {
+        200: 'the chart',
+        400: 'a bad parameter, named',
+        404: 'no such run or symbol',
+        409: 'the bars were replaced by a later run',
+      },
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
-    const id = parseOrThrow(runIdSchema, req.params.id, 'run id');
-    const query = parseOrThrow(chartQuerySchema, req.query, 'query');
-    try {
-      const { svg } = await runChart(db, id, query);
-      res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
-    } catch (error) {
-      if (error instanceof RunChartError) throw new HttpError(error.status, error.message);
-      throw error;
-    }
+      const id = parseOrThrow(runIdSchema, req.params.id, 'run id');
+      const query = parseOrThrow(chartQuerySchema, req.query, 'query');
+      try {
+        const { svg } = await runChart(db, id, query);
+        res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
+      } catch (error) {
+        if (error instanceof RunChartError) throw new HttpError(error.status, error.message);
+        throw error;
+      }
     },
   );
 

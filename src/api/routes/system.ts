@@ -23,7 +23,8 @@ async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): P
   }
 }
 
-const describe = (check: PromiseSettledResult<unknown>) => (check.status === 'fulfilled' ? 'ok' : String((check.reason as Error).message));
+const describe = (check: PromiseSettledResult<unknown>) =>
+  check.status === 'fulfilled' ? 'ok' : String((check.reason as Error).message);
 
 /** Redis, PostgreSQL and the migrations, each 'ok' or what is wrong. */
 async function readiness(redis: Redis, db: Knex, schema: string) {
@@ -52,14 +53,25 @@ export interface SystemDeps {
 }
 
 /** Liveness, readiness, Prometheus metrics, and a health summary meant for a person. */
-export function systemRouter({ config, db, redis, producer, metrics, queues, tokens }: SystemDeps): { root: ApiRouter; api: ApiRouter } {
+export function systemRouter({ config, db, redis, producer, metrics, queues, tokens }: SystemDeps): {
+  root: ApiRouter;
+  api: ApiRouter;
+} {
   const root = new ApiRouter('');
-  root.get('/healthz', { summary: 'Liveness: the process answers', role: 'public', responses: { 200: '{status: ok}' } }, (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  root.get(
+    '/healthz',
+    { summary: 'Liveness: the process answers', role: 'public', responses: { 200: '{status: ok}' } },
+    (_req, res) => {
+      res.json({ status: 'ok' });
+    },
+  );
   root.get(
     '/readyz',
-    { summary: 'Readiness: Redis, PostgreSQL and migrations', role: 'public', responses: { 200: 'ready', 503: 'what is not ready' } },
+    {
+      summary: 'Readiness: Redis, PostgreSQL and migrations',
+      role: 'public',
+      responses: { 200: 'ready', 503: 'what is not ready' },
+    },
     async (_req: Request, res: Response) => {
       const checks = await readiness(redis, db, config.dbSchema);
       const ready = Object.values(checks).every((value) => value === 'ok');
@@ -84,7 +96,8 @@ export function systemRouter({ config, db, redis, producer, metrics, queues, tok
   api.get(
     '/system/health',
     {
-      summary: 'One page for a person: services, queues (depth, oldest waiting, failures), workers, kernel pools, recent failures',
+      summary:
+        'One page for a person: services, queues (depth, oldest waiting, failures), workers, kernel pools, recent failures',
       role: 'read',
       responses: { 200: 'the summary' },
     },
@@ -99,10 +112,14 @@ export function systemRouter({ config, db, redis, producer, metrics, queues, tok
               queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'),
               queue.getJobs(['waiting'], 0, 0, true),
             ]);
-            return { queue: name, ...counts, oldestWaitingSeconds: oldest ? Math.round((Date.now() - oldest.timestamp) / 1000) : 0 };
+            return {
+              queue: name,
+              ...counts,
+              oldestWaitingSeconds: oldest ? Math.round((Date.now() - oldest.timestamp) / 1000) : 0,
+            };
           }),
         ),
-        Promise.all(queues.map(async (name) => ({ queue: name, workers: (await producer.queue(name).getWorkersCount()) }))),
+        Promise.all(queues.map(async (name) => ({ queue: name, workers: await producer.queue(name).getWorkersCount() }))),
         metrics.poolSummary(redis, config.prefix),
         db('job_history')
           .where('outcome', 'failed')

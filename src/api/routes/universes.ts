@@ -10,7 +10,6 @@ import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { ApiRouter } from '../openapi.js';
 
-
 const membersQuery = z.object({ asOf: calendarDateSchema.optional() }).strict();
 
 const changesQuery = z
@@ -19,7 +18,12 @@ const changesQuery = z
     to: calendarDateSchema.optional(),
     symbol: symbolSchema.optional(),
     before: z.coerce.number().int('must be a whole number').positive('must be above 0').optional(),
-    limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(1_000),
+    limit: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(10_000, 'must be at most 10000')
+      .default(1_000),
   })
   .strict();
 
@@ -57,10 +61,10 @@ export function universesRouter(db: Knex, tokens: Tokens): ApiRouter {
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
-    const query = parseOrThrow(membersQuery, req.query, 'query');
-    const universe = await findUniverse(req);
-    const members = await universes.members(universe.key, query.asOf);
-    res.json({ ...universe, asOf: query.asOf ?? null, count: members.length, members });
+      const query = parseOrThrow(membersQuery, req.query, 'query');
+      const universe = await findUniverse(req);
+      const members = await universes.members(universe.key, query.asOf);
+      res.json({ ...universe, asOf: query.asOf ?? null, count: members.length, members });
     },
   );
 
@@ -75,11 +79,11 @@ export function universesRouter(db: Knex, tokens: Tokens): ApiRouter {
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
-    const query = parseOrThrow(changesQuery, req.query, 'query');
-    const universe = await findUniverse(req);
-    const changes = await universes.changes(universe.key, query);
-    const next = changes.length === query.limit ? changes[changes.length - 1].id : null;
-    res.json({ key: universe.key, changes, next });
+      const query = parseOrThrow(changesQuery, req.query, 'query');
+      const universe = await findUniverse(req);
+      const changes = await universes.changes(universe.key, query);
+      const next = changes.length === query.limit ? changes[changes.length - 1].id : null;
+      res.json({ key: universe.key, changes, next });
     },
   );
 

@@ -66,7 +66,8 @@ export function buildSymbol(spec: ScenarioSpec, symbol: string, grid: SessionGri
   let daily = generated.bars;
   if (wanted.length > 0) {
     const aggregated = aggregateBars(generated.bars, { source: spec.timeframe, targets: wanted });
-    for (const timeframe of spec.targets) stored.push({ timeframe, variant: AGGREGATE_VARIANT, bars: aggregated.bars[timeframe]! });
+    for (const timeframe of spec.targets)
+      stored.push({ timeframe, variant: AGGREGATE_VARIANT, bars: aggregated.bars[timeframe]! });
     if (spec.timeframe === '1m') daily = aggregated.bars['1d']!;
   }
   return { symbol, stored, daily, phases: generated.phases, diagnostics: generated.diagnostics };

@@ -149,7 +149,9 @@ export function candlestickSvg(bars: readonly ChartBar[], options: ChartOptions)
   for (let k = 0; k < labels; k++) {
     const index = Math.round((k * (bars.length - 1)) / Math.max(1, labels - 1));
     const lx = fixed(x(index));
-    out.push(`<line x1="${lx}" y1="${volumeTop + volumeHeight}" x2="${lx}" y2="${volumeTop + volumeHeight + 4}" stroke="#999999"/>`);
+    out.push(
+      `<line x1="${lx}" y1="${volumeTop + volumeHeight}" x2="${lx}" y2="${volumeTop + volumeHeight + 4}" stroke="#999999"/>`,
+    );
     const anchor = k === 0 ? 'start' : k === labels - 1 ? 'end' : 'middle';
     out.push(
       `<text x="${lx}" y="${height - 10}" text-anchor="${anchor}" fill="${TEXT}">${dateLabel(bars[index].ts, options.intraday ?? false, timeZone)}</text>`,
@@ -161,7 +163,9 @@ export function candlestickSvg(bars: readonly ChartBar[], options: ChartOptions)
   bars.forEach((bar, i) => {
     const colour = bar.close >= bar.open ? UP : DOWN;
     const cx = fixed(x(i));
-    candles.push(`<line x1="${cx}" y1="${fixed(y(bar.high))}" x2="${cx}" y2="${fixed(y(bar.low))}" stroke="${colour}" stroke-width="1"/>`);
+    candles.push(
+      `<line x1="${cx}" y1="${fixed(y(bar.high))}" x2="${cx}" y2="${fixed(y(bar.low))}" stroke="${colour}" stroke-width="1"/>`,
+    );
     const bodyTop = y(Math.max(bar.open, bar.close));
     const bodyHeight = Math.max(1, y(Math.min(bar.open, bar.close)) - bodyTop);
     candles.push(

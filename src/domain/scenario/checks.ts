@@ -20,13 +20,23 @@ export function within(name: string, measured: number, low: number, high: number
 }
 
 /** A check that `measured` is at least `minimum` (strictly above it when `strict`). */
-export function atLeast(name: string, measured: number, minimum: number, options: { strict?: boolean; detail?: string } = {}): Check {
+export function atLeast(
+  name: string,
+  measured: number,
+  minimum: number,
+  options: { strict?: boolean; detail?: string } = {},
+): Check {
   const passed = options.strict ? measured > minimum : measured >= minimum;
   return check(name, measured, passed, `${options.strict ? '>' : '≥'} ${shown(minimum)}`, options.detail);
 }
 
 /** A check that `measured` is at most `maximum` (strictly below it when `strict`). */
-export function atMost(name: string, measured: number, maximum: number, options: { strict?: boolean; detail?: string } = {}): Check {
+export function atMost(
+  name: string,
+  measured: number,
+  maximum: number,
+  options: { strict?: boolean; detail?: string } = {},
+): Check {
   const passed = options.strict ? measured < maximum : measured <= maximum;
   return check(name, measured, passed, `${options.strict ? '<' : '≤'} ${shown(maximum)}`, options.detail);
 }

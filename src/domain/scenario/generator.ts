@@ -427,7 +427,9 @@ export function generateSeries(input: GenerateInput): GeneratedSeries {
     draws++;
   } while (scenario.accept && draws < MAX_DRAWS && !scenario.accept(logCloses(path), params));
   const log =
-    timeframe === '1d' ? dailyLogBars(path, grid) : minuteLogBars(path, grid, params, new ScenarioRandom(seed, symbol, 'intraday'));
+    timeframe === '1d'
+      ? dailyLogBars(path, grid)
+      : minuteLogBars(path, grid, params, new ScenarioRandom(seed, symbol, 'intraday'));
   const rangeScale = plan.tradingRange !== undefined ? landTradingRange(log, plan.tradingRange) : undefined;
   return {
     symbol,

@@ -178,7 +178,12 @@ export const volatilityParam = (fallback: number, what = 'annualised volatility'
 
 /** A mean-reversion strength: the share of a deviation from `towards` pulled back within 10 sessions. */
 export const meanReversionParam = (fallback: number, towards: string) =>
-  z.number().min(0).max(0.99).default(fallback).describe(`share of a deviation from ${towards} that is pulled back within 10 sessions`);
+  z
+    .number()
+    .min(0)
+    .max(0.99)
+    .default(fallback)
+    .describe(`share of a deviation from ${towards} that is pulled back within 10 sessions`);
 
 /** The per-session persistence φ of a deviation of which `share` is pulled back within 10 sessions. */
 export const reversionPhi = (share: number) => Math.pow(1 - share, 1 / 10);

@@ -12,7 +12,11 @@ export function syntheticSymbols(count: number): string[] {
 }
 
 /** The sessions of a run: `count` sessions from the first one on or after `start`. */
-export function sessionGrid(start: string, count: number, calendar: TradingCalendar = NYSE): { grid: SessionGrid; first: string; last: string } {
+export function sessionGrid(
+  start: string,
+  count: number,
+  calendar: TradingCalendar = NYSE,
+): { grid: SessionGrid; first: string; last: string } {
   const first = calendar.isSession(start) ? calendar.session(start)! : calendar.nextSession(start);
   const last = calendar.sessionAt(first.index + count - 1);
   if (!last) {

@@ -2,7 +2,16 @@ import { barProblem, type BarColumns } from '../bars.js';
 import { isOnGrid, type Timeframe } from '../timeframes.js';
 import { atLeast, atMost } from './checks.js';
 import type { Check, ModelParams, Phase, ScenarioDefinition, SeriesView } from './model.js';
-import { autocorrelation, correlation, excessKurtosis, logReturns, maxDrawdown, mean, roundTo, standardDeviation } from './statistics.js';
+import {
+  autocorrelation,
+  correlation,
+  excessKurtosis,
+  logReturns,
+  maxDrawdown,
+  mean,
+  roundTo,
+  standardDeviation,
+} from './statistics.js';
 
 const ZONE = 'America/New_York';
 
@@ -109,10 +118,15 @@ export function stylizedFacts(raw: Float64Array, phases: Phase[], volume: ArrayL
   const sessionVolume = Float64Array.from({ length: n }, (_, i) => volume[i + 1]);
   const floor = -STYLIZED_THRESHOLDS.criticalZ * standardError;
   return [
-    atMost('returnAutocorrelation', maxRobustAutocorrelationZ(returns, STYLIZED_THRESHOLDS.returnLags), STYLIZED_THRESHOLDS.criticalZ, {
-      strict: true,
-      detail: `largest |ACF| over its robust standard error, lags 1-${STYLIZED_THRESHOLDS.returnLags}; ACF: ${returnAcf.map((v) => roundTo(v, 2)).join(' ')}`,
-    }),
+    atMost(
+      'returnAutocorrelation',
+      maxRobustAutocorrelationZ(returns, STYLIZED_THRESHOLDS.returnLags),
+      STYLIZED_THRESHOLDS.criticalZ,
+      {
+        strict: true,
+        detail: `largest |ACF| over its robust standard error, lags 1-${STYLIZED_THRESHOLDS.returnLags}; ACF: ${returnAcf.map((v) => roundTo(v, 2)).join(' ')}`,
+      },
+    ),
     atLeast('absReturnAutocorrelation', absMean, 0, {
       strict: true,
       detail: `mean ACF of |returns| over lags 1-${STYLIZED_THRESHOLDS.absLags}: ${absAcf.map((v) => roundTo(v, 2)).join(' ')}`,
@@ -120,7 +134,10 @@ export function stylizedFacts(raw: Float64Array, phases: Phase[], volume: ArrayL
     atLeast('absReturnAutocorrelationFloor', absLowest, floor, {
       detail: `lowest ACF of |returns| over lags 1-${STYLIZED_THRESHOLDS.absLags} (none significantly negative)`,
     }),
-    atLeast('excessKurtosis', excessKurtosis(returns), 0, { strict: true, detail: 'of daily log returns standardised within their phase' }),
+    atLeast('excessKurtosis', excessKurtosis(returns), 0, {
+      strict: true,
+      detail: 'of daily log returns standardised within their phase',
+    }),
     atLeast('volumeVolatilityCorrelation', correlation(sessionVolume, rawAbsolute), STYLIZED_THRESHOLDS.minVolumeCorrelation, {
       strict: true,
       detail: 'correlation of session volume with the session’s |return|',
@@ -163,7 +180,8 @@ export function invariantChecks(series: TimeframeBars[]): Check[] {
         volume++;
         note(timeframe, bars.ts[i], `volume ${bars.volume[i]} is not a whole number ≥ 0`);
       }
-      const off = timeframe === '1m' ? (bars.ts[i] % 60_000 === 0 ? undefined : 'not on a minute') : isOnGrid(bars.ts[i], timeframe, ZONE);
+      const off =
+        timeframe === '1m' ? (bars.ts[i] % 60_000 === 0 ? undefined : 'not on a minute') : isOnGrid(bars.ts[i], timeframe, ZONE);
       if (off) {
         grid++;
         note(timeframe, bars.ts[i], off);

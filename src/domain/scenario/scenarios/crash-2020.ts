@@ -15,8 +15,18 @@ const params = z
     normalReturn: z.number().min(-0.2).max(0.5).default(0.05).describe('return of the calm phase'),
     recoveryReturn: z.number().min(-0.2).max(2).default(0.25).describe('return of the recovery phase (from the crash close)'),
     drawdown: z.number().min(-0.9).max(-0.05).default(-0.35).describe('maximum drawdown of the closes'),
-    drawdownTolerance: z.number().min(0).max(0.2).default(0.05).describe('accepted distance of the measured drawdown from the target'),
-    minVolatilityRatio: z.number().min(1).max(20).default(2.5).describe('crash volatility must be at least this multiple of the calm one'),
+    drawdownTolerance: z
+      .number()
+      .min(0)
+      .max(0.2)
+      .default(0.05)
+      .describe('accepted distance of the measured drawdown from the target'),
+    minVolatilityRatio: z
+      .number()
+      .min(1)
+      .max(20)
+      .default(2.5)
+      .describe('crash volatility must be at least this multiple of the calm one'),
     maxCrashMove: z.number().min(0.01).max(0.9).default(0.25).describe('largest accepted single-session move in the crash'),
   })
   .strict()
@@ -36,7 +46,12 @@ export const crash2020: ScenarioDefinition<Crash2020Params> = {
   plan(p, sessions) {
     return {
       phases: phasesByShare(sessions, [
-        { name: 'normal', share: p.normalShare, dailyVol: annualToDaily(p.calmVolatility), logReturn: Math.log1p(p.normalReturn) },
+        {
+          name: 'normal',
+          share: p.normalShare,
+          dailyVol: annualToDaily(p.calmVolatility),
+          logReturn: Math.log1p(p.normalReturn),
+        },
         { name: 'crash', share: p.crashShare, dailyVol: annualToDaily(p.crashVolatility), logReturn: Math.log1p(p.drawdown) },
         {
           name: 'recovery',
@@ -55,7 +70,12 @@ export const crash2020: ScenarioDefinition<Crash2020Params> = {
     const crashReturns = phaseReturns(view, phaseNamed(view.phases, 'crash'));
     const largest = crashReturns.reduce((max, r) => Math.max(max, Math.abs(Math.expm1(r))), 0);
     return [
-      within('maxDrawdown', maxDrawdown(view.daily.close).drawdown, p.drawdown - p.drawdownTolerance, p.drawdown + p.drawdownTolerance),
+      within(
+        'maxDrawdown',
+        maxDrawdown(view.daily.close).drawdown,
+        p.drawdown - p.drawdownTolerance,
+        p.drawdown + p.drawdownTolerance,
+      ),
       atLeast('crashVolatilityRatio', standardDeviation(crashReturns) / calm, p.minVolatilityRatio, {
         detail: 'standard deviation of daily returns in the crash over that of the calm phase',
       }),

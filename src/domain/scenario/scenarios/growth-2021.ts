@@ -1,7 +1,14 @@
 import { RSI } from 'trading-signals';
 import { z } from 'zod';
 import { atLeast, within } from '../checks.js';
-import { annualToDaily, modelParamsShape, phaseNamed, phasesByShare, volatilityParam, type ScenarioDefinition } from '../model.js';
+import {
+  annualToDaily,
+  modelParamsShape,
+  phaseNamed,
+  phasesByShare,
+  volatilityParam,
+  type ScenarioDefinition,
+} from '../model.js';
 import { mean } from '../statistics.js';
 
 const params = z
@@ -49,7 +56,9 @@ export const growth2021: ScenarioDefinition<Growth2021Params> = {
   },
   targets(view, p) {
     const { open, close } = view.daily;
-    return [within('totalReturn', close[close.length - 1] / open[0] - 1, p.totalReturn - p.tolerance, p.totalReturn + p.tolerance)];
+    return [
+      within('totalReturn', close[close.length - 1] / open[0] - 1, p.totalReturn - p.tolerance, p.totalReturn + p.tolerance),
+    ];
   },
   indicators(view) {
     const momentum = phaseNamed(view.phases, 'momentum');

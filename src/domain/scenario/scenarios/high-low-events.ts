@@ -1,7 +1,14 @@
 import { DonchianChannels } from 'trading-signals';
 import { z } from 'zod';
 import { atLeast, atMost } from '../checks.js';
-import { annualToDaily, meanReversionParam, modelParamsShape, reversionPhi, volatilityParam, type ScenarioDefinition } from '../model.js';
+import {
+  annualToDaily,
+  meanReversionParam,
+  modelParamsShape,
+  reversionPhi,
+  volatilityParam,
+  type ScenarioDefinition,
+} from '../model.js';
 
 const params = z
   .object({

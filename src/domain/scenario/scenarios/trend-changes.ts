@@ -1,7 +1,14 @@
 import { SMA, hasCrossedOver, hasCrossedUnder } from 'trading-signals';
 import { z } from 'zod';
 import { atLeast } from '../checks.js';
-import { annualToDaily, modelParamsShape, phasesByShare, volatilityParam, type Phase, type ScenarioDefinition } from '../model.js';
+import {
+  annualToDaily,
+  modelParamsShape,
+  phasesByShare,
+  volatilityParam,
+  type Phase,
+  type ScenarioDefinition,
+} from '../model.js';
 
 const params = z
   .object({
@@ -9,7 +16,12 @@ const params = z
     upReturn: z.number().min(0.02).max(3).default(0.35).describe('return of each up leg'),
     downReturn: z.number().min(-0.9).max(-0.02).default(-0.3).describe('return of the down leg'),
     volatility: volatilityParam(0.13),
-    baseShare: z.number().min(0.05).max(0.5).default(0.16).describe('share of sessions in the sideways base before the first up leg'),
+    baseShare: z
+      .number()
+      .min(0.05)
+      .max(0.5)
+      .default(0.16)
+      .describe('share of sessions in the sideways base before the first up leg'),
     trendBand: z.number().min(0).max(0.05).default(0.002).describe('daily log drift beyond which a segment counts as trending'),
     minRun: z.number().int().min(2).max(120).default(20).describe('fewest sessions of a fitted trend segment'),
     minTrendChanges: z.number().int().min(1).max(50).default(4).describe('trend changes the detector must find'),
@@ -52,7 +64,7 @@ export function trendRuns(closes: ArrayLike<number>, band: number, minRun: numbe
     squares[t + 1] = squares[t] + r * r;
   }
   const drift = (i: number, j: number) => (sum[j] - sum[i]) / (j - i);
-  const error = (i: number, j: number) => Math.max(0, squares[j] - squares[i] - ((sum[j] - sum[i]) ** 2) / (j - i));
+  const error = (i: number, j: number) => Math.max(0, squares[j] - squares[i] - (sum[j] - sum[i]) ** 2 / (j - i));
   const segments = Math.max(1, Math.min(MAX_SEGMENTS, Math.floor(n / minRun)));
   // cost[k][j]: least error of k + 1 segments covering returns [0, j); from[k][j]: the last break.
   const cost = Array.from({ length: segments }, () => new Float64Array(n + 1).fill(Infinity));

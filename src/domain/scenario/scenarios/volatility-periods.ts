@@ -1,7 +1,15 @@
 import { BollingerBandsWidth, BollingerBands } from 'trading-signals';
 import { z } from 'zod';
 import { atLeast, within } from '../checks.js';
-import { annualToDaily, meanReversionParam, modelParamsShape, reversionPhi, volatilityParam, type Phase, type ScenarioDefinition } from '../model.js';
+import {
+  annualToDaily,
+  meanReversionParam,
+  modelParamsShape,
+  reversionPhi,
+  volatilityParam,
+  type Phase,
+  type ScenarioDefinition,
+} from '../model.js';
 import { autocorrelation } from '../statistics.js';
 
 const params = z
@@ -15,7 +23,12 @@ const params = z
     turbulence: z.number().min(1).max(10).default(3.5).describe('volatility of the turbulent periods over that of the calm ones'),
     periodSessions: z.number().min(3).max(250).default(30).describe('mean length of a calm or turbulent period, in sessions'),
     netTolerance: z.number().min(0).max(0.5).default(0.01).describe('accepted distance of the net return from zero'),
-    minAbsReturnAutocorrelation: z.number().min(-1).max(1).default(0.1).describe('lag-1 autocorrelation of |returns| must exceed this'),
+    minAbsReturnAutocorrelation: z
+      .number()
+      .min(-1)
+      .max(1)
+      .default(0.1)
+      .describe('lag-1 autocorrelation of |returns| must exceed this'),
   })
   .strict();
 
@@ -41,7 +54,12 @@ export const volatilityPeriods: ScenarioDefinition<VolatilityPeriodsParams> = {
       // Period lengths spread evenly over 0.6–1.4 × the mean, at least 3 sessions.
       const length = Math.max(3, Math.round(p.periodSessions * (0.6 + 0.8 * random.uniform())));
       const end = Math.min(sessions, start + length);
-      phases.push({ name: `${turbulent ? 'turbulent' : 'calm'}${phases.length + 1}`, start, end, dailyVol: turbulent ? daily * p.turbulence : daily });
+      phases.push({
+        name: `${turbulent ? 'turbulent' : 'calm'}${phases.length + 1}`,
+        start,
+        end,
+        dailyVol: turbulent ? daily * p.turbulence : daily,
+      });
       start = end;
     }
     return {
@@ -63,7 +81,13 @@ export const volatilityPeriods: ScenarioDefinition<VolatilityPeriodsParams> = {
     const absolute = view.returns.map(Math.abs);
     return [
       within('tradingRange', range, p.tradingRange - p.rangeTolerance, p.tradingRange + p.rangeTolerance),
-      within('netReturn', close[close.length - 1] / open[0] - 1, -p.netTolerance, p.netTolerance, 'sideways: the last close is back at the first open'),
+      within(
+        'netReturn',
+        close[close.length - 1] / open[0] - 1,
+        -p.netTolerance,
+        p.netTolerance,
+        'sideways: the last close is back at the first open',
+      ),
       atLeast('absReturnAutocorrelationLag1', autocorrelation(absolute, 1), p.minAbsReturnAutocorrelation, { strict: true }),
     ];
   },
