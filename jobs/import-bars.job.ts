@@ -1,7 +1,3 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import { BarsRepository } from '../src/db/bars.repository.js';
@@ -10,11 +6,7 @@ import { timeframeSchema } from '../src/domain/timeframes.js';
 import { assertTimeZone } from '../src/domain/zone.js';
 import { CHANNELS } from '../src/notify/channels.js';
 import { STANDARD_DEFAULTS, defineJob } from './define.js';
-
-/** Largest file or decompressed payload an import reads. */
-export const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
-/** Largest inline CSV accepted in a payload (larger data goes through `file`). */
-export const MAX_INLINE_CSV = 8 * 1024 * 1024;
+import { importPayloadSchema, readImportSource, refuseUnusableImport } from './import-source.js';
 
 export const timeZoneSchema = z
   .string()
@@ -28,33 +20,6 @@ export const timeZoneSchema = z
     }
   }, 'must be an IANA time zone such as America/New_York');
 
-/** The fields every CSV import payload has: where the CSV comes from and what bad rows do. */
-const importSourceShape = {
-  file: z.string().min(1).max(4096).optional().describe('path of a CSV (or .csv.gz) file readable by the worker'),
-  csv: z.string().min(1).max(MAX_INLINE_CSV).optional().describe('the CSV text itself'),
-  onInvalid: z
-    .enum(['skip', 'fail'])
-    .default('skip')
-    .describe('skip: store the valid rows and list the rejected ones; fail: store nothing if any row is bad'),
-};
-
-/** A strict import payload schema: the job's own fields plus exactly one of file or csv, and onInvalid. */
-export function importPayloadSchema<Shape extends z.ZodRawShape>(shape: Shape) {
-  return z
-    .object({ ...shape, ...importSourceShape })
-    .strict()
-    .refine(
-      (payload) => {
-        const { file, csv } = payload as { file?: string; csv?: string };
-        return (file === undefined) !== (csv === undefined);
-      },
-      {
-        message: 'give exactly one of file or csv',
-        path: ['file'],
-      },
-    );
-}
-
 const payloadSchema = importPayloadSchema({
   symbol: symbolSchema.optional().describe('the series symbol; omit when the file has a symbol column'),
   timeframe: timeframeSchema,
@@ -63,65 +28,6 @@ const payloadSchema = importPayloadSchema({
 
 export type ImportBarsPayload = z.input<typeof payloadSchema>;
 
-/** Reads an import file, refusing anything outside the allowed roots. */
-export async function readImportFile(file: string, roots: string[]): Promise<Uint8Array> {
-  let resolved: string;
-  try {
-    resolved = await realpath(path.resolve(file));
-  } catch {
-    throw new UnrecoverableError(`file ${file} does not exist or is not readable`);
-  }
-  const allowed = await Promise.all(roots.map((root) => realpath(root).catch(() => undefined)));
-  if (!allowed.some((root) => root !== undefined && (resolved === root || resolved.startsWith(root + path.sep)))) {
-    throw new UnrecoverableError(`file ${file} is outside the import directories (${roots.join(', ')})`);
-  }
-  const info = await stat(resolved);
-  if (!info.isFile()) throw new UnrecoverableError(`file ${file} is not a regular file`);
-  if (info.size > MAX_IMPORT_BYTES) {
-    throw new UnrecoverableError(`file ${file} is ${info.size} bytes; the limit is ${MAX_IMPORT_BYTES}`);
-  }
-  const bytes = await readFile(resolved);
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
-  try {
-    return await promisify(gunzip)(bytes, { maxOutputLength: MAX_IMPORT_BYTES });
-  } catch (error) {
-    throw new UnrecoverableError(`file ${file} is not readable gzip: ${(error as Error).message}`);
-  }
-}
-
-/** A copy of the bytes that owns its whole ArrayBuffer, so it can be transferred. */
-export function ownedBytes(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-}
-
-/** How a parsed import went: rows read, and the rejected ones (listed up to a limit, all counted). */
-export interface ParsedRows {
-  rowsRead: number;
-  rejected: Array<{ line: number; reason: string }>;
-  rejectedCount: number;
-}
-
-/**
- * Fails the import for good, naming the first bad lines, when no row is usable or when any
- * row is bad and the payload said `onInvalid: fail`.
- */
-export function refuseUnusableImport(parsed: ParsedRows, usable: number, onInvalid: 'skip' | 'fail'): void {
-  const firstRejected = parsed.rejected
-    .slice(0, 5)
-    .map((r) => `line ${r.line}: ${r.reason}`)
-    .join('; ');
-  if (usable === 0) {
-    throw new UnrecoverableError(
-      parsed.rowsRead === 0
-        ? 'cannot import: the file has a header but no rows'
-        : `cannot import: all ${parsed.rejectedCount} rows are invalid (${firstRejected})`,
-    );
-  }
-  if (onInvalid === 'fail' && parsed.rejectedCount > 0) {
-    throw new UnrecoverableError(`cannot import: ${parsed.rejectedCount} invalid rows and onInvalid is fail (${firstRejected})`);
-  }
-}
-
 export const importBarsJob = defineJob({
   name: 'import-bars',
   queue: 'ingest',
@@ -129,12 +35,7 @@ export const importBarsJob = defineJob({
   schema: payloadSchema,
   defaults: STANDARD_DEFAULTS,
   async handle(ctx, payload) {
-    const bytes =
-      payload.csv !== undefined ? Buffer.from(payload.csv, 'utf8') : await readImportFile(payload.file!, ctx.importRoots);
-    const size = bytes.byteLength;
-    await ctx.progress(5, `read ${size} bytes from ${payload.file ?? 'the payload'}`);
-
-    const owned = ownedBytes(bytes);
+    const owned = await readImportSource(ctx, payload, 5);
     const parsed = await ctx.pool.run(
       'parseBars',
       { bytes: owned, options: { timeframe: payload.timeframe, timeZone: payload.timeZone, symbol: payload.symbol } },
@@ -155,21 +56,25 @@ export const importBarsJob = defineJob({
     });
     await ctx.progress(90, `stored: ${counts.written} rows written, ${counts.unchanged} already stored`);
 
-    for (const series of parsed.series) {
-      await ctx.barsCache.bump(series.symbol, payload.timeframe);
-      await ctx.publisher.publish(
-        CHANNELS.barsUpdated,
-        {
-          symbol: series.symbol,
-          timeframe: payload.timeframe,
-          variant: '',
-          from: new Date(series.from).toISOString(),
-          to: new Date(series.to).toISOString(),
-          rows: series.rows,
-        },
-        ctx.job.id,
-      );
-    }
+    // Per symbol the cache version moves before the announcement; symbols go concurrently, so a
+    // 500-symbol file costs a few round trips rather than a thousand.
+    await Promise.all(
+      parsed.series.map(async (series) => {
+        await ctx.barsCache.bump(series.symbol, payload.timeframe);
+        await ctx.publisher.publish(
+          CHANNELS.barsUpdated,
+          {
+            symbol: series.symbol,
+            timeframe: payload.timeframe,
+            variant: '',
+            from: new Date(series.from).toISOString(),
+            to: new Date(series.to).toISOString(),
+            rows: series.rows,
+          },
+          ctx.job.id,
+        );
+      }),
+    );
     await ctx.progress(100);
     return {
       timeframe: payload.timeframe,

@@ -7,7 +7,7 @@ import { NON_SESSION_POLICIES } from '../src/domain/futures-csv.js';
 import { CHANNELS } from '../src/notify/channels.js';
 import type { ParsedContractSummary } from '../workers/tasks/parse-futures.task.js';
 import { STANDARD_DEFAULTS, defineJob } from './define.js';
-import { importPayloadSchema, ownedBytes, readImportFile, refuseUnusableImport } from './import-bars.job.js';
+import { importPayloadSchema, readImportSource, refuseUnusableImport } from './import-source.js';
 
 const payloadSchema = importPayloadSchema({
   nonSessionRows: z
@@ -48,11 +48,7 @@ export const importFuturesJob = defineJob({
   schema: payloadSchema,
   defaults: STANDARD_DEFAULTS,
   async handle(ctx, payload) {
-    const bytes =
-      payload.csv !== undefined ? Buffer.from(payload.csv, 'utf8') : await readImportFile(payload.file!, ctx.importRoots);
-    await ctx.progress(5, `read ${bytes.byteLength} bytes from ${payload.file ?? 'the payload'}`);
-
-    const owned = ownedBytes(bytes);
+    const owned = await readImportSource(ctx, payload, 5);
     const parsed = await ctx.pool.run(
       'parseFutures',
       { bytes: owned, nonSessionRows: payload.nonSessionRows },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { upsertSymbols } from '../src/db/symbols.repository.js';
 import { SYMBOL_LAYOUTS, parseSymbolsJson, type ParsedSymbols } from '../src/domain/symbol-rows.js';
 import { STANDARD_DEFAULTS, defineJob } from './define.js';
-import { MAX_INLINE_CSV, ownedBytes, readImportFile } from './import-bars.job.js';
+import { MAX_INLINE_CSV, readImportSource } from './import-source.js';
 
 /** Most rows a `rows` payload may carry; larger sets go through `file`. */
 export const MAX_INLINE_ROWS = 20_000;
@@ -52,10 +52,7 @@ export const importSymbolsJob = defineJob({
     if (payload.rows !== undefined) {
       parsed = parseSymbolsJson(payload.rows, payload.layout);
     } else {
-      const bytes =
-        payload.csv !== undefined ? Buffer.from(payload.csv, 'utf8') : await readImportFile(payload.file!, ctx.importRoots);
-      await ctx.progress(10, `read ${bytes.byteLength} bytes from ${payload.file ?? 'the payload'}`);
-      const owned = ownedBytes(bytes);
+      const owned = await readImportSource(ctx, payload, 10);
       const format = payload.csv === undefined && looksLikeJson(payload.file, owned) ? 'json' : 'csv';
       const result = await ctx.pool.run(
         'parseSymbols',

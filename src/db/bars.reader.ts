@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { BAR_PAGE_SELECT } from '../domain/bar-pages.js';
-import { barsFromRows, type BarColumns, type SeriesKey } from '../domain/bars.js';
+import { barsFromRows, type BarColumns, type BarRow, type SeriesKey } from '../domain/bars.js';
 import { copyOut } from './copy.js';
 import { ident } from './knex.js';
 
@@ -101,19 +101,11 @@ export class BarsReader {
    */
   async rows(key: SeriesKey, options: { from?: number; to?: number; withFills: boolean; limit: number }): Promise<SeriesRows> {
     const query = this.db(this.db.raw(this.table))
-      .select<
-        Array<{
-          t: number;
-          open: number;
-          high: number;
-          low: number;
-          close: number;
-          volume: number;
-          vwap: number | null;
-          trade_count: number | null;
-          source: string;
-        }>
-      >(this.db.raw('(extract(epoch FROM ts) * 1000)::float8 AS t'), ...BAR_PAGE_SELECT.slice(1), 'source')
+      .select<Array<BarRow & { t: number; source: string }>>(
+        this.db.raw('(extract(epoch FROM ts) * 1000)::float8 AS t'),
+        ...BAR_PAGE_SELECT.slice(1),
+        'source',
+      )
       .where({ symbol: key.symbol, timeframe: key.timeframe, variant: key.variant })
       .orderBy('ts')
       .limit(options.limit);

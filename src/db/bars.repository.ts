@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { BAR_COPY_COLUMNS, type SeriesKey } from '../domain/bars.js';
+import { BAR_COPY_COLUMNS, type BarRow, type SeriesKey } from '../domain/bars.js';
 import { copyInto, type CopySource } from './copy.js';
 import { ident } from './knex.js';
 
@@ -10,15 +10,8 @@ export interface UpsertCounts {
   unchanged: number;
 }
 
-export interface StoredBar {
+export interface StoredBar extends BarRow {
   ts: Date;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  vwap: number | null;
-  trade_count: number | null;
   source: string;
 }
 

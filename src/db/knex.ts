@@ -114,12 +114,17 @@ export async function migrateRollback(settings: DbSettings, all = false): Promis
   }
 }
 
+/** The compiled migrations shipped with this build; read once, they do not change while it runs. */
+let migrationFiles: Promise<string[]> | undefined;
+
 /**
  * Names of migrations present on disk but not yet applied to the schema. Reads only: unlike
  * knex's own `migrate.list`, it never creates the migrations table.
  */
 export async function pendingMigrations(db: Knex, schema: string): Promise<string[]> {
-  const files = (await readdir(migrationsDirectory)).filter((file) => file.endsWith('.js')).sort();
+  const files = await (migrationFiles ??= readdir(migrationsDirectory).then((names) =>
+    names.filter((name) => name.endsWith('.js')).sort(),
+  ));
   if (!(await db.schema.withSchema(schema).hasTable('knex_migrations'))) return files;
   const applied = new Set(await db.withSchema(schema).table('knex_migrations').pluck<string>('name'));
   return files.filter((file) => !applied.has(file));

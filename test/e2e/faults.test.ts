@@ -72,6 +72,16 @@ describe('faults', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
+  /** The job_history rows of the given jobs of a queue. */
+  const historyRows = (queue: string, jobs: Array<{ id: string }>) =>
+    system
+      .db('job_history')
+      .whereIn(
+        'job_id',
+        jobs.map((job) => job.id),
+      )
+      .andWhere('queue', queue);
+
   /** Writes `count` import files of `rows` bars each for distinct symbols and enqueues their imports. */
   async function enqueueImports(stem: string, count: number, rows: number) {
     const jobs = [];
@@ -102,13 +112,7 @@ describe('faults', function () {
     );
     const bars = new BarsRepository(system.db, system.config.dbSchema);
     for (let i = 0; i < jobs.length; i++) expect(await bars.count({ symbol: `KILL${i}` })).to.equal(40_000);
-    const history = await system
-      .db('job_history')
-      .whereIn(
-        'job_id',
-        jobs.map((job) => job.id),
-      )
-      .andWhere('queue', 'ingest');
+    const history = await historyRows('ingest', jobs);
     expect(history).to.have.length(jobs.length);
     expect(history.every((row) => row.outcome === 'completed')).to.equal(true);
     expect(survivor.lines.some((line) => /stalled/.test(line.msg ?? ''))).to.equal(true);
@@ -166,13 +170,7 @@ describe('faults', function () {
     );
     const bars = new BarsRepository(system.db, system.config.dbSchema);
     for (let i = 0; i < jobs.length; i++) expect(await bars.count({ symbol: `PGRESTART${i}` })).to.equal(60_000);
-    const history = await system
-      .db('job_history')
-      .whereIn(
-        'job_id',
-        jobs.map((job) => job.id),
-      )
-      .andWhere('queue', 'ingest');
+    const history = await historyRows('ingest', jobs);
     expect(history.map((row) => row.outcome)).to.deep.equal(jobs.map(() => 'completed'));
     expect(worker.lines.some((line) => /will retry/.test(line.msg ?? ''))).to.equal(true);
     expect((await worker.stop('SIGTERM')).code).to.equal(0);
@@ -249,13 +247,7 @@ describe('faults', function () {
       'system',
       batch.map((job) => job.id),
     );
-    const history = await system
-      .db('job_history')
-      .whereIn(
-        'job_id',
-        batch.map((job) => job.id),
-      )
-      .andWhere('queue', 'system');
+    const history = await historyRows('system', batch);
     expect(history.filter((row) => row.outcome === 'completed')).to.have.length(batch.length);
   });
 });

@@ -7,6 +7,7 @@ import { parseOrThrow } from '../../validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { ApiRouter } from '../openapi.js';
+import { findJob, queueParam } from './jobs.js';
 
 const instant = z
   .string()
@@ -64,13 +65,6 @@ async function* failedJobs(producer: Producer, queue: QueueName, filter: { name?
       yield job;
     }
   }
-}
-
-function queueParam(req: Request): QueueName {
-  const queue = String(req.params.queue);
-  if (!(QUEUES as readonly string[]).includes(queue))
-    throw new HttpError(404, `unknown queue ${JSON.stringify(queue.slice(0, 40))}`);
-  return queue as QueueName;
 }
 
 /**
@@ -138,14 +132,11 @@ export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: re
     },
     requireRole('write', tokens),
     async (req: Request, res: Response) => {
-      const queue = queueParam(req);
-      const id = String(req.params.id);
-      const job = await producer.queue(queue).getJob(id);
-      if (!job) throw new HttpError(404, `no job ${JSON.stringify(id.slice(0, 80))} in queue ${queue}`);
+      const { job, queue } = await findJob(producer, req);
       const state = await job.getState();
-      if (state !== 'failed') throw new HttpError(409, `job ${id} is ${state}, not failed; only failed jobs can be retried`);
+      if (state !== 'failed') throw new HttpError(409, `job ${job.id} is ${state}, not failed; only failed jobs can be retried`);
       await job.retry('failed', FRESH_ATTEMPTS);
-      res.json({ id, queue, state: await job.getState() });
+      res.json({ id: job.id, queue, state: await job.getState() });
     },
   );
 

@@ -34,10 +34,17 @@ export async function describeJob(job: Job, queue: QueueName) {
   };
 }
 
-async function findJob(producer: Producer, req: Request): Promise<{ job: Job; queue: QueueName }> {
+/** The `:queue` route parameter, or a 404 naming it. */
+export function queueParam(req: Request): QueueName {
   const queue = String(req.params.queue);
-  const id = String(req.params.id);
   if (!isQueueName(queue)) throw new HttpError(404, `unknown queue ${JSON.stringify(queue.slice(0, 40))}`);
+  return queue;
+}
+
+/** The job named by the `:queue` and `:id` route parameters, or a 404 naming what is missing. */
+export async function findJob(producer: Producer, req: Request): Promise<{ job: Job; queue: QueueName }> {
+  const queue = queueParam(req);
+  const id = String(req.params.id);
   const job = await producer.queue(queue).getJob(id);
   if (!job) throw new HttpError(404, `no job ${JSON.stringify(id.slice(0, 80))} in queue ${queue}`);
   return { job, queue };
