@@ -3,7 +3,6 @@
  * pure (plain data and typed arrays in and out, no I/O, no clock).
  */
 export { continuous } from './tasks/continuous.task.js';
-export { aggregateBars } from './tasks/aggregate-bars.task.js';
 export { generateScenario } from './tasks/generate-scenario.task.js';
 export { aggregateChunk } from './tasks/aggregate-chunk.task.js';
 export { parseBars } from './tasks/parse-bars.task.js';
