@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { JobDefinition } from '../../jobs/define.js';
+import { CONTRACTS } from '../queues/registry.js';
 import { VERSION } from '../shared/version.js';
 import type { Role } from './auth.js';
 
@@ -102,9 +102,9 @@ function operation(route: DocumentedRoute) {
 }
 
 /** The OpenAPI 3.1 document of the HTTP API: every documented route plus one submit path per job. */
-export function openApiDocument(routers: ApiRouter[], jobs: readonly JobDefinition[]) {
+export function openApiDocument(routers: ApiRouter[]) {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const job of jobs) {
+  for (const job of CONTRACTS) {
     paths[`/api/jobs/${job.name}`] = {
       post: operation({
         method: 'post',

@@ -37,3 +37,4 @@ describe('config', () => {
     expect(config.insecureDev).to.equal(true);
   });
 });
+
