@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 import { ValidationError, type ValidationIssue } from '../shared/errors.js';
 import { parseOrThrow, toIssues } from '../shared/validation.js';
 import type { JobContract } from './contract.js';
-import type { QueueName } from './names.js';
+import { z } from 'zod';
+import { QUEUES, type QueueName } from './names.js';
 import { contractNamed, contractOf, type JobName, type PayloadOf } from './registry.js';
 
 export interface EnqueueOptions {
@@ -15,11 +16,14 @@ export interface EnqueueOptions {
   priority?: number;
 }
 
-export interface EnqueuedJob {
-  id: string;
-  queue: QueueName;
-  name: string;
-}
+/** What enqueueing answers: the job's id, queue and name. */
+export const enqueuedJobSchema = z.object({
+  id: z.string().describe('the job id (deterministic for jobs whose repetition would be harmful)'),
+  queue: z.enum(QUEUES),
+  name: z.string(),
+});
+
+export type EnqueuedJob = z.infer<typeof enqueuedJobSchema>;
 
 /** Adds a job of a kind named in code; the compiler checks the payload against the job's schema. */
 export type EnqueueFn = <N extends JobName>(name: N, payload: PayloadOf<N>, options?: EnqueueOptions) => Promise<EnqueuedJob>;
