@@ -144,7 +144,10 @@ describe('faults', function () {
       const events = await own.events('ingest');
       const jobs = await enqueueImports(own, 'pgrestart', 6, 60_000);
       await waitForEvent(events, 'progress');
-      await postgres.restart();
+      // Down long enough for attempts in flight to fail, then back: an operator's restart.
+      await postgres.stop();
+      await worker.waitForLine((line) => /will retry/.test(line.msg ?? ''));
+      await postgres.start();
       await own.waitForCompleted(
         'ingest',
         jobs.map((job) => job.id),

@@ -53,7 +53,7 @@ export class PrivatePostgres {
     const [command, ...args] = [...asUser, path.join(bin, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync'];
     await execFileAsync(command, args, { timeout: 60_000 });
     const server = new PrivatePostgres(bin, dir, await freePort(), asUser);
-    await server.launch();
+    await server.start();
     return server;
   }
 
@@ -67,7 +67,8 @@ export class PrivatePostgres {
     return execFileAsync(command, rest, { timeout: 60_000 });
   }
 
-  private async launch(): Promise<void> {
+  /** Starts the server (again) on its port and data. */
+  async start(): Promise<void> {
     const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
     await this.pgCtl('-w', '-l', path.join(this.dir, 'server.log'), '-o', options, 'start');
     this.running = true;
@@ -78,12 +79,6 @@ export class PrivatePostgres {
     if (!this.running) return;
     await this.pgCtl('-w', '-m', 'fast', 'stop');
     this.running = false;
-  }
-
-  /** Stops and starts the server on the same port and data, as an operator's restart would. */
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.launch();
   }
 
   /** Stops the server and removes its data. */

@@ -49,7 +49,7 @@ export class TestProcess extends EventEmitter {
   }
 
   /** Resolves with the first log line (already seen or coming) that matches. */
-  async waitForLine(match: (line: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> {
+  async waitForLine(match: (line: LogLine) => boolean, timeoutMs = 60_000): Promise<LogLine> {
     const seen = this.lines.find(match);
     if (seen) return seen;
     const [line] = await waitForEvent<[LogLine]>(this, 'line', match, timeoutMs);
