@@ -74,28 +74,31 @@ export interface Candles extends OhlcColumns {
   upper: Float64Array;
   /** min(open, close) − low, taking open when close ≥ open (`TA_LOWERSHADOW`). */
   lower: Float64Array;
-  /** upper + lower (`TA_CANDLERANGE` of a `shadows` setting). */
-  shadows: Float64Array;
+  /**
+   * upper + lower (`TA_CANDLERANGE` of a `shadows` setting); computed by `rangeOf` when a
+   * pattern first needs it, since few do.
+   */
+  shadows: Float64Array | undefined;
 }
 
 /** The candle parts of every bar. */
 export function candlesOf(bars: OhlcColumns): Candles {
   const { open, high, low, close } = bars;
   const length = close.length;
-  const body = new Float64Array(length);
-  const highLow = new Float64Array(length);
-  const upper = new Float64Array(length);
-  const lower = new Float64Array(length);
-  const shadows = new Float64Array(length);
+  // One allocation for the four measures: a series is often short and detection runs per series.
+  const buffer = new ArrayBuffer(4 * 8 * length);
+  const body = new Float64Array(buffer, 0, length);
+  const highLow = new Float64Array(buffer, 8 * length, length);
+  const upper = new Float64Array(buffer, 16 * length, length);
+  const lower = new Float64Array(buffer, 24 * length, length);
   for (let i = 0; i < length; i++) {
     const white = close[i] >= open[i];
     body[i] = Math.abs(close[i] - open[i]);
     highLow[i] = high[i] - low[i];
     upper[i] = high[i] - (white ? close[i] : open[i]);
     lower[i] = (white ? open[i] : close[i]) - low[i];
-    shadows[i] = upper[i] + lower[i];
   }
-  return { open, high, low, close, body, highLow, upper, lower, shadows };
+  return { open, high, low, close, body, highLow, upper, lower, shadows: undefined };
 }
 
 /** The per-bar values a setting averages. */
@@ -106,6 +109,10 @@ export function rangeOf(candles: Candles, candleSetting: CandleSetting): Float64
     case 'highLow':
       return candles.highLow;
     case 'shadows':
+      if (!candles.shadows) {
+        const { upper, lower } = candles;
+        candles.shadows = upper.map((value, i) => value + lower[i]);
+      }
       return candles.shadows;
   }
 }
@@ -126,26 +133,26 @@ export function windowTotal(values: Float64Array, from: number, to: number): num
 }
 
 /** 1 for a white candle (close ≥ open), −1 for a black one (`TA_CANDLECOLOR`). */
-export function color(candles: Candles, i: number): number {
-  return candles.close[i] >= candles.open[i] ? 1 : -1;
+export function color(open: Float64Array, close: Float64Array, i: number): number {
+  return close[i] >= open[i] ? 1 : -1;
 }
 
 /** TA-Lib's `max` macro (not Math.max: the same choice between equal or signed-zero values). */
-export function bodyTop(candles: Candles, i: number): number {
-  return candles.close[i] > candles.open[i] ? candles.close[i] : candles.open[i];
+export function bodyTop(open: Float64Array, close: Float64Array, i: number): number {
+  return close[i] > open[i] ? close[i] : open[i];
 }
 
 /** TA-Lib's `min` macro over open and close. */
-export function bodyBottom(candles: Candles, i: number): number {
-  return candles.close[i] < candles.open[i] ? candles.close[i] : candles.open[i];
+export function bodyBottom(open: Float64Array, close: Float64Array, i: number): number {
+  return close[i] < open[i] ? close[i] : open[i];
 }
 
 /** `TA_REALBODYGAPUP(later, earlier)`: the later body lies wholly above the earlier one. */
-export function bodyGapUp(candles: Candles, later: number, earlier: number): boolean {
-  return bodyBottom(candles, later) > bodyTop(candles, earlier);
+export function bodyGapUp(open: Float64Array, close: Float64Array, later: number, earlier: number): boolean {
+  return bodyBottom(open, close, later) > bodyTop(open, close, earlier);
 }
 
 /** `TA_REALBODYGAPDOWN(later, earlier)`: the later body lies wholly below the earlier one. */
-export function bodyGapDown(candles: Candles, later: number, earlier: number): boolean {
-  return bodyTop(candles, later) < bodyBottom(candles, earlier);
+export function bodyGapDown(open: Float64Array, close: Float64Array, later: number, earlier: number): boolean {
+  return bodyTop(open, close, later) < bodyBottom(open, close, earlier);
 }

@@ -13,15 +13,17 @@ export const CDLDOJI_LOOKBACK = S.bodyDoji.period;
 
 /** Doji: a real body at most 10 % of the average high-low range. Always +100. */
 export function cdldoji(c: Candles, out: Int32Array): void {
-  const length = c.close.length;
+  const { close, body } = c;
+  const { bodyDoji } = S;
+  const length = close.length;
   const start = CDLDOJI_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const dojiRange = rangeOf(c, S.bodyDoji);
-  let dojiTotal = windowTotal(dojiRange, start - S.bodyDoji.period, start);
+  const dojiRange = rangeOf(c, bodyDoji);
+  let dojiTotal = windowTotal(dojiRange, start - bodyDoji.period, start);
   for (let i = start; i < length; i++) {
-    out[i] = c.body[i] <= average(S.bodyDoji, dojiTotal, dojiRange, i) ? 100 : 0;
-    dojiTotal += dojiRange[i] - dojiRange[i - S.bodyDoji.period];
+    out[i] = body[i] <= average(bodyDoji, dojiTotal, dojiRange, i) ? 100 : 0;
+    dojiTotal += dojiRange[i] - dojiRange[i - bodyDoji.period];
   }
 }
 
@@ -31,23 +33,25 @@ export const CDLGRAVESTONEDOJI_LOOKBACK = CDLDRAGONFLYDOJI_LOOKBACK;
 
 /** A doji whose one shadow is very short and the other is not: dragonfly (long lower) or gravestone (long upper). */
 function dojiWithOneShadow(c: Candles, out: Int32Array, short: Float64Array, long: Float64Array): void {
-  const length = c.close.length;
+  const { close, body } = c;
+  const { bodyDoji, shadowVeryShort } = S;
+  const length = close.length;
   const start = CDLDRAGONFLYDOJI_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const dojiRange = rangeOf(c, S.bodyDoji);
-  const shadowRange = rangeOf(c, S.shadowVeryShort);
-  let dojiTotal = windowTotal(dojiRange, start - S.bodyDoji.period, start);
-  let shadowTotal = windowTotal(shadowRange, start - S.shadowVeryShort.period, start);
+  const dojiRange = rangeOf(c, bodyDoji);
+  const shadowRange = rangeOf(c, shadowVeryShort);
+  let dojiTotal = windowTotal(dojiRange, start - bodyDoji.period, start);
+  let shadowTotal = windowTotal(shadowRange, start - shadowVeryShort.period, start);
   for (let i = start; i < length; i++) {
     out[i] =
-      c.body[i] <= average(S.bodyDoji, dojiTotal, dojiRange, i) &&
-      short[i] < average(S.shadowVeryShort, shadowTotal, shadowRange, i) &&
-      long[i] > average(S.shadowVeryShort, shadowTotal, shadowRange, i)
+      body[i] <= average(bodyDoji, dojiTotal, dojiRange, i) &&
+      short[i] < average(shadowVeryShort, shadowTotal, shadowRange, i) &&
+      long[i] > average(shadowVeryShort, shadowTotal, shadowRange, i)
         ? 100
         : 0;
-    dojiTotal += dojiRange[i] - dojiRange[i - S.bodyDoji.period];
-    shadowTotal += shadowRange[i] - shadowRange[i - S.shadowVeryShort.period];
+    dojiTotal += dojiRange[i] - dojiRange[i - bodyDoji.period];
+    shadowTotal += shadowRange[i] - shadowRange[i - shadowVeryShort.period];
   }
 }
 
@@ -70,33 +74,35 @@ export const CDLHANGINGMAN_LOOKBACK = CDLHAMMER_LOOKBACK;
  * the previous bar's low (hammer, +100) or near its high (hanging man, −100).
  */
 function longLowerShadow(c: Candles, out: Int32Array, nearHigh: boolean): void {
-  const length = c.close.length;
+  const { open, high, low, close, body, upper, lower } = c;
+  const { bodyShort, shadowLong, shadowVeryShort, near } = S;
+  const length = close.length;
   const start = CDLHAMMER_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const bodyRange = rangeOf(c, S.bodyShort);
-  const longRange = rangeOf(c, S.shadowLong);
-  const veryShortRange = rangeOf(c, S.shadowVeryShort);
-  const nearRange = rangeOf(c, S.near);
-  let bodyTotal = windowTotal(bodyRange, start - S.bodyShort.period, start);
-  let longTotal = windowTotal(longRange, start - S.shadowLong.period, start);
-  let veryShortTotal = windowTotal(veryShortRange, start - S.shadowVeryShort.period, start);
-  let nearTotal = windowTotal(nearRange, start - 1 - S.near.period, start - 1);
+  const bodyRange = rangeOf(c, bodyShort);
+  const longRange = rangeOf(c, shadowLong);
+  const veryShortRange = rangeOf(c, shadowVeryShort);
+  const nearRange = rangeOf(c, near);
+  let bodyTotal = windowTotal(bodyRange, start - bodyShort.period, start);
+  let longTotal = windowTotal(longRange, start - shadowLong.period, start);
+  let veryShortTotal = windowTotal(veryShortRange, start - shadowVeryShort.period, start);
+  let nearTotal = windowTotal(nearRange, start - 1 - near.period, start - 1);
   for (let i = start; i < length; i++) {
     if (
-      c.body[i] < average(S.bodyShort, bodyTotal, bodyRange, i) &&
-      c.lower[i] > average(S.shadowLong, longTotal, longRange, i) &&
-      c.upper[i] < average(S.shadowVeryShort, veryShortTotal, veryShortRange, i)
+      body[i] < average(bodyShort, bodyTotal, bodyRange, i) &&
+      lower[i] > average(shadowLong, longTotal, longRange, i) &&
+      upper[i] < average(shadowVeryShort, veryShortTotal, veryShortRange, i)
     ) {
-      const near = average(S.near, nearTotal, nearRange, i - 1);
-      const bottom = bodyBottom(c, i);
-      if (nearHigh) out[i] = bottom >= c.high[i - 1] - near ? -100 : 0;
-      else out[i] = bottom <= c.low[i - 1] + near ? 100 : 0;
+      const nearDistance = average(near, nearTotal, nearRange, i - 1);
+      const bottom = bodyBottom(open, close, i);
+      if (nearHigh) out[i] = bottom >= high[i - 1] - nearDistance ? -100 : 0;
+      else out[i] = bottom <= low[i - 1] + nearDistance ? 100 : 0;
     } else out[i] = 0;
-    bodyTotal += bodyRange[i] - bodyRange[i - S.bodyShort.period];
-    longTotal += longRange[i] - longRange[i - S.shadowLong.period];
-    veryShortTotal += veryShortRange[i] - veryShortRange[i - S.shadowVeryShort.period];
-    nearTotal += nearRange[i - 1] - nearRange[i - 1 - S.near.period];
+    bodyTotal += bodyRange[i] - bodyRange[i - bodyShort.period];
+    longTotal += longRange[i] - longRange[i - shadowLong.period];
+    veryShortTotal += veryShortRange[i] - veryShortRange[i - shadowVeryShort.period];
+    nearTotal += nearRange[i - 1] - nearRange[i - 1 - near.period];
   }
 }
 
@@ -119,28 +125,30 @@ export const CDLSHOOTINGSTAR_LOOKBACK = CDLINVERTEDHAMMER_LOOKBACK;
  * body (inverted hammer, +100) or above it (shooting star, −100).
  */
 function longUpperShadow(c: Candles, out: Int32Array, gapUp: boolean): void {
-  const length = c.close.length;
+  const { open, close, body, upper, lower } = c;
+  const { bodyShort, shadowLong, shadowVeryShort } = S;
+  const length = close.length;
   const start = CDLINVERTEDHAMMER_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const bodyRange = rangeOf(c, S.bodyShort);
-  const longRange = rangeOf(c, S.shadowLong);
-  const veryShortRange = rangeOf(c, S.shadowVeryShort);
-  let bodyTotal = windowTotal(bodyRange, start - S.bodyShort.period, start);
-  let longTotal = windowTotal(longRange, start - S.shadowLong.period, start);
-  let veryShortTotal = windowTotal(veryShortRange, start - S.shadowVeryShort.period, start);
+  const bodyRange = rangeOf(c, bodyShort);
+  const longRange = rangeOf(c, shadowLong);
+  const veryShortRange = rangeOf(c, shadowVeryShort);
+  let bodyTotal = windowTotal(bodyRange, start - bodyShort.period, start);
+  let longTotal = windowTotal(longRange, start - shadowLong.period, start);
+  let veryShortTotal = windowTotal(veryShortRange, start - shadowVeryShort.period, start);
   for (let i = start; i < length; i++) {
     if (
-      c.body[i] < average(S.bodyShort, bodyTotal, bodyRange, i) &&
-      c.upper[i] > average(S.shadowLong, longTotal, longRange, i) &&
-      c.lower[i] < average(S.shadowVeryShort, veryShortTotal, veryShortRange, i)
+      body[i] < average(bodyShort, bodyTotal, bodyRange, i) &&
+      upper[i] > average(shadowLong, longTotal, longRange, i) &&
+      lower[i] < average(shadowVeryShort, veryShortTotal, veryShortRange, i)
     ) {
-      if (gapUp) out[i] = bodyBottom(c, i) > bodyTop(c, i - 1) ? -100 : 0;
-      else out[i] = bodyTop(c, i) < bodyBottom(c, i - 1) ? 100 : 0;
+      if (gapUp) out[i] = bodyBottom(open, close, i) > bodyTop(open, close, i - 1) ? -100 : 0;
+      else out[i] = bodyTop(open, close, i) < bodyBottom(open, close, i - 1) ? 100 : 0;
     } else out[i] = 0;
-    bodyTotal += bodyRange[i] - bodyRange[i - S.bodyShort.period];
-    longTotal += longRange[i] - longRange[i - S.shadowLong.period];
-    veryShortTotal += veryShortRange[i] - veryShortRange[i - S.shadowVeryShort.period];
+    bodyTotal += bodyRange[i] - bodyRange[i - bodyShort.period];
+    longTotal += longRange[i] - longRange[i - shadowLong.period];
+    veryShortTotal += veryShortRange[i] - veryShortRange[i - shadowVeryShort.period];
   }
 }
 
@@ -159,23 +167,25 @@ export const CDLMARUBOZU_LOOKBACK = Math.max(S.bodyLong.period, S.shadowVeryShor
 
 /** Marubozu: a long body with both shadows very short. ±100 by the candle's colour. */
 export function cdlmarubozu(c: Candles, out: Int32Array): void {
-  const length = c.close.length;
+  const { open, close, body, upper, lower } = c;
+  const { bodyLong, shadowVeryShort } = S;
+  const length = close.length;
   const start = CDLMARUBOZU_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const longRange = rangeOf(c, S.bodyLong);
-  const shadowRange = rangeOf(c, S.shadowVeryShort);
-  let longTotal = windowTotal(longRange, start - S.bodyLong.period, start);
-  let shadowTotal = windowTotal(shadowRange, start - S.shadowVeryShort.period, start);
+  const longRange = rangeOf(c, bodyLong);
+  const shadowRange = rangeOf(c, shadowVeryShort);
+  let longTotal = windowTotal(longRange, start - bodyLong.period, start);
+  let shadowTotal = windowTotal(shadowRange, start - shadowVeryShort.period, start);
   for (let i = start; i < length; i++) {
     out[i] =
-      c.body[i] > average(S.bodyLong, longTotal, longRange, i) &&
-      c.upper[i] < average(S.shadowVeryShort, shadowTotal, shadowRange, i) &&
-      c.lower[i] < average(S.shadowVeryShort, shadowTotal, shadowRange, i)
-        ? color(c, i) * 100
+      body[i] > average(bodyLong, longTotal, longRange, i) &&
+      upper[i] < average(shadowVeryShort, shadowTotal, shadowRange, i) &&
+      lower[i] < average(shadowVeryShort, shadowTotal, shadowRange, i)
+        ? color(open, close, i) * 100
         : 0;
-    longTotal += longRange[i] - longRange[i - S.bodyLong.period];
-    shadowTotal += shadowRange[i] - shadowRange[i - S.shadowVeryShort.period];
+    longTotal += longRange[i] - longRange[i - bodyLong.period];
+    shadowTotal += shadowRange[i] - shadowRange[i - shadowVeryShort.period];
   }
 }
 
@@ -184,17 +194,19 @@ export const CDLSPINNINGTOP_LOOKBACK = S.bodyShort.period;
 
 /** Spinning top: a short body with both shadows longer than it. ±100 by the candle's colour. */
 export function cdlspinningtop(c: Candles, out: Int32Array): void {
-  const length = c.close.length;
+  const { open, close, body, upper, lower } = c;
+  const { bodyShort } = S;
+  const length = close.length;
   const start = CDLSPINNINGTOP_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const bodyRange = rangeOf(c, S.bodyShort);
-  let bodyTotal = windowTotal(bodyRange, start - S.bodyShort.period, start);
+  const bodyRange = rangeOf(c, bodyShort);
+  let bodyTotal = windowTotal(bodyRange, start - bodyShort.period, start);
   for (let i = start; i < length; i++) {
     out[i] =
-      c.body[i] < average(S.bodyShort, bodyTotal, bodyRange, i) && c.upper[i] > c.body[i] && c.lower[i] > c.body[i]
-        ? color(c, i) * 100
+      body[i] < average(bodyShort, bodyTotal, bodyRange, i) && upper[i] > body[i] && lower[i] > body[i]
+        ? color(open, close, i) * 100
         : 0;
-    bodyTotal += bodyRange[i] - bodyRange[i - S.bodyShort.period];
+    bodyTotal += bodyRange[i] - bodyRange[i - bodyShort.period];
   }
 }

@@ -28,27 +28,28 @@ export const CDL2CROWS_LOOKBACK = S.bodyLong.period + 2;
  * second body and closing inside the first. −100.
  */
 export function cdl2crows(c: Candles, out: Int32Array): void {
-  const { open, close } = c;
+  const { open, close, body } = c;
+  const { bodyLong } = S;
   const length = close.length;
   const start = CDL2CROWS_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const longRange = rangeOf(c, S.bodyLong);
-  let longTotal = windowTotal(longRange, start - 2 - S.bodyLong.period, start - 2);
+  const longRange = rangeOf(c, bodyLong);
+  let longTotal = windowTotal(longRange, start - 2 - bodyLong.period, start - 2);
   for (let i = start; i < length; i++) {
     out[i] =
-      color(c, i - 2) === 1 &&
-      c.body[i - 2] > average(S.bodyLong, longTotal, longRange, i - 2) &&
-      color(c, i - 1) === -1 &&
-      bodyGapUp(c, i - 1, i - 2) &&
-      color(c, i) === -1 &&
+      color(open, close, i - 2) === 1 &&
+      body[i - 2] > average(bodyLong, longTotal, longRange, i - 2) &&
+      color(open, close, i - 1) === -1 &&
+      bodyGapUp(open, close, i - 1, i - 2) &&
+      color(open, close, i) === -1 &&
       open[i] < open[i - 1] &&
       open[i] > close[i - 1] &&
       close[i] > open[i - 2] &&
       close[i] < close[i - 2]
         ? -100
         : 0;
-    longTotal += longRange[i - 2] - longRange[i - 2 - S.bodyLong.period];
+    longTotal += longRange[i - 2] - longRange[i - 2 - bodyLong.period];
   }
 }
 
@@ -60,25 +61,26 @@ export const CDL3BLACKCROWS_LOOKBACK = S.shadowVeryShort.period + 3;
  * opening inside the previous body and closing lower, the first closing below the white high. −100.
  */
 export function cdl3blackcrows(c: Candles, out: Int32Array): void {
-  const { open, high, close } = c;
+  const { open, high, close, lower } = c;
+  const { shadowVeryShort } = S;
   const length = close.length;
   const start = CDL3BLACKCROWS_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const shadowRange = rangeOf(c, S.shadowVeryShort);
-  const period = S.shadowVeryShort.period;
+  const shadowRange = rangeOf(c, shadowVeryShort);
+  const period = shadowVeryShort.period;
   let total2 = windowTotal(shadowRange, start - 2 - period, start - 2);
   let total1 = windowTotal(shadowRange, start - 1 - period, start - 1);
   let total0 = windowTotal(shadowRange, start - period, start);
   for (let i = start; i < length; i++) {
     out[i] =
-      color(c, i - 3) === 1 &&
-      color(c, i - 2) === -1 &&
-      c.lower[i - 2] < average(S.shadowVeryShort, total2, shadowRange, i - 2) &&
-      color(c, i - 1) === -1 &&
-      c.lower[i - 1] < average(S.shadowVeryShort, total1, shadowRange, i - 1) &&
-      color(c, i) === -1 &&
-      c.lower[i] < average(S.shadowVeryShort, total0, shadowRange, i) &&
+      color(open, close, i - 3) === 1 &&
+      color(open, close, i - 2) === -1 &&
+      lower[i - 2] < average(shadowVeryShort, total2, shadowRange, i - 2) &&
+      color(open, close, i - 1) === -1 &&
+      lower[i - 1] < average(shadowVeryShort, total1, shadowRange, i - 1) &&
+      color(open, close, i) === -1 &&
+      lower[i] < average(shadowVeryShort, total0, shadowRange, i) &&
       open[i - 1] < open[i - 2] &&
       open[i - 1] > close[i - 2] &&
       open[i] < open[i - 1] &&
@@ -102,28 +104,29 @@ export const CDL3INSIDE_LOOKBACK = Math.max(S.bodyShort.period, S.bodyLong.perio
  * opposite colour closing beyond the first one's open. −100 × the first candle's colour.
  */
 export function cdl3inside(c: Candles, out: Int32Array): void {
-  const { open, close } = c;
+  const { open, close, body } = c;
+  const { bodyLong, bodyShort } = S;
   const length = close.length;
   const start = CDL3INSIDE_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const longRange = rangeOf(c, S.bodyLong);
-  const shortRange = rangeOf(c, S.bodyShort);
-  let longTotal = windowTotal(longRange, start - 2 - S.bodyLong.period, start - 2);
-  let shortTotal = windowTotal(shortRange, start - 1 - S.bodyShort.period, start - 1);
+  const longRange = rangeOf(c, bodyLong);
+  const shortRange = rangeOf(c, bodyShort);
+  let longTotal = windowTotal(longRange, start - 2 - bodyLong.period, start - 2);
+  let shortTotal = windowTotal(shortRange, start - 1 - bodyShort.period, start - 1);
   for (let i = start; i < length; i++) {
-    const first = color(c, i - 2);
-    const third = color(c, i);
+    const first = color(open, close, i - 2);
+    const third = color(open, close, i);
     out[i] =
-      c.body[i - 2] > average(S.bodyLong, longTotal, longRange, i - 2) &&
-      c.body[i - 1] <= average(S.bodyShort, shortTotal, shortRange, i - 1) &&
-      bodyTop(c, i - 1) < bodyTop(c, i - 2) &&
-      bodyBottom(c, i - 1) > bodyBottom(c, i - 2) &&
+      body[i - 2] > average(bodyLong, longTotal, longRange, i - 2) &&
+      body[i - 1] <= average(bodyShort, shortTotal, shortRange, i - 1) &&
+      bodyTop(open, close, i - 1) < bodyTop(open, close, i - 2) &&
+      bodyBottom(open, close, i - 1) > bodyBottom(open, close, i - 2) &&
       ((first === 1 && third === -1 && close[i] < open[i - 2]) || (first === -1 && third === 1 && close[i] > open[i - 2]))
         ? -first * 100
         : 0;
-    longTotal += longRange[i - 2] - longRange[i - 2 - S.bodyLong.period];
-    shortTotal += shortRange[i - 1] - shortRange[i - 1 - S.bodyShort.period];
+    longTotal += longRange[i - 2] - longRange[i - 2 - bodyLong.period];
+    shortTotal += shortRange[i - 1] - shortRange[i - 1 - bodyShort.period];
   }
 }
 
@@ -140,8 +143,8 @@ export function cdl3outside(c: Candles, out: Int32Array): void {
   const start = CDL3OUTSIDE_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   for (let i = start; i < length; i++) {
-    const second = color(c, i - 1);
-    const first = color(c, i - 2);
+    const second = color(open, close, i - 1);
+    const first = color(open, close, i - 2);
     out[i] =
       (second === 1 && first === -1 && close[i - 1] > open[i - 2] && open[i - 1] < close[i - 2] && close[i] > close[i - 1]) ||
       (second === -1 && first === 1 && open[i - 1] > close[i - 2] && close[i - 1] < open[i - 2] && close[i] < close[i - 1])
@@ -159,18 +162,19 @@ export const CDL3WHITESOLDIERS_LOOKBACK = Math.max(S.shadowVeryShort.period, S.b
  * last not short. +100.
  */
 export function cdl3whitesoldiers(c: Candles, out: Int32Array): void {
-  const { open, close } = c;
+  const { open, close, body, upper } = c;
+  const { bodyShort, shadowVeryShort, near, far } = S;
   const length = close.length;
   const start = CDL3WHITESOLDIERS_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const shadowRange = rangeOf(c, S.shadowVeryShort);
-  const nearRange = rangeOf(c, S.near);
-  const farRange = rangeOf(c, S.far);
-  const shortRange = rangeOf(c, S.bodyShort);
-  const shadowPeriod = S.shadowVeryShort.period;
-  const nearPeriod = S.near.period;
-  const farPeriod = S.far.period;
+  const shadowRange = rangeOf(c, shadowVeryShort);
+  const nearRange = rangeOf(c, near);
+  const farRange = rangeOf(c, far);
+  const shortRange = rangeOf(c, bodyShort);
+  const shadowPeriod = shadowVeryShort.period;
+  const nearPeriod = near.period;
+  const farPeriod = far.period;
   let shadow2 = windowTotal(shadowRange, start - 2 - shadowPeriod, start - 2);
   let shadow1 = windowTotal(shadowRange, start - 1 - shadowPeriod, start - 1);
   let shadow0 = windowTotal(shadowRange, start - shadowPeriod, start);
@@ -178,24 +182,24 @@ export function cdl3whitesoldiers(c: Candles, out: Int32Array): void {
   let near1 = windowTotal(nearRange, start - 1 - nearPeriod, start - 1);
   let far2 = windowTotal(farRange, start - 2 - farPeriod, start - 2);
   let far1 = windowTotal(farRange, start - 1 - farPeriod, start - 1);
-  let shortTotal = windowTotal(shortRange, start - S.bodyShort.period, start);
+  let shortTotal = windowTotal(shortRange, start - bodyShort.period, start);
   for (let i = start; i < length; i++) {
     out[i] =
-      color(c, i - 2) === 1 &&
-      c.upper[i - 2] < average(S.shadowVeryShort, shadow2, shadowRange, i - 2) &&
-      color(c, i - 1) === 1 &&
-      c.upper[i - 1] < average(S.shadowVeryShort, shadow1, shadowRange, i - 1) &&
-      color(c, i) === 1 &&
-      c.upper[i] < average(S.shadowVeryShort, shadow0, shadowRange, i) &&
+      color(open, close, i - 2) === 1 &&
+      upper[i - 2] < average(shadowVeryShort, shadow2, shadowRange, i - 2) &&
+      color(open, close, i - 1) === 1 &&
+      upper[i - 1] < average(shadowVeryShort, shadow1, shadowRange, i - 1) &&
+      color(open, close, i) === 1 &&
+      upper[i] < average(shadowVeryShort, shadow0, shadowRange, i) &&
       close[i] > close[i - 1] &&
       close[i - 1] > close[i - 2] &&
       open[i - 1] > open[i - 2] &&
-      open[i - 1] <= close[i - 2] + average(S.near, near2, nearRange, i - 2) &&
+      open[i - 1] <= close[i - 2] + average(near, near2, nearRange, i - 2) &&
       open[i] > open[i - 1] &&
-      open[i] <= close[i - 1] + average(S.near, near1, nearRange, i - 1) &&
-      c.body[i - 1] > c.body[i - 2] - average(S.far, far2, farRange, i - 2) &&
-      c.body[i] > c.body[i - 1] - average(S.far, far1, farRange, i - 1) &&
-      c.body[i] > average(S.bodyShort, shortTotal, shortRange, i)
+      open[i] <= close[i - 1] + average(near, near1, nearRange, i - 1) &&
+      body[i - 1] > body[i - 2] - average(far, far2, farRange, i - 2) &&
+      body[i] > body[i - 1] - average(far, far1, farRange, i - 1) &&
+      body[i] > average(bodyShort, shortTotal, shortRange, i)
         ? 100
         : 0;
     shadow2 += shadowRange[i - 2] - shadowRange[i - 2 - shadowPeriod];
@@ -205,7 +209,7 @@ export function cdl3whitesoldiers(c: Candles, out: Int32Array): void {
     near2 += nearRange[i - 2] - nearRange[i - 2 - nearPeriod];
     far1 += farRange[i - 1] - farRange[i - 1 - farPeriod];
     near1 += nearRange[i - 1] - nearRange[i - 1 - nearPeriod];
-    shortTotal += shortRange[i] - shortRange[i - S.bodyShort.period];
+    shortTotal += shortRange[i] - shortRange[i - bodyShort.period];
   }
 }
 
@@ -221,15 +225,16 @@ export const CDLEVENINGSTAR_LOOKBACK = CDLMORNINGSTAR_LOOKBACK;
  * (more than 30 % of it). −1 × the first candle's colour × 100.
  */
 function star(c: Candles, out: Int32Array, firstColor: 1 | -1): void {
-  const close = c.close;
+  const { open, close, body } = c;
+  const { bodyLong, bodyShort } = S;
   const length = close.length;
   const start = CDLMORNINGSTAR_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const longRange = rangeOf(c, S.bodyLong);
-  const shortRange = rangeOf(c, S.bodyShort);
-  const shortPeriod = S.bodyShort.period;
-  let longTotal = windowTotal(longRange, start - 2 - S.bodyLong.period, start - 2);
+  const longRange = rangeOf(c, bodyLong);
+  const shortRange = rangeOf(c, bodyShort);
+  const shortPeriod = bodyShort.period;
+  let longTotal = windowTotal(longRange, start - 2 - bodyLong.period, start - 2);
   // TA-Lib sums its second short-body total in the same loop as the first (`range(i + 1)`).
   let shortTotal = 0;
   let shortTotal2 = 0;
@@ -238,18 +243,18 @@ function star(c: Candles, out: Int32Array, firstColor: 1 | -1): void {
     shortTotal2 += shortRange[k + 1];
   }
   for (let i = start; i < length; i++) {
-    const penetration = c.body[i - 2] * STAR_PENETRATION;
+    const penetration = body[i - 2] * STAR_PENETRATION;
     out[i] =
-      c.body[i - 2] > average(S.bodyLong, longTotal, longRange, i - 2) &&
-      color(c, i - 2) === firstColor &&
-      c.body[i - 1] <= average(S.bodyShort, shortTotal, shortRange, i - 1) &&
-      (firstColor === 1 ? bodyGapUp(c, i - 1, i - 2) : bodyGapDown(c, i - 1, i - 2)) &&
-      c.body[i] > average(S.bodyShort, shortTotal2, shortRange, i) &&
-      color(c, i) === -firstColor &&
+      body[i - 2] > average(bodyLong, longTotal, longRange, i - 2) &&
+      color(open, close, i - 2) === firstColor &&
+      body[i - 1] <= average(bodyShort, shortTotal, shortRange, i - 1) &&
+      (firstColor === 1 ? bodyGapUp(open, close, i - 1, i - 2) : bodyGapDown(open, close, i - 1, i - 2)) &&
+      body[i] > average(bodyShort, shortTotal2, shortRange, i) &&
+      color(open, close, i) === -firstColor &&
       (firstColor === 1 ? close[i] < close[i - 2] - penetration : close[i] > close[i - 2] + penetration)
         ? -firstColor * 100
         : 0;
-    longTotal += longRange[i - 2] - longRange[i - 2 - S.bodyLong.period];
+    longTotal += longRange[i - 2] - longRange[i - 2 - bodyLong.period];
     shortTotal += shortRange[i - 1] - shortRange[i - 1 - shortPeriod];
     shortTotal2 += shortRange[i] - shortRange[i - shortPeriod];
   }

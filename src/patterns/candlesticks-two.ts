@@ -33,8 +33,8 @@ export function cdlengulfing(c: Candles, out: Int32Array): void {
   const start = CDLENGULFING_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   for (let i = start; i < length; i++) {
-    const now = color(c, i);
-    const before = color(c, i - 1);
+    const now = color(open, close, i);
+    const before = color(open, close, i - 1);
     if (
       (now === 1 &&
         before === -1 &&
@@ -58,27 +58,26 @@ export const CDLHARAMICROSS_LOOKBACK = Math.max(S.bodyDoji.period, S.bodyLong.pe
  * candle's colour when strictly inside, −80 when one end matches.
  */
 function harami(c: Candles, out: Int32Array, small: CandleSetting, start: number): void {
-  const length = c.close.length;
+  const { open, close, body } = c;
+  const { bodyLong } = S;
+  const length = close.length;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const longRange = rangeOf(c, S.bodyLong);
+  const longRange = rangeOf(c, bodyLong);
   const smallRange = rangeOf(c, small);
-  let longTotal = windowTotal(longRange, start - 1 - S.bodyLong.period, start - 1);
+  let longTotal = windowTotal(longRange, start - 1 - bodyLong.period, start - 1);
   let smallTotal = windowTotal(smallRange, start - small.period, start);
   for (let i = start; i < length; i++) {
-    if (
-      c.body[i - 1] > average(S.bodyLong, longTotal, longRange, i - 1) &&
-      c.body[i] <= average(small, smallTotal, smallRange, i)
-    ) {
-      const top = bodyTop(c, i);
-      const bottom = bodyBottom(c, i);
-      const previousTop = bodyTop(c, i - 1);
-      const previousBottom = bodyBottom(c, i - 1);
-      if (top < previousTop && bottom > previousBottom) out[i] = -color(c, i - 1) * 100;
-      else if (top <= previousTop && bottom >= previousBottom) out[i] = -color(c, i - 1) * 80;
+    if (body[i - 1] > average(bodyLong, longTotal, longRange, i - 1) && body[i] <= average(small, smallTotal, smallRange, i)) {
+      const top = bodyTop(open, close, i);
+      const bottom = bodyBottom(open, close, i);
+      const previousTop = bodyTop(open, close, i - 1);
+      const previousBottom = bodyBottom(open, close, i - 1);
+      if (top < previousTop && bottom > previousBottom) out[i] = -color(open, close, i - 1) * 100;
+      else if (top <= previousTop && bottom >= previousBottom) out[i] = -color(open, close, i - 1) * 80;
       else out[i] = 0;
     } else out[i] = 0;
-    longTotal += longRange[i - 1] - longRange[i - 1 - S.bodyLong.period];
+    longTotal += longRange[i - 1] - longRange[i - 1 - bodyLong.period];
     smallTotal += smallRange[i] - smallRange[i - small.period];
   }
 }
@@ -103,24 +102,25 @@ export const CDLDARKCLOUDCOVER_LOOKBACK = S.bodyLong.period + 1;
  * below its close by more than half its body, but above its open. −100.
  */
 export function cdldarkcloudcover(c: Candles, out: Int32Array): void {
-  const { open, high, close } = c;
+  const { open, high, close, body } = c;
+  const { bodyLong } = S;
   const length = close.length;
   const start = CDLDARKCLOUDCOVER_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const longRange = rangeOf(c, S.bodyLong);
-  let longTotal = windowTotal(longRange, start - 1 - S.bodyLong.period, start - 1);
+  const longRange = rangeOf(c, bodyLong);
+  let longTotal = windowTotal(longRange, start - 1 - bodyLong.period, start - 1);
   for (let i = start; i < length; i++) {
     out[i] =
-      color(c, i - 1) === 1 &&
-      c.body[i - 1] > average(S.bodyLong, longTotal, longRange, i - 1) &&
-      color(c, i) === -1 &&
+      color(open, close, i - 1) === 1 &&
+      body[i - 1] > average(bodyLong, longTotal, longRange, i - 1) &&
+      color(open, close, i) === -1 &&
       open[i] > high[i - 1] &&
       close[i] > open[i - 1] &&
-      close[i] < close[i - 1] - c.body[i - 1] * DARK_CLOUD_PENETRATION
+      close[i] < close[i - 1] - body[i - 1] * DARK_CLOUD_PENETRATION
         ? -100
         : 0;
-    longTotal += longRange[i - 1] - longRange[i - 1 - S.bodyLong.period];
+    longTotal += longRange[i - 1] - longRange[i - 1 - bodyLong.period];
   }
 }
 
@@ -132,28 +132,29 @@ export const CDLPIERCING_LOOKBACK = S.bodyLong.period + 1;
  * the middle of its body, but below its open. +100.
  */
 export function cdlpiercing(c: Candles, out: Int32Array): void {
-  const { open, low, close } = c;
+  const { open, low, close, body } = c;
+  const { bodyLong } = S;
   const length = close.length;
   const start = CDLPIERCING_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const longRange = rangeOf(c, S.bodyLong);
+  const longRange = rangeOf(c, bodyLong);
   // Two totals, one per candle, each kept on its own as TA-Lib keeps BodyLongPeriodTotal[1] and [0].
-  let previousTotal = windowTotal(longRange, start - 1 - S.bodyLong.period, start - 1);
-  let currentTotal = windowTotal(longRange, start - S.bodyLong.period, start);
+  let previousTotal = windowTotal(longRange, start - 1 - bodyLong.period, start - 1);
+  let currentTotal = windowTotal(longRange, start - bodyLong.period, start);
   for (let i = start; i < length; i++) {
     out[i] =
-      color(c, i - 1) === -1 &&
-      c.body[i - 1] > average(S.bodyLong, previousTotal, longRange, i - 1) &&
-      color(c, i) === 1 &&
-      c.body[i] > average(S.bodyLong, currentTotal, longRange, i) &&
+      color(open, close, i - 1) === -1 &&
+      body[i - 1] > average(bodyLong, previousTotal, longRange, i - 1) &&
+      color(open, close, i) === 1 &&
+      body[i] > average(bodyLong, currentTotal, longRange, i) &&
       open[i] < low[i - 1] &&
       close[i] < open[i - 1] &&
-      close[i] > close[i - 1] + c.body[i - 1] * 0.5
+      close[i] > close[i - 1] + body[i - 1] * 0.5
         ? 100
         : 0;
-    previousTotal += longRange[i - 1] - longRange[i - 1 - S.bodyLong.period];
-    currentTotal += longRange[i] - longRange[i - S.bodyLong.period];
+    previousTotal += longRange[i - 1] - longRange[i - 1 - bodyLong.period];
+    currentTotal += longRange[i] - longRange[i - bodyLong.period];
   }
 }
 
@@ -165,23 +166,25 @@ export const CDLDOJISTAR_LOOKBACK = Math.max(S.bodyDoji.period, S.bodyLong.perio
  * the long candle's colour (a reversal warning).
  */
 export function cdldojistar(c: Candles, out: Int32Array): void {
-  const length = c.close.length;
+  const { open, close, body } = c;
+  const { bodyLong, bodyDoji } = S;
+  const length = close.length;
   const start = CDLDOJISTAR_LOOKBACK;
   out.fill(0, 0, Math.min(start, length));
   if (length <= start) return;
-  const longRange = rangeOf(c, S.bodyLong);
-  const dojiRange = rangeOf(c, S.bodyDoji);
-  let longTotal = windowTotal(longRange, start - 1 - S.bodyLong.period, start - 1);
-  let dojiTotal = windowTotal(dojiRange, start - S.bodyDoji.period, start);
+  const longRange = rangeOf(c, bodyLong);
+  const dojiRange = rangeOf(c, bodyDoji);
+  let longTotal = windowTotal(longRange, start - 1 - bodyLong.period, start - 1);
+  let dojiTotal = windowTotal(dojiRange, start - bodyDoji.period, start);
   for (let i = start; i < length; i++) {
-    const previousColor = color(c, i - 1);
+    const previousColor = color(open, close, i - 1);
     out[i] =
-      c.body[i - 1] > average(S.bodyLong, longTotal, longRange, i - 1) &&
-      c.body[i] <= average(S.bodyDoji, dojiTotal, dojiRange, i) &&
-      ((previousColor === 1 && bodyGapUp(c, i, i - 1)) || (previousColor === -1 && bodyGapDown(c, i, i - 1)))
+      body[i - 1] > average(bodyLong, longTotal, longRange, i - 1) &&
+      body[i] <= average(bodyDoji, dojiTotal, dojiRange, i) &&
+      ((previousColor === 1 && bodyGapUp(open, close, i, i - 1)) || (previousColor === -1 && bodyGapDown(open, close, i, i - 1)))
         ? -previousColor * 100
         : 0;
-    longTotal += longRange[i - 1] - longRange[i - 1 - S.bodyLong.period];
-    dojiTotal += dojiRange[i] - dojiRange[i - S.bodyDoji.period];
+    longTotal += longRange[i - 1] - longRange[i - 1 - bodyLong.period];
+    dojiTotal += dojiRange[i] - dojiRange[i - bodyDoji.period];
   }
 }

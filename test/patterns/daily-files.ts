@@ -33,13 +33,17 @@ function toColumns(symbol: string, rows: Row[]): DailySeries {
 /** Parses `date,open,high,low,close,volume[,symbol]` lines; `symbolOf` names a line's series. */
 function parse(lines: string[], symbolOf: (fields: string[]) => string): DailySeries[] {
   const bySymbol = new Map<string, Row[]>();
+  const days = new Map<string, number>();
   for (const line of lines.slice(1)) {
     const fields = line.trim().split(',');
     if (fields.length < 6 || fields.slice(1, 6).some((field) => field === '')) continue;
     const symbol = symbolOf(fields);
     let rows = bySymbol.get(symbol);
     if (!rows) bySymbol.set(symbol, (rows = []));
-    rows.push({ ts: Date.parse(`${fields[0].slice(0, 10)}T00:00:00Z`), values: fields.slice(1, 6).map(Number) });
+    const day = fields[0].slice(0, 10);
+    let ts = days.get(day);
+    if (ts === undefined) days.set(day, (ts = Date.parse(`${day}T00:00:00Z`)));
+    rows.push({ ts, values: [Number(fields[1]), Number(fields[2]), Number(fields[3]), Number(fields[4]), Number(fields[5])] });
   }
   return [...bySymbol].sort(([a], [b]) => (a < b ? -1 : 1)).map(([symbol, rows]) => toColumns(symbol, rows));
 }

@@ -126,7 +126,7 @@ async function build(): Promise<string> {
 export interface ReferenceRun {
   /** Per function: one value per bar of the concatenated series, 0 on lookback bars. */
   values: Map<string, Int32Array>;
-  /** Per function: the fastest of `repeats` passes over all series, in seconds. */
+  /** Per function: the fastest of `repeats` passes over all series, in CPU seconds. */
   seconds: Map<string, number>;
 }
 
