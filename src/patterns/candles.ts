@@ -125,6 +125,15 @@ export function average(candleSetting: CandleSetting, total: number, values: Flo
   return (candleSetting.factor * (candleSetting.period !== 0 ? total / candleSetting.period : values[i])) / candleSetting.divisor;
 }
 
+/**
+ * Clears `out` on the bars of a kernel's lookback, where no pattern can be judged; false when the
+ * series has no bar past them.
+ */
+export function clearLookback(out: Int32Array, lookback: number): boolean {
+  out.fill(0, 0, Math.min(lookback, out.length));
+  return out.length > lookback;
+}
+
 /** The sum of values[from … to − 1], added in order from 0 as TA-Lib starts a running total. */
 export function windowTotal(values: Float64Array, from: number, to: number): number {
   let total = 0;

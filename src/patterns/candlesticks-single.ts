@@ -6,7 +6,17 @@
  * the bars of its lookback, which lack the history the pattern needs. Running totals start at
  * the first bar with a full lookback, as TA-Lib's do when called on the whole series.
  */
-import { CANDLE_SETTINGS as S, average, bodyBottom, bodyTop, color, type Candles, rangeOf, windowTotal } from './candles.js';
+import {
+  CANDLE_SETTINGS as S,
+  clearLookback,
+  average,
+  bodyBottom,
+  bodyTop,
+  color,
+  type Candles,
+  rangeOf,
+  windowTotal,
+} from './candles.js';
 
 /** Bars before the first one `cdldoji` can judge. */
 export const CDLDOJI_LOOKBACK = S.bodyDoji.period;
@@ -17,8 +27,7 @@ export function cdldoji(c: Candles, out: Int32Array): void {
   const { bodyDoji } = S;
   const length = close.length;
   const start = CDLDOJI_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const dojiRange = rangeOf(c, bodyDoji);
   let dojiTotal = windowTotal(dojiRange, start - bodyDoji.period, start);
   for (let i = start; i < length; i++) {
@@ -37,8 +46,7 @@ function dojiWithOneShadow(c: Candles, out: Int32Array, short: Float64Array, lon
   const { bodyDoji, shadowVeryShort } = S;
   const length = close.length;
   const start = CDLDRAGONFLYDOJI_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const dojiRange = rangeOf(c, bodyDoji);
   const shadowRange = rangeOf(c, shadowVeryShort);
   let dojiTotal = windowTotal(dojiRange, start - bodyDoji.period, start);
@@ -78,8 +86,7 @@ function longLowerShadow(c: Candles, out: Int32Array, nearHigh: boolean): void {
   const { bodyShort, shadowLong, shadowVeryShort, near } = S;
   const length = close.length;
   const start = CDLHAMMER_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const bodyRange = rangeOf(c, bodyShort);
   const longRange = rangeOf(c, shadowLong);
   const veryShortRange = rangeOf(c, shadowVeryShort);
@@ -129,8 +136,7 @@ function longUpperShadow(c: Candles, out: Int32Array, gapUp: boolean): void {
   const { bodyShort, shadowLong, shadowVeryShort } = S;
   const length = close.length;
   const start = CDLINVERTEDHAMMER_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const bodyRange = rangeOf(c, bodyShort);
   const longRange = rangeOf(c, shadowLong);
   const veryShortRange = rangeOf(c, shadowVeryShort);
@@ -171,8 +177,7 @@ export function cdlmarubozu(c: Candles, out: Int32Array): void {
   const { bodyLong, shadowVeryShort } = S;
   const length = close.length;
   const start = CDLMARUBOZU_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const longRange = rangeOf(c, bodyLong);
   const shadowRange = rangeOf(c, shadowVeryShort);
   let longTotal = windowTotal(longRange, start - bodyLong.period, start);
@@ -198,8 +203,7 @@ export function cdlspinningtop(c: Candles, out: Int32Array): void {
   const { bodyShort } = S;
   const length = close.length;
   const start = CDLSPINNINGTOP_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const bodyRange = rangeOf(c, bodyShort);
   let bodyTotal = windowTotal(bodyRange, start - bodyShort.period, start);
   for (let i = start; i < length; i++) {

@@ -9,6 +9,7 @@
  */
 import {
   CANDLE_SETTINGS as S,
+  clearLookback,
   average,
   bodyBottom,
   bodyGapDown,
@@ -32,8 +33,7 @@ export function cdl2crows(c: Candles, out: Int32Array): void {
   const { bodyLong } = S;
   const length = close.length;
   const start = CDL2CROWS_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const longRange = rangeOf(c, bodyLong);
   let longTotal = windowTotal(longRange, start - 2 - bodyLong.period, start - 2);
   for (let i = start; i < length; i++) {
@@ -65,8 +65,7 @@ export function cdl3blackcrows(c: Candles, out: Int32Array): void {
   const { shadowVeryShort } = S;
   const length = close.length;
   const start = CDL3BLACKCROWS_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const shadowRange = rangeOf(c, shadowVeryShort);
   const period = shadowVeryShort.period;
   let total2 = windowTotal(shadowRange, start - 2 - period, start - 2);
@@ -108,8 +107,7 @@ export function cdl3inside(c: Candles, out: Int32Array): void {
   const { bodyLong, bodyShort } = S;
   const length = close.length;
   const start = CDL3INSIDE_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const longRange = rangeOf(c, bodyLong);
   const shortRange = rangeOf(c, bodyShort);
   let longTotal = windowTotal(longRange, start - 2 - bodyLong.period, start - 2);
@@ -141,7 +139,7 @@ export function cdl3outside(c: Candles, out: Int32Array): void {
   const { open, close } = c;
   const length = close.length;
   const start = CDL3OUTSIDE_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
+  if (!clearLookback(out, start)) return;
   for (let i = start; i < length; i++) {
     const second = color(open, close, i - 1);
     const first = color(open, close, i - 2);
@@ -166,8 +164,7 @@ export function cdl3whitesoldiers(c: Candles, out: Int32Array): void {
   const { bodyShort, shadowVeryShort, near, far } = S;
   const length = close.length;
   const start = CDL3WHITESOLDIERS_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const shadowRange = rangeOf(c, shadowVeryShort);
   const nearRange = rangeOf(c, near);
   const farRange = rangeOf(c, far);
@@ -229,8 +226,7 @@ function star(c: Candles, out: Int32Array, firstColor: 1 | -1): void {
   const { bodyLong, bodyShort } = S;
   const length = close.length;
   const start = CDLMORNINGSTAR_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const longRange = rangeOf(c, bodyLong);
   const shortRange = rangeOf(c, bodyShort);
   const shortPeriod = bodyShort.period;

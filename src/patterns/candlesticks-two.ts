@@ -8,6 +8,7 @@
  */
 import {
   CANDLE_SETTINGS as S,
+  clearLookback,
   average,
   bodyBottom,
   bodyGapDown,
@@ -31,7 +32,7 @@ export function cdlengulfing(c: Candles, out: Int32Array): void {
   const { open, close } = c;
   const length = close.length;
   const start = CDLENGULFING_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
+  if (!clearLookback(out, start)) return;
   for (let i = start; i < length; i++) {
     const now = color(open, close, i);
     const before = color(open, close, i - 1);
@@ -61,8 +62,7 @@ function harami(c: Candles, out: Int32Array, small: CandleSetting, start: number
   const { open, close, body } = c;
   const { bodyLong } = S;
   const length = close.length;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const longRange = rangeOf(c, bodyLong);
   const smallRange = rangeOf(c, small);
   let longTotal = windowTotal(longRange, start - 1 - bodyLong.period, start - 1);
@@ -106,8 +106,7 @@ export function cdldarkcloudcover(c: Candles, out: Int32Array): void {
   const { bodyLong } = S;
   const length = close.length;
   const start = CDLDARKCLOUDCOVER_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const longRange = rangeOf(c, bodyLong);
   let longTotal = windowTotal(longRange, start - 1 - bodyLong.period, start - 1);
   for (let i = start; i < length; i++) {
@@ -136,8 +135,7 @@ export function cdlpiercing(c: Candles, out: Int32Array): void {
   const { bodyLong } = S;
   const length = close.length;
   const start = CDLPIERCING_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const longRange = rangeOf(c, bodyLong);
   // Two totals, one per candle, each kept on its own as TA-Lib keeps BodyLongPeriodTotal[1] and [0].
   let previousTotal = windowTotal(longRange, start - 1 - bodyLong.period, start - 1);
@@ -170,8 +168,7 @@ export function cdldojistar(c: Candles, out: Int32Array): void {
   const { bodyLong, bodyDoji } = S;
   const length = close.length;
   const start = CDLDOJISTAR_LOOKBACK;
-  out.fill(0, 0, Math.min(start, length));
-  if (length <= start) return;
+  if (!clearLookback(out, start)) return;
   const longRange = rangeOf(c, bodyLong);
   const dojiRange = rangeOf(c, bodyDoji);
   let longTotal = windowTotal(longRange, start - 1 - bodyLong.period, start - 1);

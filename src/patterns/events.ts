@@ -55,23 +55,15 @@ function direction(bullish: boolean): number {
   return bullish ? 100 : -100;
 }
 
-/** Close beyond the highest high (`sign` 1) or lowest low (−1) of the previous `period` bars. */
-function breakout(bars: EventColumns, out: Int32Array, period: number, sign: 1 | -1): void {
+/**
+ * `values` beyond the most extreme of the previous `period` bars' `extremes`: above the highest
+ * (`sign` 1, +100) or below the lowest (−1, −100).
+ */
+function beyondPrior(values: Float64Array, extremes: Float64Array, out: Int32Array, period: number, sign: 1 | -1): void {
   out.fill(0);
-  const extremes = sign === 1 ? bars.high : bars.low;
   const at = priorExtremeIndex(extremes, period, sign);
-  for (let i = period; i < bars.close.length; i++) {
-    if (sign * bars.close[i] > sign * extremes[at[i]]) out[i] = sign * 100;
-  }
-}
-
-/** High above the highest high (`sign` 1), or low below the lowest low (−1), of the previous `period` bars. */
-function newExtreme(bars: EventColumns, out: Int32Array, period: number, sign: 1 | -1): void {
-  out.fill(0);
-  const values = sign === 1 ? bars.high : bars.low;
-  const at = priorExtremeIndex(values, period, sign);
   for (let i = period; i < values.length; i++) {
-    if (sign * values[i] > sign * values[at[i]]) out[i] = sign * 100;
+    if (sign * values[i] > sign * extremes[at[i]]) out[i] = sign * 100;
   }
 }
 
@@ -185,22 +177,22 @@ function meanReversion(bars: EventColumns, out: Int32Array): void {
 export const EVENTS = {
   breakout_20: {
     lookback: BREAKOUT_BARS,
-    run: (bars, out) => breakout(bars, out, BREAKOUT_BARS, 1),
+    run: (bars, out) => beyondPrior(bars.close, bars.high, out, BREAKOUT_BARS, 1),
     summary: 'close > the highest high of the previous 20 bars (+100)',
   },
   breakdown_20: {
     lookback: BREAKOUT_BARS,
-    run: (bars, out) => breakout(bars, out, BREAKOUT_BARS, -1),
+    run: (bars, out) => beyondPrior(bars.close, bars.low, out, BREAKOUT_BARS, -1),
     summary: 'close < the lowest low of the previous 20 bars (−100)',
   },
   high_52w: {
     lookback: YEAR_BARS,
-    run: (bars, out) => newExtreme(bars, out, YEAR_BARS, 1),
+    run: (bars, out) => beyondPrior(bars.high, bars.high, out, YEAR_BARS, 1),
     summary: 'high > the highest high of the previous 252 bars (+100)',
   },
   low_52w: {
     lookback: YEAR_BARS,
-    run: (bars, out) => newExtreme(bars, out, YEAR_BARS, -1),
+    run: (bars, out) => beyondPrior(bars.low, bars.low, out, YEAR_BARS, -1),
     summary: 'low < the lowest low of the previous 252 bars (−100)',
   },
   volume_spike: {

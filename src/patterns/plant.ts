@@ -86,6 +86,23 @@ function star({ p, u, b, sign }: Scale): Shape[] {
   ];
 }
 
+/**
+ * A close `margin` ranges beyond the highest high (bullish) or lowest low (bearish) of the
+ * previous `period` bars, with `wick` ranges of shadow: breakouts and new extremes.
+ */
+function beyond(period: number, margin: number, wick: number): Template['build'] {
+  return ({ bars, at, p, u, sign }) => {
+    const level = extreme(sign === 1 ? bars.high : bars.low, at - period, at, sign);
+    return [candle(p, level + sign * margin * u, wick * u)];
+  };
+}
+
+/** An open 2 % beyond the previous high (bullish) or low (bearish), moving on in the gap's direction. */
+function gap({ bars, at, u, sign }: Scale): Shape[] {
+  const open = (sign === 1 ? bars.high[at - 1] : bars.low[at - 1]) * (1 + sign * 0.02);
+  return [candle(open, open + sign * 0.3 * u, 0.1 * u)];
+}
+
 /** How each plantable pattern is drawn. */
 export const TEMPLATES = {
   cdldoji: {
@@ -147,26 +164,10 @@ export const TEMPLATES = {
   },
   cdlmorningstar: { span: 3, directions: ['bullish'], build: star },
   cdleveningstar: { span: 3, directions: ['bearish'], build: star },
-  breakout_20: {
-    span: 1,
-    directions: ['bullish'],
-    build: ({ bars, at, p, u }) => [candle(p, extreme(bars.high, at - 20, at, 1) + 0.5 * u, 0.1 * u)],
-  },
-  breakdown_20: {
-    span: 1,
-    directions: ['bearish'],
-    build: ({ bars, at, p, u }) => [candle(p, extreme(bars.low, at - 20, at, -1) - 0.5 * u, 0.1 * u)],
-  },
-  high_52w: {
-    span: 1,
-    directions: ['bullish'],
-    build: ({ bars, at, p, u }) => [candle(p, extreme(bars.high, at - 252, at, 1) + 0.3 * u, 0.2 * u)],
-  },
-  low_52w: {
-    span: 1,
-    directions: ['bearish'],
-    build: ({ bars, at, p, u }) => [candle(p, extreme(bars.low, at - 252, at, -1) - 0.3 * u, 0.2 * u)],
-  },
+  breakout_20: { span: 1, directions: ['bullish'], build: beyond(20, 0.5, 0.1) },
+  breakdown_20: { span: 1, directions: ['bearish'], build: beyond(20, 0.5, 0.1) },
+  high_52w: { span: 1, directions: ['bullish'], build: beyond(252, 0.3, 0.2) },
+  low_52w: { span: 1, directions: ['bearish'], build: beyond(252, 0.3, 0.2) },
   volume_spike: {
     span: 1,
     directions: both,
@@ -183,16 +184,8 @@ export const TEMPLATES = {
       ];
     },
   },
-  gap_up: {
-    span: 1,
-    directions: ['bullish'],
-    build: ({ bars, at, u }) => [candle(bars.high[at - 1] * 1.02, bars.high[at - 1] * 1.02 + 0.3 * u, 0.1 * u)],
-  },
-  gap_down: {
-    span: 1,
-    directions: ['bearish'],
-    build: ({ bars, at, u }) => [candle(bars.low[at - 1] * 0.98, bars.low[at - 1] * 0.98 - 0.3 * u, 0.1 * u)],
-  },
+  gap_up: { span: 1, directions: ['bullish'], build: gap },
+  gap_down: { span: 1, directions: ['bearish'], build: gap },
   volatility_surge: {
     span: 1,
     directions: both,
