@@ -1,11 +1,11 @@
 import type { JobsOptions } from 'bullmq';
 import type { z } from 'zod';
-import type { BarsCache } from '../src/cache/bars-cache.js';
-import type { Knex } from '../src/db/knex.js';
-import type { Logger } from '../src/logger.js';
+import type { BarsCache } from '../src/bars/cache.js';
+import type { Knex } from '../src/shared/db.js';
+import type { Logger } from '../src/shared/logger.js';
 import type { Publisher } from '../src/notify/publisher.js';
 import type { QueueName } from '../src/queues/names.js';
-import type { KernelPool } from '../workers/pool.js';
+import type { KernelPool } from '../src/kernels/pool.js';
 
 /** What a job knows about itself while it runs. */
 export interface JobInfo {

@@ -1,18 +1,18 @@
 import type { z } from 'zod';
 import type { QueueName } from '../src/queues/names.js';
 import type { JobDefinition } from './define.js';
-import { buildContinuousJob } from './build-continuous.job.js';
-import { aggregateBarsJob } from './aggregate-bars.job.js';
-import { warmCacheJob } from './warm-cache.job.js';
-import { eodPipelineJob } from './eod-pipeline.job.js';
-import { eodSyncTaskJob } from './eod-sync-task.job.js';
-import { eodSyncJob } from './eod-sync.job.js';
-import { eodTriggerJob } from './eod-trigger.job.js';
-import { generateScenarioJob } from './generate-scenario.job.js';
-import { importBarsJob } from './import-bars.job.js';
-import { importFuturesJob } from './import-futures.job.js';
-import { importSymbolsJob } from './import-symbols.job.js';
-import { noopJob } from './noop.job.js';
+import { buildContinuousJob } from './futures/build-continuous.job.js';
+import { aggregateBarsJob } from './bars/aggregate-bars.job.js';
+import { warmCacheJob } from './bars/warm-cache.job.js';
+import { eodPipelineJob } from './shared/eod-pipeline.job.js';
+import { eodSyncTaskJob } from './universes/eod-sync-task.job.js';
+import { eodSyncJob } from './universes/eod-sync.job.js';
+import { eodTriggerJob } from './shared/eod-trigger.job.js';
+import { generateScenarioJob } from './scenarios/generate-scenario.job.js';
+import { importBarsJob } from './bars/import-bars.job.js';
+import { importFuturesJob } from './futures/import-futures.job.js';
+import { importSymbolsJob } from './universes/import-symbols.job.js';
+import { noopJob } from './shared/noop.job.js';
 
 /** Every job kind tickforge runs. The API, CLI, scheduler and worker all derive from this list. */
 export const JOBS = [

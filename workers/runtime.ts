@@ -3,11 +3,11 @@ import { DelayedError, FlowProducer, MetricsTime, UnrecoverableError, WaitingChi
 import type { Redis } from 'ioredis';
 import { JOBS, activeQueues, buildRegistry } from '../jobs/index.js';
 import type { ChildJobs, JobContext, JobDefinition } from '../jobs/define.js';
-import { BarsCache } from '../src/cache/bars-cache.js';
-import type { Config } from '../src/config.js';
-import { JobHistoryRepository } from '../src/db/job-history.repository.js';
-import { createDb, dbSettings, pendingMigrations, type Knex } from '../src/db/knex.js';
-import type { Logger } from '../src/logger.js';
+import { BarsCache } from '../src/bars/cache.js';
+import type { Config } from '../src/shared/config.js';
+import { JobHistoryRepository } from '../src/shared/job-history.repository.js';
+import { createDb, dbSettings, pendingMigrations, type Knex } from '../src/shared/db.js';
+import type { Logger } from '../src/shared/logger.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
 import { MetricsRelay } from '../src/metrics/relay.js';
 import { CHANNELS } from '../src/notify/channels.js';
@@ -15,9 +15,9 @@ import { Publisher } from '../src/notify/publisher.js';
 import { toFlowJob } from '../src/queues/flows.js';
 import { isQueueName, type QueueName } from '../src/queues/names.js';
 import { Producer } from '../src/queues/producer.js';
-import { closeRedis, createRedis, waitForRedis } from '../src/redis.js';
-import { toIssues } from '../src/validation.js';
-import { KernelPool } from './pool.js';
+import { closeRedis, createRedis, waitForRedis } from '../src/shared/redis.js';
+import { toIssues } from '../src/shared/validation.js';
+import { KernelPool } from '../src/kernels/pool.js';
 
 export interface WorkerRuntimeOptions {
   config: Config;

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../shared/logger.js';
 import { UnknownJobError } from '../queues/producer.js';
-import { ValidationError } from '../validation.js';
+import { ValidationError } from '../shared/validation.js';
 
 /** An HTTP error with a status and a message meant for the caller. */
 export class HttpError extends Error {

@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { JobDefinition } from '../../jobs/define.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../shared/version.js';
 import type { Role } from './auth.js';
 
 /** What the OpenAPI document says about a route; the schemas are the ones the handler validates with. */

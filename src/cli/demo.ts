@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { WorkerRuntime } from '../../workers/runtime.js';
 import { startWebServer, type WebServer } from '../api/server.js';
-import type { Config } from '../config.js';
-import { BarsRepository } from '../db/bars.repository.js';
-import { createDb, dbSettings, migrateLatest } from '../db/knex.js';
-import { createLogger } from '../logger.js';
+import type { Config } from '../shared/config.js';
+import { BarsRepository } from '../bars/bars.repository.js';
+import { createDb, dbSettings, migrateLatest } from '../shared/db.js';
+import { createLogger } from '../shared/logger.js';
 import { demoBars } from './demo-bars.js';
 import { demoFutures } from './demo-futures.js';
 import { demoScenario } from './demo-scenario.js';

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import type { Config } from '../config.js';
-import { createDb, dbSettings } from '../db/knex.js';
-import type { Timeframe } from '../domain/timeframes.js';
+import type { Config } from '../shared/config.js';
+import { createDb, dbSettings } from '../shared/db.js';
+import type { Timeframe } from '../bars/timeframes.js';
 import { runChart } from '../scenarios/run-chart.js';
 
 /** Options of `tickforge scenario`, as commander hands them over. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { VERSION } from '../version.js';
+import { VERSION } from '../shared/version.js';
 import type { Channel, EventEnvelope } from './channels.js';
 
 export interface PublisherOptions {

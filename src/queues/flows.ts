@@ -1,7 +1,7 @@
 import type { FlowJob, JobsOptions } from 'bullmq';
 import type { ChildJob } from '../../jobs/define.js';
 import { registry } from '../../jobs/index.js';
-import { parseOrThrow } from '../validation.js';
+import { parseOrThrow } from '../shared/validation.js';
 import { UnknownJobError, safeJobId } from './producer.js';
 
 /**

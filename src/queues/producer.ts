@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { registry, type JobName, type PayloadOf } from '../../jobs/index.js';
-import { ValidationError, parseOrThrow, toIssues, type ValidationIssue } from '../validation.js';
+import { ValidationError, parseOrThrow, toIssues, type ValidationIssue } from '../shared/validation.js';
 import type { QueueName } from './names.js';
 
 export interface EnqueueOptions {

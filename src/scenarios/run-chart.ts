@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
-import { SandboxRepository } from '../db/sandbox.repository.js';
-import { ScenarioRunsRepository, type ScenarioRunRow } from '../db/scenario-runs.repository.js';
-import { candlestickSvg, type ChartBand, type ChartBar } from '../domain/scenario/chart.js';
-import type { Phase } from '../domain/scenario/model.js';
-import { isIntraday, type Timeframe } from '../domain/timeframes.js';
+import { SandboxRepository } from './sandbox.repository.js';
+import { ScenarioRunsRepository, type ScenarioRunRow } from './runs.repository.js';
+import { candlestickSvg, type ChartBand, type ChartBar } from './chart.js';
+import type { Phase } from './model.js';
+import { isIntraday, type Timeframe } from '../bars/timeframes.js';
 
 /** Most candles one chart draws; longer series show their latest bars. */
 export const MAX_CHART_BARS = 1_500;

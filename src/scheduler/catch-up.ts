@@ -1,9 +1,9 @@
 import type { FlowProducer, Queue } from 'bullmq';
 import type { ChildJob } from '../../jobs/define.js';
-import type { Knex } from '../db/knex.js';
-import { recentEodSessions } from '../domain/universes.js';
+import type { Knex } from '../shared/db.js';
+import { recentEodSessions } from '../universes/universes.js';
 import { toFlowJob } from '../queues/flows.js';
-import { completedPipelineDates, pipelineJobId } from './eod-requests.js';
+import { completedPipelineDates, pipelineJobId } from '../shared/eod.js';
 
 /**
  * Enqueues the end-of-day pipelines of the last `lookback` sessions that have none: no job

@@ -1,15 +1,15 @@
 import { FlowProducer } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { registry } from '../../jobs/index.js';
-import type { Config } from '../config.js';
-import { createDb, dbSettings, type Knex } from '../db/knex.js';
-import type { Logger } from '../logger.js';
+import type { Config } from '../shared/config.js';
+import { createDb, dbSettings, type Knex } from '../shared/db.js';
+import type { Logger } from '../shared/logger.js';
 import { CHANNELS } from '../notify/channels.js';
 import { Producer } from '../queues/producer.js';
-import { closeRedis, createRedis, waitForRedis } from '../redis.js';
-import { parseOrThrow } from '../validation.js';
+import { closeRedis, createRedis, waitForRedis } from '../shared/redis.js';
+import { parseOrThrow } from '../shared/validation.js';
 import { catchUpMissedSessions } from './catch-up.js';
-import { requestEodPipeline } from './eod-requests.js';
+import { requestEodPipeline } from '../shared/eod.js';
 import { EodSignalListener } from './eod-signals.js';
 import { SCHEDULES, type Schedule } from './schedules.js';
 

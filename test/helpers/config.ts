@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/shared/config.js';
 
 /** The database integration tests use; each test file gets its own schema in it. */
 export const TEST_DATABASE_URL = process.env.TICKFORGE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tickforge_test';

@@ -1,10 +1,10 @@
 import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
-import type { Config } from '../../config.js';
-import { pendingMigrations, type Knex } from '../../db/knex.js';
+import type { Config } from '../../shared/config.js';
+import { pendingMigrations, type Knex } from '../../shared/db.js';
 import type { QueueName } from '../../queues/names.js';
 import type { Producer } from '../../queues/producer.js';
-import { VERSION } from '../../version.js';
+import { VERSION } from '../../shared/version.js';
 import { requireRole, type Tokens } from '../auth.js';
 import type { WebMetrics } from '../metrics.js';
 import { ApiRouter } from '../openapi.js';
