@@ -11,7 +11,7 @@
  * bars later is exactly `returnPct` away from the planted close. `checkPlantings` runs the
  * detectors on the result: the planted pattern must be found on its bar with its direction.
  */
-import type { BarColumns } from '../domain/bars.js';
+import type { BarColumns } from '../bars/columns.js';
 import { DETECTORS, patternSeries, type PatternKey } from './catalog.js';
 
 export type Direction = 'bullish' | 'bearish';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { allocateBars, type BarColumns } from '../../src/domain/bars.js';
+import { allocateBars, type BarColumns } from '../../src/bars/columns.js';
 import { dataFile, QQQ_DAILY, SP500_DAILY, SPY_DAILY } from '../helpers/data.js';
 
 /** One symbol's daily bars. */

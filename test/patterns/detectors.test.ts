@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { sliceBars, type BarColumns } from '../../src/domain/bars.js';
+import { sliceBars, type BarColumns } from '../../src/bars/columns.js';
 import { DETECTORS, PATTERN_KEYS, lookbackOf, patternSeries, type PatternKey } from '../../src/patterns/catalog.js';
 import { detectPatterns } from '../../src/patterns/detect.js';
 import { readEtfDaily } from './daily-files.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { BarColumns } from '../../src/domain/bars.js';
+import type { BarColumns } from '../../src/bars/columns.js';
 import { DETECTORS, patternSeries, type PatternKey } from '../../src/patterns/catalog.js';
 import { readEtfDaily, readSp500Daily } from './daily-files.js';
 

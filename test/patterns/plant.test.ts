@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { sliceBars, type BarColumns } from '../../src/domain/bars.js';
+import { sliceBars, type BarColumns } from '../../src/bars/columns.js';
 import { DETECTORS } from '../../src/patterns/catalog.js';
 import {
   checkPlantings,
