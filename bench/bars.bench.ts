@@ -214,8 +214,7 @@ async function jobVsSql(config: Config, db: Knex): Promise<void> {
   const count = NYSE.sessionCount(2023);
   const bars = sessionBars(first, count, SEED);
   await db.transaction((trx) =>
-    new BarsRepository(db, schema).upsertCopy(
-      trx,
+    new BarsRepository(trx, schema).upsertCopy(
       encodeCopyRows({ symbol: 'BENCH', timeframe: '1m', variant: '' }, 'provider', bars),
     ),
   );

@@ -51,12 +51,11 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 async function importThroughput(db: Knex, schema: string): Promise<void> {
   const bars = syntheticBars(IMPORT_ROWS);
   const key = { symbol: 'BENCH', timeframe: '1m' as const, variant: '' };
-  const repository = new BarsRepository(db, schema);
   const truncate = () => db.raw(`TRUNCATE ${ident(schema)}.bars`);
 
   await truncate();
   const copySeconds = await timed(() =>
-    db.transaction((trx) => repository.upsertCopy(trx, encodeCopyRows(key, 'provider', bars))),
+    db.transaction((trx) => new BarsRepository(trx, schema).upsertCopy(encodeCopyRows(key, 'provider', bars))),
   );
 
   await truncate();

@@ -17,6 +17,7 @@ import { ScenarioRandom } from '../src/scenarios/random.js';
 import { sessionGrid, syntheticSymbols } from '../src/scenarios/run.js';
 import { createLogger } from '../src/shared/logger.js';
 import { Producer } from '../src/queues/producer.js';
+import type { PayloadOf } from '../src/queues/registry.js';
 import { closeRedis, createRedis } from '../src/shared/redis.js';
 import { median, report, section } from './report.js';
 
@@ -65,9 +66,8 @@ function spec(timeframe: '1d' | '1m', targets: ScenarioSpec['targets']): Scenari
 }
 
 async function loadSeconds(db: Knex, schema: string, copy: string): Promise<number> {
-  const bars = new BarsRepository(db, schema);
   await db.raw(`TRUNCATE ${ident(schema)}.bars`);
-  const seconds = await timed(() => db.transaction((trx) => bars.upsertCopy(trx, copy)));
+  const seconds = await timed(() => db.transaction((trx) => new BarsRepository(trx, schema).upsertCopy(copy)));
   await db.raw(`TRUNCATE ${ident(schema)}.bars`);
   return seconds;
 }
@@ -146,7 +146,7 @@ async function minute(db: Knex, schema: string): Promise<void> {
 }
 
 /** The whole job through BullMQ: validate, pool, load, report, event. */
-async function endToEnd(config: Config, payload: Record<string, unknown>, what: string): Promise<void> {
+async function endToEnd(config: Config, payload: PayloadOf<'generate-scenario'>, what: string): Promise<void> {
   const runtime = await WorkerRuntime.start({
     config: { ...config, queues: ['scenario'] },
     logger: createLogger('bench', 'silent'),

@@ -5,7 +5,7 @@ import { WorkerRuntime } from '../workers/runtime.js';
 import { loadConfig, type Config } from '../src/shared/config.js';
 import { copyInto } from '../src/shared/copy.js';
 import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/shared/db.js';
-import { upsertSymbols } from '../src/universes/symbols.repository.js';
+import { SymbolsRepository } from '../src/universes/symbols.repository.js';
 import { BAR_COPY_COLUMNS, allocateBars, encodeCopyRows } from '../src/bars/columns.js';
 import { NYSE } from '../src/shared/calendar.js';
 import type { SymbolRecord } from '../src/universes/symbol-rows.js';
@@ -99,10 +99,10 @@ function* syntheticBars(symbols: string[], random: () => number): Generator<stri
   }
 }
 
-async function seed(db: Knex): Promise<number> {
+async function seed(db: Knex, schema: string): Promise<number> {
   const random = prng(20180207);
   const records = syntheticSymbols(random);
-  await db.transaction((trx) => upsertSymbols(trx, records));
+  await db.transaction((trx) => new SymbolsRepository(trx, schema).upsert(records));
   await db.transaction((trx) =>
     copyInto(
       trx,
@@ -234,8 +234,8 @@ async function publishLatency(config: Config, db: Knex): Promise<void> {
   const pending = new Map<number, (at: number) => void>();
   subscriber.on('message', (_channel: string, message: string) => {
     const at = performance.now();
-    const parsed = JSON.parse(message) as { seq?: number; data?: { seq?: number } };
-    const seq = parsed.data?.seq ?? parsed.seq;
+    const parsed = JSON.parse(message) as { seq?: number; data?: { run_id?: string } };
+    const seq = parsed.data?.run_id !== undefined ? Number(parsed.data.run_id) : parsed.seq;
     if (seq !== undefined) pending.get(seq)?.(at);
   });
   await subscriber.subscribe(channel);
@@ -258,7 +258,15 @@ async function publishLatency(config: Config, db: Knex): Promise<void> {
     return samples;
   };
   try {
-    const ours = await measure((seq) => publisher.publish(channel, { seq }, 'bench'), true);
+    const ours = await measure(
+      (seq) =>
+        publisher.publish(
+          'universeUpdated',
+          { universe: 'bench', added: [], removed: [], updated: [], members: 0, trading_date: DAILY, run_id: String(seq) },
+          'bench',
+        ),
+      true,
+    );
     const bare = await measure((seq) => redis.publish(channel, JSON.stringify({ seq })), true);
     for (const [label, q] of [
       ['p50', 0.5],
@@ -294,7 +302,7 @@ export async function run(): Promise<void> {
   const redis: Redis = createRedis(config.redisUrl, 'producer');
   try {
     const started = performance.now();
-    const bars = await seed(db);
+    const bars = await seed(db, config.dbSchema);
     process.stdout.write(
       `  (seeded ${STOCKS + ETFS} symbols and ${bars.toLocaleString('en-US')} daily bars in ${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
     );

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { BAR_PAGE_SELECT } from './pages.js';
 import { barsFromRows, type BarColumns, type BarRow, type SeriesKey } from './columns.js';
 import { copyOut } from '../shared/copy.js';
-import { ident } from '../shared/db.js';
+import { ident, requireTransaction, type Queryable } from '../shared/db.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -22,14 +22,14 @@ export class BarsReader {
   private readonly table: string;
 
   constructor(
-    private readonly db: Knex,
+    private readonly db: Queryable,
     readonly schema: string,
   ) {
     this.table = `${ident(schema)}.bars`;
   }
 
-  private series(db: Knex, key: SeriesKey, from?: number, to?: number): Knex.QueryBuilder {
-    const query = db(db.raw(this.table))
+  private series(key: SeriesKey, from?: number, to?: number): Knex.QueryBuilder {
+    const query = this.db(this.db.raw(this.table))
       .where({ symbol: key.symbol, timeframe: key.timeframe, variant: key.variant })
       .whereNot('source', 'fill');
     if (from !== undefined) query.where('ts', '>=', iso(from));
@@ -38,10 +38,10 @@ export class BarsReader {
   }
 
   /** First and last ts (epoch ms) of the series' real bars in [from, to), if it has any. */
-  async extent(db: Knex, key: SeriesKey, from?: number, to?: number): Promise<{ first: number; last: number } | undefined> {
-    const [row] = await this.series(db, key, from, to).select<Array<{ first: Date | null; last: Date | null }>>(
-      db.raw('min(ts) AS first'),
-      db.raw('max(ts) AS last'),
+  async extent(key: SeriesKey, from?: number, to?: number): Promise<{ first: number; last: number } | undefined> {
+    const [row] = await this.series(key, from, to).select<Array<{ first: Date | null; last: Date | null }>>(
+      this.db.raw('min(ts) AS first'),
+      this.db.raw('max(ts) AS last'),
     );
     return row?.first && row.last ? { first: row.first.getTime(), last: row.last.getTime() } : undefined;
   }
@@ -71,15 +71,9 @@ export class BarsReader {
    * Up to `limit` real bars with ts in [from, to) and after `after` (the keyset cursor), as a
    * binary COPY page (see decodeBarPage), read on the transaction's connection.
    */
-  async page(
-    trx: Knex.Transaction,
-    key: SeriesKey,
-    from: number,
-    to: number,
-    after: number | undefined,
-    limit: number,
-  ): Promise<Uint8Array> {
-    const query = this.series(trx, key, from, to)
+  async page(key: SeriesKey, from: number, to: number, after: number | undefined, limit: number): Promise<Uint8Array> {
+    const trx = requireTransaction(this.db, 'reading a page of bars');
+    const query = this.series(key, from, to)
       .select(...BAR_PAGE_SELECT)
       .orderBy('ts')
       .limit(limit);
@@ -116,5 +110,20 @@ export class BarsReader {
     const bars = barsFromRows(found, (row) => row.t);
     const filled = Uint8Array.from(found, (row) => (row.source === 'fill' ? 1 : 0));
     return { bars, filled };
+  }
+
+  /** The last `limit` bars of a series (fills included), ascending. */
+  async latest(
+    key: SeriesKey,
+    limit: number,
+  ): Promise<Array<{ ts: number; open: number; high: number; low: number; close: number; volume: number }>> {
+    const rows = await this.db(this.db.raw(this.table))
+      .select<Array<{ ts: Date; open: number; high: number; low: number; close: number; volume: number }>>(
+        ...BAR_PAGE_SELECT.slice(0, 6),
+      )
+      .where({ symbol: key.symbol, timeframe: key.timeframe, variant: key.variant })
+      .orderBy('ts', 'desc')
+      .limit(limit);
+    return rows.reverse().map((row) => ({ ...row, ts: row.ts.getTime() }));
   }
 }

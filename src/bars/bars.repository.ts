@@ -1,7 +1,6 @@
-import type { Knex } from 'knex';
-import { BAR_COPY_COLUMNS, type BarRow, type SeriesKey } from './columns.js';
 import { copyInto, type CopySource } from '../shared/copy.js';
-import { ident } from '../shared/db.js';
+import { ident, requireTransaction, type Queryable } from '../shared/db.js';
+import { BAR_COPY_COLUMNS, type BarRow, type SeriesKey } from './columns.js';
 
 export interface UpsertCounts {
   /** Rows inserted, or overwritten because their values changed. */
@@ -17,13 +16,13 @@ export interface StoredBar extends BarRow {
 
 const VALUE_COLUMNS = ['open', 'high', 'low', 'close', 'volume', 'vwap', 'trade_count', 'source'] as const;
 
-/** Reads and writes the `bars` table of one schema (production or a sandbox). */
+/** The one writer of the `bars` table of a schema (production or a sandbox). */
 export class BarsRepository {
   private readonly table: string;
   private readonly staging: string;
 
   constructor(
-    private readonly db: Knex,
+    private readonly db: Queryable,
     readonly schema: string,
   ) {
     this.table = `${ident(schema)}.bars`;
@@ -31,13 +30,13 @@ export class BarsRepository {
   }
 
   /**
-   * Upserts COPY text rows (BAR_COPY_COLUMNS order) inside the caller's transaction: COPY into
-   * a temporary staging table, then one INSERT … ON CONFLICT that rewrites only rows whose
-   * values differ. Rows of one call must not repeat a key.
+   * Upserts COPY text rows (BAR_COPY_COLUMNS order): COPY into a temporary staging table, then
+   * one INSERT … ON CONFLICT that rewrites only rows whose values differ. Rows of one call must
+   * not repeat a key. Runs inside a transaction.
    */
-  async upsertCopy(trx: Knex.Transaction, source: CopySource): Promise<UpsertCounts> {
-    await this.stage(trx, source);
-    return this.mergeStaged(trx);
+  async upsertCopy(source: CopySource): Promise<UpsertCounts> {
+    await this.stage(source);
+    return this.mergeStaged();
   }
 
   /**
@@ -45,8 +44,9 @@ export class BarsRepository {
    * transaction's staging table without merging them yet, so a long job can stage batch after
    * batch and merge once (mergeStaged) in the same transaction.
    */
-  async stage(trx: Knex.Transaction, source: CopySource, format: 'text' | 'binary' = 'text'): Promise<void> {
-    await this.ensureStaging(trx);
+  async stage(source: CopySource, format: 'text' | 'binary' = 'text'): Promise<void> {
+    const trx = requireTransaction(this.db, 'staging bars');
+    await this.ensureStaging();
     await copyInto(trx, this.staging, BAR_COPY_COLUMNS, source, format);
   }
 
@@ -54,8 +54,9 @@ export class BarsRepository {
    * Merges the staged rows with one INSERT … ON CONFLICT and empties the staging table. A
    * forward-fill row never replaces a stored real bar.
    */
-  async mergeStaged(trx: Knex.Transaction): Promise<UpsertCounts> {
-    await this.ensureStaging(trx);
+  async mergeStaged(): Promise<UpsertCounts> {
+    const trx = requireTransaction(this.db, 'merging staged bars');
+    await this.ensureStaging();
     const columns = BAR_COPY_COLUMNS.join(', ');
     const changed = VALUE_COLUMNS.map((c) => `t.${c}`).join(', ');
     const incoming = VALUE_COLUMNS.map((c) => `excluded.${c}`).join(', ');
@@ -75,8 +76,29 @@ export class BarsRepository {
     return { written, unchanged: staged - written };
   }
 
-  private async ensureStaging(trx: Knex.Transaction): Promise<void> {
-    await trx.raw(`CREATE TEMP TABLE IF NOT EXISTS ${this.staging} (LIKE ${this.table} INCLUDING DEFAULTS) ON COMMIT DROP`);
+  private async ensureStaging(): Promise<void> {
+    await this.db.raw(`CREATE TEMP TABLE IF NOT EXISTS ${this.staging} (LIKE ${this.table} INCLUDING DEFAULTS) ON COMMIT DROP`);
+  }
+
+  /**
+   * Replaces a whole series with the given COPY text rows: deletes its stored bars, then COPYs
+   * the new ones in. Returns how many bars were removed. Runs inside a transaction.
+   */
+  async replaceSeries(key: SeriesKey, source: CopySource): Promise<number> {
+    const trx = requireTransaction(this.db, 'replacing a series');
+    const removed = await trx(trx.raw(this.table))
+      .where({ symbol: key.symbol, timeframe: key.timeframe, variant: key.variant })
+      .delete();
+    await copyInto(trx, this.table, BAR_COPY_COLUMNS, source);
+    return removed;
+  }
+
+  /** Deletes every bar of these symbols; returns how many went. */
+  async deleteSymbols(symbols: readonly string[]): Promise<number> {
+    if (symbols.length === 0) return 0;
+    return this.db(this.db.raw(this.table))
+      .whereIn('symbol', [...symbols])
+      .delete();
   }
 
   /** Number of stored bars, optionally of one series. */

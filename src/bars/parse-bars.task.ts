@@ -1,5 +1,6 @@
 import { BAR_COPY_COLUMNS, encodeCopyRows } from './columns.js';
-import { parseBarsCsv, type ParseBarsOptions, type RejectedRow } from './csv.js';
+import { parseBarsCsv, type ParseBarsOptions } from './csv.js';
+import type { RejectedRow } from '../shared/csv.js';
 import { parseCsvBytes, type CsvFailure } from '../shared/csv.js';
 import { transferOut } from '../kernels/transfer.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { BarsReader, type SeriesRows } from './bars.reader.js';
-import type { Knex } from '../shared/db.js';
+import { ValidationError } from '../shared/errors.js';
+import type { BarsReader, SeriesRows } from './bars.reader.js';
 import { aggregateBars, canDerive, sessionMask, variantOf } from './aggregate.js';
 import { lowerBound } from './pages.js';
 import { sliceBars } from './columns.js';
@@ -35,20 +35,22 @@ export type BarsQuery = z.output<typeof barsQuerySchema>;
 /** Where an answer's bars came from. */
 export type BarsOrigin = 'stored' | 'provider' | 'derived';
 
-export interface BarsAnswer {
-  status: number;
-  /** The JSON response body, serialised once so a cache hit is served without re-encoding. */
-  body: string;
-  /** The cache key the answer lives under: it changes whenever the answer can, so it serves as an ETag. */
-  key?: string;
-}
+/**
+ * The answer to a bar query: the bars (the JSON body, serialised once so a cache hit costs no
+ * encoding), or why there are none. Both are cached; `key` changes whenever the answer can, so
+ * it serves as an ETag.
+ */
+export type BarsAnswer = { found: true; body: string; key: string } | { found: false; reason: string; key: string };
+
+/** A computed answer before it is cached. */
+type Computed = { found: true; body: string } | { found: false; reason: string };
 
 /** The timeframes an answer may be derived from on the fly: alignment-neutral intraday bars and 1d. */
 const DERIVE_SOURCES: readonly Timeframe[] = ['1m', '5m', '15m', '30m', '1d'];
 
-function json(status: number, value: unknown): BarsAnswer {
-  return { status, body: JSON.stringify(value) };
-}
+/** How a cached answer starts: found answers hold the body, missing ones the reason. */
+const FOUND = 'found\n';
+const MISSING = 'missing\n';
 
 function aggregateJobHint(query: BarsQuery, source: Timeframe): string {
   const payload = {
@@ -64,25 +66,22 @@ function aggregateJobHint(query: BarsQuery, source: Timeframe): string {
 }
 
 /**
- * Answers bar queries through the cache. Which bars answer (see README "Bars"):
+ * Answers bar queries through the cache. Which bars answer (see docs/bars.md):
  * 1. the aggregate series of the query's variant, when it exists;
  * 2. else the series stored as it came (variant ''), intraday bars cut to the session mode;
  * 3. else bars derived on the fly from the coarsest stored '' series they can be built from
  *    (1m/5m/15m/30m, or 1d for 2d/1w/1M) when that reads at most MAX_DERIVE_SOURCE_BARS;
- * 4. else 404, naming the aggregate-bars job to run.
+ * 4. else no bars, and why, naming the aggregate-bars job to run.
+ * A query the data cannot answer as asked (from after to, too many bars) is a ValidationError.
  */
 export class BarsQueryService {
-  private readonly reader: BarsReader;
-
   private readonly maxDeriveSourceBars: number;
 
   constructor(
-    db: Knex,
-    schema: string,
+    private readonly reader: BarsReader,
     readonly cache: BarsCache,
     options: { maxDeriveSourceBars?: number } = {},
   ) {
-    this.reader = new BarsReader(db, schema);
     this.maxDeriveSourceBars = options.maxDeriveSourceBars ?? MAX_DERIVE_SOURCE_BARS;
   }
 
@@ -90,67 +89,63 @@ export class BarsQueryService {
   async answer(query: BarsQuery): Promise<BarsAnswer> {
     const key = this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
     const cached = await this.cache.get(key);
-    if (cached !== null) {
-      const split = cached.indexOf('\n');
-      return { status: Number(cached.slice(0, split)), body: cached.slice(split + 1), key };
-    }
+    if (cached?.startsWith(FOUND)) return { found: true, body: cached.slice(FOUND.length), key };
+    if (cached?.startsWith(MISSING)) return { found: false, reason: cached.slice(MISSING.length), key };
     return this.refresh(query, key);
   }
 
   /**
    * Makes sure the query's answer is cached at the current versions: `cached` when it already
-   * was, else computes it (`warmed`); answers other than 200 and 404 are not cached.
+   * was, else computes it (`warmed`). A query the data cannot answer as asked throws its
+   * ValidationError.
    */
-  async warm(query: BarsQuery): Promise<{ outcome: 'cached' | 'warmed' | 'refused'; key: string; status: number }> {
+  async warm(query: BarsQuery): Promise<{ outcome: 'cached' | 'warmed'; key: string }> {
     const key = this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
-    if (await this.cache.has(key)) return { outcome: 'cached', key, status: 200 };
-    const answer = await this.refresh(query, key);
-    return { outcome: answer.status === 200 || answer.status === 404 ? 'warmed' : 'refused', key, status: answer.status };
+    if (await this.cache.has(key)) return { outcome: 'cached', key };
+    await this.refresh(query, key);
+    return { outcome: 'warmed', key };
   }
 
   /** Computes the answer and caches it, whatever is cached now; returns it. */
   async refresh(query: BarsQuery, key?: string): Promise<BarsAnswer> {
     const cacheKey = key ?? this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
     const answer = await this.compute(query);
-    if (answer.status !== 200 && answer.status !== 404) return answer;
-    await this.cache.set(cacheKey, `${answer.status}\n${answer.body}`);
+    await this.cache.set(cacheKey, answer.found ? FOUND + answer.body : MISSING + answer.reason);
     return { ...answer, key: cacheKey };
   }
 
-  private async compute(query: BarsQuery): Promise<BarsAnswer> {
+  private async compute(query: BarsQuery): Promise<Computed> {
     const from = query.from !== undefined ? resolveBound(query.from, 'from', query.session, NYSE) : undefined;
     const to = query.to !== undefined ? resolveBound(query.to, 'to', query.session, NYSE) : undefined;
     if (from !== undefined && to !== undefined && from >= to) {
-      return json(400, {
-        error: `from (${query.from}) must be before to (${query.to})`,
-        issues: [{ path: 'from', message: 'must be before to' }],
-      });
+      throw new ValidationError([{ path: 'from', message: `from (${query.from}) must be before to (${query.to})` }], 'query');
     }
     const withFills = query.fill === 'forward';
     const variant = variantOf(query.timeframe, query.session, query.alignment);
     const limit = MAX_BARS_PER_ANSWER + 1;
     const tooMany = () =>
-      json(400, {
-        error: `the range holds more than ${MAX_BARS_PER_ANSWER} bars; narrow from/to`,
-        issues: [{ path: 'from', message: 'range too wide' }],
-      });
+      new ValidationError(
+        [{ path: 'from', message: `the range holds more than ${MAX_BARS_PER_ANSWER} bars; narrow from/to` }],
+        'query',
+      );
 
     const aggregateKey = { symbol: query.symbol, timeframe: query.timeframe, variant };
     if (query.timeframe !== '1m' && (await this.reader.exists(aggregateKey))) {
       const rows = await this.reader.rows(aggregateKey, { from, to, withFills, limit });
-      return rows.bars.ts.length > MAX_BARS_PER_ANSWER ? tooMany() : this.body(query, variant, 'stored', rows);
+      if (rows.bars.ts.length > MAX_BARS_PER_ANSWER) throw tooMany();
+      return this.body(query, variant, 'stored', rows);
     }
     const providerKey = { ...aggregateKey, variant: '' };
     if (await this.reader.exists(providerKey)) {
       const rows = await this.reader.rows(providerKey, { from, to, withFills, limit });
-      if (rows.bars.ts.length > MAX_BARS_PER_ANSWER) return tooMany();
+      if (rows.bars.ts.length > MAX_BARS_PER_ANSWER) throw tooMany();
       const keep = isIntraday(query.timeframe) ? sessionMask(rows.bars, query.timeframe, query.session, NYSE) : undefined;
       return this.body(query, '', 'provider', rows, keep);
     }
     return this.derive(query, variant, from, to);
   }
 
-  private async derive(query: BarsQuery, variant: string, from: number | undefined, to: number | undefined): Promise<BarsAnswer> {
+  private async derive(query: BarsQuery, variant: string, from: number | undefined, to: number | undefined): Promise<Computed> {
     const candidates = DERIVE_SOURCES.filter((source) => canDerive(source, query.timeframe)).reverse();
     for (const source of candidates) {
       const key = { symbol: query.symbol, timeframe: source, variant: '' };
@@ -165,9 +160,10 @@ export class BarsQueryService {
         limit: this.maxDeriveSourceBars + 1,
       });
       if (base.bars.ts.length > this.maxDeriveSourceBars) {
-        return json(404, {
-          error: `${query.timeframe} bars of ${query.symbol} (${variant}) are not stored and deriving them would read more than ${this.maxDeriveSourceBars} ${source} bars; store them first: ${aggregateJobHint(query, source)}`,
-        });
+        return {
+          found: false,
+          reason: `${query.timeframe} bars of ${query.symbol} (${variant}) are not stored and deriving them would read more than ${this.maxDeriveSourceBars} ${source} bars; store them first: ${aggregateJobHint(query, source)}`,
+        };
       }
       const options = { session: query.session, alignment: query.alignment, calendar: NYSE };
       const built = aggregateBars(base.bars, { source, targets: [query.timeframe], ...options }).bars[query.timeframe]!;
@@ -182,13 +178,14 @@ export class BarsQueryService {
           : { bars: inRange, filled: new Uint8Array(inRange.ts.length) };
       return this.body(query, variant, 'derived', rows);
     }
-    return json(404, {
-      error: `no ${query.timeframe} bars of ${query.symbol} (${variant}) are stored, and no finer bars to build them from (${candidates.join(', ') || 'none can be'})`,
-    });
+    return {
+      found: false,
+      reason: `no ${query.timeframe} bars of ${query.symbol} (${variant}) are stored, and no finer bars to build them from (${candidates.join(', ') || 'none can be'})`,
+    };
   }
 
-  /** The 200 body: the rows the mask keeps. */
-  private body(query: BarsQuery, variant: string, origin: BarsOrigin, rows: SeriesRows, keep?: Uint8Array): BarsAnswer {
+  /** The found answer's body: the rows the mask keeps. */
+  private body(query: BarsQuery, variant: string, origin: BarsOrigin, rows: SeriesRows, keep?: Uint8Array): Computed {
     const withFills = query.fill === 'forward';
     const { bars, filled } = rows;
     const out: Array<Record<string, unknown>> = [];
@@ -206,7 +203,7 @@ export class BarsQueryService {
       if (withFills) entry.filled = filled[i] === 1;
       out.push(entry);
     }
-    return json(200, {
+    const body = JSON.stringify({
       symbol: query.symbol,
       timeframe: query.timeframe,
       session: query.session,
@@ -215,5 +212,6 @@ export class BarsQueryService {
       origin,
       bars: out,
     });
+    return { found: true, body };
   }
 }

@@ -1,16 +1,15 @@
 import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
-import { BarsCache } from './cache.js';
-import { BarsQueryService, barsQuerySchema } from './query.js';
-import type { Knex } from '../shared/db.js';
-import { parseOrThrow } from '../shared/validation.js';
 import { requireRole, type Tokens } from '../api/auth.js';
 import type { WebMetrics } from '../api/metrics.js';
 import { ApiRouter } from '../api/openapi.js';
+import { parseOrThrow } from '../shared/validation.js';
+import type { Store } from '../store/store.js';
+import { BarsCache } from './cache.js';
+import { BarsQueryService, barsQuerySchema } from './query.js';
 
 export interface BarsRouterDeps {
-  db: Knex;
-  schema: string;
+  store: Store;
   redis: Redis;
   prefix: string;
   metrics: WebMetrics;
@@ -21,12 +20,12 @@ export interface BarsRouterDeps {
  * (see BarsQueryService for which stored series answers). Every request is tallied for the
  * warm-cache job's "top N requested".
  */
-export function barsRouter({ db, schema, redis, prefix, metrics }: BarsRouterDeps, tokens: Tokens): ApiRouter {
+export function barsRouter({ store, redis, prefix, metrics }: BarsRouterDeps, tokens: Tokens): ApiRouter {
   const cache = new BarsCache(redis, prefix, {
     hit: () => metrics.barsCache.inc({ result: 'hit' }),
     miss: () => metrics.barsCache.inc({ result: 'miss' }),
   });
-  const service = new BarsQueryService(db, schema, cache);
+  const service = new BarsQueryService(store.barsReader, cache);
   const routes = new ApiRouter();
   routes.get(
     '/bars',
@@ -45,10 +44,14 @@ export function barsRouter({ db, schema, redis, prefix, metrics }: BarsRouterDep
     async (req: Request, res: Response) => {
       const query = parseOrThrow(barsQuerySchema, req.query, 'query');
       const [answer] = await Promise.all([service.answer(query), cache.recordRequest(query)]);
+      if (!answer.found) {
+        res.status(404).json({ error: answer.reason });
+        return;
+      }
       // The cache key names the versions the answer was built from: a client's copy is current
       // while it matches (Express answers 304 to a matching If-None-Match).
-      if (answer.status === 200 && answer.key) res.set('ETag', `"${answer.key.slice(answer.key.lastIndexOf(':') + 1)}"`);
-      res.status(answer.status).type('application/json').send(answer.body);
+      res.set('ETag', `"${answer.key.slice(answer.key.lastIndexOf(':') + 1)}"`);
+      res.status(200).type('application/json').send(answer.body);
     },
   );
   return routes;

@@ -1,4 +1,4 @@
-import { CsvFormatError, RejectedRows, readCsvRecords, type RejectedRow } from '../bars/csv.js';
+import { CsvFormatError, RejectedRows, readCsvRecords, type RejectedRow } from '../shared/csv.js';
 import { allocateBars, barProblem, type BarColumns } from '../bars/columns.js';
 import type { TradingCalendar } from '../shared/calendar.js';
 import { ROOT_SPECS, parseContractCode, sessionOnOrBefore, type ContractCode } from './contract-codes.js';

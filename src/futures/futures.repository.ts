@@ -1,10 +1,9 @@
-import type { Knex } from 'knex';
-import { BAR_COPY_COLUMNS } from '../bars/columns.js';
+import type { ContinuousReport } from './build-continuous.contract.js';
 import type { RollEvent } from './adjust.js';
 import type { Adjustment, RollPolicy } from './contract-codes.js';
 import type { StoredBar, UpsertCounts } from '../bars/bars.repository.js';
 import { copyInto, type CopySource } from '../shared/copy.js';
-import { ident } from '../shared/db.js';
+import { ident, requireTransaction, type Queryable } from '../shared/db.js';
 
 /** A row of futures_contracts, dates as YYYY-MM-DD. */
 export interface ContractRow {
@@ -35,7 +34,7 @@ export interface SeriesRow {
   last_date: string | null;
   built_at: Date;
   job_id: string | null;
-  report: Record<string, unknown>;
+  report: ContinuousReport;
 }
 
 /** A daily bar of a contract or a series. */
@@ -56,18 +55,18 @@ export class FuturesRepository {
   private readonly s: string;
 
   constructor(
-    private readonly db: Knex,
+    private readonly db: Queryable,
     readonly schema: string,
   ) {
     this.s = ident(schema);
   }
 
   /** Inserts or updates contracts; rows already stored with the same values are left alone. */
-  async upsertContracts(trx: Knex.Transaction, rows: ContractRow[]): Promise<UpsertCounts> {
+  async upsertContracts(rows: ContractRow[]): Promise<UpsertCounts> {
     if (rows.length === 0) return { written: 0, unchanged: 0 };
     const changed = CONTRACT_VALUES.map((c) => `t.${c}`).join(', ');
     const incoming = CONTRACT_VALUES.map((c) => `excluded.${c}`).join(', ');
-    const result = await trx.raw<{ rows: Array<{ written: number }> }>(
+    const result = await this.db.raw<{ rows: Array<{ written: number }> }>(
       `WITH up AS (
          INSERT INTO ${this.s}.futures_contracts AS t (contract, ${CONTRACT_VALUES.join(', ')})
          SELECT * FROM jsonb_to_recordset(?::jsonb) AS r(contract text, root text, month_code text, contract_month date,
@@ -84,9 +83,10 @@ export class FuturesRepository {
     return { written, unchanged: rows.length - written };
   }
 
-  /** Upserts open interest COPY rows (OPEN_INTEREST_COPY_COLUMNS order) through a staging table. */
-  async upsertOpenInterest(trx: Knex.Transaction, source: CopySource, rows: number): Promise<UpsertCounts> {
+  /** Upserts open interest COPY rows (OPEN_INTEREST_COPY_COLUMNS order) through a staging table, inside a transaction. */
+  async upsertOpenInterest(source: CopySource, rows: number): Promise<UpsertCounts> {
     if (rows === 0) return { written: 0, unchanged: 0 };
+    const trx = requireTransaction(this.db, 'upserting open interest');
     const staging = ident(`_stage_${this.schema}_futures_oi`);
     await trx.raw(`CREATE TEMP TABLE IF NOT EXISTS ${staging} (LIKE ${this.s}.futures_open_interest) ON COMMIT DROP`);
     await copyInto(trx, staging, OPEN_INTEREST_COPY_COLUMNS, source);
@@ -142,31 +142,25 @@ export class FuturesRepository {
   }
 
   /**
-   * Replaces a series' bars and roll events and records its definition, inside the caller's
-   * transaction. A transaction-scoped advisory lock serialises concurrent builds of one series.
+   * Serialises builds of one series until the transaction ends: concurrent rebuilds take turns
+   * instead of interleaving their deletes and inserts.
    */
-  async replaceSeries(
-    trx: Knex.Transaction,
-    series: Omit<SeriesRow, 'built_at'>,
-    barsCopy: CopySource,
-    rolls: RollEvent[],
-  ): Promise<{ removed: number; written: number }> {
-    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`${this.schema}.continuous_series.${series.symbol}`]);
-    const removed = await trx
-      .withSchema(this.schema)
-      .from('bars')
-      .where({ symbol: series.symbol, timeframe: series.timeframe, variant: '' })
-      .delete();
-    await copyInto(trx, `${this.s}.bars`, BAR_COPY_COLUMNS, barsCopy);
-    await trx
+  async lockSeries(symbol: string): Promise<void> {
+    const trx = requireTransaction(this.db, 'locking a series');
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`${this.schema}.continuous_series.${symbol}`]);
+  }
+
+  /** Records a series' definition and last build, and replaces its roll events. */
+  async saveSeries(series: Omit<SeriesRow, 'built_at'>, rolls: RollEvent[]): Promise<void> {
+    await this.db
       .withSchema(this.schema)
       .table('continuous_series')
-      .insert({ ...series, report: JSON.stringify(series.report), built_at: trx.fn.now() })
+      .insert({ ...series, report: JSON.stringify(series.report), built_at: this.db.fn.now() })
       .onConflict('symbol')
       .merge();
-    await trx.withSchema(this.schema).from('roll_events').where({ series: series.symbol }).delete();
+    await this.db.withSchema(this.schema).from('roll_events').where({ series: series.symbol }).delete();
     if (rolls.length > 0) {
-      await trx
+      await this.db
         .withSchema(this.schema)
         .table('roll_events')
         .insert(
@@ -186,7 +180,6 @@ export class FuturesRepository {
           })),
         );
     }
-    return { removed, written: series.bars };
   }
 
   /** A series definition, or undefined when it has never been built. */

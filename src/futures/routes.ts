@@ -1,15 +1,14 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { adjustmentSchema, rollOffsetSchema, rollPolicySchema, rootSchema } from '../../jobs/futures/build-continuous.job.js';
-import { FuturesRepository } from './futures.repository.js';
-import type { Knex } from '../shared/db.js';
+import { adjustmentSchema, rollOffsetSchema, rollPolicySchema, rootSchema } from './build-continuous.contract.js';
+import type { Store } from '../store/store.js';
 import { NYSE } from '../shared/calendar.js';
 import { DEFAULT_ROLL_OFFSET, seriesSymbol } from './contract-codes.js';
 import { calendarDateSchema } from '../shared/dates.js';
 import { localDate, localMidnight } from '../shared/zone.js';
 import { parseOrThrow } from '../shared/validation.js';
 import { requireRole, type Tokens } from '../api/auth.js';
-import { HttpError } from '../api/errors.js';
+import { NotFoundError } from '../shared/errors.js';
 import { ApiRouter } from '../api/openapi.js';
 
 const querySchema = z
@@ -32,9 +31,9 @@ const querySchema = z
   });
 
 /** GET /api/futures/:root/continuous — a built continuous series with its roll events. */
-export function futuresRouter(db: Knex, schema: string, tokens: Tokens): ApiRouter {
+export function futuresRouter(store: Store, tokens: Tokens): ApiRouter {
   const routes = new ApiRouter();
-  const futures = new FuturesRepository(db, schema);
+  const futures = store.futures;
 
   routes.get(
     '/futures/:root/continuous',
@@ -57,8 +56,7 @@ export function futuresRouter(db: Knex, schema: string, tokens: Tokens): ApiRout
       const symbol = seriesSymbol(definition.root, definition.roll, definition.rollOffset, definition.adjust);
       const series = await futures.series(symbol);
       if (!series) {
-        throw new HttpError(
-          404,
+        throw new NotFoundError(
           `continuous series ${symbol} has not been built: run the build-continuous job with ${JSON.stringify(definition)} (POST /api/jobs/build-continuous)`,
         );
       }

@@ -12,8 +12,14 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** What a job sees of the kernel pool: run a task by name, and how many threads there are. */
+export interface Kernels {
+  run<K extends TaskName>(name: K, input: TaskInput<K>, options?: RunOptions): Promise<TaskOutput<K>>;
+  readonly maxThreads: number;
+}
+
 /** The process-wide thread pool for CPU-heavy kernels, typed by task name. */
-export class KernelPool {
+export class KernelPool implements Kernels {
   private readonly pool: Piscina;
 
   constructor(threads: number) {

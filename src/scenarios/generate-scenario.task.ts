@@ -18,7 +18,7 @@ export interface GenerateScenarioOutput {
 
 /**
  * Generates, aggregates, validates and COPY-encodes a batch of scenario symbols (see
- * src/domain/scenario/batch.ts); the event loop only streams the bytes to PostgreSQL.
+ * src/scenarios/batch.ts); the event loop only streams the bytes to PostgreSQL.
  */
 export function generateScenario({ spec, symbols, grid }: GenerateScenarioInput): GenerateScenarioOutput {
   const output = runScenarioBatch(spec, symbols, grid);

@@ -1,14 +1,13 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { Knex } from '../shared/db.js';
-import { ScenarioRunsRepository } from './runs.repository.js';
+import type { Store } from '../store/store.js';
 import type { SymbolReport } from './validation.js';
 import { symbolSchema } from '../shared/symbols.js';
 import { timeframeSchema } from '../bars/timeframes.js';
-import { RunChartError, runChart } from './run-chart.js';
+import { runChart } from './run-chart.js';
 import { parseOrThrow } from '../shared/validation.js';
 import { requireRole, type Tokens } from '../api/auth.js';
-import { HttpError } from '../api/errors.js';
+import { NotFoundError } from '../shared/errors.js';
 import { ApiRouter } from '../api/openapi.js';
 
 const runIdSchema = z
@@ -25,9 +24,9 @@ const chartQuerySchema = z
   .strict();
 
 /** GET /api/scenarios/:id (the run and its validation report) and /api/scenarios/:id/chart (SVG). */
-export function scenariosRouter(db: Knex, tokens: Tokens): ApiRouter {
+export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
   const routes = new ApiRouter();
-  const runs = new ScenarioRunsRepository(db);
+  const runs = store.scenarioRuns;
   const runParam = { id: 'scenario run id, such as crash_2020-0123456789abcdef' };
 
   routes.get(
@@ -44,10 +43,10 @@ export function scenariosRouter(db: Knex, tokens: Tokens): ApiRouter {
       const id = parseOrThrow(runIdSchema, req.params.id, 'run id');
       const query = parseOrThrow(runQuerySchema, req.query, 'query');
       const run = await runs.find(id);
-      if (!run) throw new HttpError(404, `no scenario run ${id}`);
+      if (!run) throw new NotFoundError(`no scenario run ${id}`);
       const report = run.report as { symbols: SymbolReport[] };
       if (query.symbol !== undefined && !run.symbols.includes(query.symbol)) {
-        throw new HttpError(404, `symbol ${query.symbol} is not part of run ${id}`);
+        throw new NotFoundError(`symbol ${query.symbol} is not part of run ${id}`);
       }
       res.json({
         id: run.id,
@@ -94,13 +93,8 @@ export function scenariosRouter(db: Knex, tokens: Tokens): ApiRouter {
     async (req: Request, res: Response) => {
       const id = parseOrThrow(runIdSchema, req.params.id, 'run id');
       const query = parseOrThrow(chartQuerySchema, req.query, 'query');
-      try {
-        const { svg } = await runChart(db, id, query);
-        res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
-      } catch (error) {
-        if (error instanceof RunChartError) throw new HttpError(error.status, error.message);
-        throw error;
-      }
+      const { svg } = await runChart(store, id, query);
+      res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
     },
   );
 

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Queryable } from '../shared/db.js';
 
 /** A stored scenario run, as the API returns it. */
 export interface ScenarioRunRow {
@@ -30,21 +30,28 @@ const JSON_COLUMNS = ['params', 'series', 'failed_checks', 'report', 'diagnostic
 
 /** scenario_runs in the production schema: one row per run id, rewritten when a run is loaded again. */
 export class ScenarioRunsRepository {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Queryable,
+    readonly schema: string,
+  ) {}
 
   /** Inserts the run, or refreshes its report and load time when the same run is loaded again. */
-  async upsert(trx: Knex.Transaction, run: NewScenarioRun): Promise<void> {
+  async upsert(run: NewScenarioRun): Promise<void> {
     const row: Record<string, unknown> = { ...run };
     // node-postgres would send a JS array as a PostgreSQL array; jsonb wants JSON text.
     for (const column of JSON_COLUMNS) row[column] = JSON.stringify(run[column]);
-    await trx('scenario_runs')
+    await this.db
+      .withSchema(this.schema)
+      .table('scenario_runs')
       .insert(row)
       .onConflict('id')
       .merge(['report', 'passed', 'failed_checks', 'diagnostics', 'series', 'job_id', 'loaded_at']);
   }
 
   async find(id: string): Promise<ScenarioRunRow | undefined> {
-    const row = await this.db('scenario_runs')
+    const row = await this.db
+      .withSchema(this.schema)
+      .table('scenario_runs')
       .select('*', this.db.raw(`to_char(start_date, 'YYYY-MM-DD') AS start_date`))
       .where({ id })
       .first();

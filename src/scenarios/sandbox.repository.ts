@@ -1,9 +1,8 @@
-import type { Knex } from 'knex';
 import { createBarsTable } from '../bars/table.js';
-import { ident } from '../shared/db.js';
+import { ident, requireTransaction, type Queryable } from '../shared/db.js';
 
 /** Why a schema may not receive synthetic data, or undefined when it may. */
-export async function sandboxRefusal(db: Knex, schema: string, productionSchema: string): Promise<string | undefined> {
+export async function sandboxRefusal(db: Queryable, schema: string, productionSchema: string): Promise<string | undefined> {
   if (schema === productionSchema) return `schema ${schema} is the production schema; scenario bars go to a sandbox schema`;
   if (schema.startsWith('pg_') || schema === 'information_schema') return `schema ${schema} is a PostgreSQL system schema`;
   const migrated = await db.raw<{ rows: Array<{ table: string | null }> }>('SELECT to_regclass(?) AS table', [
@@ -21,7 +20,7 @@ export class SandboxRepository {
   private readonly series: string;
 
   constructor(
-    private readonly db: Knex,
+    private readonly db: Queryable,
     readonly schema: string,
   ) {
     this.series = `${ident(schema)}.scenario_series`;
@@ -60,13 +59,13 @@ export class SandboxRepository {
   }
 
   /** Holds the schema's write lock until the transaction ends: writers of one sandbox take turns. */
-  async lock(trx: Knex.Transaction): Promise<void> {
-    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [this.lockKey()]);
+  async lock(): Promise<void> {
+    await requireTransaction(this.db, 'locking a sandbox').raw('SELECT pg_advisory_xact_lock(hashtext(?))', [this.lockKey()]);
   }
 
   /** The run that last wrote each of these symbols (symbols never written are absent). */
-  async owners(trx: Knex.Transaction | Knex, symbols: readonly string[]): Promise<Map<string, string>> {
-    const rows = await trx
+  async owners(symbols: readonly string[]): Promise<Map<string, string>> {
+    const rows = await this.db
       .withSchema(this.schema)
       .table('scenario_series')
       .select<Array<{ symbol: string; run_id: string }>>('symbol', 'run_id')
@@ -76,23 +75,13 @@ export class SandboxRepository {
 
   /** The run that last wrote one symbol, if any. */
   async owner(symbol: string): Promise<string | undefined> {
-    return (await this.owners(this.db, [symbol])).get(symbol);
-  }
-
-  /** Deletes every bar of these symbols; returns how many went. */
-  async clearBars(trx: Knex.Transaction, symbols: readonly string[]): Promise<number> {
-    if (symbols.length === 0) return 0;
-    return trx
-      .withSchema(this.schema)
-      .table('bars')
-      .whereIn('symbol', [...symbols])
-      .del();
+    return (await this.owners([symbol])).get(symbol);
   }
 
   /** Records `runId` as the writer of these symbols. */
-  async claim(trx: Knex.Transaction, symbols: readonly string[], runId: string, scenario: string): Promise<void> {
+  async claim(symbols: readonly string[], runId: string, scenario: string): Promise<void> {
     // One statement for any number of symbols: they travel as one JSON array parameter.
-    await trx.raw(
+    await this.db.raw(
       `INSERT INTO ${this.series} (symbol, run_id, scenario)
        SELECT value, ?, ? FROM jsonb_array_elements_text(?::jsonb)
        ON CONFLICT (symbol) DO UPDATE SET run_id = excluded.run_id, scenario = excluded.scenario, loaded_at = now()`,

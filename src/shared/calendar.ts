@@ -1,3 +1,4 @@
+import { calendarDateSchema } from './dates.js';
 import { formatIsoDate, fromWallClock, localDate, parseIsoDate, zoneOffsetMs } from './zone.js';
 
 /** One trading session: its date and its regular open and close instants (epoch ms). */
@@ -356,3 +357,14 @@ export function calendarByName(name: string): TradingCalendar {
   if (!calendar) throw new RangeError(`unknown calendar ${JSON.stringify(name)}; known: ${Object.keys(CALENDARS).join(', ')}`);
   return calendar;
 }
+
+/** True when `date` is a YYYY-MM-DD session of the NYSE calendar (2000–2030). */
+export function isNyseSession(date: string): boolean {
+  try {
+    return NYSE.isSession(date);
+  } catch {
+    return false;
+  }
+}
+
+export const tradingDateSchema = calendarDateSchema.refine(isNyseSession, 'must be an NYSE trading session (2000–2030)');

@@ -12,7 +12,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** `../shared/data` beside the project checkout (this file compiles to dist/src/config.js). */
+/** `../shared/data` beside the project checkout (this file compiles to dist/src/shared/config.js). */
 const SHARED_DATA_DIR = fileURLToPath(new URL('../../../../shared/data', import.meta.url));
 
 const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -52,81 +52,154 @@ const identifier = (fallback: string) =>
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)')
     .default(fallback);
 
-const envSchema = z.object({
-  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/tickforge'),
-  TICKFORGE_DB_SCHEMA: identifier('public'),
-  TICKFORGE_SANDBOX_SCHEMA: identifier('sandbox'),
-  TICKFORGE_DB_POOL_MAX: integer(10, 1, 200),
-  REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
-  TICKFORGE_PREFIX: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9_{}.-]+$/, 'may hold letters, digits and _ { } . - only (no ":")')
-    .default('tickforge'),
-  TICKFORGE_EVENT_STREAM: z.string().trim().min(1).default('tickstock.events'),
-  TICKFORGE_EVENT_STREAM_MAXLEN: integer(100_000, 1),
-  TICKFORGE_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  TICKFORGE_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  TICKFORGE_INSECURE_DEV: flag,
-  PORT: integer(3000, 0, 65_535),
-  TICKFORGE_BODY_LIMIT: z
-    .string()
-    .trim()
-    .regex(/^\d+(b|kb|mb)$/i, 'must look like 512kb or 1mb')
-    .default('1mb'),
-  TICKFORGE_RATE_LIMIT: integer(6_000, 1),
-  TICKFORGE_WORKER_CONCURRENCY: integer(Math.max(2, os.availableParallelism() * 2), 1, 1000),
-  TICKFORGE_POOL_THREADS: integer(os.availableParallelism(), 1, 256),
-  TICKFORGE_SHUTDOWN_TIMEOUT_MS: integer(25_000, 0),
-  TICKFORGE_LOCK_DURATION_MS: integer(30_000, 1_000),
-  TICKFORGE_STALLED_INTERVAL_MS: integer(30_000, 1_000),
-  TICKFORGE_QUEUES: z
-    .string()
-    .trim()
-    .regex(/^[a-z-]+(,[a-z-]+)*$/, 'must be a comma-separated list of queue names')
-    .optional(),
-  TICKFORGE_EOD_CATCHUP_SESSIONS: integer(5, 0, 250),
-  TICKFORGE_DATA_DIR: z.string().trim().optional(),
-  TICKFORGE_IMPORT_ROOTS: z.string().trim().optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+const token = z.string().min(16, 'must be at least 16 characters').optional();
 
-/** The validated settings every tickforge process runs with. */
-export interface Config {
-  databaseUrl: string;
-  dbSchema: string;
-  sandboxSchema: string;
-  dbPoolMax: number;
-  redisUrl: string;
-  prefix: string;
-  eventStream: string;
-  eventStreamMaxLen: number;
-  apiToken?: string;
-  readToken?: string;
-  insecureDev: boolean;
-  port: number;
-  bodyLimit: string;
-  /** Jobs one token may enqueue per minute, across every web process. */
-  rateLimitPerMinute: number;
-  workerConcurrency: number;
-  poolThreads: number;
-  shutdownTimeoutMs: number;
-  lockDurationMs: number;
-  stalledIntervalMs: number;
-  /** Queues this worker process serves; undefined means every queue. */
-  queues?: string[];
-  /** How many recent sessions the scheduler checks at start for a missed end-of-day pipeline (0: none). */
-  eodCatchUpSessions: number;
-  /** The sample market data (`../shared/data` beside the project), when present. */
-  dataDir?: string;
-  /** Directories import jobs may read files from. */
-  importRoots: string[];
-  logLevel: string;
+/** A list in one variable, split on `separator`; absent means "not set". */
+const list = (separator: string, pattern?: { regex: RegExp; message: string }) => {
+  const text = pattern ? z.string().trim().regex(pattern.regex, pattern.message) : z.string().trim();
+  return text.optional().transform((value) => value?.split(separator).filter(Boolean));
+};
+
+/** One environment variable: its name, how it is read (with its default) and what it means. */
+interface Setting<S extends z.ZodType = z.ZodType> {
+  env: string;
+  schema: S;
+  description: string;
+  /** Never shown in a message: a token. */
+  secret?: boolean;
+  /** How the value is written back into an environment (lists join again). */
+  separator?: string;
 }
 
+const setting = <S extends z.ZodType>(
+  env: string,
+  schema: S,
+  description: string,
+  extra: Pick<Setting, 'secret' | 'separator'> = {},
+): Setting<S> => ({ env, schema, description, ...extra });
+
+/**
+ * Every setting tickforge reads, once: the config's field, its environment variable, how the
+ * value is checked (and its default), and what it means. The Config type, the validation, the
+ * environment of child processes and the configuration docs all come from this table.
+ */
+export const SETTINGS = {
+  databaseUrl: setting(
+    'DATABASE_URL',
+    url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/tickforge'),
+    'PostgreSQL connection',
+  ),
+  dbSchema: setting('TICKFORGE_DB_SCHEMA', identifier('public'), 'schema of the production tables'),
+  sandboxSchema: setting('TICKFORGE_SANDBOX_SCHEMA', identifier('sandbox'), 'schema synthetic scenario data goes to'),
+  dbPoolMax: setting('TICKFORGE_DB_POOL_MAX', integer(10, 1, 200), 'PostgreSQL connections per process'),
+  redisUrl: setting('REDIS_URL', url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'), 'Redis connection'),
+  prefix: setting(
+    'TICKFORGE_PREFIX',
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_{}.-]+$/, 'may hold letters, digits and _ { } . - only (no ":")')
+      .default('tickforge'),
+    'BullMQ key prefix; use a hash tag such as {tickforge} on Redis Cluster',
+  ),
+  eventStream: setting(
+    'TICKFORGE_EVENT_STREAM',
+    z.string().trim().min(1).default('tickstock.events'),
+    'Redis stream every event is also appended to',
+  ),
+  eventStreamMaxLen: setting(
+    'TICKFORGE_EVENT_STREAM_MAXLEN',
+    integer(100_000, 1),
+    'approximate length the event stream is trimmed to',
+  ),
+  apiToken: setting(
+    'TICKFORGE_API_TOKEN',
+    token,
+    'bearer token for the API and Bull Board (16+ characters); the web process refuses to start without it unless TICKFORGE_INSECURE_DEV=1',
+    { secret: true },
+  ),
+  readToken: setting(
+    'TICKFORGE_READ_TOKEN',
+    token,
+    'a token that may query but not enqueue or retry (and sees a read-only Bull Board)',
+    { secret: true },
+  ),
+  insecureDev: setting('TICKFORGE_INSECURE_DEV', flag, '1 lets the web process run without a token (development only)'),
+  port: setting('PORT', integer(3000, 0, 65_535), 'HTTP port of the web process'),
+  bodyLimit: setting(
+    'TICKFORGE_BODY_LIMIT',
+    z
+      .string()
+      .trim()
+      .regex(/^\d+(b|kb|mb)$/i, 'must look like 512kb or 1mb')
+      .default('1mb'),
+    'largest JSON request body',
+  ),
+  rateLimitPerMinute: setting(
+    'TICKFORGE_RATE_LIMIT',
+    integer(6_000, 1),
+    'jobs one token may enqueue per minute, counted in Redis across all web processes',
+  ),
+  workerConcurrency: setting(
+    'TICKFORGE_WORKER_CONCURRENCY',
+    integer(Math.max(2, os.availableParallelism() * 2), 1, 1000),
+    'jobs one worker process runs at once, per queue (default 2 × cores)',
+  ),
+  poolThreads: setting(
+    'TICKFORGE_POOL_THREADS',
+    integer(os.availableParallelism(), 1, 256),
+    'threads of the kernel pool (default: cores)',
+  ),
+  shutdownTimeoutMs: setting(
+    'TICKFORGE_SHUTDOWN_TIMEOUT_MS',
+    integer(25_000, 0),
+    'how long a stopping worker waits for running jobs before handing them back',
+  ),
+  lockDurationMs: setting('TICKFORGE_LOCK_DURATION_MS', integer(30_000, 1_000), 'BullMQ job lock duration'),
+  stalledIntervalMs: setting('TICKFORGE_STALLED_INTERVAL_MS', integer(30_000, 1_000), 'BullMQ stalled-job check interval'),
+  queues: setting(
+    'TICKFORGE_QUEUES',
+    list(',', { regex: /^[a-z-]+(,[a-z-]+)*$/, message: 'must be a comma-separated list of queue names' }),
+    'comma-separated queues this worker process serves (default: every queue)',
+    { separator: ',' },
+  ),
+  eodCatchUpSessions: setting(
+    'TICKFORGE_EOD_CATCHUP_SESSIONS',
+    integer(5, 0, 250),
+    'how many recent NYSE sessions the scheduler checks at start for a missed end-of-day pipeline (0: no catch-up)',
+  ),
+  dataDir: setting(
+    'TICKFORGE_DATA_DIR',
+    z.string().trim().optional(),
+    'the sample market data used by the demo and the tests (default ../shared/data beside the checkout, when present)',
+  ),
+  importRoots: setting(
+    'TICKFORGE_IMPORT_ROOTS',
+    list(path.delimiter),
+    `directories (${path.delimiter}-separated) import jobs may read files from (default: the working directory, the temporary directory and the sample data)`,
+    { separator: path.delimiter },
+  ),
+  logLevel: setting(
+    'LOG_LEVEL',
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    'pino log level',
+  ),
+} satisfies Record<string, Setting>;
+
+type SettingKey = keyof typeof SETTINGS;
+type Settings = { [K in SettingKey]: z.output<(typeof SETTINGS)[K]['schema']> };
+
+/** The validated settings every tickforge process runs with (see SETTINGS for what each means). */
+export type Config = Omit<Settings, 'importRoots'> & {
+  /** Directories import jobs may read files from. */
+  importRoots: string[];
+};
+
+const ENTRIES = Object.entries(SETTINGS) as Array<[SettingKey, Setting]>;
+
 /** What an error message may show of a value: never a token, never a password inside a URL. */
-function shown(name: string, value: string): string {
-  if (/TOKEN/.test(name)) return `<${value.length} characters>`;
+function shown(entry: Setting, value: string): string {
+  if (entry.secret) return `<${value.length} characters>`;
   return value.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
 }
 
@@ -135,52 +208,42 @@ function shown(name: string, value: string): string {
  * names the variable, so a process stops at start-up instead of failing later.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const relevant = Object.fromEntries(
-    Object.keys(envSchema.shape).flatMap((key) => {
-      const value = env[key];
-      return value === undefined || value === '' ? [] : [[key, value]];
-    }),
-  );
-  const parsed = envSchema.safeParse(relevant);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0]);
-      return `${name}=${JSON.stringify(shown(name, relevant[name] ?? ''))}: ${issue.message}`;
-    });
-    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, entry] of ENTRIES) {
+    const raw = env[entry.env];
+    const given = raw === undefined || raw === '' ? undefined : raw;
+    const parsed = entry.schema.safeParse(given);
+    if (parsed.success) values[key] = parsed.data;
+    else {
+      for (const issue of parsed.error.issues)
+        problems.push(`${entry.env}=${JSON.stringify(shown(entry, given ?? ''))}: ${issue.message}`);
+    }
   }
-  const e = parsed.data;
-  const dataDir = e.TICKFORGE_DATA_DIR ?? (existsSync(SHARED_DATA_DIR) ? SHARED_DATA_DIR : undefined);
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  const settings = values as Settings;
+  const dataDir = settings.dataDir ?? (existsSync(SHARED_DATA_DIR) ? SHARED_DATA_DIR : undefined);
   return {
-    databaseUrl: e.DATABASE_URL,
-    dbSchema: e.TICKFORGE_DB_SCHEMA,
-    sandboxSchema: e.TICKFORGE_SANDBOX_SCHEMA,
-    dbPoolMax: e.TICKFORGE_DB_POOL_MAX,
-    redisUrl: e.REDIS_URL,
-    prefix: e.TICKFORGE_PREFIX,
-    eventStream: e.TICKFORGE_EVENT_STREAM,
-    eventStreamMaxLen: e.TICKFORGE_EVENT_STREAM_MAXLEN,
-    apiToken: e.TICKFORGE_API_TOKEN,
-    readToken: e.TICKFORGE_READ_TOKEN,
-    insecureDev: e.TICKFORGE_INSECURE_DEV,
-    port: e.PORT,
-    bodyLimit: e.TICKFORGE_BODY_LIMIT,
-    rateLimitPerMinute: e.TICKFORGE_RATE_LIMIT,
-    workerConcurrency: e.TICKFORGE_WORKER_CONCURRENCY,
-    poolThreads: e.TICKFORGE_POOL_THREADS,
-    shutdownTimeoutMs: e.TICKFORGE_SHUTDOWN_TIMEOUT_MS,
-    lockDurationMs: e.TICKFORGE_LOCK_DURATION_MS,
-    stalledIntervalMs: e.TICKFORGE_STALLED_INTERVAL_MS,
-    queues: e.TICKFORGE_QUEUES?.split(','),
-    eodCatchUpSessions: e.TICKFORGE_EOD_CATCHUP_SESSIONS,
+    ...settings,
     dataDir,
-    importRoots: e.TICKFORGE_IMPORT_ROOTS?.split(path.delimiter).filter(Boolean) ?? [
-      process.cwd(),
-      os.tmpdir(),
-      ...(dataDir ? [dataDir] : []),
-    ],
-    logLevel: e.LOG_LEVEL,
+    importRoots: settings.importRoots ?? [process.cwd(), os.tmpdir(), ...(dataDir ? [dataDir] : [])],
   };
+}
+
+/** The environment variables that make another process load `config` (lists joined again). */
+export function configEnvironment(config: Config): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, entry] of ENTRIES) {
+    const value = config[key];
+    if (value === undefined) continue;
+    env[entry.env] = Array.isArray(value) ? value.join(entry.separator ?? ',') : String(value);
+  }
+  return env;
+}
+
+/** Every setting's variable and meaning, in table order: what the configuration docs list. */
+export function settingsTable(): Array<{ env: string; description: string }> {
+  return ENTRIES.map(([, entry]) => ({ env: entry.env, description: entry.description }));
 }
 
 /** loadConfig for a process entry point: prints the problem and exits 78 (EX_CONFIG). */

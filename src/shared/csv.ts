@@ -1,4 +1,66 @@
-import { CsvFormatError } from '../bars/csv.js';
+import { parse } from 'csv-parse/sync';
+
+/** A file-level problem: the import cannot proceed at all. */
+export class CsvFormatError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(line === undefined ? message : `line ${line}: ${message}`);
+    this.name = 'CsvFormatError';
+  }
+}
+
+export interface RejectedRow {
+  line: number;
+  reason: string;
+}
+
+/** Rejected rows of an import: every one counted, the first `maxListed` listed with line and reason. */
+export class RejectedRows {
+  readonly rows: RejectedRow[] = [];
+  count = 0;
+
+  constructor(private readonly maxListed: number) {}
+
+  add(line: number, reason: string): void {
+    this.count++;
+    if (this.rows.length < this.maxListed) this.rows.push({ line, reason });
+  }
+}
+
+/** CSV records with the line each ends on; the first is the header row. */
+export interface CsvRecords {
+  /** Header names, trimmed and lower-cased. */
+  header: string[];
+  /** Header names, trimmed, as the file spells them. */
+  rawHeader: string[];
+  records: Array<{ record: string[]; info: { lines: number } }>;
+}
+
+/**
+ * Reads CSV text (BOM, quoting, blank lines and ragged rows tolerated) into records; throws
+ * CsvFormatError for unreadable CSV or a file without a header row.
+ */
+export function readCsvRecords(text: string, options: { trimCells?: boolean } = {}): CsvRecords {
+  let records: CsvRecords['records'];
+  try {
+    records = parse(text, {
+      bom: true,
+      info: true,
+      trim: options.trimCells ?? true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      max_record_size: 64 * 1024,
+    }) as unknown as CsvRecords['records'];
+  } catch (error) {
+    const info = error as { lines?: number; message?: string };
+    throw new CsvFormatError(`the file is not readable CSV: ${String(info.message).replace(/^Invalid .*?: /, '')}`, info.lines);
+  }
+  if (records.length === 0) throw new CsvFormatError('the file is empty: a header row is required');
+  const rawHeader = records[0].record.map((name) => name.trim());
+  return { header: rawHeader.map((name) => name.toLowerCase()), rawHeader, records };
+}
 
 /** A file-level problem reported by a CSV task instead of thrown across the thread boundary. */
 export interface CsvFailure {

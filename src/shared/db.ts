@@ -129,3 +129,16 @@ export async function pendingMigrations(db: Knex, schema: string): Promise<strin
   const applied = new Set(await db.withSchema(schema).table('knex_migrations').pluck<string>('name'));
   return files.filter((file) => !applied.has(file));
 }
+
+/** A connection pool or an open transaction: what a repository is bound to. */
+export type Queryable = Knex | Knex.Transaction;
+
+/**
+ * The transaction a repository is bound to; throws when it is bound to the pool instead. For
+ * work that must share one connection (temporary staging tables, COPY), run it inside
+ * `store.transaction`.
+ */
+export function requireTransaction(db: Queryable, what: string): Knex.Transaction {
+  if (!db.isTransaction) throw new Error(`${what} must run inside a transaction (store.transaction)`);
+  return db as Knex.Transaction;
+}

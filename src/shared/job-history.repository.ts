@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Queryable } from './db.js';
 
 export interface JobHistoryRow {
   queue: string;
@@ -49,7 +49,10 @@ export class JobHistoryRepository {
   private pending: PendingRow[] = [];
   private writing = false;
 
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Queryable,
+    readonly schema: string,
+  ) {}
 
   record(row: JobHistoryRow): Promise<void> {
     return new Promise<void>((written, failed) => {
@@ -65,7 +68,9 @@ export class JobHistoryRepository {
       // One statement may not touch a row twice: keep the latest row of a job.
       const latest = new Map(batch.map(({ row }) => [`${row.queue}\n${row.jobId}`, row]));
       try {
-        await this.db('job_history')
+        await this.db
+          .withSchema(this.schema)
+          .table('job_history')
           .insert(
             [...latest.values()].map((row) => ({
               queue: row.queue,
@@ -88,5 +93,30 @@ export class JobHistoryRepository {
       }
     }
     this.writing = false;
+  }
+
+  /** Which of these jobs of a queue have a completed history row. */
+  async completed(queue: string, jobIds: readonly string[]): Promise<Set<string>> {
+    if (jobIds.length === 0) return new Set();
+    const rows = await this.db
+      .withSchema(this.schema)
+      .table('job_history')
+      .select<Array<{ job_id: string }>>('job_id')
+      .where({ queue, outcome: 'completed' })
+      .whereIn('job_id', [...jobIds]);
+    return new Set(rows.map((row) => row.job_id));
+  }
+
+  /** Jobs that failed for good in the last `hours`, counted by queue and job name. */
+  async recentFailures(hours: number): Promise<Array<{ queue: string; name: string; count: number }>> {
+    const rows = await this.db
+      .withSchema(this.schema)
+      .table('job_history')
+      .where('outcome', 'failed')
+      .andWhere('finished_at', '>', this.db.raw(`now() - make_interval(hours => ?)`, [hours]))
+      .select('queue', 'name')
+      .count<Array<{ queue: string; name: string; count: number }>>({ count: '*' })
+      .groupBy('queue', 'name');
+    return rows.map((row) => ({ ...row, count: Number(row.count) }));
   }
 }

@@ -1,20 +1,5 @@
 import type { z } from 'zod';
-
-export interface ValidationIssue {
-  path: string;
-  message: string;
-}
-
-/** A payload or query that failed its schema; `issues` name each field and what is wrong. */
-export class ValidationError extends Error {
-  constructor(
-    readonly issues: ValidationIssue[],
-    what = 'payload',
-  ) {
-    super(`invalid ${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
-    this.name = 'ValidationError';
-  }
-}
+import { ValidationError, type ValidationIssue } from './errors.js';
 
 export function toIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.slice(0, 50).map((issue) => ({

@@ -1,13 +1,12 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { Knex } from '../shared/db.js';
-import { UniversesRepository } from './universes.repository.js';
+import type { Store } from '../store/store.js';
 import { symbolSchema } from '../shared/symbols.js';
 import { universeKeySchema } from './universes.js';
 import { calendarDateSchema } from '../shared/dates.js';
 import { parseOrThrow } from '../shared/validation.js';
 import { requireRole, type Tokens } from '../api/auth.js';
-import { HttpError } from '../api/errors.js';
+import { NotFoundError } from '../shared/errors.js';
 import { ApiRouter } from '../api/openapi.js';
 
 const membersQuery = z.object({ asOf: calendarDateSchema.optional() }).strict();
@@ -28,14 +27,14 @@ const changesQuery = z
   .strict();
 
 /** GET /universes, /universes/:key?asOf=, /universes/:key/changes: universes, members at a date, audit trail. */
-export function universesRouter(db: Knex, tokens: Tokens): ApiRouter {
+export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
   const routes = new ApiRouter();
-  const universes = new UniversesRepository(db);
+  const universes = store.universes;
 
   const findUniverse = async (req: Request) => {
     const key = parseOrThrow(universeKeySchema, String(req.params.key), 'universe key');
     const universe = await universes.get(key);
-    if (!universe) throw new HttpError(404, `no universe ${key}`);
+    if (!universe) throw new NotFoundError(`no universe ${key}`);
     return universe;
   };
 

@@ -1,6 +1,5 @@
-import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { CsvFormatError } from '../bars/csv.js';
+import { CsvFormatError, readCsvRecords } from '../shared/csv.js';
 import { SYMBOL_PATTERN } from '../shared/symbols.js';
 import { calendarDateSchema } from '../shared/dates.js';
 
@@ -50,7 +49,7 @@ export const SYMBOL_FIELDS = [
 
 /**
  * File layouts the importer reads. `tickforge`: the SYMBOL_FIELDS as columns. The other two
- * are the published files the project ships tests and a demo with (see README).
+ * are the published files the project ships tests and a demo with (see docs/universes.md).
  */
 export const SYMBOL_LAYOUTS = ['tickforge', 'sp500-constituents', 'us-etfs'] as const;
 export type SymbolLayout = (typeof SYMBOL_LAYOUTS)[number];
@@ -291,21 +290,7 @@ export function validateSymbolRows(
 
 /** Parses a symbols CSV (header row first) in the given layout, or the one its header names. */
 export function parseSymbolsCsv(text: string, layout: SymbolLayout | 'auto' = 'auto'): ParsedSymbols {
-  let records: Array<{ record: string[]; info: { lines: number } }>;
-  try {
-    records = parse(text, {
-      bom: true,
-      info: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      max_record_size: 64 * 1024,
-    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
-  } catch (error) {
-    const info = error as { lines?: number; message?: string };
-    throw new CsvFormatError(`the file is not readable CSV: ${String(info.message).replace(/^Invalid .*?: /, '')}`, info.lines);
-  }
-  if (records.length === 0) throw new CsvFormatError('the file is empty: a header row is required');
-  const rawHeader = records[0].record.map((name) => name.trim());
+  const { rawHeader, records } = readCsvRecords(text, { trimCells: false });
   const chosen = layout === 'auto' ? detectLayout(rawHeader) : layout;
   const header = chosen === 'tickforge' ? rawHeader.map((name) => name.toLowerCase()) : rawHeader;
   const needed = chosen === 'tickforge' ? 'symbol' : LAYOUTS[chosen].columns[0];

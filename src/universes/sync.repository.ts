@@ -1,4 +1,7 @@
 import type { Knex } from 'knex';
+import { ConflictError } from '../shared/errors.js';
+import { ident, type Queryable } from '../shared/db.js';
+import { SymbolsRepository } from './symbols.repository.js';
 import {
   DEFAULT_SECTOR_FILTER,
   EXCHANGE_TIME_ZONE,
@@ -31,7 +34,7 @@ export interface TaskOutcome {
 }
 
 /** A sync for a date earlier than one the task has already synced: history only moves forward. */
-export class SyncOrderError extends Error {
+export class SyncOrderError extends ConflictError {
   constructor(
     readonly task: SyncTask,
     readonly syncedThrough: string,
@@ -40,7 +43,6 @@ export class SyncOrderError extends Error {
     super(
       `${task} has already synced ${syncedThrough}; universes are built forward in time, so ${requested} cannot be synced after it`,
     );
-    this.name = 'SyncOrderError';
   }
 }
 
@@ -277,30 +279,15 @@ const ETF_EVALUATION = `
   FROM judged`;
 
 /** Market cap = shares outstanding × last close on or before the date, where both are known. */
-const MARKET_CAP_UPDATE = `
-  WITH calc AS (
-    SELECT s.symbol, s.market_cap AS old_cap, ${isoDate('s.market_cap_date')} AS old_date,
-           s.shares_outstanding * d.last_close AS new_cap, d.last_close, d.close_date
-    FROM symbols s JOIN _daily d ON d.symbol = s.symbol
-    WHERE s.shares_outstanding IS NOT NULL AND d.last_close IS NOT NULL
-  ),
-  changed AS (
-    UPDATE symbols s SET market_cap = c.new_cap, market_cap_date = CAST(c.close_date AS date), updated_at = now()
-    FROM calc c
-    WHERE s.symbol = c.symbol
-      AND (s.market_cap IS DISTINCT FROM c.new_cap OR ${isoDate('s.market_cap_date')} IS DISTINCT FROM c.close_date)
-    RETURNING c.*
-  ),
-  logged AS (
-    INSERT INTO sync_changes_log (run_id, trading_date, task, universe, symbol, change, reason, before, after)
-    SELECT :runId, ${TRADING_DATE}, :taskName, NULL, c.symbol, 'updated',
-      format('market cap = shares outstanding × close %s on %s', c.last_close, c.close_date),
-      jsonb_build_object('market_cap', c.old_cap, 'market_cap_date', c.old_date),
-      jsonb_build_object('market_cap', c.new_cap, 'market_cap_date', c.close_date)
-    FROM changed c
-    RETURNING 1
-  )
-  SELECT count(*)::int AS updated FROM logged`;
+/** Logs the market caps the sync recomputed (a JSON array of MarketCapChange), without a universe. */
+const LOG_MARKET_CAPS = `
+  INSERT INTO sync_changes_log (run_id, trading_date, task, universe, symbol, change, reason, before, after)
+  SELECT :runId, ${TRADING_DATE}, :taskName, NULL, c.symbol, 'updated',
+    format('market cap = shares outstanding × close %s on %s', c.last_close, c.close_date),
+    jsonb_build_object('market_cap', c.old_cap, 'market_cap_date', c.old_date),
+    jsonb_build_object('market_cap', c.new_cap, 'market_cap_date', c.close_date)
+  FROM jsonb_to_recordset(CAST(:changes AS jsonb))
+    AS c(symbol text, old_cap float8, old_date text, new_cap float8, last_close float8, close_date text)`;
 
 /**
  * Applies an evaluation (the _eval table: every pair the task owns, with whether it should
@@ -444,7 +431,10 @@ const emptyCounts = (): ChangeCounts => ({ added: 0, removed: 0, updated: 0 });
 
 /** Runs the sync tasks and records sync runs. Every task is one transaction. */
 export class UniverseSyncRepository {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Queryable,
+    readonly schema: string,
+  ) {}
 
   /**
    * Runs one task for a trading date inside its own transaction. The task's row in
@@ -464,12 +454,17 @@ export class UniverseSyncRepository {
     };
     const plan = PLANS[task];
     return this.db.transaction(async (trx) => {
+      // The task's SQL names tables unqualified: they are this repository's schema's.
+      await trx.raw(`SET LOCAL search_path TO ${ident(this.schema)}`);
       await this.claimTask(trx, task, tradingDate, runId);
       if (plan.ensureSectors) await trx.raw(ENSURE_SECTORS, bindings);
       if (plan.dailyFor) await trx.raw(dailyFiguresSql(plan.dailyFor), bindings);
-      const symbolsUpdated = plan.updateMarketCaps
-        ? (await trx.raw<{ rows: Array<{ updated: number }> }>(MARKET_CAP_UPDATE, bindings)).rows[0].updated
-        : 0;
+      let symbolsUpdated = 0;
+      if (plan.updateMarketCaps) {
+        const changes = await new SymbolsRepository(trx, this.schema).recalculateMarketCaps();
+        if (changes.length > 0) await trx.raw(LOG_MARKET_CAPS, { ...bindings, changes: JSON.stringify(changes) });
+        symbolsUpdated = changes.length;
+      }
       await trx.raw(EVAL_TABLE);
       await trx.raw(`INSERT INTO _eval (universe, symbol, qualifies, reason, detail, flags) ${plan.evaluation}`, bindings);
       const applied = await trx.raw<{ rows: Array<{ universe: string; change: keyof ChangeCounts; count: number }> }>(
@@ -513,7 +508,12 @@ export class UniverseSyncRepository {
 
   /** Records the start of a run (once; a re-entry keeps the first start). */
   async startRun(runId: string, tradingDate: string): Promise<void> {
-    await this.db('sync_runs').insert({ run_id: runId, trading_date: tradingDate }).onConflict('run_id').ignore();
+    await this.db
+      .withSchema(this.schema)
+      .table('sync_runs')
+      .insert({ run_id: runId, trading_date: tradingDate })
+      .onConflict('run_id')
+      .ignore();
   }
 
   /** Counts a run's changes from its audit rows, by task and by universe. */
@@ -521,14 +521,14 @@ export class UniverseSyncRepository {
     const run = await this.db.raw<{ rows: Array<{ trading_date: string; duration_ms: number }> }>(
       `SELECT ${isoDate('trading_date')} AS trading_date,
               round(extract(epoch FROM (clock_timestamp() - started_at)) * 1000)::int AS duration_ms
-       FROM sync_runs WHERE run_id = ?`,
+       FROM ${ident(this.schema)}.sync_runs WHERE run_id = ?`,
       [runId],
     );
     if (run.rows.length === 0) throw new Error(`no sync run ${runId}`);
     const counted = await this.db.raw<{
       rows: Array<{ task: string; universe: string | null; change: keyof ChangeCounts; count: number }>;
     }>(
-      `SELECT task, universe, change, count(*)::int AS count FROM sync_changes_log WHERE run_id = ? GROUP BY task, universe, change`,
+      `SELECT task, universe, change, count(*)::int AS count FROM ${ident(this.schema)}.sync_changes_log WHERE run_id = ? GROUP BY task, universe, change`,
       [runId],
     );
     const summary: RunSummary = {
@@ -552,7 +552,9 @@ export class UniverseSyncRepository {
 
   /** Marks a run completed with its summary. */
   async finishRun(summary: RunSummary): Promise<void> {
-    await this.db('sync_runs')
+    await this.db
+      .withSchema(this.schema)
+      .table('sync_runs')
       .where({ run_id: summary.run_id })
       .update({ status: 'completed', finished_at: this.db.fn.now(), summary: JSON.stringify(summary) });
   }
@@ -564,8 +566,8 @@ export class UniverseSyncRepository {
               coalesce(array_agg(l.symbol ORDER BY l.symbol) FILTER (WHERE l.change = 'added'), '{}') AS added,
               coalesce(array_agg(l.symbol ORDER BY l.symbol) FILTER (WHERE l.change = 'removed'), '{}') AS removed,
               coalesce(array_agg(l.symbol ORDER BY l.symbol) FILTER (WHERE l.change = 'updated'), '{}') AS updated,
-              (SELECT count(*)::int FROM universe_members m WHERE m.universe = l.universe AND m.removed_at IS NULL) AS members
-       FROM sync_changes_log l
+              (SELECT count(*)::int FROM ${ident(this.schema)}.universe_members m WHERE m.universe = l.universe AND m.removed_at IS NULL) AS members
+       FROM ${ident(this.schema)}.sync_changes_log l
        WHERE l.run_id = ? AND l.universe IS NOT NULL
        GROUP BY l.universe
        ORDER BY l.universe`,

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import { ident, type Queryable } from '../shared/db.js';
 
 export interface UniverseRow {
   key: string;
@@ -48,7 +48,10 @@ const day = (column: string) => `to_char(${column}, 'YYYY-MM-DD')`;
 
 /** Reads universes, their members at a date, and their audit trail. */
 export class UniversesRepository {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Queryable,
+    readonly schema: string,
+  ) {}
 
   /** Every universe with its current member count and how many members are flagged. */
   async list(): Promise<UniverseRow[]> {
@@ -56,15 +59,17 @@ export class UniversesRepository {
       SELECT u.key, u.category, u.description, u.liquidity_filter, u.metadata, u.last_universe_update,
              count(m.symbol)::int AS members,
              count(m.symbol) FILTER (WHERE m.flags <> '{}'::jsonb)::int AS flagged
-      FROM universes u
-      LEFT JOIN universe_members m ON m.universe = u.key AND m.removed_at IS NULL
+      FROM ${ident(this.schema)}.universes u
+      LEFT JOIN ${ident(this.schema)}.universe_members m ON m.universe = u.key AND m.removed_at IS NULL
       GROUP BY u.key
       ORDER BY u.category, u.key`);
     return result.rows;
   }
 
   async get(key: string): Promise<Omit<UniverseRow, 'members' | 'flagged'> | undefined> {
-    return this.db('universes')
+    return this.db
+      .withSchema(this.schema)
+      .table('universes')
       .select('key', 'category', 'description', 'liquidity_filter', 'metadata', 'last_universe_update')
       .where({ key })
       .first();
@@ -75,7 +80,9 @@ export class UniversesRepository {
    * the sync of that date left (survivorship-safe). Without a date, the current members.
    */
   async members(key: string, asOf?: string): Promise<MemberRow[]> {
-    const query = this.db('universe_members as m')
+    const query = this.db
+      .withSchema(this.schema)
+      .table('universe_members as m')
       .join('symbols as s', 's.symbol', 'm.symbol')
       .select(
         'm.symbol',
@@ -100,7 +107,9 @@ export class UniversesRepository {
 
   /** A universe's audit trail, newest first. */
   async changes(key: string, filter: ChangeQuery): Promise<ChangeRow[]> {
-    const query = this.db('sync_changes_log')
+    const query = this.db
+      .withSchema(this.schema)
+      .table('sync_changes_log')
       .select(
         'id',
         this.db.raw(`${day('trading_date')} AS trading_date`),

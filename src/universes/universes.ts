@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { NYSE } from '../shared/calendar.js';
-import { calendarDateSchema } from '../shared/dates.js';
-import { fromWallClock, localMidnight, parseIsoDate } from '../shared/zone.js';
+import { localMidnight } from '../shared/zone.js';
 
 /** The five tasks of the end-of-day universe sync. */
 export const SYNC_TASKS = [
@@ -13,7 +12,7 @@ export const SYNC_TASKS = [
 ] as const;
 export type SyncTask = (typeof SYNC_TASKS)[number];
 
-/** What a universe is built from: see README "Universes". */
+/** What a universe is built from: see docs/universes.md. */
 export const UNIVERSE_CATEGORIES = ['size', 'sector', 'ipo', 'etf_theme', 'custom'] as const;
 export type UniverseCategory = (typeof UNIVERSE_CATEGORIES)[number];
 
@@ -267,39 +266,3 @@ export function syncWindow(date: string): SyncWindow {
     volumeFrom: new Date(localMidnight(first.date, EXCHANGE_TIME_ZONE)),
   };
 }
-
-/** When the end-of-day pipeline of a session is due: 16:30 New York time on its date. */
-export const EOD_SLOT = { hour: 16, minute: 30 } as const;
-
-export function eodSlot(date: string): number {
-  const [year, month, day] = parseIsoDate(date);
-  return fromWallClock(year, month, day, EOD_SLOT.hour, EOD_SLOT.minute, EXCHANGE_TIME_ZONE);
-}
-
-/**
- * The last `count` sessions whose end-of-day slot is at or before `now`, oldest first: the
- * dates a scheduler that was down may have missed.
- */
-export function recentEodSessions(now: number, count: number): string[] {
-  if (count <= 0) return [];
-  const today = new Date(now).toISOString().slice(0, 10);
-  // The New York date is today's UTC date or the day before; start from the later one.
-  let candidate = NYSE.isSession(today) ? today : NYSE.previousSession(today).date;
-  const out: string[] = [];
-  while (out.length < count) {
-    if (eodSlot(candidate) <= now) out.push(candidate);
-    candidate = NYSE.previousSession(candidate).date;
-  }
-  return out.reverse();
-}
-
-/** True when `date` is a YYYY-MM-DD session of the NYSE calendar (2000–2030). */
-export function isNyseSession(date: string): boolean {
-  try {
-    return NYSE.isSession(date);
-  } catch {
-    return false;
-  }
-}
-
-export const tradingDateSchema = calendarDateSchema.refine(isNyseSession, 'must be an NYSE trading session (2000–2030)');

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import type { SymbolResult } from '../../jobs/bars/aggregate-bars.job.js';
+import type { AggregateSymbolResult as SymbolResult } from '../../src/bars/aggregate-bars.contract.js';
 import { BarsRepository } from '../../src/bars/bars.repository.js';
-import { aggregateBars } from '../../src/bars/aggregate.js';
+import { aggregateBars, variantOf } from '../../src/bars/aggregate.js';
 import type { BarColumns } from '../../src/bars/columns.js';
 import { NYSE } from '../../src/shared/calendar.js';
 import { coarserThan, type Timeframe } from '../../src/bars/timeframes.js';
 import { localMidnight } from '../../src/shared/zone.js';
-import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
+import { CHANNELS, type BarsUpdated, type EventEnvelope } from '../../src/notify/channels.js';
 import { closeRedis, createRedis } from '../../src/shared/redis.js';
 import { NEW_YORK, loadBars, nyTime } from '../helpers/bars.js';
 import { GOOG_1MIN, SHY_1MIN, SPY_1MIN, SPY_DAILY, dataFile } from '../helpers/data.js';
@@ -72,8 +72,8 @@ describe('aggregate-bars job', function () {
 
   it('should store every timeframe exactly as the kernel builds it, then change nothing when run again', async () => {
     const announced = waitForEvent<[string, string]>(subscriber, 'message', (_channel, message) => {
-      const { data } = JSON.parse(message) as EventEnvelope<{ symbol: string; timeframes?: string[] }>;
-      return data.symbol === 'SPY' && data.timeframes !== undefined;
+      const { data } = JSON.parse(message) as EventEnvelope<BarsUpdated>;
+      return data.symbol === 'SPY' && data.job === 'aggregate-bars';
     });
     const { id, result } = await system.run('aggregate-bars', { symbols: 'SPY' });
     const [spyResult] = (result as RunResult).symbols;
@@ -86,10 +86,15 @@ describe('aggregate-bars job', function () {
     expect(spyResult.gaps).to.deep.include({ sessions: 6, expected: 2340, missing: 0 });
 
     const [, message] = await announced;
-    const envelope = JSON.parse(message) as EventEnvelope<{ timeframes: string[]; written: number }>;
+    const envelope = JSON.parse(message) as EventEnvelope<BarsUpdated>;
     expect(envelope.correlation_id).to.equal(id);
-    expect(envelope.data.timeframes).to.deep.equal(coarserThan('1m'));
-    expect(envelope.data.written).to.equal(spyResult.written);
+    expect(envelope.data.series).to.deep.equal(
+      coarserThan('1m').map((timeframe) => ({
+        timeframe,
+        variant: variantOf(timeframe, 'regular', 'session'),
+        rows: spyResult.timeframes[timeframe]!.bars,
+      })),
+    );
 
     const again = (await system.run('aggregate-bars', { symbols: ['SPY'] })).result as RunResult;
     expect(again.totals.written).to.equal(0);

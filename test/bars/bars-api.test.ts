@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { BarsCache } from '../../src/bars/cache.js';
 import { BarsQueryService, barsQuerySchema } from '../../src/bars/query.js';
+import { Store } from '../../src/store/store.js';
 import { aggregateBars } from '../../src/bars/aggregate.js';
 import { NYSE } from '../../src/shared/calendar.js';
 import { createLogger } from '../../src/shared/logger.js';
@@ -159,12 +160,14 @@ describe('GET /api/bars and the bars cache', function () {
   });
 
   it('should answer 404 naming the job to run when deriving would read too many base bars', async () => {
-    const service = new BarsQueryService(system.db, system.config.dbSchema, new BarsCache(system.redis, system.config.prefix), {
-      maxDeriveSourceBars: 1_000,
-    });
+    const service = new BarsQueryService(
+      new Store(system.db, system.config.dbSchema).barsReader,
+      new BarsCache(system.redis, system.config.prefix),
+      { maxDeriveSourceBars: 1_000 },
+    );
     const answer = await service.answer(barsQuerySchema.parse({ symbol: 'SPY', timeframe: '2h' }));
-    expect(answer.status).to.equal(404);
-    expect(JSON.parse(answer.body).error).to.match(
+    expect(answer.found).to.equal(false);
+    expect(!answer.found && answer.reason).to.match(
       /not stored .* POST \/api\/jobs\/aggregate-bars \{"symbols":"SPY","source":"1m","targets":\["2h"\]/,
     );
   });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CsvFormatError, parseBarsCsv } from '../../src/bars/csv.js';
+import { parseBarsCsv } from '../../src/bars/csv.js';
+import { CsvFormatError } from '../../src/shared/csv.js';
 
 const options = { timeframe: '1m' as const, timeZone: 'America/New_York', symbol: 'SPY' };
 const header = 'ts,open,high,low,close,volume';

@@ -44,7 +44,12 @@ describe('import-bars job', function () {
     const [, message] = await notified;
     const envelope = JSON.parse(message) as EventEnvelope<Record<string, unknown>>;
     expect(envelope).to.include({ service: 'tickforge-worker', event_type: 'bars.updated', correlation_id: first.id });
-    expect(envelope.data).to.deep.include({ symbol: 'SPY', timeframe: '1m', rows: 4839, from: '2013-10-04T08:06:00.000Z' });
+    expect(envelope.data).to.deep.include({
+      symbol: 'SPY',
+      series: [{ timeframe: '1m', variant: '', rows: 4839 }],
+      from: '2013-10-04T08:06:00.000Z',
+      job: 'import-bars',
+    });
     const streamed = await system.redis.xrange(system.config.eventStream, '-', '+');
     expect(streamed.some(([, fields]) => fields.includes(CHANNELS.barsUpdated))).to.equal(true);
 
@@ -89,7 +94,7 @@ describe('import-bars job', function () {
     const failure = await system
       .run('import-bars', { csv, symbol: 'BAD3', timeframe: '1m', onInvalid: 'fail' })
       .catch((error: Error) => error);
-    expect((failure as Error).message).to.match(/1 invalid rows and onInvalid is fail \(line 3/);
+    expect((failure as Error).message).to.match(/1 of \d+ rows are invalid, nothing was written \(line 3/);
     expect(await bars.count({ symbol: 'BAD3' })).to.equal(0);
   });
 

@@ -4,24 +4,17 @@ import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { BarsRepository, type StoredBar } from '../../src/bars/bars.repository.js';
 import { FuturesRepository } from '../../src/futures/futures.repository.js';
 import type { RollEvent } from '../../src/futures/adjust.js';
+import type { BuildContinuousResult } from '../../src/futures/build-continuous.contract.js';
+import type { PayloadOf } from '../../src/queues/registry.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
+import { CHANNELS, type BarsUpdated, type EventEnvelope } from '../../src/notify/channels.js';
 import { closeRedis, createRedis } from '../../src/shared/redis.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { ES_FUTURES, dataFile } from '../helpers/data.js';
 import { TestSystem } from '../helpers/system.js';
 import { waitForEvent } from '../helpers/wait.js';
 
-interface BuildResult {
-  series: string;
-  bars: number;
-  replaced: number;
-  rolls: RollEvent[];
-  held: Array<{ contract: string; bars: number }>;
-  gaps: Array<{ contract: string; from: string; to: string; sessions: number }>;
-  openInterestFallback?: { sessions: number; first: string | null; last: string | null };
-  missingContracts: Array<{ after: string; before: string; missing: string[] }>;
-}
+type BuildResult = BuildContinuousResult;
 
 const DAY = (bar: StoredBar) => bar.ts.toISOString().slice(0, 10);
 
@@ -44,10 +37,10 @@ describe('build-continuous job', function () {
     return bar;
   }
 
-  async function build(payload: Record<string, unknown>): Promise<BuildResult> {
+  async function build(payload: PayloadOf<'build-continuous'>): Promise<BuildResult> {
     const { result } = await system.run('build-continuous', payload);
-    byDate.delete((result as BuildResult).series);
-    return result as BuildResult;
+    byDate.delete(result.series);
+    return result;
   }
 
   const decemberRoll = (result: BuildResult) => result.rolls.find((roll) => roll.fromContract === 'ESZ13')!;
@@ -178,7 +171,7 @@ describe('build-continuous job', function () {
   });
 
   it('should replace, not duplicate, the series and its rolls when rebuilt, and announce it after commit', async () => {
-    const definition = { root: 'ES', roll: 'volume', adjust: 'ratio' };
+    const definition = { root: 'ES', roll: 'volume', adjust: 'ratio' } as const;
     const first = await build(definition);
     const { id } = await system.producer.enqueue('build-continuous', definition);
     const notified = waitForEvent<[string, string]>(subscriber, 'message', (_channel, message) => {
@@ -192,8 +185,12 @@ describe('build-continuous job', function () {
     expect(await futures.rollEvents(first.series)).to.have.length(first.rolls.length);
 
     const [, message] = await notified;
-    const envelope = JSON.parse(message) as EventEnvelope<{ symbol: string; rows: number; rolls: number }>;
-    expect(envelope.data).to.include({ symbol: first.series, rows: first.bars, rolls: first.rolls.length });
+    const envelope = JSON.parse(message) as EventEnvelope<BarsUpdated>;
+    expect(envelope.data).to.deep.include({
+      symbol: first.series,
+      series: [{ timeframe: '1d', variant: '', rows: first.bars }],
+      job: 'build-continuous',
+    });
     const series = await futures.series(first.series);
     expect(series).to.deep.include({ root: 'ES', roll: 'volume', roll_offset: 5, adjust: 'ratio', job_id: id });
   });

@@ -1,12 +1,6 @@
 import { expect } from 'chai';
 import { NYSE } from '../../src/shared/calendar.js';
-import {
-  ROOT_SPECS,
-  missingFromCycle,
-  parseContractCode,
-  seriesSymbol,
-  thirdFriday,
-} from '../../src/futures/contract-codes.js';
+import { ROOT_SPECS, missingFromCycle, parseContractCode, seriesSymbol, thirdFriday } from '../../src/futures/contract-codes.js';
 
 describe('futures contracts', () => {
   it('should read root, month code and year from a contract code', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { CsvFormatError } from '../../src/bars/csv.js';
+import { CsvFormatError } from '../../src/shared/csv.js';
 import { NYSE } from '../../src/shared/calendar.js';
 import { parseFuturesCsv } from '../../src/futures/csv.js';
 import { ES_FUTURES, dataFile } from '../helpers/data.js';

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import type { PayloadOf } from '../../src/queues/registry.js';
 import { XMLValidator } from 'fast-xml-parser';
 import type { Redis } from 'ioredis';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
@@ -88,7 +89,7 @@ describe('generate-scenario job', function () {
   });
 
   it('should write nothing new when the same run is loaded again', async () => {
-    const payload = { scenario: 'growth_2021', symbols: ['AAA', 'BBB'], seed: 5, sessions: 60 };
+    const payload: PayloadOf<'generate-scenario'> = { scenario: 'growth_2021', symbols: ['AAA', 'BBB'], seed: 5, sessions: 60 };
     const first = (await system.run('generate-scenario', payload)).result as RunResult;
     const again = (await system.run('generate-scenario', payload)).result as RunResult;
     expect(again.runId).to.equal(first.runId);
@@ -169,7 +170,7 @@ describe('generate-scenario job', function () {
       [{ scenario: 'crash_2020', count: 1, start: '2030-06-01' }, /start: 252 sessions from 2030-06-03 run past the end/],
     ];
     for (const [payload, message] of cases) {
-      const failure = await system.producer.enqueue('generate-scenario', payload).catch((e: Error) => e);
+      const failure = await system.producer.enqueueByName('generate-scenario', payload).catch((e: Error) => e);
       expect((failure as Error).message, JSON.stringify(payload)).to.match(message);
     }
     const response = await fetch(`${web.url}/api/jobs/generate-scenario`, {

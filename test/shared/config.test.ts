@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/shared/config.js';
+import { ConfigError, loadConfig, settingsTable } from '../../src/shared/config.js';
 
 describe('config', () => {
   it('should work with no environment at all, pointing at the local services', () => {
@@ -35,5 +37,17 @@ describe('config', () => {
     const config = loadConfig({ TICKFORGE_QUEUES: 'ingest,aggregate', TICKFORGE_INSECURE_DEV: '1' });
     expect(config.queues).to.deep.equal(['ingest', 'aggregate']);
     expect(config.insecureDev).to.equal(true);
+  });
+});
+
+describe('configuration docs', () => {
+  it('should list exactly the variables of the settings table', () => {
+    const docs = readFileSync(fileURLToPath(new URL('../../../docs/configuration.md', import.meta.url)), 'utf8');
+    const documented = [...docs.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]);
+    expect(documented.sort()).to.deep.equal(
+      settingsTable()
+        .map((setting) => setting.env)
+        .sort(),
+    );
   });
 });

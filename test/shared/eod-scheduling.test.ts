@@ -52,7 +52,7 @@ describe('end-of-day scheduling', function () {
       await system.producer
         .queue('sync')
         .upsertJobScheduler('test-timer', { every: 200, limit: 2 }, { name: 'eod-trigger', data: { date: DATE } });
-      await publisher.publish(CHANNELS.eodComplete, { trading_date: DATE }, null);
+      await publisher.publish('eodComplete', { trading_date: DATE }, null);
 
       const pipeline = await finished(`eod-${DATE}`);
       expect(pipeline.returnvalue.steps.map((step: { step: string }) => step.step)).to.deep.equal(['aggregate', 'sync', 'warm']);
@@ -132,7 +132,7 @@ describe('end-of-day scheduling', function () {
     const process = startProcess('scheduler', system.config);
     try {
       await process.waitForLine((line) => /listening for tickstock\.eod\.complete/.test(line.msg ?? ''));
-      await publisher.publish(CHANNELS.eodComplete, { date: '2018-02-12' }, null);
+      await publisher.publish('eodComplete', { date: '2018-02-12' }, null);
       await finished('eod-2018-02-12');
     } finally {
       const exit = await process.stop('SIGTERM');

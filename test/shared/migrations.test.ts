@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { createDb, dbSettings, ident, migrateLatest, migrateRollback, pendingMigrations, type Knex } from '../../src/shared/db.js';
+import {
+  createDb,
+  dbSettings,
+  ident,
+  migrateLatest,
+  migrateRollback,
+  pendingMigrations,
+  type Knex,
+} from '../../src/shared/db.js';
 import { testConfig } from '../helpers/config.js';
 
 describe('migrations', () => {

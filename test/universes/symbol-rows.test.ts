@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CsvFormatError } from '../../src/bars/csv.js';
+import { CsvFormatError } from '../../src/shared/csv.js';
 import { detectLayout, parseSymbolsCsv, parseSymbolsJson } from '../../src/universes/symbol-rows.js';
 
 describe('symbol rows', () => {

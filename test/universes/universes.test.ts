@@ -5,11 +5,8 @@ import {
   DEFAULT_ETF_THEMES,
   defaultEtfFunds,
   defaultUniverses,
-  eodSlot,
-  recentEodSessions,
   sectorSlug,
   syncWindow,
-  tradingDateSchema,
 } from '../../src/universes/universes.js';
 import { signalDate } from '../../src/scheduler/eod-signals.js';
 
@@ -53,23 +50,6 @@ describe('universes domain', () => {
     const sessions = NYSE.sessionsBetween('2018-01-01', '2018-02-07');
     expect(window.volumeFrom.toISOString()).to.equal(`${sessions[sessions.length - AVG_VOLUME_SESSIONS].date}T05:00:00.000Z`);
     expect(() => syncWindow('2018-02-10')).to.throw(/not an NYSE session/);
-  });
-
-  it('should list the last sessions whose 16:30 New York slot has passed, oldest first', () => {
-    expect(new Date(eodSlot('2018-07-02')).toISOString()).to.equal('2018-07-02T20:30:00.000Z');
-    // Monday 2018-02-19 is Presidents' Day; at 16:00 on Tuesday the 20th its slot has not come.
-    expect(recentEodSessions(Date.parse('2018-02-20T21:00:00Z'), 3)).to.deep.equal(['2018-02-14', '2018-02-15', '2018-02-16']);
-    expect(recentEodSessions(Date.parse('2018-02-20T21:30:00Z'), 2)).to.deep.equal(['2018-02-16', '2018-02-20']);
-    // Late Saturday evening UTC is still Saturday in New York: Friday is the last slot.
-    expect(recentEodSessions(Date.parse('2018-02-18T02:00:00Z'), 1)).to.deep.equal(['2018-02-16']);
-    expect(recentEodSessions(Date.now(), 0)).to.deep.equal([]);
-  });
-
-  it('should accept only NYSE sessions as trading dates', () => {
-    expect(tradingDateSchema.safeParse('2018-02-07').success).to.equal(true);
-    for (const date of ['2018-02-10', '2018-02-19', '2018-02-30', '1999-12-31', '7 Feb']) {
-      expect(tradingDateSchema.safeParse(date).success, date).to.equal(false);
-    }
   });
 
   it('should take the trading date of an eod_complete message from the envelope or a bare object', () => {
