@@ -2,13 +2,13 @@ import pMap from 'p-map';
 import { variantOf } from '../../src/bars/aggregate.js';
 import { type BarColumns, type SeriesKey } from '../../src/bars/columns.js';
 import { concatBars } from '../../src/bars/pages.js';
-import { resolveBound } from '../../src/bars/ranges.js';
+import { resolveRange } from '../../src/bars/ranges.js';
 import { DETECTORS, lookbackOf, PATTERN_KEYS, type PatternKey } from '../../src/patterns/catalog.js';
 import { detectPatternsContract, type DetectSymbolResult } from '../../src/patterns/detect-patterns.contract.js';
 import type { DetectionRow } from '../../src/patterns/detections.repository.js';
 import type { ContractParsedPayload } from '../../src/queues/contract.js';
 import { NYSE } from '../../src/shared/calendar.js';
-import { InputError, ValidationError } from '../../src/shared/errors.js';
+import { InputError } from '../../src/shared/errors.js';
 import type { JobContext } from '../context.js';
 import { defineHandler } from '../handler.js';
 
@@ -35,11 +35,7 @@ interface Run {
 }
 
 function resolveRun(payload: Payload): Run {
-  const from = payload.from !== undefined ? resolveBound(payload.from, 'from', payload.session, NYSE) : undefined;
-  const to = payload.to !== undefined ? resolveBound(payload.to, 'to', payload.session, NYSE) : undefined;
-  if (from !== undefined && to !== undefined && from >= to) {
-    throw new ValidationError([{ path: 'from', message: `from (${payload.from}) must be before to (${payload.to})` }]);
-  }
+  const { from, to } = resolveRange(payload, payload.session, NYSE);
   return {
     payload,
     from,
