@@ -87,6 +87,7 @@ describe('end-of-day scheduling', function () {
         );
       expect(statuses.filter((status) => status.status === 'running').map((status) => status.step)).to.deep.equal([
         'aggregate',
+        'detect',
         'sync',
         'warm',
       ]);
