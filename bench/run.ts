@@ -7,13 +7,14 @@ import * as foundation from './foundation.bench.js';
 import * as universes from './universes.bench.js';
 import * as scenario from './scenario.bench.js';
 import * as bars from './bars.bench.js';
+import * as patterns from './patterns.bench.js';
 
 interface Bench {
   name: string;
   run(): Promise<void>;
 }
 
-const BENCHES: Bench[] = [foundation, bars, universes, scenario];
+const BENCHES: Bench[] = [foundation, bars, universes, scenario, patterns];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !BENCHES.some((bench) => bench.name === name));

@@ -6,6 +6,7 @@ import { warmCacheHandler } from './bars/warm-cache.job.js';
 import { buildContinuousHandler } from './futures/build-continuous.job.js';
 import { importFuturesHandler } from './futures/import-futures.job.js';
 import type { JobHandler } from './handler.js';
+import { detectPatternsHandler } from './patterns/detect-patterns.job.js';
 import { generateScenarioHandler } from './scenarios/generate-scenario.job.js';
 import { eodPipelineHandler } from './shared/eod-pipeline.job.js';
 import { eodTriggerHandler } from './shared/eod-trigger.job.js';
@@ -28,6 +29,7 @@ export const HANDLERS: readonly JobHandler[] = [
   eodPipelineHandler,
   eodTriggerHandler,
   noopHandler,
+  detectPatternsHandler,
 ] as unknown as readonly JobHandler[];
 
 /** Raised when contracts and handlers do not pair up: a contract without a handler, or with two. */

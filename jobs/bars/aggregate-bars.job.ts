@@ -1,12 +1,11 @@
 import pMap from 'p-map';
 import type { WrittenSeries } from '../../src/bars/announce.js';
-import { ValidationError } from '../../src/shared/errors.js';
 import { derivableTargets, variantOf } from '../../src/bars/aggregate.js';
 import { concatBars, isEmptyBarPage } from '../../src/bars/pages.js';
 import { allocateBars, barBuffers, type BarColumns } from '../../src/bars/columns.js';
 import { NYSE } from '../../src/shared/calendar.js';
 import { emptyGapReport, mergeGapReports } from '../../src/bars/gaps.js';
-import { resolveBound } from '../../src/bars/ranges.js';
+import { resolveRange } from '../../src/bars/ranges.js';
 import { periodBounds } from '../../src/bars/sessions.js';
 import { INTRADAY_MINUTES, timeframeRank, type Timeframe } from '../../src/bars/timeframes.js';
 import type { ChunkPlan, TimeframeCount } from '../../src/bars/aggregate-chunk.task.js';
@@ -36,11 +35,7 @@ function resolveRun(payload: Payload): Run {
   const targets = [...new Set(payload.targets ?? derivableTargets(payload.source))].sort(
     (a, b) => timeframeRank(a) - timeframeRank(b),
   );
-  const from = payload.from !== undefined ? resolveBound(payload.from, 'from', payload.session, NYSE) : undefined;
-  const to = payload.to !== undefined ? resolveBound(payload.to, 'to', payload.session, NYSE) : undefined;
-  if (from !== undefined && to !== undefined && from >= to) {
-    throw new ValidationError([{ path: 'from', message: `from (${payload.from}) must be before to (${payload.to})` }]);
-  }
+  const { from, to } = resolveRange(payload, payload.session, NYSE);
   return {
     payload,
     targets,

@@ -4,6 +4,7 @@ import type { UpsertCounts } from '../../src/bars/bars.repository.js';
 import type { Timeframe } from '../../src/bars/timeframes.js';
 import type { ScenarioSpec, SymbolResult } from '../../src/scenarios/batch.js';
 import { generateScenarioContract } from '../../src/scenarios/generate-scenario.contract.js';
+import { resolvePlantings } from '../../src/scenarios/planting.js';
 import { GENERATOR_VERSION } from '../../src/scenarios/model.js';
 import { scenarioRunId, sessionGrid, syntheticSymbols } from '../../src/scenarios/run.js';
 import { summarizeReports } from '../../src/scenarios/validation.js';
@@ -25,14 +26,17 @@ export const generateScenarioHandler = defineHandler(generateScenarioContract, a
 
   const symbols = payload.symbols ?? syntheticSymbols(payload.count!);
   const targets: Timeframe[] = payload.targets ?? (payload.timeframe === '1m' ? derivableTargets('1m') : []);
+  const { grid, first, last, dates } = sessionGrid(payload.start, payload.sessions, NYSE);
+  // The schema has checked the plantings against the run; this resolves them to sessions.
+  const { plantings } = resolvePlantings(payload.plant, { timeframe: payload.timeframe, sessions: dates });
   const spec: ScenarioSpec = {
     scenario: payload.scenario,
     params: payload.params as unknown as ScenarioSpec['params'],
     seed: payload.seed,
     timeframe: payload.timeframe,
     targets,
+    ...(plantings.length > 0 ? { plant: plantings } : {}),
   };
-  const { grid, first, last } = sessionGrid(payload.start, payload.sessions, NYSE);
   const runId = scenarioRunId({ spec, symbols, start: first, sessions: payload.sessions, schema });
   ctx.logger.info({ run_id: runId, symbols: symbols.length, schema }, `generating ${payload.scenario} run ${runId}`);
 

@@ -22,6 +22,8 @@ export type AnyPipelineStep = { [N in JobName]: PipelineStep<N> }[JobName];
 export const PIPELINE_STEPS: readonly AnyPipelineStep[] = [
   // Every symbol's minute bars of the day, to every coarser timeframe (regular session).
   { name: 'aggregate', job: 'aggregate-bars', payload: (date) => ({ source: '1m', from: date, to: date }) },
+  // Patterns in the day's bars of every symbol, right after they were built.
+  { name: 'detect', job: 'detect-patterns', payload: (date) => ({ from: date, to: date }) },
   { name: 'sync', job: 'eod-sync', payload: (date) => ({ date }) },
   // The queries clients ask most often, answered before they ask again.
   { name: 'warm', job: 'warm-cache', payload: () => ({ top: 100 }) },

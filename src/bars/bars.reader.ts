@@ -112,6 +112,21 @@ export class BarsReader {
     return { bars, filled };
   }
 
+  /**
+   * The last `count` real bars before `before` (epoch ms), ascending: the history a computation
+   * needs ahead of a range, counted in bars whatever the calendar between them.
+   */
+  async lastBefore(key: SeriesKey, before: number, count: number): Promise<BarColumns> {
+    const found = await this.series(key, undefined, before)
+      .select<Array<BarRow & { t: number }>>(
+        this.db.raw('(extract(epoch FROM ts) * 1000)::float8 AS t'),
+        ...BAR_PAGE_SELECT.slice(1),
+      )
+      .orderBy('ts', 'desc')
+      .limit(count);
+    return barsFromRows(found.reverse(), (row) => row.t);
+  }
+
   /** The last `limit` bars of a series (fills included), ascending. */
   async latest(
     key: SeriesKey,

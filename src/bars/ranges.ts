@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { TradingCalendar } from '../shared/calendar.js';
 import type { SessionMode } from './sessions.js';
 import { localMidnight, parseIsoDate } from '../shared/zone.js';
+import { ValidationError } from '../shared/errors.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
@@ -36,4 +37,21 @@ export function resolveBound(value: string, side: 'from' | 'to', mode: SessionMo
   const date = side === 'from' ? new Date(Date.UTC(year, month - 1, day)) : new Date(Date.UTC(year, month - 1, day + 1));
   if (mode === '24h') return date.getTime();
   return localMidnight(date.toISOString().slice(0, 10), calendar.timeZone);
+}
+
+/**
+ * A payload's optional `from` / `to` as epoch ms ([from, to)); a ValidationError naming `from`
+ * when the range is empty.
+ */
+export function resolveRange(
+  bounds: { from?: string; to?: string },
+  mode: SessionMode,
+  calendar: TradingCalendar,
+): { from?: number; to?: number } {
+  const from = bounds.from !== undefined ? resolveBound(bounds.from, 'from', mode, calendar) : undefined;
+  const to = bounds.to !== undefined ? resolveBound(bounds.to, 'to', mode, calendar) : undefined;
+  if (from !== undefined && to !== undefined && from >= to) {
+    throw new ValidationError([{ path: 'from', message: `from (${bounds.from}) must be before to (${bounds.to})` }]);
+  }
+  return { from, to };
 }

@@ -9,3 +9,4 @@ export { parseBars } from '../bars/parse-bars.task.js';
 export { parseFutures } from '../futures/parse-futures.task.js';
 export { parseSymbols } from '../universes/parse-symbols.task.js';
 export { spin } from '../shared/spin.task.js';
+export { detect } from '../patterns/detect.task.js';

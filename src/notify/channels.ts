@@ -13,6 +13,7 @@ export const CHANNELS = {
   barsUpdated: 'tickstock.bars.updated',
   advancedError: 'tickstock.advanced.error',
   automationStatus: 'tickstock.automation.status',
+  patternsDetected: 'tickstock.patterns.detected',
 } as const;
 
 export type ChannelKey = keyof typeof CHANNELS;
@@ -69,6 +70,22 @@ export interface AutomationStatus {
   steps?: string[];
 }
 
+/** tickstock.patterns.detected: a detect-patterns run stored its detections. */
+export interface PatternsDetected {
+  timeframe: string;
+  /** The range asked for (ISO-8601 UTC), null where it was open. */
+  from: string | null;
+  to: string | null;
+  /** Symbols scanned and detections stored. */
+  symbols: number;
+  detections: number;
+  /** Detections per pattern key. */
+  counts: Record<string, number>;
+  /** The detector version each pattern was stored under. */
+  versions: Record<string, string>;
+  job: string;
+}
+
 /** The payload of each channel. */
 export interface EventPayloads {
   universeUpdated: UniverseUpdated;
@@ -78,6 +95,7 @@ export interface EventPayloads {
   barsUpdated: BarsUpdated;
   advancedError: JobFailed;
   automationStatus: AutomationStatus;
+  patternsDetected: PatternsDetected;
 }
 
 /** The envelope every event carries, on the channel and in the stream. */

@@ -4,6 +4,7 @@ import { importBarsContract } from '../bars/import-bars.contract.js';
 import { warmCacheContract } from '../bars/warm-cache.contract.js';
 import { buildContinuousContract } from '../futures/build-continuous.contract.js';
 import { importFuturesContract } from '../futures/import-futures.contract.js';
+import { detectPatternsContract } from '../patterns/detect-patterns.contract.js';
 import { generateScenarioContract } from '../scenarios/generate-scenario.contract.js';
 import { eodPipelineContract } from '../shared/eod-pipeline.contract.js';
 import { eodTriggerContract } from '../shared/eod-trigger.contract.js';
@@ -32,6 +33,7 @@ export const CONTRACTS = [
   generateScenarioContract,
   aggregateBarsContract,
   warmCacheContract,
+  detectPatternsContract,
 ] as const;
 
 export type AnyContract = (typeof CONTRACTS)[number];

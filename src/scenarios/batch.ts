@@ -1,9 +1,11 @@
 import { aggregateBars, variantOf } from '../bars/aggregate.js';
-import { encodeCopyRows, type BarColumns } from '../bars/columns.js';
+import { encodeCopyRows, sliceBars, type BarColumns } from '../bars/columns.js';
+import { plantPatterns } from '../patterns/plant.js';
 import type { Timeframe } from '../bars/timeframes.js';
 import { scenarioDefinition, type ScenarioName } from './catalog.js';
 import { generateSeries, type GenerationDiagnostics, type SessionGrid } from './generator.js';
 import type { ModelParams, Phase } from './model.js';
+import { plantingChecks, plantingsOf, type RunPlanting } from './planting.js';
 import { validateSeries, type SymbolReport, type TimeframeBars } from './validation.js';
 
 /** The timeframes a scenario generates bars at; coarser ones are aggregated from them. */
@@ -22,6 +24,8 @@ export interface ScenarioSpec {
   timeframe: BaseTimeframe;
   /** Timeframes aggregated from the generated ones and stored too. */
   targets: Timeframe[];
+  /** Patterns drawn into the daily bars after generation, before aggregation (1d runs; see planting.ts). */
+  plant?: RunPlanting[];
 }
 
 /** One stored series of a symbol: its timeframe, variant and row count. */
@@ -47,8 +51,15 @@ export interface SymbolBars {
   symbol: string;
   /** Every series to store, the generated timeframe first. */
   stored: Array<TimeframeBars & { variant: string }>;
-  /** The daily bars the report is measured on. */
+  /** The daily bars as stored. */
   daily: BarColumns;
+  /**
+   * The daily bars as generated, before any pattern was planted: what the scenario's targets and
+   * stylized facts are measured on (planting changes the path on purpose).
+   */
+  generatedDaily: BarColumns;
+  /** The patterns planted in this symbol. */
+  plantings: RunPlanting[];
   phases: Phase[];
   diagnostics: GenerationDiagnostics;
 }
@@ -61,6 +72,12 @@ export interface SymbolBars {
 export function buildSymbol(spec: ScenarioSpec, symbol: string, grid: SessionGrid): SymbolBars {
   const scenario = scenarioDefinition(spec.scenario);
   const generated = generateSeries({ scenario, params: spec.params, seed: spec.seed, symbol, grid, timeframe: spec.timeframe });
+  const plantings = plantingsOf(spec.plant ?? [], symbol);
+  let generatedDaily = generated.bars;
+  if (plantings.length > 0) {
+    generatedDaily = sliceBars(generated.bars, 0, generated.bars.ts.length);
+    plantPatterns(generated.bars, plantings);
+  }
   const stored: SymbolBars['stored'] = [{ timeframe: spec.timeframe, variant: '', bars: generated.bars }];
   const wanted = spec.timeframe === '1m' ? [...new Set<Timeframe>(['1d', ...spec.targets])] : spec.targets;
   let daily = generated.bars;
@@ -68,9 +85,12 @@ export function buildSymbol(spec: ScenarioSpec, symbol: string, grid: SessionGri
     const aggregated = aggregateBars(generated.bars, { source: spec.timeframe, targets: wanted });
     for (const timeframe of spec.targets)
       stored.push({ timeframe, variant: AGGREGATE_VARIANT, bars: aggregated.bars[timeframe]! });
-    if (spec.timeframe === '1m') daily = aggregated.bars['1d']!;
+    if (spec.timeframe === '1m') {
+      daily = aggregated.bars['1d']!;
+      generatedDaily = daily;
+    }
   }
-  return { symbol, stored, daily, phases: generated.phases, diagnostics: generated.diagnostics };
+  return { symbol, stored, daily, generatedDaily, plantings, phases: generated.phases, diagnostics: generated.diagnostics };
 }
 
 /** The output of runScenarioBatch. */
@@ -95,9 +115,10 @@ export function runScenarioBatch(spec: ScenarioSpec, symbols: readonly string[],
       scenario,
       params: spec.params,
       symbol,
-      daily: built.daily,
+      daily: built.generatedDaily,
       phases: built.phases,
       stored: built.stored,
+      patterns: plantingChecks(built.daily, built.plantings),
     });
     const series: StoredSeries[] = [];
     for (const { timeframe, variant, bars } of built.stored) {

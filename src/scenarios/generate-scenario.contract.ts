@@ -6,7 +6,8 @@ import { calendarDateSchema } from '../shared/dates.js';
 import { symbolSchema } from '../shared/symbols.js';
 import { BASE_TIMEFRAMES } from './batch.js';
 import { SCENARIO_NAMES, scenarioDefinition } from './catalog.js';
-import { sessionGrid } from './run.js';
+import { MAX_PLANTINGS, plantingSchema, resolvePlantings } from './planting.js';
+import { sessionGrid, syntheticSymbols } from './run.js';
 
 /** Most symbols one run generates. */
 export const MAX_SCENARIO_SYMBOLS = 5_000;
@@ -31,6 +32,11 @@ const payloadSchema = z
       .optional()
       .describe('target schema; the sandbox schema by default'),
     params: z.record(z.string(), z.unknown()).default({}).describe("overrides of the scenario's parameters"),
+    plant: z
+      .array(plantingSchema)
+      .max(MAX_PLANTINGS)
+      .default([])
+      .describe('patterns to draw into the daily bars at chosen sessions (docs/patterns.md)'),
   })
   .strict()
   .superRefine((payload, ctx) => {
@@ -66,7 +72,13 @@ const payloadSchema = z
       });
     }
     try {
-      sessionGrid(payload.start, payload.sessions);
+      const { dates } = sessionGrid(payload.start, payload.sessions);
+      const run = {
+        timeframe: payload.timeframe,
+        sessions: dates,
+        symbols: payload.symbols ?? syntheticSymbols(payload.count ?? 0),
+      };
+      for (const issue of resolvePlantings(payload.plant, run).issues) ctx.addIssue({ code: 'custom', ...issue });
     } catch (error) {
       ctx.addIssue({ code: 'custom', path: ['start'], message: (error as Error).message });
     }

@@ -11,12 +11,12 @@ export function syntheticSymbols(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `SYN${String(i + 1).padStart(width, '0')}`);
 }
 
-/** The sessions of a run: `count` sessions from the first one on or after `start`. */
+/** The sessions of a run: `count` sessions from the first one on or after `start`, with their dates. */
 export function sessionGrid(
   start: string,
   count: number,
   calendar: TradingCalendar = NYSE,
-): { grid: SessionGrid; first: string; last: string } {
+): { grid: SessionGrid; first: string; last: string; dates: string[] } {
   const first = calendar.isSession(start) ? calendar.session(start)! : calendar.nextSession(start);
   const last = calendar.sessionAt(first.index + count - 1);
   if (!last) {
@@ -29,13 +29,15 @@ export function sessionGrid(
     open: new Float64Array(count),
     close: new Float64Array(count),
   };
+  const dates: string[] = [];
   for (let i = 0; i < count; i++) {
     const session = calendar.sessionAt(first.index + i)!;
+    dates.push(session.date);
     grid.midnight[i] = localMidnight(session.date, calendar.timeZone);
     grid.open[i] = session.open;
     grid.close[i] = session.close;
   }
-  return { grid, first: first.date, last: last.date };
+  return { grid, first: first.date, last: last.date, dates };
 }
 
 /** JSON with object keys sorted at every level, so equal values always serialise alike. */
@@ -78,6 +80,8 @@ export function scenarioRunId(identity: RunIdentity): string {
     start: identity.start,
     sessions: identity.sessions,
     schema: identity.schema,
+    // Only runs that plant patterns carry them, so every other run keeps its id.
+    ...(identity.spec.plant?.length ? { plant: identity.spec.plant } : {}),
   });
   return `${identity.spec.scenario}-${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
 }

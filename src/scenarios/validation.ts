@@ -79,6 +79,8 @@ export interface SymbolReport {
   stylizedFacts: Check[];
   indicators: Check[];
   invariants: Check[];
+  /** One check per planted pattern: its detector finds it where it was planted. */
+  patterns: Check[];
   figures: {
     sessions: number;
     firstOpen: number;
@@ -91,7 +93,7 @@ export interface SymbolReport {
 }
 
 /** The groups of checks in a symbol's report, in report order. */
-export const CHECK_GROUPS = ['targets', 'invariants', 'stylizedFacts', 'indicators'] as const;
+export const CHECK_GROUPS = ['targets', 'invariants', 'stylizedFacts', 'indicators', 'patterns'] as const;
 export type CheckGroup = (typeof CHECK_GROUPS)[number];
 
 /** Stored bars of one timeframe, checked for invariants. */
@@ -212,6 +214,8 @@ export interface ValidateInput {
   phases: Phase[];
   /** Every timeframe that will be stored, for the invariants. */
   stored: TimeframeBars[];
+  /** Checks of the patterns planted in the stored bars, if any were. */
+  patterns?: Check[];
 }
 
 /** Measures a symbol's bars against its scenario's promises, the stylized facts and the invariants. */
@@ -226,6 +230,7 @@ export function validateSeries(input: ValidateInput): SymbolReport {
     stylizedFacts: stylizedFacts(returns, phases, daily.volume),
     indicators: scenario.indicators(view, params),
     invariants: invariantChecks(stored),
+    patterns: input.patterns ?? [],
     figures: {
       sessions: daily.ts.length,
       firstOpen: daily.open[0],
@@ -296,7 +301,7 @@ export function summarizeReports(symbols: SymbolReport[]): ValidationReport {
         const key = `${group}.${check.name}`;
         let summary = summaries.get(key);
         if (!summary) {
-          const strict = group === 'targets' || group === 'invariants';
+          const strict = group === 'targets' || group === 'invariants' || group === 'patterns';
           summary = {
             group,
             name: check.name,

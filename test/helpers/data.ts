@@ -18,6 +18,7 @@ export const SPY_1MIN = 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv';
 export const GOOG_1MIN = 'equity_1min/goog_1min_trade_2015-12-23_2015-12-28.csv';
 export const SHY_1MIN = 'equity_1min/shy_1min_trade_2008-03-07_2008-03-10.csv';
 export const SPY_DAILY = 'equity_daily/spy_daily_trade.csv';
+export const QQQ_DAILY = 'equity_daily/qqq_daily_trade.csv';
 export const SP500_DAILY = 'equity_daily/sp500_5yr_daily.csv.gz';
 export const SP500_CONSTITUENTS = 'universe/sp500_constituents_2018-02-08.csv';
 export const US_ETFS = 'universe/us_etfs_2021.csv';

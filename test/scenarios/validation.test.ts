@@ -84,6 +84,7 @@ describe('scenario validation', () => {
       stylizedFacts: [{ name: 'fact', passed: fact, measured: 1, expected: '> 0' }],
       indicators: [],
       invariants: [],
+      patterns: [],
       figures: {
         sessions: 1,
         firstOpen: 1,

@@ -55,7 +55,12 @@ describe('end-of-day scheduling', function () {
       await publisher.publish('eodComplete', { trading_date: DATE }, null);
 
       const pipeline = await finished(`eod-${DATE}`);
-      expect(pipeline.returnvalue.steps.map((step: { step: string }) => step.step)).to.deep.equal(['aggregate', 'sync', 'warm']);
+      expect(pipeline.returnvalue.steps.map((step: { step: string }) => step.step)).to.deep.equal([
+        'aggregate',
+        'detect',
+        'sync',
+        'warm',
+      ]);
       await eventually(
         async () => (await system.db('job_history').where({ name: 'eod-trigger' })).length === 2,
         'both timer firings',
@@ -82,11 +87,12 @@ describe('end-of-day scheduling', function () {
         );
       expect(statuses.filter((status) => status.status === 'running').map((status) => status.step)).to.deep.equal([
         'aggregate',
+        'detect',
         'sync',
         'warm',
       ]);
       expect(statuses.filter((status) => status.status === 'completed')).to.deep.equal([
-        { pipeline: 'eod', date: DATE, status: 'completed', steps: ['aggregate', 'sync', 'warm'] },
+        { pipeline: 'eod', date: DATE, status: 'completed', steps: ['aggregate', 'detect', 'sync', 'warm'] },
       ]);
       expect(statuses.filter((status) => status.status === 'requested' || status.status === 'already-completed')).to.have.length(
         2,
