@@ -109,7 +109,8 @@ export class Sketch {
       throw new TypeError('not a serialized sketch: count, sum, min, max and an even list of bucket counts are required');
     }
     if (stored.count === 0) return this;
-    for (let i = 0; i < stored.buckets.length; i += 2) this.histogram.recordValueWithCount(stored.buckets[i], stored.buckets[i + 1]);
+    for (let i = 0; i < stored.buckets.length; i += 2)
+      this.histogram.recordValueWithCount(stored.buckets[i], stored.buckets[i + 1]);
     this.absorb(stored.count, stored.sum, stored.min, stored.max);
     return this;
   }

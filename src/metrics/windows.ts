@@ -87,7 +87,10 @@ export class SlotRecorder<T extends Mergeable> {
 }
 
 /** Merges stored slot values series by series. */
-export function mergeStored<T extends Mergeable>(entries: Iterable<{ series: string; text: string }>, create: () => T): Map<string, T> {
+export function mergeStored<T extends Mergeable>(
+  entries: Iterable<{ series: string; text: string }>,
+  create: () => T,
+): Map<string, T> {
   const merged = new Map<string, T>();
   for (const { series, text } of entries) {
     let total = merged.get(series);
