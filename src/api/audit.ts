@@ -102,8 +102,8 @@ function actionOf(method: string, route: string, path: string): string {
 /** Job ids a call named or answered with: `:id`/`:jobId`, and `id`, `ids`, `jobs[].id` of its JSON answer. */
 function jobIdsOf(req: Request, body: unknown): string[] {
   const ids = new Set<string>();
-  const param = req.params.id ?? req.params.jobId;
-  if (typeof param === 'string') ids.add(param);
+  const param = paramOf(req, 'id') ?? paramOf(req, 'jobId');
+  if (param) ids.add(param);
   const answer = body as { id?: unknown; ids?: unknown; jobs?: unknown } | null;
   if (answer && typeof answer === 'object') {
     if (typeof answer.id === 'string') ids.add(answer.id);
@@ -114,6 +114,11 @@ function jobIdsOf(req: Request, body: unknown): string[] {
   }
   return [...ids];
 }
+
+const paramOf = (req: Request, name: string) => {
+  const value = req.params[name];
+  return typeof value === 'string' ? value : null;
+};
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -142,8 +147,9 @@ export function auditTrail(trail: AuditTrail, tokens: Tokens, logger: Logger) {
         method: req.method,
         route: route === 'unmatched' ? req.originalUrl.split('?')[0] : route,
         status: res.statusCode,
-        queue: req.params.queue ?? req.params.queueName ?? (typeof answered?.queue === 'string' ? answered.queue : null),
-        jobName: req.params.name ?? (typeof answered?.name === 'string' ? answered.name : null),
+        queue:
+          paramOf(req, 'queue') ?? paramOf(req, 'queueName') ?? (typeof answered?.queue === 'string' ? answered.queue : null),
+        jobName: paramOf(req, 'name') ?? (typeof answered?.name === 'string' ? answered.name : null),
         jobIds: jobIdsOf(req, answer),
         requestId: String(req.id),
       };
