@@ -14,6 +14,8 @@ export interface RouteDoc {
   body?: z.ZodType;
   /** Status codes and what each means. */
   responses: Record<number, string>;
+  /** The JSON schema of the success response, where the route documents one. */
+  response?: z.ZodType;
   /** Content type of the success response (JSON unless said otherwise). */
   produces?: string;
 }
@@ -46,11 +48,9 @@ export class ApiRouter {
   }
 }
 
-const jsonSchema = (schema: z.ZodType) => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
+/** A zod schema as JSON Schema: what a request must send (input) or what a response holds (output). */
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };
 
@@ -94,7 +94,16 @@ function operation(route: DocumentedRoute) {
           ? { description, content: { [route.produces]: {} } }
           : {
               description,
-              content: { 'application/json': { schema: Number(status) >= 400 ? { $ref: '#/components/schemas/Error' } : {} } },
+              content: {
+                'application/json': {
+                  schema:
+                    Number(status) >= 400
+                      ? { $ref: '#/components/schemas/Error' }
+                      : Number(status) === success && route.response
+                        ? jsonSchema(route.response, 'output')
+                        : {},
+                },
+              },
             },
       ]),
     ),
