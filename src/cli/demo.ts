@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { WorkerRuntime } from '../../workers/runtime.js';
 import { startWebServer, type WebServer } from '../api/server.js';
-import type { Config } from '../config.js';
-import { BarsRepository } from '../db/bars.repository.js';
-import { createDb, dbSettings, migrateLatest } from '../db/knex.js';
-import { createLogger } from '../logger.js';
+import type { Config } from '../shared/config.js';
+import { createDb, dbSettings, migrateLatest } from '../shared/db.js';
+import { createLogger } from '../shared/logger.js';
+import { Store } from '../store/store.js';
 import { demoBars } from './demo-bars.js';
 import { demoFutures } from './demo-futures.js';
 import { demoScenario } from './demo-scenario.js';
 import { DemoTour } from './demo-tour.js';
 import { demoUniverses } from './demo-universes.js';
+import { startWorkerProcess } from './worker-process.js';
 
 const SPY_FILE = 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv';
 
@@ -44,7 +44,7 @@ async function startWeb(config: Config, logger: ReturnType<typeof createLogger>)
 }
 
 /**
- * The README's tour: migrate, start a worker and the API in this process, import real SPY
+ * The README's tour: migrate, start a worker process and the API, import real SPY
  * minute bars through the HTTP API, follow the job's live progress, and show where to look.
  */
 export async function runDemo(config: Config, options: { serve: boolean }): Promise<void> {
@@ -62,8 +62,8 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
     `   ${created ? 'created the database; ' : ''}${applied.length ? `applied ${applied.length} migrations` : 'schema up to date'}`,
   );
 
-  out('2. start a worker (BullMQ workers + piscina pool) and the HTTP API in this process');
-  const worker = await WorkerRuntime.start({ config: demoConfig, logger });
+  out('2. start a worker process (BullMQ workers + piscina pool) and the HTTP API');
+  const worker = await startWorkerProcess(demoConfig);
   const web = await startWeb(demoConfig, logger);
   const db = createDb(dbSettings(config));
   const tour = new DemoTour(web.url, token, config.dataDir, out, 3);
@@ -75,7 +75,7 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
     out(
       `   read ${result.rowsRead} rows: ${result.written} written, ${result.unchanged} already stored, ${result.rejectedCount} rejected`,
     );
-    const stored = await new BarsRepository(db, config.dbSchema).range({ symbol: 'SPY', timeframe: '1m', variant: '' });
+    const stored = await new Store(db, config.dbSchema).bars.range({ symbol: 'SPY', timeframe: '1m', variant: '' });
     out(`   PostgreSQL holds ${stored.length} SPY 1m bars in ${config.dbSchema}.bars`);
     const [first, last] = [stored[0], stored[stored.length - 1]];
     out(`   first ${first.ts.toISOString()} o=${first.open} h=${first.high} l=${first.low} c=${first.close} v=${first.volume}`);

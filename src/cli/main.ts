@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { registry, type JobName } from '../../jobs/index.js';
-import { loadConfigOrExit, type Config } from '../config.js';
-import { dbSettings, migrateLatest, migrateRollback } from '../db/knex.js';
-import { SCENARIO_NAMES } from '../domain/scenario/catalog.js';
-import { TIMEFRAMES } from '../domain/timeframes.js';
-import { Producer, UnknownJobError } from '../queues/producer.js';
-import { closeRedis, createRedis, waitForRedis } from '../redis.js';
-import { ValidationError } from '../validation.js';
+import { loadConfigOrExit, type Config } from '../shared/config.js';
+import { dbSettings, migrateLatest, migrateRollback } from '../shared/db.js';
+import { SCENARIO_NAMES } from '../scenarios/catalog.js';
+import { TIMEFRAMES } from '../bars/timeframes.js';
+import { Producer } from '../queues/producer.js';
+import { JOB_NAMES, type JobName } from '../queues/registry.js';
+import { UnknownJobError, ValidationError } from '../shared/errors.js';
+import { closeRedis, createRedis, waitForRedis } from '../shared/redis.js';
 import { runDemo } from './demo.js';
 import { scenarioPayload, writeRunChart, type ScenarioCommandOptions } from './scenario.js';
 import { JobFailedError, progressView, waitForJob } from './wait.js';
@@ -36,7 +36,10 @@ async function withProducer<T>(config: Config, run: (producer: Producer) => Prom
   }
 }
 
-/** Enqueues a job and, with `wait`, follows it to the end with a progress bar. */
+/**
+ * Enqueues a job whose payload comes from the command line (validated at run time, as the API
+ * does) and, with `wait`, follows it to the end with a progress bar.
+ */
 async function submit(
   config: Config,
   name: string,
@@ -44,7 +47,7 @@ async function submit(
   options: { wait?: boolean; idempotencyKey?: string },
 ): Promise<unknown> {
   return withProducer(config, async (producer) => {
-    const job = await producer.enqueue(name, payload, { idempotencyKey: options.idempotencyKey });
+    const job = await producer.enqueueByName(name, payload, { idempotencyKey: options.idempotencyKey });
     process.stdout.write(`${JSON.stringify(job)}\n`);
     if (!options.wait) return undefined;
     const result = await waitForJob(producer, config.redisUrl, job.queue, job.id, progressView(`${name} ${job.id}`));
@@ -76,7 +79,7 @@ program
 program
   .command('enqueue')
   .description('validate and enqueue a job')
-  .argument('<job>', `job name: ${[...registry.keys()].join(', ')}`)
+  .argument('<job>', `job name: ${JOB_NAMES.join(', ')}`)
   .option('--data <json>', 'the payload as JSON', parseJson, {})
   .option('--idempotency-key <key>', 'enqueueing again with the same key returns the same job')
   .option('--wait', 'wait for the job to finish, showing progress; exit 1 if it fails')
@@ -200,7 +203,7 @@ program
 
 program
   .command('aggregate-bars')
-  .description('aggregate stored base bars to coarser timeframes (see README "Bars")')
+  .description('aggregate stored base bars to coarser timeframes (see docs/bars.md)')
   .option('--symbols <list>', 'comma-separated symbols (default: every symbol with source bars in the range)')
   .option('--source <timeframe>', 'timeframe of the base bars', '1m')
   .option('--targets <list>', 'comma-separated target timeframes (default: all the source allows)')

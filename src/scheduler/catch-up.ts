@@ -1,9 +1,8 @@
 import type { FlowProducer, Queue } from 'bullmq';
-import type { ChildJob } from '../../jobs/define.js';
-import type { Knex } from '../db/knex.js';
-import { recentEodSessions } from '../domain/universes.js';
-import { toFlowJob } from '../queues/flows.js';
-import { completedPipelineDates, pipelineJobId } from './eod-requests.js';
+import { toFlowJob, type ChildJob } from '../queues/flows.js';
+import { pipelineJobId } from '../shared/eod-pipeline.contract.js';
+import { completedPipelineDates, recentEodSessions } from '../shared/eod.js';
+import type { JobHistoryRepository } from '../shared/job-history.repository.js';
 
 /**
  * Enqueues the end-of-day pipelines of the last `lookback` sessions that have none: no job
@@ -12,12 +11,12 @@ import { completedPipelineDates, pipelineJobId } from './eod-requests.js';
  * does not hold up the later ones. Returns the dates added, oldest first.
  */
 export async function catchUpMissedSessions(
-  deps: { db: Knex; queue: Queue; flows: FlowProducer },
+  deps: { history: Pick<JobHistoryRepository, 'completed'>; queue: Queue; flows: FlowProducer },
   now: number,
   lookback: number,
 ): Promise<string[]> {
   const sessions = recentEodSessions(now, lookback);
-  const completed = await completedPipelineDates(deps.db, sessions);
+  const completed = await completedPipelineDates(deps.history, sessions);
   const missing: string[] = [];
   for (const date of sessions) {
     if (completed.has(date)) continue;
@@ -25,7 +24,7 @@ export async function catchUpMissedSessions(
     missing.push(date);
   }
   if (missing.length === 0) return [];
-  let chain: ChildJob | undefined;
+  let chain: ChildJob<'eod-pipeline'> | undefined;
   for (const date of missing) {
     chain = {
       name: 'eod-pipeline',
