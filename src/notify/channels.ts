@@ -1,4 +1,5 @@
 import type { SyncComplete } from '../universes/eod-sync.contract.js';
+import type { AlertTransition } from '../metrics/alert-engine.js';
 import type { UniverseRunChanges } from '../universes/sync.repository.js';
 
 /**
@@ -13,6 +14,7 @@ export const CHANNELS = {
   barsUpdated: 'tickstock.bars.updated',
   advancedError: 'tickstock.advanced.error',
   automationStatus: 'tickstock.automation.status',
+  performanceAlert: 'tickstock.advanced.performance_alert',
 } as const;
 
 export type ChannelKey = keyof typeof CHANNELS;
@@ -69,6 +71,12 @@ export interface AutomationStatus {
   steps?: string[];
 }
 
+/**
+ * tickstock.advanced.performance_alert: an alert fired (its condition started) or resolved;
+ * `alert` carries the rule, subject, severity, figure, threshold, message, since and resolvedAt.
+ */
+export type PerformanceAlert = AlertTransition;
+
 /** The payload of each channel. */
 export interface EventPayloads {
   universeUpdated: UniverseUpdated;
@@ -78,6 +86,7 @@ export interface EventPayloads {
   barsUpdated: BarsUpdated;
   advancedError: JobFailed;
   automationStatus: AutomationStatus;
+  performanceAlert: PerformanceAlert;
 }
 
 /** The envelope every event carries, on the channel and in the stream. */

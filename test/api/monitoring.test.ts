@@ -11,7 +11,7 @@ import { requireRole } from '../../src/api/auth.js';
 import { errorHandler } from '../../src/api/errors.js';
 import { openApiDocument } from '../../src/api/openapi.js';
 import { monitoringRouter } from '../../src/api/routes/monitoring.js';
-import type { Knex } from '../../src/db/knex.js';
+import type { Knex } from '../../src/shared/db.js';
 import { AlertMonitor } from '../../src/metrics/alert-monitor.js';
 import { DEFAULT_ALERT_THRESHOLDS } from '../../src/metrics/alert-rules.js';
 import { PerformanceRecorder } from '../../src/metrics/performance.js';
@@ -55,7 +55,7 @@ describe('monitoring routes', () => {
       res.status(202).json({ id: `${String(req.params.name)}-1`, queue: 'system', name: req.params.name });
     });
     app.use('/api', router().router);
-    app.use(errorHandler(logger));
+    app.use(errorHandler(logger, { redis, db }));
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -174,7 +174,7 @@ describe('monitoring routes', () => {
   });
 
   it('should document each route with the schema of its answer in the OpenAPI document', () => {
-    const document = openApiDocument([router()], []) as { paths: Record<string, any> };
+    const document = openApiDocument([router()]) as { paths: Record<string, any> };
     const schema = document.paths['/api/system/performance/metrics'].get.responses['200'].content['application/json'].schema;
     expect(schema.properties.apiResponseTime.additionalProperties.properties).to.have.keys(
       'min',

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { backupName, backupsBeyondRetention, BackupError, restoreBackup, writeBackup } from '../../src/backup/backup.js';
 import { tableFingerprints, userTables } from '../../src/backup/fingerprint.js';
-import type { Knex } from '../../src/db/knex.js';
+import type { Knex } from '../../src/shared/db.js';
 import { testConfig, TEST_DATABASE_URL, uniqueName } from '../helpers/config.js';
 import { dropSchemas, migratedDb } from '../helpers/db.js';
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import client from 'prom-client';
-import type { Knex } from '../../src/db/knex.js';
+import type { Knex } from '../../src/shared/db.js';
 import type { AlertTransition } from '../../src/metrics/alert-engine.js';
 import { AlertMonitor } from '../../src/metrics/alert-monitor.js';
 import type { AlertThresholds } from '../../src/metrics/alert-rules.js';

@@ -11,7 +11,7 @@ import { gaugeValue, processResources } from '../../metrics/process.js';
 import { redisFigures } from '../../metrics/redis-info.js';
 import { liveProcesses } from '../../metrics/totals.js';
 import { windowSchema } from '../../metrics/windows.js';
-import { parseOrThrow } from '../../validation.js';
+import { parseOrThrow } from '../../shared/validation.js';
 import type { AuditTrail } from '../audit.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { ApiRouter } from '../openapi.js';
@@ -160,8 +160,7 @@ export function monitoringRouter(deps: MonitoringDeps): ApiRouter {
       summary: 'Performance figures over a window, merged from every process (quantiles of the union, never averaged)',
       role: 'read',
       query: windowQuerySchema,
-      response: performanceSchema,
-      responses: { 200: 'the figures', 400: 'an unknown window' },
+      responses: { 200: { description: 'the figures', schema: performanceSchema }, 400: 'an unknown window' },
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
@@ -195,8 +194,7 @@ export function monitoringRouter(deps: MonitoringDeps): ApiRouter {
       summary:
         'Every component (web, each worker, scheduler, PostgreSQL, Redis, kernel pools, the last EOD run) with its status, why, and since when',
       role: 'read',
-      response: healthSchema,
-      responses: { 200: 'the components' },
+      responses: { 200: { description: 'the components', schema: healthSchema } },
     },
     requireRole('read', tokens),
     async (_req: Request, res: Response) => {
@@ -229,8 +227,7 @@ export function monitoringRouter(deps: MonitoringDeps): ApiRouter {
     {
       summary: 'Active alerts and the latest transitions (fired, resolved), newest first',
       role: 'read',
-      response: alertsSchema,
-      responses: { 200: 'the alerts' },
+      responses: { 200: { description: 'the alerts', schema: alertsSchema } },
     },
     requireRole('read', tokens),
     async (_req: Request, res: Response) => {
@@ -246,8 +243,7 @@ export function monitoringRouter(deps: MonitoringDeps): ApiRouter {
       summary: 'The audit trail of mutating calls (enqueue, bulk, retry, redrive, cancel, Bull Board actions), newest first',
       role: 'read',
       query: auditQuerySchema,
-      response: auditSchema,
-      responses: { 200: 'the entries', 400: 'a bad query parameter, named' },
+      responses: { 200: { description: 'the entries', schema: auditSchema }, 400: 'a bad query parameter, named' },
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
