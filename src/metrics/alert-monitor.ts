@@ -15,6 +15,20 @@ const keys = (prefix: string) => ({
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
+const STOP_GRACE_MS = 2_000;
+
+/** Waits for `promise` (whatever it settles to) for at most `ms`. */
+async function within(ms: number, promise: Promise<unknown> | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.resolve(promise).catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 export interface AlertMonitorOptions {
   redis: Redis;
   prefix: string;
@@ -54,12 +68,16 @@ export class AlertMonitor {
     this.timer.unref();
   }
 
-  /** Stops evaluating and hands the lease back so another process takes over at once. */
+  /**
+   * Stops evaluating and hands the lease back so another process takes over at once. Neither
+   * step may hold up a shutdown: an evaluation or the release waiting on a reconnecting Redis
+   * gets two seconds, and an unreleased lease simply expires.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.running;
     const { redis, prefix, instance } = this.options;
-    await redis.eval(RELEASE, 1, keys(prefix).leader, instance);
+    await within(STOP_GRACE_MS, this.running);
+    await within(STOP_GRACE_MS, redis.eval(RELEASE, 1, keys(prefix).leader, instance));
   }
 
   /** Whether this process holds the lease after trying to take or renew it. */
