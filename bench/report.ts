@@ -8,25 +8,55 @@ export interface Figure {
   better?: 'higher' | 'lower';
 }
 
+/** A figure as `--json` writes it: where it was measured and, with a baseline, how it compares. */
+export interface RecordedFigure extends Figure {
+  bench: string;
+  section: string;
+  /** How many times better than the baseline (above 1: better); present when there is a baseline. */
+  ratio?: number;
+}
+
+const recorded: RecordedFigure[] = [];
+let currentBench = '';
+let currentSection = '';
+
 function format(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
   return value.toPrecision(3);
 }
 
-/** Prints a figure on one line: value, unit, and against the baseline the ratio. */
+/** How many times better than its baseline a figure is, whichever way is better. */
+function ratioOf(figure: Figure): number | undefined {
+  if (!figure.baseline) return undefined;
+  return (figure.better ?? 'higher') === 'higher' ? figure.value / figure.baseline.value : figure.baseline.value / figure.value;
+}
+
+/** Prints a figure on one line: value, unit, and against the baseline the ratio; keeps it for `--json`. */
 export function report(figure: Figure): void {
+  const ratio = ratioOf(figure);
   let line = `  ${figure.what}: ${format(figure.value)} ${figure.unit}`;
-  if (figure.baseline) {
-    const ratio =
-      (figure.better ?? 'higher') === 'higher' ? figure.value / figure.baseline.value : figure.baseline.value / figure.value;
+  if (figure.baseline && ratio !== undefined) {
     line += `  | baseline ${figure.baseline.what}: ${format(figure.baseline.value)} ${figure.unit}  | ratio ${ratio.toFixed(2)}×`;
   }
   process.stdout.write(`${line}\n`);
+  recorded.push({ ...figure, bench: currentBench, section: currentSection, ...(ratio === undefined ? {} : { ratio }) });
 }
 
 export function section(title: string): void {
+  currentSection = title;
   process.stdout.write(`\n## ${title}\n`);
+}
+
+/** Names the benchmark whose figures follow. */
+export function beginBench(name: string): void {
+  currentBench = name;
+  currentSection = '';
+}
+
+/** Every figure reported so far in this run. */
+export function recordedFigures(): RecordedFigure[] {
+  return [...recorded];
 }
 
 /** Median of a sample. */

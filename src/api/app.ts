@@ -8,6 +8,9 @@ import { Store } from '../store/store.js';
 import type { Logger } from '../shared/logger.js';
 import type { QueueName } from '../queues/names.js';
 import type { Producer } from '../queues/producer.js';
+import { lastEodRun } from '../metrics/gather.js';
+import { accessLog } from './access-log.js';
+import { AuditTrail, auditTrail } from './audit.js';
 import { requireRole, roleOf, type Tokens } from './auth.js';
 import { BOARD_PATH, bullBoard } from './board.js';
 import { HttpError, errorHandler } from './errors.js';
@@ -18,6 +21,7 @@ import { openApiDocument } from './openapi.js';
 import { deadLettersRouter } from './routes/dead-letters.js';
 import { futuresRouter } from '../futures/routes.js';
 import { jobsRouter } from './routes/jobs.js';
+import { monitoringRouter } from './routes/monitoring.js';
 import { systemRouter } from './routes/system.js';
 import { universesRouter } from '../universes/routes.js';
 import { scenariosRouter } from '../scenarios/routes.js';
@@ -43,6 +47,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', 'loopback');
+  app.use(accessLog(logger, tokens));
   app.use(metrics.middleware());
   app.use(
     helmet({
@@ -53,6 +58,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   const system = systemRouter({ config, db, redis, producer, metrics, queues, tokens });
   app.use(system.root.router);
+
+  const audit = new AuditTrail(db);
+  app.use(auditTrail(audit, tokens, logger));
 
   const writeBoard = bullBoard(producer, queues, false);
   const readBoard = bullBoard(producer, queues, true);
@@ -69,6 +77,15 @@ export function createApp(deps: AppDeps): express.Express {
     universesRouter(store, tokens),
     scenariosRouter(store, tokens),
     barsRouter({ store, redis, prefix: config.prefix, metrics }, tokens),
+    monitoringRouter({
+      redis,
+      prefix: config.prefix,
+      db,
+      tokens,
+      audit,
+      lastEodRun: () => lastEodRun({ db, eodQueue: producer.queue('sync') }),
+      sseConnections: () => events.connections,
+    }),
   ];
   const openApi = openApiDocument([system.root, ...routers]);
 

@@ -49,6 +49,13 @@ export class JobEventHub {
   }
 
   /** Calls `listener` for every event of the job until the returned function is called. */
+  /** SSE streams open on this process (one listener each). */
+  get connections(): number {
+    let open = 0;
+    for (const set of this.listeners.values()) open += set.size;
+    return open;
+  }
+
   subscribe(queue: QueueName, jobId: string, listener: Listener): () => void {
     this.reader(queue);
     const key = `${queue}\n${jobId}`;

@@ -1,9 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import client from 'prom-client';
+import type { PerformanceRecorder } from '../metrics/performance.js';
 import { aggregateMetrics, relayedWorkers } from '../metrics/relay.js';
 import type { QueueName } from '../queues/names.js';
 import type { Producer } from '../queues/producer.js';
+import { routeOf } from './access-log.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
 
@@ -14,7 +16,12 @@ export class WebMetrics {
   /** GET /api/bars answers by cache outcome: hit or miss. */
   readonly barsCache: client.Counter<'result'>;
 
-  constructor(producer: Producer, queues: readonly QueueName[]) {
+  constructor(
+    producer: Producer,
+    queues: readonly QueueName[],
+    /** Where response times and request outcomes go for GET /api/system/performance/metrics. */
+    private readonly performance?: PerformanceRecorder,
+  ) {
     this.http = new client.Histogram({
       name: 'tickforge_http_request_duration_seconds',
       help: 'HTTP request latency by route and status',
@@ -61,8 +68,11 @@ export class WebMetrics {
     return (req: Request, res: Response, next: NextFunction) => {
       const end = this.http.startTimer();
       res.on('finish', () => {
-        const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-        end({ method: req.method, route, status: String(res.statusCode) });
+        const route = routeOf(req);
+        const seconds = end({ method: req.method, route, status: String(res.statusCode) });
+        this.performance?.time('api', `${req.method} ${route}`, seconds * 1000);
+        this.performance?.count('operations', 'web');
+        if (res.statusCode >= 500) this.performance?.count('errors', 'web');
       });
       next();
     };

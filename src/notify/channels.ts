@@ -1,4 +1,5 @@
 import type { SyncComplete } from '../universes/eod-sync.contract.js';
+import type { AlertTransition } from '../metrics/alert-engine.js';
 import type { UniverseRunChanges } from '../universes/sync.repository.js';
 
 /**
@@ -14,6 +15,7 @@ export const CHANNELS = {
   advancedError: 'tickstock.advanced.error',
   automationStatus: 'tickstock.automation.status',
   patternsDetected: 'tickstock.patterns.detected',
+  performanceAlert: 'tickstock.advanced.performance_alert',
 } as const;
 
 export type ChannelKey = keyof typeof CHANNELS;
@@ -86,6 +88,12 @@ export interface PatternsDetected {
   job: string;
 }
 
+/**
+ * tickstock.advanced.performance_alert: an alert fired (its condition started) or resolved;
+ * `alert` carries the rule, subject, severity, figure, threshold, message, since and resolvedAt.
+ */
+export type PerformanceAlert = AlertTransition;
+
 /** The payload of each channel. */
 export interface EventPayloads {
   universeUpdated: UniverseUpdated;
@@ -96,6 +104,7 @@ export interface EventPayloads {
   advancedError: JobFailed;
   automationStatus: AutomationStatus;
   patternsDetected: PatternsDetected;
+  performanceAlert: PerformanceAlert;
 }
 
 /** The envelope every event carries, on the channel and in the stream. */

@@ -1,9 +1,15 @@
+import os from 'node:os';
 import { FlowProducer } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config.js';
 import { createDb, dbSettings, type Knex } from '../shared/db.js';
 import type { Logger } from '../shared/logger.js';
+import { AlertMonitor } from '../metrics/alert-monitor.js';
+import { DEFAULT_ALERT_THRESHOLDS } from '../metrics/alert-rules.js';
+import { gatherSnapshot } from '../metrics/gather.js';
 import { CHANNELS } from '../notify/channels.js';
+import { Publisher } from '../notify/publisher.js';
+import { QUEUES } from '../queues/names.js';
 import { Producer } from '../queues/producer.js';
 import { contractOf } from '../queues/registry.js';
 import { closeRedis, createRedis, waitForRedis } from '../shared/redis.js';
@@ -43,8 +49,12 @@ export async function upsertSchedules(producer: Producer, schedules: readonly An
  * of sessions missed while it was down, and starts a date's pipeline as soon as a
  * `tickstock.eod.complete` signal names it.
  */
+/** How often the alert rules are evaluated. */
+const ALERT_INTERVAL_MS = 15_000;
+
 export class Scheduler {
   private listener?: EodSignalListener;
+  private alerts?: AlertMonitor;
   private readonly store: Store;
 
   private constructor(
@@ -80,11 +90,37 @@ export class Scheduler {
       );
       await scheduler.listener.start();
       logger.info(`listening for ${CHANNELS.eodComplete} on pub/sub and in the stream ${config.eventStream}`);
+      scheduler.alerts = scheduler.alertMonitor(config);
+      scheduler.alerts.start();
       return scheduler;
     } catch (error) {
       await scheduler.stop();
       throw error;
     }
+  }
+
+  /** The alert rules, evaluated here while this scheduler holds the evaluation lease. */
+  private alertMonitor(config: Config): AlertMonitor {
+    const { redis, producer, db, logger } = this;
+    const publisher = new Publisher(redis, {
+      service: 'tickforge-scheduler',
+      stream: config.eventStream,
+      streamMaxLen: config.eventStreamMaxLen,
+    });
+    const queues = new Map(QUEUES.map((name) => [name, producer.queue(name)]));
+    return new AlertMonitor({
+      redis,
+      prefix: config.prefix,
+      instance: `scheduler:${os.hostname()}:${process.pid}`,
+      intervalMs: ALERT_INTERVAL_MS,
+      thresholds: DEFAULT_ALERT_THRESHOLDS,
+      gather: () => gatherSnapshot({ redis, prefix: config.prefix, db, queues, eodQueue: producer.queue('sync') }),
+      announce: async (transition) => {
+        await publisher.publish('performanceAlert', transition, transition.alert.id);
+        logger.warn({ alert: transition.alert }, `alert ${transition.state}: ${transition.alert.message}`);
+      },
+      onError: (error) => logger.warn({ err: error }, 'alert evaluation failed'),
+    });
   }
 
   private async onEodComplete(date: string, source: string): Promise<void> {
@@ -102,6 +138,7 @@ export class Scheduler {
   }
 
   async stop(): Promise<void> {
+    await this.alerts?.stop();
     await this.listener?.stop();
     await this.producer.close();
     await this.flows.close();

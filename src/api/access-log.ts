@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { roleOf, type Tokens } from './auth.js';
+
+/** Which token a request presented, by name: never its value. */
+export type TokenName = 'write' | 'read' | 'invalid' | 'none';
+
+export function tokenName(req: Request, tokens: Tokens): TokenName {
+  if (!req.get('authorization')) return 'none';
+  return roleOf(req, tokens) ?? 'invalid';
+}
+
+/** The matched route pattern (`/api/jobs/:queue/:id`), never the raw URL with its ids; `unmatched` for a 404. */
+export function routeOf(req: Request): string {
+  return req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+}
+
+// A request id from a client or proxy is kept when it is short and plain; anything else is replaced.
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The HTTP access log: one line per request when it ends (also for 401, 403, 429 and for
+ * clients that hang up) with method, route, status, duration, the request id (taken from
+ * `X-Request-Id` when sane, made otherwise, and echoed back) and the token's name.
+ */
+export function accessLog(logger: Logger, tokens: Tokens) {
+  const fields = (req: IncomingMessage, res: ServerResponse, responseTime: number) => {
+    const request = req as Request;
+    return {
+      method: request.method,
+      route: routeOf(request),
+      status: res.statusCode,
+      durationMs: responseTime,
+      token: tokenName(request, tokens),
+    };
+  };
+  return pinoHttp({
+    logger,
+    quietReqLogger: true,
+    quietResLogger: true,
+    genReqId(req, res) {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    customSuccessMessage: (req, res, responseTime) =>
+      `${req.method} ${routeOf(req as Request)} ${res.statusCode} in ${responseTime} ms`,
+    customErrorMessage: (req, res) => `${req.method} ${routeOf(req as Request)} failed with ${res.statusCode}`,
+    customSuccessObject: (req, res, value: { responseTime: number }) => fields(req, res, value.responseTime),
+    customErrorObject: (req, res, error, value: { responseTime: number }) => ({
+      ...fields(req, res, value.responseTime),
+      err: error,
+    }),
+  });
+}
