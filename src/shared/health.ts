@@ -54,3 +54,42 @@ export async function readiness(
     migrations,
   };
 }
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
+
+/** The errors a connection attempt raised: one, or each of an AggregateError (every address tried). */
+function connectionErrors(error: unknown): Array<{ code?: string; address?: string; port?: number; hostname?: string }> {
+  const list = error instanceof AggregateError ? [...error.errors, error] : [error];
+  return list.filter((e): e is { code?: string } => typeof e === 'object' && e !== null) as Array<{
+    code?: string;
+    address?: string;
+    port?: number;
+    hostname?: string;
+  }>;
+}
+
+/**
+ * Names the setting behind an error that is a failed connection to PostgreSQL or Redis
+ * (`cannot reach PostgreSQL at DATABASE_URL=postgres://…: ECONNREFUSED`), or undefined for any
+ * other error. The server is told apart by the host and port it tried.
+ */
+export function describeUnreachable(error: unknown, config: Pick<Config, 'redisUrl' | 'databaseUrl'>): string | undefined {
+  const failed = connectionErrors(error).find((e) => e.code !== undefined && CONNECTION_CODES.has(e.code));
+  if (!failed) return undefined;
+  const targets = [
+    { name: 'PostgreSQL', variable: 'DATABASE_URL', url: config.databaseUrl, port: '5432' },
+    { name: 'Redis', variable: 'REDIS_URL', url: config.redisUrl, port: '6379' },
+  ];
+  const matches = targets.filter((target) => {
+    const url = new URL(target.url);
+    const port = url.port || target.port;
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    return (
+      (failed.port !== undefined && String(failed.port) === port) ||
+      (failed.hostname !== undefined && failed.hostname === host && failed.port === undefined)
+    );
+  });
+  if (matches.length !== 1) return undefined;
+  const [target] = matches;
+  return `cannot reach ${target.name} at ${target.variable}=${redactedUrl(target.url)}: ${failed.code}`;
+}
