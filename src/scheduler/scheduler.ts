@@ -70,7 +70,10 @@ export class Scheduler {
         (options.now ?? Date.now)(),
         config.eodCatchUpSessions,
       );
-      if (caughtUp.length > 0) logger.info({ dates: caughtUp }, `catch-up: enqueued the pipelines of ${caughtUp.join(', ')}`);
+      if (caughtUp.added.length > 0) {
+        logger.info({ dates: caughtUp.added }, `catch-up: enqueued the pipelines of ${caughtUp.added.join(', ')}`);
+      }
+      if (caughtUp.skipped) logger.info(`catch-up: ${caughtUp.skipped}`);
       scheduler.listener = new EodSignalListener(config.redisUrl, config.eventStream, logger, (date, source) =>
         scheduler.onEodComplete(date, source),
       );
