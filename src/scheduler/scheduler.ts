@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { CHANNELS } from '../notify/channels.js';
 import { Producer } from '../queues/producer.js';
 import { closeRedis, createRedis, waitForRedis } from '../redis.js';
+import { untilMigrated } from '../shared/health.js';
 import { parseOrThrow } from '../validation.js';
 import { catchUpMissedSessions } from './catch-up.js';
 import { requestEodPipeline } from './eod-requests.js';
@@ -63,6 +64,7 @@ export class Scheduler {
     const scheduler = new Scheduler(logger, redis, producer, flows, db);
     try {
       await waitForRedis(redis, 30_000);
+      await untilMigrated(db, config.dbSchema, (line) => logger.info(line));
       const ids = await upsertSchedules(producer);
       logger.info({ schedules: ids }, `scheduler upserted ${ids.length} job schedulers`);
       const caughtUp = await catchUpMissedSessions(

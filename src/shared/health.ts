@@ -93,3 +93,30 @@ export function describeUnreachable(error: unknown, config: Pick<Config, 'redisU
   const [target] = matches;
   return `cannot reach ${target.name} at ${target.variable}=${redactedUrl(target.url)}: ${failed.code}`;
 }
+
+/**
+ * Resolves once the schema has no pending migration, checking every `everyMs`; says once what
+ * it waits for. Lets a process started beside the one that migrates (the Procfile's web)
+ * wait for it instead of failing. Rejects after `timeoutMs` naming the command to run.
+ */
+export async function untilMigrated(
+  db: Knex,
+  schema: string,
+  say: (line: string) => void,
+  options: { timeoutMs?: number; everyMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+  let told = false;
+  for (;;) {
+    const pending = await pendingMigrations(db, schema);
+    if (pending.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`${pending.length} migrations still pending in schema ${schema}: run npx tickforge migrate`);
+    if (!told)
+      say(
+        `waiting for ${pending.length} pending migrations in schema ${schema} (npx tickforge migrate; the Procfile's web runs it)`,
+      );
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, options.everyMs ?? 2_000));
+  }
+}
