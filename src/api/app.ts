@@ -22,6 +22,8 @@ import { systemRouter } from './routes/system.js';
 import { universesRouter } from './routes/universes.js';
 import { scenariosRouter } from './routes/scenarios.js';
 import { barsRouter } from './routes/bars.js';
+import { CONSOLE_PATH, consoleRouter } from '../console/router.js';
+import { apiDocsRouter } from './docs.js';
 
 export interface AppDeps {
   config: Config;
@@ -56,9 +58,11 @@ export function createApp(deps: AppDeps): express.Express {
 
   const writeBoard = bullBoard(producer, queues, false);
   const readBoard = bullBoard(producer, queues, true);
-  app.use(BOARD_PATH, requireRole('read', tokens, { browser: true }), (req: Request, res: Response, next: NextFunction) =>
+  app.use(BOARD_PATH, requireRole('read', tokens), (req: Request, res: Response, next: NextFunction) =>
     (req.role === 'write' ? writeBoard : readBoard)(req, res, next),
   );
+
+  app.use(CONSOLE_PATH, consoleRouter(tokens, { board: BOARD_PATH, apiDocs: '/api/docs/', health: '/api/system/health' }));
 
   const routers = [
     system.api,
@@ -76,6 +80,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+  api.use('/docs', apiDocsRouter());
   api.use((_req, _res, next) => {
     // Fail fast with 503 rather than queueing a request behind a connection that is down.
     if (redis.status !== 'ready') return next(new HttpError(503, 'Redis is unreachable; try again shortly'));

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger.js';
+import { AUTH_CHALLENGE } from './auth.js';
 import { UnknownJobError } from '../queues/producer.js';
 import { ValidationError } from '../validation.js';
 
@@ -50,6 +51,7 @@ export function errorHandler(logger: Logger) {
       return;
     }
     if (status === 503) res.set('Retry-After', '5');
+    if (status === 401) res.set('WWW-Authenticate', AUTH_CHALLENGE);
     res.status(status).json(body);
   };
 }
