@@ -10,6 +10,7 @@ import { createDb, dbSettings, pendingMigrations, type Knex } from '../src/db/kn
 import type { Logger } from '../src/logger.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
 import { MetricsRelay } from '../src/metrics/relay.js';
+import { CancelListener } from '../src/queues/cancel.js';
 import { CHANNELS } from '../src/notify/channels.js';
 import { Publisher } from '../src/notify/publisher.js';
 import { toFlowJob } from '../src/queues/flows.js';
@@ -86,6 +87,8 @@ export class WorkerRuntime {
   private readonly producer: Producer;
   private readonly flows: FlowProducer;
   private readonly relay: MetricsRelay;
+  private readonly cancelSubscriber: Redis;
+  private readonly cancels: CancelListener;
   private readonly barsCache: BarsCache;
   private stopping?: Promise<void>;
 
@@ -112,6 +115,15 @@ export class WorkerRuntime {
       threads: pool.threads,
     }));
     this.relay = new MetricsRelay(redis, config.prefix, this.metrics.registry);
+    // Cancel requests come over pub/sub from any process (API, CLI): the worker holding the job aborts it.
+    this.cancelSubscriber = createRedis(config.redisUrl, 'subscriber', 'tickforge-worker-cancel');
+    this.cancelSubscriber.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
+    this.cancels = new CancelListener(this.cancelSubscriber, config.prefix, (request) => {
+      const worker = this.workers.find((candidate) => candidate.name === request.queue);
+      if (worker?.cancelJob(request.id, request.reason)) {
+        logger.info({ queue: request.queue, jobId: request.id }, `cancelling ${request.queue}/${request.id}: ${request.reason}`);
+      }
+    });
     this.barsCache = new BarsCache(redis, config.prefix, { warmed: (keys) => this.metrics.cacheWarmed.inc(keys) });
   }
 
@@ -146,6 +158,7 @@ export class WorkerRuntime {
     for (const queue of wanted as QueueName[]) runtime.workers.push(runtime.createWorker(queue));
     await Promise.all(runtime.workers.map((worker) => worker.waitUntilReady()));
     runtime.relay.start();
+    await runtime.cancels.start();
     logger.info(
       { queues: wanted, concurrency: config.workerConcurrency, poolThreads: config.poolThreads, prefix: config.prefix },
       `worker ${runtime.id} serving ${wanted.join(', ')}`,
@@ -371,6 +384,7 @@ export class WorkerRuntime {
       }
     }
     await this.relay.stop();
+    await closeRedis(this.cancelSubscriber);
     await this.pool.destroy();
     await this.producer.close();
     await this.flows.close();

@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
   const routers = [
     system.api,
     deadLettersRouter(producer, tokens, queues),
-    jobsRouter(producer, events, tokens, rateLimit),
+    jobsRouter(producer, events, tokens, rateLimit, redis),
     futuresRouter(db, config.dbSchema, tokens),
     universesRouter(db, tokens),
     scenariosRouter(db, tokens),
