@@ -5,17 +5,17 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { QueueEvents } from 'bullmq';
 import { WorkerRuntime } from '../workers/runtime.js';
-import { BarsCache } from '../src/cache/bars-cache.js';
-import { loadConfig, type Config } from '../src/config.js';
-import { BarsRepository } from '../src/db/bars.repository.js';
-import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/db/knex.js';
-import { aggregateBars } from '../src/domain/aggregate.js';
-import { allocateBars, encodeCopyRows, type BarColumns } from '../src/domain/bars.js';
-import { NYSE } from '../src/domain/calendar.js';
-import { coarserThan, INTRADAY_MINUTES, type Timeframe } from '../src/domain/timeframes.js';
-import { createLogger } from '../src/logger.js';
+import { BarsCache } from '../src/bars/cache.js';
+import { loadConfig, type Config } from '../src/shared/config.js';
+import { BarsRepository } from '../src/bars/bars.repository.js';
+import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/shared/db.js';
+import { aggregateBars } from '../src/bars/aggregate.js';
+import { allocateBars, encodeCopyRows, type BarColumns } from '../src/bars/columns.js';
+import { NYSE } from '../src/shared/calendar.js';
+import { coarserThan, INTRADAY_MINUTES, type Timeframe } from '../src/bars/timeframes.js';
+import { createLogger } from '../src/shared/logger.js';
 import { Producer } from '../src/queues/producer.js';
-import { closeRedis, createRedis } from '../src/redis.js';
+import { closeRedis, createRedis } from '../src/shared/redis.js';
 import { startProcess } from '../test/helpers/process.js';
 import { clearRedis } from '../test/helpers/redis.js';
 import { median, quantile, report, section } from './report.js';
@@ -214,8 +214,7 @@ async function jobVsSql(config: Config, db: Knex): Promise<void> {
   const count = NYSE.sessionCount(2023);
   const bars = sessionBars(first, count, SEED);
   await db.transaction((trx) =>
-    new BarsRepository(db, schema).upsertCopy(
-      trx,
+    new BarsRepository(trx, schema).upsertCopy(
       encodeCopyRows({ symbol: 'BENCH', timeframe: '1m', variant: '' }, 'provider', bars),
     ),
   );

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { WorkerRuntime } from '../workers/runtime.js';
-import { loadConfig, type Config } from '../src/config.js';
-import { BarsRepository } from '../src/db/bars.repository.js';
-import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/db/knex.js';
-import { allocateBars, encodeCopyRows, type BarColumns } from '../src/domain/bars.js';
-import { createLogger } from '../src/logger.js';
+import { loadConfig, type Config } from '../src/shared/config.js';
+import { BarsRepository } from '../src/bars/bars.repository.js';
+import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/shared/db.js';
+import { allocateBars, encodeCopyRows, type BarColumns } from '../src/bars/columns.js';
+import { createLogger } from '../src/shared/logger.js';
 import { Producer } from '../src/queues/producer.js';
-import { closeRedis, createRedis } from '../src/redis.js';
+import { closeRedis, createRedis } from '../src/shared/redis.js';
 import { clearRedis } from '../test/helpers/redis.js';
 import { report, section } from './report.js';
 
@@ -51,12 +51,11 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 async function importThroughput(db: Knex, schema: string): Promise<void> {
   const bars = syntheticBars(IMPORT_ROWS);
   const key = { symbol: 'BENCH', timeframe: '1m' as const, variant: '' };
-  const repository = new BarsRepository(db, schema);
   const truncate = () => db.raw(`TRUNCATE ${ident(schema)}.bars`);
 
   await truncate();
   const copySeconds = await timed(() =>
-    db.transaction((trx) => repository.upsertCopy(trx, encodeCopyRows(key, 'provider', bars))),
+    db.transaction((trx) => new BarsRepository(trx, schema).upsertCopy(encodeCopyRows(key, 'provider', bars))),
   );
 
   await truncate();

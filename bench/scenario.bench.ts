@@ -2,22 +2,23 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { QueueEvents } from 'bullmq';
 import { WorkerRuntime } from '../workers/runtime.js';
-import { KernelPool } from '../workers/pool.js';
-import { loadConfig, type Config } from '../src/config.js';
-import { BarsRepository } from '../src/db/bars.repository.js';
-import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/db/knex.js';
-import { SandboxRepository } from '../src/db/sandbox.repository.js';
-import { allocateBars } from '../src/domain/bars.js';
-import { derivableTargets } from '../src/domain/aggregate.js';
-import { buildSymbol, runScenarioBatch, type ScenarioSpec } from '../src/domain/scenario/batch.js';
-import { SCENARIOS } from '../src/domain/scenario/catalog.js';
-import { generateSeries, type SessionGrid } from '../src/domain/scenario/generator.js';
-import type { ModelParams } from '../src/domain/scenario/model.js';
-import { ScenarioRandom } from '../src/domain/scenario/random.js';
-import { sessionGrid, syntheticSymbols } from '../src/domain/scenario/run.js';
-import { createLogger } from '../src/logger.js';
+import { KernelPool } from '../src/kernels/pool.js';
+import { loadConfig, type Config } from '../src/shared/config.js';
+import { BarsRepository } from '../src/bars/bars.repository.js';
+import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/shared/db.js';
+import { SandboxRepository } from '../src/scenarios/sandbox.repository.js';
+import { allocateBars } from '../src/bars/columns.js';
+import { derivableTargets } from '../src/bars/aggregate.js';
+import { buildSymbol, runScenarioBatch, type ScenarioSpec } from '../src/scenarios/batch.js';
+import { SCENARIOS } from '../src/scenarios/catalog.js';
+import { generateSeries, type SessionGrid } from '../src/scenarios/generator.js';
+import type { ModelParams } from '../src/scenarios/model.js';
+import { ScenarioRandom } from '../src/scenarios/random.js';
+import { sessionGrid, syntheticSymbols } from '../src/scenarios/run.js';
+import { createLogger } from '../src/shared/logger.js';
 import { Producer } from '../src/queues/producer.js';
-import { closeRedis, createRedis } from '../src/redis.js';
+import type { PayloadOf } from '../src/queues/registry.js';
+import { closeRedis, createRedis } from '../src/shared/redis.js';
 import { median, report, section } from './report.js';
 
 export const name = 'scenario';
@@ -65,9 +66,8 @@ function spec(timeframe: '1d' | '1m', targets: ScenarioSpec['targets']): Scenari
 }
 
 async function loadSeconds(db: Knex, schema: string, copy: string): Promise<number> {
-  const bars = new BarsRepository(db, schema);
   await db.raw(`TRUNCATE ${ident(schema)}.bars`);
-  const seconds = await timed(() => db.transaction((trx) => bars.upsertCopy(trx, copy)));
+  const seconds = await timed(() => db.transaction((trx) => new BarsRepository(trx, schema).upsertCopy(copy)));
   await db.raw(`TRUNCATE ${ident(schema)}.bars`);
   return seconds;
 }
@@ -146,7 +146,7 @@ async function minute(db: Knex, schema: string): Promise<void> {
 }
 
 /** The whole job through BullMQ: validate, pool, load, report, event. */
-async function endToEnd(config: Config, payload: Record<string, unknown>, what: string): Promise<void> {
+async function endToEnd(config: Config, payload: PayloadOf<'generate-scenario'>, what: string): Promise<void> {
   const runtime = await WorkerRuntime.start({
     config: { ...config, queues: ['scenario'] },
     logger: createLogger('bench', 'silent'),

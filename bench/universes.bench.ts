@@ -2,20 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { WorkerRuntime } from '../workers/runtime.js';
-import { loadConfig, type Config } from '../src/config.js';
-import { copyInto } from '../src/db/copy.js';
-import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/db/knex.js';
-import { upsertSymbols } from '../src/db/symbols.repository.js';
-import { BAR_COPY_COLUMNS, allocateBars, encodeCopyRows } from '../src/domain/bars.js';
-import { NYSE } from '../src/domain/calendar.js';
-import type { SymbolRecord } from '../src/domain/symbol-rows.js';
-import { DEFAULT_ETF_THEMES, EXCHANGE_TIME_ZONE } from '../src/domain/universes.js';
-import { localMidnight } from '../src/domain/zone.js';
-import { createLogger } from '../src/logger.js';
+import { loadConfig, type Config } from '../src/shared/config.js';
+import { copyInto } from '../src/shared/copy.js';
+import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/shared/db.js';
+import { SymbolsRepository } from '../src/universes/symbols.repository.js';
+import { BAR_COPY_COLUMNS, allocateBars, encodeCopyRows } from '../src/bars/columns.js';
+import { NYSE } from '../src/shared/calendar.js';
+import type { SymbolRecord } from '../src/universes/symbol-rows.js';
+import { DEFAULT_ETF_THEMES, EXCHANGE_TIME_ZONE } from '../src/universes/universes.js';
+import { localMidnight } from '../src/shared/zone.js';
+import { createLogger } from '../src/shared/logger.js';
 import { CHANNELS } from '../src/notify/channels.js';
 import { Publisher } from '../src/notify/publisher.js';
 import { Producer } from '../src/queues/producer.js';
-import { closeRedis, createRedis } from '../src/redis.js';
+import { closeRedis, createRedis } from '../src/shared/redis.js';
 import { median, quantile, report, section } from './report.js';
 
 export const name = 'universes';
@@ -99,10 +99,10 @@ function* syntheticBars(symbols: string[], random: () => number): Generator<stri
   }
 }
 
-async function seed(db: Knex): Promise<number> {
+async function seed(db: Knex, schema: string): Promise<number> {
   const random = prng(20180207);
   const records = syntheticSymbols(random);
-  await db.transaction((trx) => upsertSymbols(trx, records));
+  await db.transaction((trx) => new SymbolsRepository(trx, schema).upsert(records));
   await db.transaction((trx) =>
     copyInto(
       trx,
@@ -234,8 +234,8 @@ async function publishLatency(config: Config, db: Knex): Promise<void> {
   const pending = new Map<number, (at: number) => void>();
   subscriber.on('message', (_channel: string, message: string) => {
     const at = performance.now();
-    const parsed = JSON.parse(message) as { seq?: number; data?: { seq?: number } };
-    const seq = parsed.data?.seq ?? parsed.seq;
+    const parsed = JSON.parse(message) as { seq?: number; data?: { run_id?: string } };
+    const seq = parsed.data?.run_id !== undefined ? Number(parsed.data.run_id) : parsed.seq;
     if (seq !== undefined) pending.get(seq)?.(at);
   });
   await subscriber.subscribe(channel);
@@ -258,7 +258,15 @@ async function publishLatency(config: Config, db: Knex): Promise<void> {
     return samples;
   };
   try {
-    const ours = await measure((seq) => publisher.publish(channel, { seq }, 'bench'), true);
+    const ours = await measure(
+      (seq) =>
+        publisher.publish(
+          'universeUpdated',
+          { universe: 'bench', added: [], removed: [], updated: [], members: 0, trading_date: DAILY, run_id: String(seq) },
+          'bench',
+        ),
+      true,
+    );
     const bare = await measure((seq) => redis.publish(channel, JSON.stringify({ seq })), true);
     for (const [label, q] of [
       ['p50', 0.5],
@@ -294,7 +302,7 @@ export async function run(): Promise<void> {
   const redis: Redis = createRedis(config.redisUrl, 'producer');
   try {
     const started = performance.now();
-    const bars = await seed(db);
+    const bars = await seed(db, config.dbSchema);
     process.stdout.write(
       `  (seeded ${STOCKS + ETFS} symbols and ${bars.toLocaleString('en-US')} daily bars in ${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
     );

@@ -1,5 +1,5 @@
-import { UnrecoverableError } from 'bullmq';
-import type { ChildJobs } from './define.js';
+import { DependencyFailedError } from '../src/shared/errors.js';
+import type { ChildJobs } from './context.js';
 
 /**
  * Fails the running job for good, with their reasons, if any of the children `ids` failed:
@@ -8,5 +8,5 @@ import type { ChildJobs } from './define.js';
 export async function throwIfChildrenFailed(children: ChildJobs, ids: readonly string[]): Promise<void> {
   const failures = await children.failures();
   const failed = ids.filter((id) => failures.has(id));
-  if (failed.length > 0) throw new UnrecoverableError(failed.map((id) => `${id} failed: ${failures.get(id)}`).join('; '));
+  if (failed.length > 0) throw new DependencyFailedError(failed.map((id) => `${id} failed: ${failures.get(id)}`).join('; '));
 }

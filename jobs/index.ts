@@ -1,44 +1,36 @@
-import type { z } from 'zod';
-import type { QueueName } from '../src/queues/names.js';
-import type { JobDefinition } from './define.js';
-import { buildContinuousJob } from './build-continuous.job.js';
-import { aggregateBarsJob } from './aggregate-bars.job.js';
-import { warmCacheJob } from './warm-cache.job.js';
-import { eodPipelineJob } from './eod-pipeline.job.js';
-import { eodSyncTaskJob } from './eod-sync-task.job.js';
-import { eodSyncJob } from './eod-sync.job.js';
-import { eodTriggerJob } from './eod-trigger.job.js';
-import { generateScenarioJob } from './generate-scenario.job.js';
-import { importBarsJob } from './import-bars.job.js';
-import { importFuturesJob } from './import-futures.job.js';
-import { importSymbolsJob } from './import-symbols.job.js';
-import { noopJob } from './noop.job.js';
+import { CONTRACTS } from '../src/queues/registry.js';
+import type { JobContract } from '../src/queues/contract.js';
+import { aggregateBarsHandler } from './bars/aggregate-bars.job.js';
+import { importBarsHandler } from './bars/import-bars.job.js';
+import { warmCacheHandler } from './bars/warm-cache.job.js';
+import { buildContinuousHandler } from './futures/build-continuous.job.js';
+import { importFuturesHandler } from './futures/import-futures.job.js';
+import type { JobHandler } from './handler.js';
+import { generateScenarioHandler } from './scenarios/generate-scenario.job.js';
+import { eodPipelineHandler } from './shared/eod-pipeline.job.js';
+import { eodTriggerHandler } from './shared/eod-trigger.job.js';
+import { noopHandler } from './shared/noop.job.js';
+import { eodSyncTaskHandler } from './universes/eod-sync-task.job.js';
+import { eodSyncHandler } from './universes/eod-sync.job.js';
+import { importSymbolsHandler } from './universes/import-symbols.job.js';
 
-/** Every job kind tickforge runs. The API, CLI, scheduler and worker all derive from this list. */
-export const JOBS = [
-  importBarsJob,
-  eodPipelineJob,
-  noopJob,
-  importFuturesJob,
-  buildContinuousJob,
-  importSymbolsJob,
-  eodSyncJob,
-  eodSyncTaskJob,
-  eodTriggerJob,
-  generateScenarioJob,
-  aggregateBarsJob,
-  warmCacheJob,
-] as const;
+/** Every handler; the worker pairs them with the contracts of src/queues/registry.ts. */
+export const HANDLERS: readonly JobHandler[] = [
+  importBarsHandler,
+  aggregateBarsHandler,
+  warmCacheHandler,
+  importFuturesHandler,
+  buildContinuousHandler,
+  importSymbolsHandler,
+  eodSyncHandler,
+  eodSyncTaskHandler,
+  generateScenarioHandler,
+  eodPipelineHandler,
+  eodTriggerHandler,
+  noopHandler,
+] as unknown as readonly JobHandler[];
 
-export type AnyJob = (typeof JOBS)[number];
-export type JobName = AnyJob['name'];
-export type JobByName<N extends JobName> = Extract<AnyJob, { name: N }>;
-/** What a caller passes to enqueue a job of this name. */
-export type PayloadOf<N extends JobName> = z.input<JobByName<N>['schema']>;
-/** What a job of this name returns when it completes. */
-export type ResultOf<N extends JobName> = Awaited<ReturnType<JobByName<N>['handle']>>;
-
-/** Raised when the list of job kinds cannot be served: a name without a handler, or with two. */
+/** Raised when contracts and handlers do not pair up: a contract without a handler, or with two. */
 export class RegistryError extends Error {
   constructor(message: string) {
     super(message);
@@ -46,26 +38,26 @@ export class RegistryError extends Error {
   }
 }
 
-/** Checks a list of job kinds and indexes it by name. */
-export function buildRegistry(jobs: readonly JobDefinition[]): Map<string, JobDefinition> {
-  const byName = new Map<string, JobDefinition>();
+/**
+ * Pairs every contract with its one handler and indexes them by job name. Refuses a contract
+ * without a handler, a contract with two, and a handler whose contract is not among them.
+ */
+export function pairHandlers(
+  contracts: readonly JobContract[] = CONTRACTS as readonly JobContract[],
+  handlers: readonly JobHandler[] = HANDLERS,
+): Map<string, JobHandler> {
+  const names = new Set(contracts.map((contract) => contract.name));
+  const byName = new Map<string, JobHandler>();
   const problems: string[] = [];
-  for (const job of jobs) {
-    if (typeof job.handle !== 'function') problems.push(`job ${job.name} has no handler`);
-    if (byName.has(job.name)) problems.push(`job ${job.name} has two handlers`);
-    byName.set(job.name, job);
+  for (const handler of handlers) {
+    const name = handler.contract.name;
+    if (!names.has(name)) problems.push(`handler for ${name} has no contract in the registry`);
+    else if (byName.has(name)) problems.push(`job ${name} has two handlers`);
+    else byName.set(name, handler);
+  }
+  for (const contract of contracts) {
+    if (!byName.has(contract.name)) problems.push(`job ${contract.name} has no handler`);
   }
   if (problems.length > 0) throw new RegistryError(`job registry is invalid: ${problems.join('; ')}`);
   return byName;
-}
-
-export const registry: ReadonlyMap<string, JobDefinition> = buildRegistry(JOBS as readonly JobDefinition[]);
-
-export function isJobName(name: string): name is JobName {
-  return registry.has(name);
-}
-
-/** Queues that have at least one job kind, in registry order. */
-export function activeQueues(): QueueName[] {
-  return [...new Set(JOBS.map((job) => job.queue))];
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { createBarsTable, dropBarsTable } from '../src/db/bars-table.js';
+import { createBarsTable, dropBarsTable } from '../src/bars/table.js';
 
 async function currentSchema(knex: Knex): Promise<string> {
   const result = await knex.raw<{ rows: Array<{ schema: string }> }>('SELECT current_schema() AS schema');

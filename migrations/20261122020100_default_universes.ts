@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { defaultEtfFunds, defaultUniverses } from '../src/domain/universes.js';
+import { defaultEtfFunds, defaultUniverses } from '../src/universes/universes.js';
 
 /**
  * Seeds the universes tickforge ships (top_100/500/1000, ipo_recent, the seven ETF themes)

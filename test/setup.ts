@@ -1,4 +1,4 @@
-import { ensureDatabase } from '../src/db/knex.js';
+import { ensureDatabase } from '../src/shared/db.js';
 import { TEST_DATABASE_URL } from './helpers/config.js';
 
 /** Root hooks: the test database exists before any file runs. */

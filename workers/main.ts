@@ -1,6 +1,6 @@
-import { loadConfigOrExit } from '../src/config.js';
-import { handleSignals, startOrExit } from '../src/lifecycle.js';
-import { createLogger } from '../src/logger.js';
+import { loadConfigOrExit } from '../src/shared/config.js';
+import { handleSignals, startOrExit } from '../src/shared/lifecycle.js';
+import { createLogger } from '../src/shared/logger.js';
 import { WorkerRuntime } from './runtime.js';
 
 const config = loadConfigOrExit();

@@ -1,30 +1,35 @@
 import os from 'node:os';
 import { DelayedError, FlowProducer, MetricsTime, UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { JOBS, activeQueues, buildRegistry } from '../jobs/index.js';
-import type { ChildJobs, JobContext, JobDefinition } from '../jobs/define.js';
-import { BarsCache } from '../src/cache/bars-cache.js';
-import type { Config } from '../src/config.js';
-import { JobHistoryRepository } from '../src/db/job-history.repository.js';
-import { createDb, dbSettings, pendingMigrations, type Knex } from '../src/db/knex.js';
-import type { Logger } from '../src/logger.js';
+import { HANDLERS, pairHandlers } from '../jobs/index.js';
+import type { ChildJobs, JobContext, JobEvents } from '../jobs/context.js';
+import type { JobHandler } from '../jobs/handler.js';
+import { announceBars } from '../src/bars/announce.js';
+import { BarsCache } from '../src/bars/cache.js';
+import { KernelPool } from '../src/kernels/pool.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
 import { MetricsRelay } from '../src/metrics/relay.js';
 import { CancelListener } from '../src/queues/cancel.js';
-import { CHANNELS } from '../src/notify/channels.js';
 import { Publisher } from '../src/notify/publisher.js';
+import type { JobContract } from '../src/queues/contract.js';
 import { toFlowJob } from '../src/queues/flows.js';
 import { isQueueName, type QueueName } from '../src/queues/names.js';
 import { Producer } from '../src/queues/producer.js';
-import { closeRedis, createRedis, waitForRedis } from '../src/redis.js';
-import { toIssues } from '../src/validation.js';
-import { KernelPool } from './pool.js';
+import { CONTRACTS, activeQueues } from '../src/queues/registry.js';
+import type { Config } from '../src/shared/config.js';
+import { createDb, dbSettings, pendingMigrations, type Knex } from '../src/shared/db.js';
+import { errorMessage, isRetryable } from '../src/shared/errors.js';
+import { JobHistoryRepository } from '../src/shared/job-history.repository.js';
+import type { Logger } from '../src/shared/logger.js';
+import { closeRedis, createRedis, waitForRedis } from '../src/shared/redis.js';
+import { toIssues } from '../src/shared/validation.js';
+import { Store } from '../src/store/store.js';
 
 export interface WorkerRuntimeOptions {
   config: Config;
   logger: Logger;
-  /** The job kinds to serve; the registry by default. */
-  jobs?: readonly JobDefinition[];
+  /** The handlers to serve, paired with the contracts of the registry; every handler by default. */
+  handlers?: readonly JobHandler[];
 }
 
 /** Why a handler's signal fired when the worker is shutting down. */
@@ -37,20 +42,6 @@ export class ShutdownError extends Error {
 
 /** How long handlers get to hand their jobs back after the shutdown deadline aborted them. */
 const HAND_BACK_GRACE_MS = 5_000;
-
-/**
- * The message a failed job reports. knex prefixes database errors with the whole SQL text;
- * keep only what PostgreSQL said.
- */
-export function errorMessage(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const database = error as Error & { code?: string; routine?: string };
-  if (database.code && database.routine) {
-    const said = error.message.slice(error.message.lastIndexOf(' - ') + 3);
-    return `database error ${database.code}: ${said}`;
-  }
-  return error.message;
-}
 
 /** Re-keys BullMQ's per-child maps (`<prefix>:<queue>:<id>`; ids never contain ':') by child id. */
 function byChildId<T>(values: Record<string, T>): Map<string, T> {
@@ -79,7 +70,8 @@ export class WorkerRuntime {
   readonly workers: Worker[] = [];
   readonly metrics: JobMetrics;
   readonly id = `${os.hostname()}:${process.pid}`;
-  private readonly registry: Map<string, JobDefinition>;
+  private readonly handlers: Map<string, JobHandler>;
+  private readonly store: Store;
   private readonly shutdown = new AbortController();
   private readonly active = new Map<string, Job>();
   private readonly history: JobHistoryRepository;
@@ -95,13 +87,14 @@ export class WorkerRuntime {
   private constructor(
     private readonly config: Config,
     private readonly logger: Logger,
-    jobs: readonly JobDefinition[],
+    handlers: Map<string, JobHandler>,
     readonly db: Knex,
     private readonly redis: Redis,
     readonly pool: KernelPool,
   ) {
-    this.registry = buildRegistry(jobs);
-    this.history = new JobHistoryRepository(db);
+    this.handlers = handlers;
+    this.store = new Store(db, config.dbSchema);
+    this.history = new JobHistoryRepository(db, config.dbSchema);
     this.publisher = new Publisher(redis, {
       service: 'tickforge-worker',
       stream: config.eventStream,
@@ -131,9 +124,9 @@ export class WorkerRuntime {
    * Checks the registry, the database (reachable, migrations applied) and Redis, then starts
    * a Worker for every queue that has jobs (or the configured subset).
    */
-  static async start({ config, logger, jobs = JOBS as readonly JobDefinition[] }: WorkerRuntimeOptions): Promise<WorkerRuntime> {
-    buildRegistry(jobs);
-    const served = new Set(jobs.map((job) => job.queue));
+  static async start({ config, logger, handlers = HANDLERS }: WorkerRuntimeOptions): Promise<WorkerRuntime> {
+    const paired = pairHandlers(CONTRACTS as readonly JobContract[], handlers);
+    const served = new Set([...paired.values()].map((handler) => handler.contract.queue));
     const wanted = config.queues ?? activeQueues();
     const unknown = wanted.filter((name) => !isQueueName(name) || !served.has(name));
     if (unknown.length > 0) {
@@ -154,7 +147,7 @@ export class WorkerRuntime {
       await closeRedis(redis);
       throw error;
     }
-    const runtime = new WorkerRuntime(config, logger, jobs, db, redis, new KernelPool(config.poolThreads));
+    const runtime = new WorkerRuntime(config, logger, paired, db, redis, new KernelPool(config.poolThreads));
     for (const queue of wanted as QueueName[]) runtime.workers.push(runtime.createWorker(queue));
     await Promise.all(runtime.workers.map((worker) => worker.waitUntilReady()));
     runtime.relay.start();
@@ -205,13 +198,13 @@ export class WorkerRuntime {
     if (attempt === 1) {
       this.metrics.wait.observe({ queue, name: job.name }, Math.max(0, started - job.timestamp - (job.opts.delay ?? 0)) / 1000);
     }
-    const definition = this.registry.get(job.name);
-    if (!definition || definition.queue !== queue) {
+    const handler = this.handlers.get(job.name);
+    if (!handler || handler.contract.queue !== queue) {
       const error = new UnrecoverableError(`no handler for job ${job.name} on queue ${queue}`);
       await this.finish(queue, job, 'failed', started, attempt, undefined, error, logger);
       throw error;
     }
-    const parsed = definition.schema.safeParse(job.data);
+    const parsed = handler.contract.schema.safeParse(job.data);
     if (!parsed.success) {
       const issues = toIssues(parsed.error)
         .map((issue) => `${issue.path || '(payload)'}: ${issue.message}`)
@@ -231,12 +224,12 @@ export class WorkerRuntime {
         attempts,
         scheduledFor: (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp,
       },
-      db: this.db,
-      schema: this.config.dbSchema,
+      store: this.store,
+      events: this.jobEvents(job),
+      kernels: this.pool,
+      barsCache: this.barsCache,
       sandboxSchema: this.config.sandboxSchema,
       importRoots: this.config.importRoots,
-      pool: this.pool,
-      publisher: this.publisher,
       logger,
       signal: abort,
       progress: async (percent, message) => {
@@ -248,13 +241,12 @@ export class WorkerRuntime {
       },
       enqueue: (name, payload, options) => this.producer.enqueue(name, payload, options),
       children: this.childJobs(job, token),
-      barsCache: this.barsCache,
     };
 
     this.active.set(job.id!, job);
     logger.info(`${job.name} ${job.id} started, attempt ${attempt} of ${attempts}`);
     try {
-      const result = await definition.handle(ctx, parsed.data);
+      const result = await handler.handle(ctx, parsed.data);
       await this.finish(queue, job, 'completed', started, attempt, result, undefined, logger);
       return result;
     } catch (error) {
@@ -262,6 +254,8 @@ export class WorkerRuntime {
         logger.info(`${job.name} ${job.id} waits for its children`);
         throw error;
       }
+      // An error that says retrying cannot help fails the job at once.
+      if (!isRetryable(error) && !(error instanceof UnrecoverableError)) error = new UnrecoverableError(errorMessage(error));
       if (this.shutdown.signal.aborted && !signal?.aborted && !(error instanceof UnrecoverableError)) {
         // Cut short by shutdown, not by a fault of the job: hand it back without using an attempt.
         await job.moveToDelayed(Date.now(), token);
@@ -288,6 +282,17 @@ export class WorkerRuntime {
     }
   }
 
+  /** The events a job announces: published with its id as correlation id (see JobEvents). */
+  private jobEvents(job: Job): JobEvents {
+    const correlation = { id: job.id!, name: job.name };
+    return {
+      publish: async (channel, data) => {
+        await this.publisher.publish(channel, data, correlation.id);
+      },
+      barsWritten: (series) => announceBars(this.barsCache, this.publisher, correlation, series),
+    };
+  }
+
   /** The flow children of a running job (see ChildJobs). */
   private childJobs(job: Job, token: string | undefined): ChildJobs {
     return {
@@ -299,7 +304,8 @@ export class WorkerRuntime {
         });
         await this.flows.addBulk(flows);
       },
-      results: async () => byChildId(await job.getChildrenValues<unknown>()),
+      completed: async () => new Set(byChildId(await job.getChildrenValues<unknown>()).keys()),
+      resultOf: async (child) => byChildId(await job.getChildrenValues()).get(child.jobId),
       failures: async () => byChildId(await job.getIgnoredChildrenFailures()),
       waitForChildren: async () => {
         if (token === undefined) throw new Error(`${job.name} ${job.id} has no lock token and cannot wait for children`);
@@ -345,8 +351,8 @@ export class WorkerRuntime {
     await recording.catch((historyError: unknown) => logger.warn({ err: historyError }, 'could not write the job history row'));
     await this.publisher
       .publish(
-        CHANNELS.advancedError,
-        { queue, job_id: job.id, job_name: job.name, attempts: attempt, reason: errorMessage(error) },
+        'advancedError',
+        { queue, job_id: job.id!, job_name: job.name, attempts: attempt, reason: errorMessage(error) },
         job.id,
       )
       .catch((publishError: unknown) => logger.warn({ err: publishError }, 'could not publish the failure event'));

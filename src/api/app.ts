@@ -1,11 +1,11 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { JOBS } from '../../jobs/index.js';
-import type { JobDefinition } from '../../jobs/define.js';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config.js';
-import type { Knex } from '../db/knex.js';
-import type { Logger } from '../logger.js';
+import type { Config } from '../shared/config.js';
+import type { Knex } from '../shared/db.js';
+import { UnavailableError } from '../shared/errors.js';
+import { Store } from '../store/store.js';
+import type { Logger } from '../shared/logger.js';
 import type { QueueName } from '../queues/names.js';
 import type { Producer } from '../queues/producer.js';
 import { requireRole, roleOf, type Tokens } from './auth.js';
@@ -16,12 +16,12 @@ import type { WebMetrics } from './metrics.js';
 import { EnqueueRateLimit } from './rate-limit.js';
 import { openApiDocument } from './openapi.js';
 import { deadLettersRouter } from './routes/dead-letters.js';
-import { futuresRouter } from './routes/futures.js';
+import { futuresRouter } from '../futures/routes.js';
 import { jobsRouter } from './routes/jobs.js';
 import { systemRouter } from './routes/system.js';
-import { universesRouter } from './routes/universes.js';
-import { scenariosRouter } from './routes/scenarios.js';
-import { barsRouter } from './routes/bars.js';
+import { universesRouter } from '../universes/routes.js';
+import { scenariosRouter } from '../scenarios/routes.js';
+import { barsRouter } from '../bars/routes.js';
 import { CONSOLE_PATH, consoleRouter } from '../console/router.js';
 import { apiDocsRouter } from './docs.js';
 
@@ -64,16 +64,17 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(CONSOLE_PATH, consoleRouter(tokens, { board: BOARD_PATH, apiDocs: '/api/docs/', health: '/api/system/health' }));
 
+  const store = new Store(db, config.dbSchema);
   const routers = [
     system.api,
     deadLettersRouter(producer, tokens, queues),
     jobsRouter(producer, events, tokens, rateLimit, redis),
-    futuresRouter(db, config.dbSchema, tokens),
-    universesRouter(db, tokens),
-    scenariosRouter(db, tokens),
-    barsRouter({ db, schema: config.dbSchema, redis, prefix: config.prefix, metrics }, tokens),
+    futuresRouter(store, tokens),
+    universesRouter(store, tokens),
+    scenariosRouter(store, tokens),
+    barsRouter({ store, redis, prefix: config.prefix, metrics }, tokens),
   ];
-  const openApi = openApiDocument([system.root, ...routers], JOBS as readonly JobDefinition[]);
+  const openApi = openApiDocument([system.root, ...routers]);
 
   const api = express.Router();
   // The API's own description is public, like any published interface document.
@@ -83,7 +84,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use('/docs', apiDocsRouter());
   api.use((_req, _res, next) => {
     // Fail fast with 503 rather than queueing a request behind a connection that is down.
-    if (redis.status !== 'ready') return next(new HttpError(503, 'Redis is unreachable; try again shortly'));
+    if (redis.status !== 'ready') return next(new UnavailableError('Redis'));
     next();
   });
   api.use((req, _res, next) => {
@@ -111,6 +112,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api', api);
 
   app.use((req, _res, next) => next(new HttpError(404, `no route ${req.method} ${req.path}`)));
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, { redis, db }));
   return app;
 }

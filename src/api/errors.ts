@@ -1,10 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from '../logger.js';
+import type { Redis } from 'ioredis';
+import type { Queryable } from '../shared/db.js';
+import { TickforgeError, UnavailableError, ValidationError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
 import { AUTH_CHALLENGE } from './auth.js';
-import { UnknownJobError } from '../queues/producer.js';
-import { ValidationError } from '../validation.js';
 
-/** An HTTP error with a status and a message meant for the caller. */
+/** An HTTP-only refusal (no token, wrong role, a body that is not JSON) with its status. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -15,43 +16,85 @@ export class HttpError extends Error {
   }
 }
 
-const REDIS_DOWN = /enableOfflineQueue|Connection is closed|MaxRetriesPerRequest|ECONNREFUSED.*6379|Redis not ready/i;
-const POSTGRES_DOWN =
-  /ECONNREFUSED|terminating connection|Connection terminated|KnexTimeoutError|the database system is (starting up|shutting down)|57P0[1-3]/;
+/** The errors body-parser and Express raise, told apart by their `type` and `status` fields. */
+interface FrameworkError {
+  type?: string;
+  status?: number;
+  message?: string;
+  limit?: number;
+}
 
-/** Classifies an error thrown while serving a request: whose fault it is and what to say. */
+/** The HTTP answer to an error: tickforge's own by their class, the framework's by their type, the rest 500. */
 export function describeError(error: unknown): { status: number; body: Record<string, unknown> } {
   if (error instanceof ValidationError) return { status: 400, body: { error: error.message, issues: error.issues } };
-  if (error instanceof UnknownJobError) return { status: 404, body: { error: error.message } };
-  if (error instanceof HttpError) return { status: error.status, body: { error: error.message } };
-  const typed = error as { type?: string; status?: number; message?: string; name?: string; code?: string; limit?: number };
-  if (typed.type === 'entity.too.large') {
-    return { status: 413, body: { error: `request body exceeds the limit of ${typed.limit} bytes` } };
+  if (error instanceof TickforgeError || error instanceof HttpError) {
+    return { status: error.status, body: { error: error.message } };
   }
-  if (typed.type === 'entity.parse.failed')
-    return { status: 400, body: { error: `request body is not valid JSON: ${typed.message}` } };
-  if (typed.type === 'encoding.unsupported' || typed.type === 'charset.unsupported') {
-    return { status: 415, body: { error: typed.message ?? 'unsupported encoding' } };
+  const framework = (typeof error === 'object' && error !== null ? error : {}) as FrameworkError;
+  if (framework.type === 'entity.too.large') {
+    return { status: 413, body: { error: `request body exceeds the limit of ${framework.limit} bytes` } };
   }
-  if (typeof typed.status === 'number' && typed.status >= 400 && typed.status < 500) {
-    return { status: typed.status, body: { error: typed.message ?? 'bad request' } };
+  if (framework.type === 'entity.parse.failed') {
+    return { status: 400, body: { error: `request body is not valid JSON: ${framework.message}` } };
   }
-  const text = `${typed.name ?? ''} ${typed.message ?? ''} ${typed.code ?? ''}`;
-  if (REDIS_DOWN.test(text)) return { status: 503, body: { error: 'Redis is unreachable; try again shortly' } };
-  if (POSTGRES_DOWN.test(text)) return { status: 503, body: { error: 'PostgreSQL is unreachable; try again shortly' } };
+  if (framework.type === 'encoding.unsupported' || framework.type === 'charset.unsupported') {
+    return { status: 415, body: { error: framework.message ?? 'unsupported encoding' } };
+  }
+  if (typeof framework.status === 'number' && framework.status >= 400 && framework.status < 500) {
+    return { status: framework.status, body: { error: framework.message ?? 'bad request' } };
+  }
   return { status: 500, body: { error: 'internal error' } };
 }
 
-export function errorHandler(logger: Logger) {
-  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const { status, body } = describeError(error);
-    if (status >= 500) logger.error({ err: error, method: req.method, url: req.originalUrl }, `${req.method} ${req.path} failed`);
+/** How long the error handler's check of PostgreSQL may take. */
+const PROBE_MS = 2_000;
+
+/**
+ * Which service tickforge depends on is down right now, judged by its state rather than by an
+ * error's wording: Redis by its connection, PostgreSQL by a short probe.
+ */
+async function unavailableService(redis: Redis, db: Queryable): Promise<'Redis' | 'PostgreSQL' | undefined> {
+  if (redis.status !== 'ready') return 'Redis';
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      db.raw('SELECT 1'),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('PostgreSQL probe timed out')), PROBE_MS);
+      }),
+    ]);
+    return undefined;
+  } catch {
+    return 'PostgreSQL';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The API's last handler: answers with describeError's status and body. An unexpected error
+ * while Redis or PostgreSQL is down is that service's 503 (with Retry-After), so clients retry
+ * rather than report a bug.
+ */
+export function errorHandler(logger: Logger, dependencies: { redis: Redis; db: Queryable }) {
+  return async (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let answer = describeError(error);
+    if (answer.status === 500) {
+      const down = await unavailableService(dependencies.redis, dependencies.db);
+      if (down) {
+        answer = describeError(new UnavailableError(down));
+        logger.warn(
+          { err: error, method: req.method, url: req.originalUrl },
+          `${req.method} ${req.path}: ${down} is unreachable`,
+        );
+      } else logger.error({ err: error, method: req.method, url: req.originalUrl }, `${req.method} ${req.path} failed`);
+    }
     if (res.headersSent) {
       res.end();
       return;
     }
-    if (status === 503) res.set('Retry-After', '5');
-    if (status === 401) res.set('WWW-Authenticate', AUTH_CHALLENGE);
-    res.status(status).json(body);
+    if (answer.status === 503) res.set('Retry-After', '5');
+    if (answer.status === 401) res.set('WWW-Authenticate', AUTH_CHALLENGE);
+    res.status(answer.status).json(answer.body);
   };
 }

@@ -1,7 +1,8 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { JobDefinition } from '../../jobs/define.js';
-import { VERSION } from '../version.js';
+import { enqueuedJobSchema } from '../queues/producer.js';
+import { CONTRACTS } from '../queues/registry.js';
+import { VERSION } from '../shared/version.js';
 import type { Role } from './auth.js';
 
 /** What the OpenAPI document says about a route; the schemas are the ones the handler validates with. */
@@ -12,10 +13,19 @@ export interface RouteDoc {
   params?: Record<string, string>;
   query?: z.ZodType;
   body?: z.ZodType;
-  /** Status codes and what each means. */
-  responses: Record<number, string>;
+  /**
+   * Status codes and what each means; a success may name the zod schema of its JSON body (the
+   * one the handler's result is typed by), which the document then shows.
+   */
+  responses: Record<number, string | ResponseDoc>;
   /** Content type of the success response (JSON unless said otherwise). */
   produces?: string;
+}
+
+/** A response with the schema of its JSON body. */
+export interface ResponseDoc {
+  description: string;
+  schema: z.ZodType;
 }
 
 interface DocumentedRoute extends RouteDoc {
@@ -46,11 +56,8 @@ export class ApiRouter {
   }
 }
 
-const jsonSchema = (schema: z.ZodType) => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };
 
@@ -88,23 +95,20 @@ function operation(route: DocumentedRoute) {
       ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } }
       : {}),
     responses: Object.fromEntries(
-      Object.entries(route.responses).map(([status, description]) => [
-        status,
-        Number(status) === success && route.produces
-          ? { description, content: { [route.produces]: {} } }
-          : {
-              description,
-              content: { 'application/json': { schema: Number(status) >= 400 ? { $ref: '#/components/schemas/Error' } : {} } },
-            },
-      ]),
+      Object.entries(route.responses).map(([status, response]) => {
+        const { description, schema } = typeof response === 'string' ? { description: response, schema: undefined } : response;
+        if (Number(status) === success && route.produces) return [status, { description, content: { [route.produces]: {} } }];
+        const body = Number(status) >= 400 ? { $ref: '#/components/schemas/Error' } : schema ? jsonSchema(schema, 'output') : {};
+        return [status, { description, content: { 'application/json': { schema: body } } }];
+      }),
     ),
   };
 }
 
 /** The OpenAPI 3.1 document of the HTTP API: every documented route plus one submit path per job. */
-export function openApiDocument(routers: ApiRouter[], jobs: readonly JobDefinition[]) {
+export function openApiDocument(routers: ApiRouter[]) {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const job of jobs) {
+  for (const job of CONTRACTS) {
     paths[`/api/jobs/${job.name}`] = {
       post: operation({
         method: 'post',
@@ -113,7 +117,7 @@ export function openApiDocument(routers: ApiRouter[], jobs: readonly JobDefiniti
         role: 'write',
         body: job.schema,
         responses: {
-          202: 'enqueued: {id, queue, name}',
+          202: { description: 'enqueued', schema: enqueuedJobSchema },
           400: 'the payload fails the schema; issues name each field',
           401: 'no valid token',
           403: 'read-only token',

@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../config.js';
-import { createDb, dbSettings } from '../db/knex.js';
-import type { Logger } from '../logger.js';
-import { activeQueues } from '../../jobs/index.js';
+import type { Config } from '../shared/config.js';
+import { createDb, dbSettings } from '../shared/db.js';
+import type { Logger } from '../shared/logger.js';
 import { Producer } from '../queues/producer.js';
-import { closeRedis, createRedis } from '../redis.js';
+import { activeQueues } from '../queues/registry.js';
+import { closeRedis, createRedis } from '../shared/redis.js';
 import { createApp } from './app.js';
 import { JobEventHub } from './job-events.js';
 import { WebMetrics } from './metrics.js';

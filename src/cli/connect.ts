@@ -1,7 +1,7 @@
-import type { Config } from '../config.js';
+import type { Config } from '../shared/config.js';
 import type { Redis } from 'ioredis';
 import { Producer } from '../queues/producer.js';
-import { closeRedis, createRedis, waitForRedis } from '../redis.js';
+import { closeRedis, createRedis, waitForRedis } from '../shared/redis.js';
 
 import { redactedUrl } from '../shared/health.js';
 

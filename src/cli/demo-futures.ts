@@ -1,4 +1,4 @@
-import type { RollEvent } from '../domain/futures-adjust.js';
+import type { RollEvent } from '../futures/adjust.js';
 import type { DemoTour } from './demo-tour.js';
 
 const ES_FILE = 'futures/es_daily_by_contract.csv';

@@ -1,7 +1,7 @@
-import type { Config } from '../config.js';
-import { BarsRepository } from '../db/bars.repository.js';
-import { createDb, dbSettings } from '../db/knex.js';
-import { createLogger } from '../logger.js';
+import type { Config } from '../shared/config.js';
+import { createDb, dbSettings } from '../shared/db.js';
+import { createLogger } from '../shared/logger.js';
+import { Store } from '../store/store.js';
 import { demoBars } from './demo-bars.js';
 import { demoFutures } from './demo-futures.js';
 import { demoScenario } from './demo-scenario.js';
@@ -58,7 +58,7 @@ export async function runDemo(config: Config, options: { serve: boolean; embedde
     out(
       `   read ${result.rowsRead} rows: ${result.written} written, ${result.unchanged} already stored, ${result.rejectedCount} rejected`,
     );
-    const stored = await new BarsRepository(db, config.dbSchema).range({ symbol: 'SPY', timeframe: '1m', variant: '' });
+    const stored = await new Store(db, config.dbSchema).bars.range({ symbol: 'SPY', timeframe: '1m', variant: '' });
     out(`   PostgreSQL holds ${stored.length} SPY 1m bars in ${config.dbSchema}.bars`);
     const [first, last] = [stored[0], stored[stored.length - 1]];
     out(`   first ${first.ts.toISOString()} o=${first.open} h=${first.high} l=${first.low} c=${first.close} v=${first.volume}`);

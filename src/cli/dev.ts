@@ -1,5 +1,5 @@
-import type { Config } from '../config.js';
-import { createLogger } from '../logger.js';
+import type { Config } from '../shared/config.js';
+import { createLogger } from '../shared/logger.js';
 import { startLocalStack, untilStopped, whereToLook } from './stack.js';
 
 /**

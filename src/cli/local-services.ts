@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../shared/config.js';
 import type { ChildService } from './child-service.js';
 import { redactedUrl } from '../shared/health.js';
 import { embeddedPostgresDirectory, postgresAnswers, startEmbeddedPostgres } from './embedded-postgres.js';

@@ -1,18 +1,17 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { registry, type JobName } from '../../jobs/index.js';
-import { loadConfigOrExit, type Config } from '../config.js';
-import { dbSettings, migrateLatest, migrateRollback } from '../db/knex.js';
-import { SCENARIO_NAMES } from '../domain/scenario/catalog.js';
-import { TIMEFRAMES } from '../domain/timeframes.js';
-import { UnknownJobError } from '../queues/producer.js';
-import { ValidationError } from '../validation.js';
+import { loadConfigOrExit, type Config } from '../shared/config.js';
+import { dbSettings, migrateLatest, migrateRollback } from '../shared/db.js';
+import { SCENARIO_NAMES } from '../scenarios/catalog.js';
+import { TIMEFRAMES } from '../bars/timeframes.js';
+import { JOB_NAMES, type JobName } from '../queues/registry.js';
+import { UnknownJobError, ValidationError } from '../shared/errors.js';
 import { runDemo } from './demo.js';
 import { scenarioPayload, writeRunChart, type ScenarioCommandOptions } from './scenario.js';
 import { JobFailedError, progressView, waitForJob } from './wait.js';
 import { CommanderError } from 'commander';
-import { VERSION } from '../version.js';
+import { VERSION } from '../shared/version.js';
 import { describeUnreachable } from '../shared/health.js';
 import { answer, withProducer } from './connect.js';
 import { runDev } from './dev.js';
@@ -41,7 +40,7 @@ async function submit(
   options: { wait?: boolean; idempotencyKey?: string },
 ): Promise<unknown> {
   return withProducer(config, async (producer) => {
-    const job = await producer.enqueue(name, payload, { idempotencyKey: options.idempotencyKey });
+    const job = await producer.enqueueByName(name, payload, { idempotencyKey: options.idempotencyKey });
     const json = jsonOutput();
     if (!options.wait) {
       answer(json, job, () => [`enqueued ${job.name} ${job.id} on queue ${job.queue}`]);
@@ -99,7 +98,7 @@ program
 program
   .command('enqueue')
   .description('validate and enqueue a job')
-  .argument('<job>', `job name: ${[...registry.keys()].join(', ')}`)
+  .argument('<job>', `job name: ${JOB_NAMES.join(', ')}`)
   .option('--data <json>', 'the payload as JSON', parseJson, {})
   .option('--idempotency-key <key>', 'enqueueing again with the same key returns the same job')
   .option('--wait', 'wait for the job to finish, showing progress; exit 1 if it fails')
@@ -223,7 +222,7 @@ program
 
 program
   .command('aggregate-bars')
-  .description('aggregate stored base bars to coarser timeframes (see README "Bars")')
+  .description('aggregate stored base bars to coarser timeframes (see docs/bars.md)')
   .option('--symbols <list>', 'comma-separated symbols (default: every symbol with source bars in the range)')
   .option('--source <timeframe>', 'timeframe of the base bars', '1m')
   .option('--targets <list>', 'comma-separated target timeframes (default: all the source allows)')

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { describeJob } from '../api/routes/jobs.js';
-import { loadConfigOrExit, type Config } from '../config.js';
-import { createDb, dbSettings } from '../db/knex.js';
+import { loadConfigOrExit, type Config } from '../shared/config.js';
+import { createDb, dbSettings } from '../shared/db.js';
 import { cancelJob } from '../queues/cancel.js';
 import { FRESH_ATTEMPTS, listFailed, redrive } from '../queues/dead-letters.js';
 import { QUEUES, isQueueName, type QueueName } from '../queues/names.js';

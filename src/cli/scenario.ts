@@ -1,10 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import type { Config } from '../config.js';
-import { createDb, dbSettings } from '../db/knex.js';
-import type { Timeframe } from '../domain/timeframes.js';
+import type { Config } from '../shared/config.js';
+import { createDb, dbSettings } from '../shared/db.js';
+import type { Timeframe } from '../bars/timeframes.js';
 import { runChart } from '../scenarios/run-chart.js';
+import { Store } from '../store/store.js';
 
 /** Options of `tickforge scenario`, as commander hands them over. */
 export interface ScenarioCommandOptions {
@@ -63,7 +64,10 @@ export async function writeRunChart(
 ): Promise<string> {
   const db = createDb({ ...dbSettings(config), poolMax: 2 });
   try {
-    const { svg } = await runChart(db, runId, { symbol: options.symbol, timeframe: options.timeframe as Timeframe | undefined });
+    const { svg } = await runChart(new Store(db, config.dbSchema), runId, {
+      symbol: options.symbol,
+      timeframe: options.timeframe as Timeframe | undefined,
+    });
     const target = path.resolve(file);
     await writeFile(target, svg);
     return target;

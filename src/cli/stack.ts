@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { WorkerRuntime } from '../../workers/runtime.js';
 import { startWebServer, type WebServer } from '../api/server.js';
-import type { Config } from '../config.js';
-import { dbSettings, migrateLatest } from '../db/knex.js';
-import type { Logger } from '../logger.js';
+import type { Config } from '../shared/config.js';
+import { dbSettings, migrateLatest } from '../shared/db.js';
+import type { Logger } from '../shared/logger.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { localServices } from './local-services.js';
+import { startWorkerProcess } from './worker-process.js';
 
 /** Everything `tickforge demo` and `tickforge dev` run in one process. */
 export interface LocalStack {
@@ -55,7 +55,7 @@ export async function startLocalStack(config: Config, options: LocalStackOptions
     const token = config.apiToken ?? randomBytes(18).toString('base64url');
     const stackConfig: Config = { ...services.config, apiToken: token };
     const migrations = await migrateLatest(dbSettings(stackConfig));
-    const worker = await WorkerRuntime.start({ config: stackConfig, logger: options.logger });
+    const worker = await startWorkerProcess(stackConfig);
     stops.push(() => worker.stop());
     const web = await startWeb(stackConfig, options.logger);
     stops.push(() => web.close());

@@ -1,6 +1,6 @@
-import { escapeXml } from '../domain/scenario/chart.js';
-import { SESSION_MODES } from '../domain/sessions.js';
-import { TIMEFRAMES } from '../domain/timeframes.js';
+import { escapeXml } from '../scenarios/chart.js';
+import { SESSION_MODES } from '../bars/sessions.js';
+import { TIMEFRAMES } from '../bars/timeframes.js';
 
 /** Where the console's navigation points besides its own pages. */
 export interface ConsoleLinks {

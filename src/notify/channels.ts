@@ -1,4 +1,10 @@
-/** Every Redis pub/sub channel tickforge publishes on. */
+import type { SyncComplete } from '../universes/eod-sync.contract.js';
+import type { UniverseRunChanges } from '../universes/sync.repository.js';
+
+/**
+ * Every Redis pub/sub channel tickforge publishes on or listens to, by key. The names are the
+ * TickStock ones; docs/events.md documents each payload.
+ */
 export const CHANNELS = {
   universeUpdated: 'tickstock.universe.updated',
   cacheSyncComplete: 'tickstock.cache.sync_complete',
@@ -9,7 +15,70 @@ export const CHANNELS = {
   automationStatus: 'tickstock.automation.status',
 } as const;
 
-export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
+export type ChannelKey = keyof typeof CHANNELS;
+export type Channel = (typeof CHANNELS)[ChannelKey];
+
+/** tickstock.bars.updated: bars of one symbol were written and are readable now. */
+export interface BarsUpdated {
+  symbol: string;
+  /** Each series of the symbol the job wrote: its timeframe, variant and the bars it stored. */
+  series: Array<{ timeframe: string; variant: string; rows: number }>;
+  /** The first and last bar start the write covered (ISO-8601 UTC); null when nothing was stored. */
+  from: string | null;
+  to: string | null;
+  /** The job kind that wrote them. */
+  job: string;
+}
+
+/** tickstock.universe.updated: one universe's membership changed in a sync run. */
+export interface UniverseUpdated extends UniverseRunChanges {
+  trading_date: string;
+  run_id: string;
+}
+
+/** tickstock.scenario.loaded: a scenario run was stored in a sandbox schema. */
+export interface ScenarioLoaded {
+  run_id: string;
+  scenario: string;
+  seed: number;
+  schema: string;
+  symbols: number;
+  timeframes: string[];
+  passed: boolean;
+}
+
+/** tickstock.eod.complete: the market data of a trading date is complete (sent by the data side; `date` is accepted too). */
+export type EodComplete = { trading_date: string } | { date: string };
+
+/** tickstock.advanced.error: a job failed for good. */
+export interface JobFailed {
+  queue: string;
+  job_id: string;
+  job_name: string;
+  attempts: number;
+  reason: string;
+}
+
+/** tickstock.automation.status: where the end-of-day pipeline of a date stands. */
+export interface AutomationStatus {
+  pipeline: 'eod';
+  date: string;
+  /** running (a step started), completed, or what a request for the date came to. */
+  status: 'running' | 'completed' | 'requested' | 'not-a-session' | 'already-completed';
+  step?: string;
+  steps?: string[];
+}
+
+/** The payload of each channel. */
+export interface EventPayloads {
+  universeUpdated: UniverseUpdated;
+  cacheSyncComplete: SyncComplete;
+  scenarioLoaded: ScenarioLoaded;
+  eodComplete: EodComplete;
+  barsUpdated: BarsUpdated;
+  advancedError: JobFailed;
+  automationStatus: AutomationStatus;
+}
 
 /** The envelope every event carries, on the channel and in the stream. */
 export interface EventEnvelope<T = unknown> {
@@ -20,4 +89,9 @@ export interface EventEnvelope<T = unknown> {
   data: T;
   /** The id of the job that caused the event, when a job did. */
   correlation_id: string | null;
+}
+
+/** The Redis channel name of a channel key. */
+export function channelName(key: ChannelKey): Channel {
+  return CHANNELS[key];
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { VERSION } from '../version.js';
-import type { Channel, EventEnvelope } from './channels.js';
+import { VERSION } from '../shared/version.js';
+import { channelName, type ChannelKey, type EventEnvelope, type EventPayloads } from './channels.js';
 
 export interface PublisherOptions {
   service: string;
@@ -19,8 +19,14 @@ export class Publisher {
     private readonly options: PublisherOptions,
   ) {}
 
-  async publish<T>(channel: Channel, data: T, correlationId?: string | null): Promise<EventEnvelope<T>> {
-    const envelope: EventEnvelope<T> = {
+  /** Publishes `data` on the channel; the compiler holds it to the channel's payload type. */
+  async publish<K extends ChannelKey>(
+    key: K,
+    data: EventPayloads[K],
+    correlationId?: string | null,
+  ): Promise<EventEnvelope<EventPayloads[K]>> {
+    const channel = channelName(key);
+    const envelope: EventEnvelope<EventPayloads[K]> = {
       timestamp: new Date().toISOString(),
       service: this.options.service,
       version: VERSION,

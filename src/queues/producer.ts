@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { registry, type JobName, type PayloadOf } from '../../jobs/index.js';
-import { ValidationError, parseOrThrow, toIssues, type ValidationIssue } from '../validation.js';
-import type { QueueName } from './names.js';
+import { ValidationError, type ValidationIssue } from '../shared/errors.js';
+import { parseOrThrow, toIssues } from '../shared/validation.js';
+import type { JobContract } from './contract.js';
+import { z } from 'zod';
+import { QUEUES, type QueueName } from './names.js';
+import { contractNamed, contractOf, type JobName, type PayloadOf } from './registry.js';
 
 export interface EnqueueOptions {
   /** A caller-chosen key: enqueueing again with the same key returns the first job. */
@@ -13,19 +16,17 @@ export interface EnqueueOptions {
   priority?: number;
 }
 
-export interface EnqueuedJob {
-  id: string;
-  queue: QueueName;
-  name: string;
-}
+/** What enqueueing answers: the job's id, queue and name. */
+export const enqueuedJobSchema = z.object({
+  id: z.string().describe('the job id (deterministic for jobs whose repetition would be harmful)'),
+  queue: z.enum(QUEUES),
+  name: z.string(),
+});
 
-/** Thrown for a job name the registry does not know. */
-export class UnknownJobError extends Error {
-  constructor(readonly jobName: string) {
-    super(`unknown job ${JSON.stringify(jobName)}; known jobs: ${[...registry.keys()].join(', ')}`);
-    this.name = 'UnknownJobError';
-  }
-}
+export type EnqueuedJob = z.infer<typeof enqueuedJobSchema>;
+
+/** Adds a job of a kind named in code; the compiler checks the payload against the job's schema. */
+export type EnqueueFn = <N extends JobName>(name: N, payload: PayloadOf<N>, options?: EnqueueOptions) => Promise<EnqueuedJob>;
 
 /** A BullMQ job id may not contain ':' and may not be all digits. */
 export function safeJobId(id: string): string {
@@ -59,39 +60,48 @@ export class Producer {
     return queue;
   }
 
-  /** Validates and adds a job; the payload type follows from the job name. */
-  async enqueue<N extends JobName>(name: N, payload: PayloadOf<N>, options?: EnqueueOptions): Promise<EnqueuedJob>;
-  async enqueue(name: string, payload: unknown, options?: EnqueueOptions): Promise<EnqueuedJob>;
-  async enqueue(name: string, payload: unknown, options: EnqueueOptions = {}): Promise<EnqueuedJob> {
-    const definition = registry.get(name);
-    if (!definition) throw new UnknownJobError(name);
-    const data = parseOrThrow(definition.schema, payload);
+  /** Validates and adds a job of a kind named in code: the payload type follows from the name. */
+  enqueue<N extends JobName>(name: N, payload: PayloadOf<N>, options?: EnqueueOptions): Promise<EnqueuedJob> {
+    return this.add(contractOf(name), payload, options);
+  }
+
+  /**
+   * Validates and adds a job whose kind and payload come from outside the program (an HTTP
+   * request, a CLI argument): both are checked at run time, an unknown name is an
+   * UnknownJobError and a bad payload a ValidationError naming each field.
+   */
+  enqueueByName(name: string, payload: unknown, options?: EnqueueOptions): Promise<EnqueuedJob> {
+    return this.add(contractNamed(name), payload, options);
+  }
+
+  private async add(contract: JobContract, payload: unknown, options: EnqueueOptions = {}): Promise<EnqueuedJob> {
+    const data = parseOrThrow(contract.schema, payload);
     const jobId =
       options.jobId !== undefined
         ? safeJobId(options.jobId)
         : options.idempotencyKey !== undefined
-          ? `idem-${createHash('sha256').update(`${name}\n${options.idempotencyKey}`).digest('hex').slice(0, 32)}`
-          : definition.jobId?.(data);
+          ? `idem-${createHash('sha256').update(`${contract.name}\n${options.idempotencyKey}`).digest('hex').slice(0, 32)}`
+          : contract.jobId?.(data);
     const jobOptions: JobsOptions = {
-      ...definition.defaults,
+      ...contract.defaults,
       ...(jobId !== undefined ? { jobId } : {}),
       ...(options.delay !== undefined ? { delay: options.delay } : {}),
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
     };
-    const job = await this.queue(definition.queue).add(name, data, jobOptions);
-    return { id: job.id!, queue: definition.queue, name };
+    const job = await this.queue(contract.queue).add(contract.name, data, jobOptions);
+    return { id: job.id!, queue: contract.queue, name: contract.name };
   }
 
   /**
    * Validates every payload first and adds them all in one round trip; if any payload is bad
-   * nothing is added and the error names it by position (`payloads.3.timeframe`).
+   * nothing is added and the error names it by position (`payloads.3.timeframe`). The kind is
+   * named at run time, as for enqueueByName.
    */
-  async enqueueBulk(name: string, payloads: unknown[]): Promise<EnqueuedJob[]> {
-    const definition = registry.get(name);
-    if (!definition) throw new UnknownJobError(name);
+  async enqueueBulkByName(name: string, payloads: unknown[]): Promise<EnqueuedJob[]> {
+    const contract = contractNamed(name);
     const problems: ValidationIssue[] = [];
     const data = payloads.map((payload, index) => {
-      const parsed = definition.schema.safeParse(payload);
+      const parsed = contract.schema.safeParse(payload);
       if (parsed.success) return parsed.data;
       for (const issue of toIssues(parsed.error)) {
         problems.push({ path: `payloads.${index}${issue.path ? `.${issue.path}` : ''}`, message: issue.message });
@@ -99,13 +109,13 @@ export class Producer {
       return undefined;
     });
     if (problems.length > 0) throw new ValidationError(problems.slice(0, 50));
-    const jobs = await this.queue(definition.queue).addBulk(
+    const jobs = await this.queue(contract.queue).addBulk(
       data.map((payload) => {
-        const jobId = definition.jobId?.(payload);
-        return { name, data: payload, opts: { ...definition.defaults, ...(jobId !== undefined ? { jobId } : {}) } };
+        const jobId = contract.jobId?.(payload);
+        return { name, data: payload, opts: { ...contract.defaults, ...(jobId !== undefined ? { jobId } : {}) } };
       }),
     );
-    return jobs.map((job) => ({ id: job.id!, queue: definition.queue, name }));
+    return jobs.map((job) => ({ id: job.id!, queue: contract.queue, name }));
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { toWallClock } from '../domain/zone.js';
+import { toWallClock } from '../shared/zone.js';
 
 /** A labelled position on a chart's time axis, by bar index. */
 export interface TimeTick {

@@ -1,82 +1,28 @@
-import type { Knex } from 'knex';
-import { SandboxRepository } from '../db/sandbox.repository.js';
-import { ScenarioRunsRepository, type ScenarioRunRow } from '../db/scenario-runs.repository.js';
-import { candlestickSvg, type ChartBand, type ChartBar } from '../domain/scenario/chart.js';
-import type { Phase } from '../domain/scenario/model.js';
-import { isIntraday, type Timeframe } from '../domain/timeframes.js';
+import type { Store } from '../store/store.js';
+import type { ScenarioRunRow } from './runs.repository.js';
+import { candlestickSvg, type ChartBand, type ChartBar } from './chart.js';
+import { runSymbol } from './run-series.js';
+import { isIntraday, type Timeframe } from '../bars/timeframes.js';
 
 /** Most candles one chart draws; longer series show their latest bars. */
 export const MAX_CHART_BARS = 1_500;
 
-/** A chart that cannot be drawn, with the HTTP status that says why. */
-export class RunChartError extends Error {
-  constructor(
-    readonly status: 400 | 404 | 409,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RunChartError';
-  }
-}
-
-interface SymbolDiagnostics {
-  symbol: string;
-  phases?: Phase[];
-}
-
 /**
  * Draws a symbol of a stored run as an SVG candlestick chart with volume, from the bars in
- * the run's sandbox schema; the daily chart shades the scenario's phases. Refuses (409) when
- * a later run has since replaced the symbol's bars in that schema.
+ * the run's sandbox schema; the daily chart shades the scenario's phases. Refuses with a
+ * ConflictError when a later run has since replaced the symbol's bars in that schema.
  */
 export async function runChart(
-  db: Knex,
+  store: Store,
   runId: string,
   options: { symbol?: string; timeframe?: Timeframe } = {},
 ): Promise<{ svg: string; run: ScenarioRunRow; symbol: string; timeframe: Timeframe }> {
-  const run = await new ScenarioRunsRepository(db).find(runId);
-  if (!run) throw new RunChartError(404, `no scenario run ${runId}`);
-  const symbol = options.symbol ?? run.symbols[0];
-  if (!run.symbols.includes(symbol)) {
-    throw new RunChartError(
-      404,
-      `symbol ${symbol} is not part of run ${runId} (it has ${run.symbols.slice(0, 5).join(', ')}${run.symbols.length > 5 ? ', …' : ''})`,
-    );
-  }
-  const stored = run.series.map((s) => s.timeframe);
-  const timeframe = options.timeframe ?? (stored.includes('1d') ? '1d' : (run.timeframe as Timeframe));
-  const series = run.series.find((s) => s.timeframe === timeframe);
-  if (!series) throw new RunChartError(400, `run ${runId} stored no ${timeframe} bars; it has ${stored.join(', ')}`);
-  const owner = await new SandboxRepository(db, run.target_schema).owner(symbol);
-  if (owner !== run.id) {
-    throw new RunChartError(
-      409,
-      `${symbol} in schema ${run.target_schema} now holds ${owner ? `run ${owner}` : 'no scenario run'}; load run ${runId} again to chart it`,
-    );
-  }
-
-  const rows = await db
-    .withSchema(run.target_schema)
-    .table('bars')
-    .select<Array<{ ts: Date; open: number; high: number; low: number; close: number; volume: number }>>(
-      'ts',
-      'open',
-      'high',
-      'low',
-      'close',
-      'volume',
-    )
-    .where({ symbol, timeframe, variant: series.variant })
-    .orderBy('ts', 'desc')
-    .limit(MAX_CHART_BARS);
-  const bars: ChartBar[] = rows.reverse().map((row) => ({ ...row, ts: row.ts.getTime() }));
+  const { run, symbol, timeframe, series, sandbox, phases } = await runSymbol(store, runId, options);
+  const bars: ChartBar[] = await sandbox.barsReader.latest({ symbol, timeframe, variant: series.variant }, MAX_CHART_BARS);
   const truncated = series.rows / run.symbols.length > bars.length;
 
-  const diagnostics = (run.diagnostics as SymbolDiagnostics[]).find((d) => d.symbol === symbol);
   const bands: ChartBand[] =
-    timeframe === '1d' && !truncated
-      ? (diagnostics?.phases ?? []).map((p) => ({ label: p.name, start: p.start, end: p.end }))
-      : [];
+    timeframe === '1d' && !truncated ? phases.map((p) => ({ label: p.name, start: p.start, end: p.end })) : [];
   const symbolReport = (
     run.report as { symbols: Array<{ symbol: string; passed: boolean; figures: { maxDrawdown: number; totalReturn: number } }> }
   ).symbols.find((s) => s.symbol === symbol);

@@ -1,9 +1,8 @@
 import type { FlowProducer, Queue } from 'bullmq';
-import type { ChildJob } from '../../jobs/define.js';
-import type { Knex } from '../db/knex.js';
-import { recentEodSessions } from '../domain/universes.js';
-import { toFlowJob } from '../queues/flows.js';
-import { completedPipelineDates, pipelineJobId } from './eod-requests.js';
+import { toFlowJob, type ChildJob } from '../queues/flows.js';
+import { pipelineJobId } from '../shared/eod-pipeline.contract.js';
+import { completedPipelineDates, recentEodSessions } from '../shared/eod.js';
+import type { JobHistoryRepository } from '../shared/job-history.repository.js';
 
 /** What catch-up did: the dates it enqueued, oldest first, or why it left them alone. */
 export interface CatchUp {
@@ -21,12 +20,12 @@ export interface CatchUp {
  * anything historical still to be synced.
  */
 export async function catchUpMissedSessions(
-  deps: { db: Knex; queue: Queue; flows: FlowProducer },
+  deps: { history: Pick<JobHistoryRepository, 'completed'>; queue: Queue; flows: FlowProducer },
   now: number,
   lookback: number,
 ): Promise<CatchUp> {
   const sessions = recentEodSessions(now, lookback);
-  const completed = await completedPipelineDates(deps.db, sessions);
+  const completed = await completedPipelineDates(deps.history, sessions);
   if (sessions.length > 0 && completed.size === 0) {
     return {
       added: [],
@@ -41,7 +40,7 @@ export async function catchUpMissedSessions(
     missing.push(date);
   }
   if (missing.length === 0) return { added: [] };
-  let chain: ChildJob | undefined;
+  let chain: ChildJob<'eod-pipeline'> | undefined;
   for (const date of missing) {
     chain = {
       name: 'eod-pipeline',

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../shared/logger.js';
 import { CHANNELS } from '../notify/channels.js';
-import { closeRedis, createRedis } from '../redis.js';
+import { closeRedis, createRedis } from '../shared/redis.js';
 
 /** The consumer group the schedulers read the event stream with: each entry goes to one of them. */
 export const SIGNAL_GROUP = 'tickforge-scheduler';

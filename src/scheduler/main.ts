@@ -1,6 +1,6 @@
-import { loadConfigOrExit } from '../config.js';
-import { handleSignals, startOrExit } from '../lifecycle.js';
-import { createLogger } from '../logger.js';
+import { loadConfigOrExit } from '../shared/config.js';
+import { handleSignals, startOrExit } from '../shared/lifecycle.js';
+import { createLogger } from '../shared/logger.js';
 import { Scheduler } from './scheduler.js';
 
 const config = loadConfigOrExit();

@@ -1,18 +1,19 @@
 import { FlowProducer } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { registry } from '../../jobs/index.js';
-import type { Config } from '../config.js';
-import { createDb, dbSettings, type Knex } from '../db/knex.js';
-import type { Logger } from '../logger.js';
+import type { Config } from '../shared/config.js';
+import { createDb, dbSettings, type Knex } from '../shared/db.js';
+import type { Logger } from '../shared/logger.js';
 import { CHANNELS } from '../notify/channels.js';
 import { Producer } from '../queues/producer.js';
-import { closeRedis, createRedis, waitForRedis } from '../redis.js';
+import { contractOf } from '../queues/registry.js';
+import { closeRedis, createRedis, waitForRedis } from '../shared/redis.js';
+import { parseOrThrow } from '../shared/validation.js';
 import { untilMigrated } from '../shared/health.js';
-import { parseOrThrow } from '../validation.js';
 import { catchUpMissedSessions } from './catch-up.js';
-import { requestEodPipeline } from './eod-requests.js';
+import { requestEodPipeline } from '../shared/eod.js';
+import { Store } from '../store/store.js';
 import { EodSignalListener } from './eod-signals.js';
-import { SCHEDULES, type Schedule } from './schedules.js';
+import { SCHEDULES, type AnySchedule } from './schedules.js';
 
 export interface SchedulerOptions {
   /** The clock catch-up reads; the real one unless a test fixes it. */
@@ -23,17 +24,16 @@ export interface SchedulerOptions {
  * Upserts every schedule's job scheduler. Idempotent: the scheduler id is the key, so running
  * it again (a restart, a second scheduler process) leaves one scheduler per id.
  */
-export async function upsertSchedules(producer: Producer, schedules: readonly Schedule[] = SCHEDULES): Promise<string[]> {
+export async function upsertSchedules(producer: Producer, schedules: readonly AnySchedule[] = SCHEDULES): Promise<string[]> {
   for (const schedule of schedules) {
-    const definition = registry.get(schedule.job);
-    if (!definition) throw new Error(`schedule ${schedule.id} names unknown job ${schedule.job}`);
-    const data = parseOrThrow(definition.schema, schedule.payload, `payload of schedule ${schedule.id}`);
+    const contract = contractOf(schedule.job);
+    const data = parseOrThrow(contract.schema, schedule.payload, `payload of schedule ${schedule.id}`);
     await producer
-      .queue(definition.queue)
+      .queue(contract.queue)
       .upsertJobScheduler(
         schedule.id,
         { pattern: schedule.pattern, tz: schedule.tz },
-        { name: schedule.job, data, opts: definition.defaults },
+        { name: schedule.job, data, opts: contract.defaults },
       );
   }
   return schedules.map((schedule) => schedule.id);
@@ -46,6 +46,7 @@ export async function upsertSchedules(producer: Producer, schedules: readonly Sc
  */
 export class Scheduler {
   private listener?: EodSignalListener;
+  private readonly store: Store;
 
   private constructor(
     private readonly logger: Logger,
@@ -53,7 +54,10 @@ export class Scheduler {
     private readonly producer: Producer,
     private readonly flows: FlowProducer,
     private readonly db: Knex,
-  ) {}
+    schema: string,
+  ) {
+    this.store = new Store(db, schema);
+  }
 
   static async start(config: Config, logger: Logger, options: SchedulerOptions = {}): Promise<Scheduler> {
     const redis = createRedis(config.redisUrl, 'worker', 'tickforge-scheduler');
@@ -61,14 +65,14 @@ export class Scheduler {
     const db = createDb({ ...dbSettings(config, logger), poolMax: 2 });
     const producer = new Producer(redis, config.prefix);
     const flows = new FlowProducer({ connection: redis, prefix: config.prefix });
-    const scheduler = new Scheduler(logger, redis, producer, flows, db);
+    const scheduler = new Scheduler(logger, redis, producer, flows, db, config.dbSchema);
     try {
       await waitForRedis(redis, 30_000);
       await untilMigrated(db, config.dbSchema, (line) => logger.info(line));
       const ids = await upsertSchedules(producer);
       logger.info({ schedules: ids }, `scheduler upserted ${ids.length} job schedulers`);
       const caughtUp = await catchUpMissedSessions(
-        { db, queue: producer.queue('sync'), flows },
+        { history: scheduler.store.jobHistory, queue: producer.queue('sync'), flows },
         (options.now ?? Date.now)(),
         config.eodCatchUpSessions,
       );
@@ -89,9 +93,13 @@ export class Scheduler {
   }
 
   private async onEodComplete(date: string, source: string): Promise<void> {
-    const enqueue = (name: string, payload: unknown, options?: { jobId?: string }) =>
-      this.producer.enqueue(name, payload, options);
-    const request = await requestEodPipeline({ db: this.db, enqueue }, date);
+    const request = await requestEodPipeline(
+      {
+        history: this.store.jobHistory,
+        addPipeline: async (day) => (await this.producer.enqueue('eod-pipeline', { date: day })).id,
+      },
+      date,
+    );
     this.logger.info(
       { date, source, outcome: request.outcome, job_id: request.jobId },
       `eod_complete for ${date} (${source}): ${request.outcome}`,

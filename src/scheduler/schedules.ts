@@ -1,7 +1,7 @@
-import type { JobName, PayloadOf } from '../../jobs/index.js';
+import type { JobName, PayloadOf } from '../queues/registry.js';
 
 /** A recurring job: BullMQ upserts it by id, so restarts and concurrent starts change nothing. */
-export interface Schedule<N extends JobName = JobName> {
+export interface Schedule<out N extends JobName = JobName> {
   id: string;
   job: N;
   /** Cron pattern (minute hour day month weekday), read in `tz`. */
@@ -10,8 +10,11 @@ export interface Schedule<N extends JobName = JobName> {
   payload: PayloadOf<N>;
 }
 
+/** A schedule whose payload is checked against its own job's schema. */
+export type AnySchedule = { [N in JobName]: Schedule<N> }[JobName];
+
 /** Every recurring job tickforge runs. */
-export const SCHEDULES: Schedule[] = [
+export const SCHEDULES: readonly AnySchedule[] = [
   {
     id: 'eod-pipeline',
     job: 'eod-trigger',

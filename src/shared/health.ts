@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Config } from '../config.js';
-import { pendingMigrations, type Knex } from '../db/knex.js';
+import type { Config } from './config.js';
+import { pendingMigrations, type Knex } from './db.js';
 
 /** Each dependency a process needs: 'ok', or what is wrong with it. */
 export interface Readiness {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { freePort } from '../../src/cli/child-service.js';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/shared/config.js';
 import { configEnv } from '../helpers/config.js';
 import { ENTRIES } from '../helpers/process.js';
 import { TestSystem } from '../helpers/system.js';

@@ -7,7 +7,7 @@ import { freePort } from '../../src/cli/child-service.js';
 import { postgresAnswers } from '../../src/cli/embedded-postgres.js';
 import { localServices } from '../../src/cli/local-services.js';
 import { redisAnswers } from '../../src/cli/redis-child.js';
-import { dbSettings, migrateLatest } from '../../src/db/knex.js';
+import { dbSettings, migrateLatest } from '../../src/shared/db.js';
 import { testConfig } from '../helpers/config.js';
 
 describe('local services for the demo', function () {

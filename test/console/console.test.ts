@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { contextWithToken, launchChromium } from '../helpers/browser.js';
 import { TEST_READ_TOKEN } from '../helpers/config.js';
 import { SPY_1MIN, dataFile } from '../helpers/data.js';

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { JOBS } from '../../jobs/index.js';
+import { CONTRACTS } from '../../src/queues/registry.js';
 
 interface Property {
   type?: string | string[];
@@ -87,7 +87,7 @@ function mutations(property: Property): Array<{ breaks: string; value: unknown }
 
 export function generatePayloadCases(): PayloadCase[] {
   const cases: PayloadCase[] = [];
-  for (const job of JOBS) {
+  for (const job of CONTRACTS) {
     const schema = z.toJSONSchema(job.schema, { io: 'input', unrepresentable: 'any' }) as {
       properties?: Record<string, Property>;
       required?: string[];

@@ -1,20 +1,17 @@
-import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import type { Config } from '../../src/config.js';
-import { BarsRepository } from '../../src/db/bars.repository.js';
+import type { Config } from '../../src/shared/config.js';
+import { BarsRepository } from '../../src/bars/bars.repository.js';
 import { TEST_TOKEN } from '../helpers/config.js';
+import { PrivatePostgres } from '../helpers/postgres.js';
 import { startProcess, type TestProcess } from '../helpers/process.js';
 import { TestSystem } from '../helpers/system.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { eventually, waitForEvent } from '../helpers/wait.js';
 
-const execFileAsync = promisify(execFile);
 const serving = (line: { msg?: string }) => /serving/.test(line.msg ?? '');
 const listening = (line: { msg?: string }) => /web listening on/.test(line.msg ?? '');
 
@@ -26,25 +23,6 @@ function minuteBars(rows: number, start: number): string {
     lines.push(`${new Date(start + i * 60_000).toISOString()},${price},${price + 0.1},${price - 0.1},${price},${100 + (i % 13)}`);
   }
   return lines.join('\n');
-}
-
-/** Restarts the local PostgreSQL cluster and waits until it accepts connections again. */
-async function restartPostgres(): Promise<void> {
-  const [version] = readdirSync('/etc/postgresql');
-  await execFileAsync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { timeout: 60_000 });
-  await eventually(
-    async () => {
-      try {
-        await execFileAsync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    'PostgreSQL to accept connections after the restart',
-    60_000,
-    200,
-  );
 }
 
 describe('faults', function () {
@@ -73,8 +51,8 @@ describe('faults', function () {
   });
 
   /** The job_history rows of the given jobs of a queue. */
-  const historyRows = (queue: string, jobs: Array<{ id: string }>) =>
-    system
+  const historyRows = (on: TestSystem, queue: string, jobs: Array<{ id: string }>) =>
+    on
       .db('job_history')
       .whereIn(
         'job_id',
@@ -83,12 +61,12 @@ describe('faults', function () {
       .andWhere('queue', queue);
 
   /** Writes `count` import files of `rows` bars each for distinct symbols and enqueues their imports. */
-  async function enqueueImports(stem: string, count: number, rows: number) {
+  async function enqueueImports(on: TestSystem, stem: string, count: number, rows: number) {
     const jobs = [];
     for (let i = 0; i < count; i++) {
       const file = path.join(dir, `${stem}-${i}.csv`);
       await writeFile(file, minuteBars(rows, Date.parse('2022-03-01T14:30:00Z')));
-      jobs.push(await system.producer.enqueue('import-bars', { file, symbol: `${stem.toUpperCase()}${i}`, timeframe: '1m' }));
+      jobs.push(await on.producer.enqueue('import-bars', { file, symbol: `${stem.toUpperCase()}${i}`, timeframe: '1m' }));
     }
     return jobs;
   }
@@ -98,7 +76,7 @@ describe('faults', function () {
     const survivor = start('worker', system.config, { TICKFORGE_WORKER_CONCURRENCY: '2' });
     await Promise.all([victim.waitForLine(serving), survivor.waitForLine(serving)]);
     const events = await system.events('ingest');
-    const jobs = await enqueueImports('kill', 8, 40_000);
+    const jobs = await enqueueImports(system, 'kill', 8, 40_000);
     // Kill the victim while it holds a job.
     await waitForEvent(events, 'progress', ({ jobId }: { jobId: string }) =>
       victim.lines.some((line) => line.job_id === jobId && /started/.test(line.msg ?? '')),
@@ -112,7 +90,7 @@ describe('faults', function () {
     );
     const bars = new BarsRepository(system.db, system.config.dbSchema);
     for (let i = 0; i < jobs.length; i++) expect(await bars.count({ symbol: `KILL${i}` })).to.equal(40_000);
-    const history = await historyRows('ingest', jobs);
+    const history = await historyRows(system, 'ingest', jobs);
     expect(history).to.have.length(jobs.length);
     expect(history.every((row) => row.outcome === 'completed')).to.equal(true);
     expect(survivor.lines.some((line) => /stalled/.test(line.msg ?? ''))).to.equal(true);
@@ -157,23 +135,31 @@ describe('faults', function () {
   });
 
   it('should let jobs fail their attempt, back off and succeed across a PostgreSQL restart, leaving nothing half-written', async () => {
-    const worker = start('worker');
-    await worker.waitForLine(serving);
-    const events = await system.events('ingest');
-    const jobs = await enqueueImports('pgrestart', 6, 60_000);
-    await waitForEvent(events, 'progress');
-    await restartPostgres();
-    await system.waitForCompleted(
-      'ingest',
-      jobs.map((job) => job.id),
-      150_000,
-    );
-    const bars = new BarsRepository(system.db, system.config.dbSchema);
-    for (let i = 0; i < jobs.length; i++) expect(await bars.count({ symbol: `PGRESTART${i}` })).to.equal(60_000);
-    const history = await historyRows('ingest', jobs);
-    expect(history.map((row) => row.outcome)).to.deep.equal(jobs.map(() => 'completed'));
-    expect(worker.lines.some((line) => /will retry/.test(line.msg ?? ''))).to.equal(true);
-    expect((await worker.stop('SIGTERM')).code).to.equal(0);
+    // A server of the test's own: restarting the shared one would break every other test using it.
+    const postgres = await PrivatePostgres.start();
+    const own = await TestSystem.create({ databaseUrl: postgres.url('tickforge_faults') });
+    try {
+      const worker = start('worker', own.config);
+      await worker.waitForLine(serving);
+      const events = await own.events('ingest');
+      const jobs = await enqueueImports(own, 'pgrestart', 6, 60_000);
+      await waitForEvent(events, 'progress');
+      await postgres.restart();
+      await own.waitForCompleted(
+        'ingest',
+        jobs.map((job) => job.id),
+        150_000,
+      );
+      const bars = new BarsRepository(own.db, own.config.dbSchema);
+      for (let i = 0; i < jobs.length; i++) expect(await bars.count({ symbol: `PGRESTART${i}` })).to.equal(60_000);
+      const history = await historyRows(own, 'ingest', jobs);
+      expect(history.map((row) => row.outcome)).to.deep.equal(jobs.map(() => 'completed'));
+      expect(worker.lines.some((line) => /will retry/.test(line.msg ?? ''))).to.equal(true);
+      expect((await worker.stop('SIGTERM')).code).to.equal(0);
+    } finally {
+      await own.close();
+      await postgres.destroy();
+    }
   });
 
   it('should answer 503 while Redis is unreachable and recover without a restart', async () => {
@@ -247,7 +233,7 @@ describe('faults', function () {
       'system',
       batch.map((job) => job.id),
     );
-    const history = await historyRows('system', batch);
+    const history = await historyRows(system, 'system', batch);
     expect(history.filter((row) => row.outcome === 'completed')).to.have.length(batch.length);
   });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createDb, dbSettings } from '../../src/db/knex.js';
+import { createDb, dbSettings } from '../../src/shared/db.js';
 import { configEnv, testConfig } from '../helpers/config.js';
 import { dropSchemas } from '../helpers/db.js';
 import { TestProcess } from '../helpers/process.js';

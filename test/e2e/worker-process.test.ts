@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { BarsRepository } from '../../src/db/bars.repository.js';
+import { BarsRepository } from '../../src/bars/bars.repository.js';
 import { startProcess, type TestProcess } from '../helpers/process.js';
 import { TestSystem } from '../helpers/system.js';
 import { eventually, waitForEvent } from '../helpers/wait.js';

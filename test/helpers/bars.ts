@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import type { BarColumns } from '../../src/domain/bars.js';
-import { parseBarsCsv } from '../../src/domain/bars-csv.js';
-import type { Timeframe } from '../../src/domain/timeframes.js';
-import { toWallClock } from '../../src/domain/zone.js';
+import type { BarColumns } from '../../src/bars/columns.js';
+import { parseBarsCsv } from '../../src/bars/csv.js';
+import type { Timeframe } from '../../src/bars/timeframes.js';
+import { toWallClock } from '../../src/shared/zone.js';
 import { dataFile } from './data.js';
 
 export const NEW_YORK = 'America/New_York';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type Config } from '../../src/config.js';
+import { configEnvironment, loadConfig, type Config } from '../../src/shared/config.js';
 
 /** The database integration tests use; each test file gets its own schema in it. */
 export const TEST_DATABASE_URL = process.env.TICKFORGE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tickforge_test';
@@ -37,37 +37,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     stalledIntervalMs: 2_000,
     // Catch-up would enqueue pipelines for the real last few sessions; tests that want it set it.
     eodCatchUpSessions: 0,
-    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel'] | undefined) ?? 'silent',
     ...overrides,
   };
 }
 
-/** The environment variables that make a child process load `config`. */
+/** The environment of a child process that loads `config`, logging at info so tests can read its lines. */
 export function configEnv(config: Config): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: config.databaseUrl,
-    TICKFORGE_DB_SCHEMA: config.dbSchema,
-    TICKFORGE_SANDBOX_SCHEMA: config.sandboxSchema,
-    TICKFORGE_DB_POOL_MAX: String(config.dbPoolMax),
-    REDIS_URL: config.redisUrl,
-    TICKFORGE_PREFIX: config.prefix,
-    TICKFORGE_EVENT_STREAM: config.eventStream,
-    PORT: String(config.port),
-    TICKFORGE_WORKER_CONCURRENCY: String(config.workerConcurrency),
-    TICKFORGE_POOL_THREADS: String(config.poolThreads),
-    TICKFORGE_SHUTDOWN_TIMEOUT_MS: String(config.shutdownTimeoutMs),
-    TICKFORGE_LOCK_DURATION_MS: String(config.lockDurationMs),
-    TICKFORGE_STALLED_INTERVAL_MS: String(config.stalledIntervalMs),
-    TICKFORGE_IMPORT_ROOTS: config.importRoots.join(':'),
-    TICKFORGE_RATE_LIMIT: String(config.rateLimitPerMinute),
-    TICKFORGE_EOD_CATCHUP_SESSIONS: String(config.eodCatchUpSessions),
-    LOG_LEVEL: 'info',
-  };
-  if (config.apiToken) env.TICKFORGE_API_TOKEN = config.apiToken;
-  if (config.readToken) env.TICKFORGE_READ_TOKEN = config.readToken;
-  if (config.dataDir) env.TICKFORGE_DATA_DIR = config.dataDir;
-  if (config.queues) env.TICKFORGE_QUEUES = config.queues.join(',');
-  return env;
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...configEnvironment(config), LOG_LEVEL: 'info' };
 }

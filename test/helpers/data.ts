@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/shared/config.js';
 
 /**
  * The shared market data directory (`../shared/data`, or TICKFORGE_DATA_DIR). Tests that read

@@ -1,6 +1,6 @@
-import type { Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../../src/db/knex.js';
+import type { Config } from '../../src/shared/config.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../../src/shared/db.js';
 
 /** Runs every migration into the config's own schema and returns a connection to it. */
 export async function migratedDb(config: Config): Promise<Knex> {

@@ -1,7 +1,7 @@
-import { allocateBars } from '../../src/domain/bars.js';
-import { NYSE } from '../../src/domain/calendar.js';
-import type { ContractData } from '../../src/domain/continuous-series.js';
-import { localMidnight } from '../../src/domain/zone.js';
+import { allocateBars } from '../../src/bars/columns.js';
+import { NYSE } from '../../src/shared/calendar.js';
+import type { ContractData } from '../../src/futures/continuous.js';
+import { localMidnight } from '../../src/shared/zone.js';
 
 /** One contract of a toy market: a close (or null: no bar) per session. */
 export interface ToyContract {

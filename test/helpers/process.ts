@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/shared/config.js';
 import { configEnv } from './config.js';
 import { waitForEvent } from './wait.js';
 

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/shared/config.js';
 
 /** Deletes every key under the config's BullMQ prefix and its event stream. */
 export async function clearRedis(config: Config): Promise<void> {

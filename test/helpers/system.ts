@@ -1,13 +1,14 @@
 import { QueueEvents, QueueEventsProducer } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { WorkerRuntime } from '../../workers/runtime.js';
-import type { JobDefinition } from '../../jobs/define.js';
-import type { Config } from '../../src/config.js';
-import type { Knex } from '../../src/db/knex.js';
-import { createLogger } from '../../src/logger.js';
+import type { JobHandler } from '../../jobs/handler.js';
+import type { Config } from '../../src/shared/config.js';
+import type { Knex } from '../../src/shared/db.js';
+import { createLogger } from '../../src/shared/logger.js';
 import type { QueueName } from '../../src/queues/names.js';
 import { Producer } from '../../src/queues/producer.js';
-import { closeRedis, createRedis } from '../../src/redis.js';
+import type { JobName, PayloadOf, ResultOf } from '../../src/queues/registry.js';
+import { closeRedis, createRedis } from '../../src/shared/redis.js';
 import { testConfig } from './config.js';
 import { dropSchemas, migratedDb } from './db.js';
 import { clearRedis } from './redis.js';
@@ -36,11 +37,11 @@ export class TestSystem {
   }
 
   /** Starts an in-process worker runtime on this system's schema and prefix. */
-  async startWorker(overrides: Partial<Config> = {}, jobs?: readonly JobDefinition[]): Promise<WorkerRuntime> {
+  async startWorker(overrides: Partial<Config> = {}, handlers?: readonly JobHandler[]): Promise<WorkerRuntime> {
     const runtime = await WorkerRuntime.start({
       config: { ...this.config, ...overrides },
       logger: createLogger('test-worker', this.config.logLevel),
-      jobs,
+      handlers,
     });
     this.runtimes.push(runtime);
     return runtime;
@@ -72,11 +73,11 @@ export class TestSystem {
   }
 
   /** Enqueues and waits for the job to finish; returns its result or throws its failure. */
-  async run(name: string, payload: unknown, timeoutMs = 60_000): Promise<{ id: string; result: unknown }> {
+  async run<N extends JobName>(name: N, payload: PayloadOf<N>, timeoutMs = 60_000): Promise<{ id: string; result: ResultOf<N> }> {
     const enqueued = await this.producer.enqueue(name, payload);
     const events = await this.events(enqueued.queue);
     const job = await this.producer.queue(enqueued.queue).getJob(enqueued.id);
-    const result = await job!.waitUntilFinished(events, timeoutMs);
+    const result = (await job!.waitUntilFinished(events, timeoutMs)) as ResultOf<N>;
     return { id: enqueued.id, result };
   }
 

@@ -3,7 +3,7 @@ import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { QUEUES, type QueueName } from '../../queues/names.js';
 import type { Producer } from '../../queues/producer.js';
-import { parseOrThrow } from '../../validation.js';
+import { parseOrThrow } from '../../shared/validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { ApiRouter } from '../openapi.js';

@@ -5,7 +5,7 @@ import { isQueueName, type QueueName } from '../../queues/names.js';
 import type { Producer } from '../../queues/producer.js';
 import { cancelJob } from '../../queues/cancel.js';
 import type { Redis } from 'ioredis';
-import { parseOrThrow } from '../../validation.js';
+import { parseOrThrow } from '../../shared/validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
 import type { JobEventHub } from '../job-events.js';
@@ -101,7 +101,7 @@ export function jobsRouter(
     rateLimit.middleware((req) => (Array.isArray(req.body?.payloads) ? req.body.payloads.length : 1)),
     async (req: Request, res: Response) => {
       const { payloads } = parseOrThrow(bulkSchema, req.body ?? {});
-      const jobs = await producer.enqueueBulk(String(req.params.name), payloads);
+      const jobs = await producer.enqueueBulkByName(String(req.params.name), payloads);
       res.status(202).json({ count: jobs.length, jobs });
     },
   );
@@ -109,7 +109,7 @@ export function jobsRouter(
   // Documented per job kind in the OpenAPI document, with each job's own payload schema.
   routes.router.post('/jobs/:name', requireRole('write', tokens), rateLimit.middleware(), async (req: Request, res: Response) => {
     // No body at all is an empty payload; a JSON null is a payload, and a wrong one.
-    const enqueued = await producer.enqueue(String(req.params.name), req.body === undefined ? {} : req.body, {
+    const enqueued = await producer.enqueueByName(String(req.params.name), req.body === undefined ? {} : req.body, {
       idempotencyKey: idempotencyKey(req),
     });
     res.status(202).location(`/api/jobs/${enqueued.queue}/${enqueued.id}`).json(enqueued);

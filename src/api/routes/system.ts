@@ -1,10 +1,11 @@
 import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
-import type { Config } from '../../config.js';
-import { pendingMigrations, type Knex } from '../../db/knex.js';
+import type { Config } from '../../shared/config.js';
+import { pendingMigrations, type Knex } from '../../shared/db.js';
 import type { QueueName } from '../../queues/names.js';
 import type { Producer } from '../../queues/producer.js';
-import { VERSION } from '../../version.js';
+import { JobHistoryRepository } from '../../shared/job-history.repository.js';
+import { VERSION } from '../../shared/version.js';
 import { requireRole, type Tokens } from '../auth.js';
 import type { WebMetrics } from '../metrics.js';
 import { ApiRouter } from '../openapi.js';
@@ -57,6 +58,7 @@ export function systemRouter({ config, db, redis, producer, metrics, queues, tok
   root: ApiRouter;
   api: ApiRouter;
 } {
+  const history = new JobHistoryRepository(db, config.dbSchema);
   const root = new ApiRouter('');
   root.get(
     '/healthz',
@@ -121,12 +123,7 @@ export function systemRouter({ config, db, redis, producer, metrics, queues, tok
         ),
         Promise.all(queues.map(async (name) => ({ queue: name, workers: await producer.queue(name).getWorkersCount() }))),
         metrics.poolSummary(redis, config.prefix),
-        db('job_history')
-          .where('outcome', 'failed')
-          .andWhere('finished_at', '>', db.raw("now() - interval '1 hour'"))
-          .select('queue', 'name')
-          .count<Array<{ queue: string; name: string; count: number }>>({ count: '*' })
-          .groupBy('queue', 'name'),
+        history.recentFailures(1),
       ]);
       const healthy = Object.values(checks).every((value) => value === 'ok');
       res.json({
@@ -137,7 +134,7 @@ export function systemRouter({ config, db, redis, producer, metrics, queues, tok
         queues: queueStates,
         workers,
         pools,
-        failuresLastHour: recentFailures.map((row) => ({ ...row, count: Number(row.count) })),
+        failuresLastHour: recentFailures,
       });
     },
   );

@@ -1,0 +1,196 @@
+import pMap from 'p-map';
+import type { WrittenSeries } from '../../src/bars/announce.js';
+import { ValidationError } from '../../src/shared/errors.js';
+import { derivableTargets, variantOf } from '../../src/bars/aggregate.js';
+import { concatBars, isEmptyBarPage } from '../../src/bars/pages.js';
+import { allocateBars, barBuffers, type BarColumns } from '../../src/bars/columns.js';
+import { NYSE } from '../../src/shared/calendar.js';
+import { emptyGapReport, mergeGapReports } from '../../src/bars/gaps.js';
+import { resolveBound } from '../../src/bars/ranges.js';
+import { periodBounds } from '../../src/bars/sessions.js';
+import { INTRADAY_MINUTES, timeframeRank, type Timeframe } from '../../src/bars/timeframes.js';
+import type { ChunkPlan, TimeframeCount } from '../../src/bars/aggregate-chunk.task.js';
+import { aggregateBarsContract, type AggregateSymbolResult } from '../../src/bars/aggregate-bars.contract.js';
+import type { ContractParsedPayload } from '../../src/queues/contract.js';
+import type { JobContext } from '../context.js';
+import { defineHandler } from '../handler.js';
+
+/** Gappy sessions listed per symbol in the result (all are counted). */
+export const GAPPY_SESSIONS_LISTED = 20;
+/** Symbols aggregated at once, each in its own transaction on its own connection. */
+const MAX_PARALLEL_SYMBOLS = 4;
+
+type Payload = ContractParsedPayload<typeof aggregateBarsContract>;
+
+/** What one run covers: resolved once, the same for every symbol. */
+interface Run {
+  payload: Payload;
+  targets: Timeframe[];
+  chunkTargets: Timeframe[];
+  finalTargets: Timeframe[];
+  from?: number;
+  to?: number;
+}
+
+function resolveRun(payload: Payload): Run {
+  const targets = [...new Set(payload.targets ?? derivableTargets(payload.source))].sort(
+    (a, b) => timeframeRank(a) - timeframeRank(b),
+  );
+  const from = payload.from !== undefined ? resolveBound(payload.from, 'from', payload.session, NYSE) : undefined;
+  const to = payload.to !== undefined ? resolveBound(payload.to, 'to', payload.session, NYSE) : undefined;
+  if (from !== undefined && to !== undefined && from >= to) {
+    throw new ValidationError([{ path: 'from', message: `from (${payload.from}) must be before to (${payload.to})` }]);
+  }
+  return {
+    payload,
+    targets,
+    chunkTargets: targets.filter((target) => INTRADAY_MINUTES[target] !== undefined || target === '1d'),
+    finalTargets: targets.filter((target) => target === '2d' || target === '1w' || target === '1M'),
+    from,
+    to,
+  };
+}
+
+/**
+ * Aggregates one symbol in one transaction: pages of base bars (keyset over the primary key)
+ * go through the kernel in the pool chunk by chunk and the results are staged as they come,
+ * then merged with one INSERT … ON CONFLICT. The read range is widened to whole periods of the
+ * coarsest target, so a stored weekly or monthly bar always covers every base bar of its period.
+ */
+async function aggregateSymbol(ctx: JobContext, run: Run, symbol: string): Promise<AggregateSymbolResult> {
+  const { payload } = run;
+  const key = { symbol, timeframe: payload.source, variant: payload.sourceVariant };
+  const result: AggregateSymbolResult = {
+    symbol,
+    sourceBars: 0,
+    timeframes: {},
+    written: 0,
+    unchanged: 0,
+    gaps: emptyGapReport(payload.source),
+  };
+
+  const extent = await ctx.store.barsReader.extent(key, run.from, run.to);
+  if (!extent) return result;
+  // Without bounds, the range is the whole days of the stored bars, so gaps count full sessions.
+  const rangeFrom = run.from ?? periodBounds('1d', extent.first, payload.session, NYSE).start;
+  const rangeTo = run.to ?? periodBounds('1d', extent.last, payload.session, NYSE).end;
+  // Whole periods of every target: a stored bar is never built from part of its period.
+  const firstPeriods = run.targets.map((target) => [target, periodBounds(target, rangeFrom, payload.session, NYSE)] as const);
+  const readFrom = Math.min(...firstPeriods.map(([, period]) => period.start));
+  const readTo = Math.max(...run.targets.map((target) => periodBounds(target, rangeTo - 1, payload.session, NYSE).end));
+  const plan: ChunkPlan = {
+    symbol,
+    source: payload.source,
+    sourceVariant: payload.sourceVariant,
+    chunkTargets: run.chunkTargets,
+    finalTargets: run.finalTargets,
+    session: payload.session,
+    alignment: payload.alignment,
+    calendar: NYSE.name,
+    fill: payload.fill,
+    rangeFrom,
+    rangeTo,
+    emitFrom: periodBounds('1d', rangeFrom, payload.session, NYSE).start,
+    emitTo: periodBounds('1d', rangeTo - 1, payload.session, NYSE).end,
+    finalFrom: Object.fromEntries(
+      firstPeriods.filter(([target]) => run.finalTargets.includes(target)).map(([target, period]) => [target, period.start]),
+    ),
+  };
+  Object.assign(result, { from: new Date(rangeFrom).toISOString(), to: new Date(rangeTo).toISOString() });
+
+  const counts = await ctx.store.transaction(async (tx) => {
+    let cursor: number | undefined;
+    let carry: BarColumns | undefined;
+    let daily: BarColumns = allocateBars(0);
+    let spanFrom = rangeFrom;
+    for (;;) {
+      ctx.signal.throwIfAborted();
+      const page = await tx.barsReader.page(key, readFrom, readTo, cursor, payload.pageRows);
+      const final = isEmptyBarPage(page);
+      const transfer = [page.buffer as ArrayBuffer, ...(carry ? barBuffers(carry) : []), ...(final ? barBuffers(daily) : [])];
+      const out = await ctx.kernels.run(
+        'aggregateChunk',
+        { plan, page, carry, spanFrom, final, ...(final ? { daily } : {}) },
+        { transfer, signal: ctx.signal },
+      );
+      result.sourceBars += out.stats.included;
+      result.gaps = mergeGapReports(result.gaps, out.gaps, GAPPY_SESSIONS_LISTED);
+      for (const [timeframe, count] of Object.entries(out.counts) as Array<[Timeframe, TimeframeCount]>) {
+        const entry = (result.timeframes[timeframe] ??= { bars: 0, filled: 0 });
+        entry.bars += count.bars;
+        entry.filled += count.filled;
+      }
+      if (out.copy.length > 0) await tx.bars.stage(out.copy, 'binary');
+      if (final) break;
+      daily = concatBars(daily, out.daily);
+      carry = out.carry;
+      spanFrom = out.cut;
+      cursor = out.lastTs;
+    }
+    return tx.bars.mergeStaged();
+  });
+  result.written = counts.written;
+  result.unchanged = counts.unchanged;
+  return result;
+}
+
+/** The series one symbol's aggregation wrote, for the announcement after its commit. */
+function writtenSeries(run: Run, result: AggregateSymbolResult): WrittenSeries[] {
+  const { source, sourceVariant, session, alignment } = run.payload;
+  return (Object.entries(result.timeframes) as Array<[Timeframe, TimeframeCount]>).map(([timeframe, count]) => ({
+    symbol: result.symbol,
+    timeframe,
+    variant: timeframe === source ? sourceVariant : variantOf(timeframe, session, alignment),
+    rows: count.bars,
+    from: result.from === undefined ? undefined : Date.parse(result.from),
+    to: result.to === undefined ? undefined : Date.parse(result.to),
+  }));
+}
+
+/**
+ * aggregate-bars: coarser bars from stored base bars for one, many or all symbols (see
+ * docs/bars.md for the semantics and the variant naming).
+ */
+export const aggregateBarsHandler = defineHandler(aggregateBarsContract, async (ctx, payload) => {
+  const run = resolveRun(payload);
+  const symbols =
+    payload.symbols === undefined
+      ? await ctx.store.barsReader.symbolsWithBars(payload.source, payload.sourceVariant, run.from, run.to)
+      : [...new Set(typeof payload.symbols === 'string' ? [payload.symbols] : payload.symbols)];
+  await ctx.progress(
+    1,
+    `aggregating ${symbols.length} symbols from ${payload.source} to ${run.targets.join(', ')} (${payload.session}, ${payload.alignment})`,
+  );
+  let done = 0;
+  const results = await pMap(
+    symbols,
+    async (symbol) => {
+      const result = await aggregateSymbol(ctx, run, symbol);
+      await ctx.events.barsWritten(writtenSeries(run, result));
+      done++;
+      const built = Object.values(result.timeframes).reduce((sum, count) => sum + (count?.bars ?? 0), 0);
+      await ctx.progress(
+        1 + (98 * done) / symbols.length,
+        `${symbol}: ${result.sourceBars} base bars → ${built} bars, ${result.written} written, ${result.gaps.missing} missing`,
+      );
+      return result;
+    },
+    { concurrency: Math.max(1, Math.min(MAX_PARALLEL_SYMBOLS, ctx.kernels.maxThreads)), signal: ctx.signal },
+  );
+  await ctx.progress(100);
+  return {
+    source: payload.source,
+    targets: run.targets,
+    session: payload.session,
+    alignment: payload.alignment,
+    fill: payload.fill,
+    symbols: results,
+    totals: {
+      symbols: results.length,
+      sourceBars: results.reduce((sum, r) => sum + r.sourceBars, 0),
+      written: results.reduce((sum, r) => sum + r.written, 0),
+      unchanged: results.reduce((sum, r) => sum + r.unchanged, 0),
+      missing: results.reduce((sum, r) => sum + r.gaps.missing, 0),
+    },
+  };
+});

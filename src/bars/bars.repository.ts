@@ -1,0 +1,124 @@
+import { copyInto, type CopySource } from '../shared/copy.js';
+import { ident, requireTransaction, type Queryable } from '../shared/db.js';
+import { BAR_COPY_COLUMNS, type BarRow, type SeriesKey } from './columns.js';
+
+export interface UpsertCounts {
+  /** Rows inserted, or overwritten because their values changed. */
+  written: number;
+  /** Rows already stored with exactly these values. */
+  unchanged: number;
+}
+
+export interface StoredBar extends BarRow {
+  ts: Date;
+  source: string;
+}
+
+const VALUE_COLUMNS = ['open', 'high', 'low', 'close', 'volume', 'vwap', 'trade_count', 'source'] as const;
+
+/** The one writer of the `bars` table of a schema (production or a sandbox). */
+export class BarsRepository {
+  private readonly table: string;
+  private readonly staging: string;
+
+  constructor(
+    private readonly db: Queryable,
+    readonly schema: string,
+  ) {
+    this.table = `${ident(schema)}.bars`;
+    this.staging = ident(`_stage_${schema}_bars`);
+  }
+
+  /**
+   * Upserts COPY text rows (BAR_COPY_COLUMNS order): COPY into a temporary staging table, then
+   * one INSERT … ON CONFLICT that rewrites only rows whose values differ. Rows of one call must
+   * not repeat a key. Runs inside a transaction.
+   */
+  async upsertCopy(source: CopySource): Promise<UpsertCounts> {
+    await this.stage(source);
+    return this.mergeStaged();
+  }
+
+  /**
+   * COPYs rows (BAR_COPY_COLUMNS order; text, or binary from BinaryCopyWriter) into the
+   * transaction's staging table without merging them yet, so a long job can stage batch after
+   * batch and merge once (mergeStaged) in the same transaction.
+   */
+  async stage(source: CopySource, format: 'text' | 'binary' = 'text'): Promise<void> {
+    const trx = requireTransaction(this.db, 'staging bars');
+    await this.ensureStaging();
+    await copyInto(trx, this.staging, BAR_COPY_COLUMNS, source, format);
+  }
+
+  /**
+   * Merges the staged rows with one INSERT … ON CONFLICT and empties the staging table. A
+   * forward-fill row never replaces a stored real bar.
+   */
+  async mergeStaged(): Promise<UpsertCounts> {
+    const trx = requireTransaction(this.db, 'merging staged bars');
+    await this.ensureStaging();
+    const columns = BAR_COPY_COLUMNS.join(', ');
+    const changed = VALUE_COLUMNS.map((c) => `t.${c}`).join(', ');
+    const incoming = VALUE_COLUMNS.map((c) => `excluded.${c}`).join(', ');
+    const result = await trx.raw<{ rows: Array<{ staged: number; written: number }> }>(`
+      WITH up AS (
+        INSERT INTO ${this.table} AS t (${columns})
+        SELECT ${columns} FROM ${this.staging}
+        ON CONFLICT (symbol, timeframe, variant, ts) DO UPDATE
+          SET ${VALUE_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}
+          WHERE (${changed}) IS DISTINCT FROM (${incoming})
+            AND (excluded.source <> 'fill' OR t.source = 'fill')
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM ${this.staging}) AS staged, (SELECT count(*) FROM up) AS written`);
+    await trx.raw(`TRUNCATE ${this.staging}`);
+    const { staged, written } = result.rows[0];
+    return { written, unchanged: staged - written };
+  }
+
+  private async ensureStaging(): Promise<void> {
+    await this.db.raw(`CREATE TEMP TABLE IF NOT EXISTS ${this.staging} (LIKE ${this.table} INCLUDING DEFAULTS) ON COMMIT DROP`);
+  }
+
+  /**
+   * Replaces a whole series with the given COPY text rows: deletes its stored bars, then COPYs
+   * the new ones in. Returns how many bars were removed. Runs inside a transaction.
+   */
+  async replaceSeries(key: SeriesKey, source: CopySource): Promise<number> {
+    const trx = requireTransaction(this.db, 'replacing a series');
+    const removed = await trx(trx.raw(this.table))
+      .where({ symbol: key.symbol, timeframe: key.timeframe, variant: key.variant })
+      .delete();
+    await copyInto(trx, this.table, BAR_COPY_COLUMNS, source);
+    return removed;
+  }
+
+  /** Deletes every bar of these symbols; returns how many went. */
+  async deleteSymbols(symbols: readonly string[]): Promise<number> {
+    if (symbols.length === 0) return 0;
+    return this.db(this.db.raw(this.table))
+      .whereIn('symbol', [...symbols])
+      .delete();
+  }
+
+  /** Number of stored bars, optionally of one series. */
+  async count(key?: Partial<SeriesKey>): Promise<number> {
+    const query = this.db(this.db.raw(this.table)).count<{ count: number }[]>({ count: '*' });
+    if (key?.symbol !== undefined) query.where('symbol', key.symbol);
+    if (key?.timeframe !== undefined) query.where('timeframe', key.timeframe);
+    if (key?.variant !== undefined) query.where('variant', key.variant);
+    const [row] = await query;
+    return Number(row.count);
+  }
+
+  /** Bars of one series with from <= ts < to, ascending. */
+  async range(key: SeriesKey, from?: Date, to?: Date): Promise<StoredBar[]> {
+    const query = this.db(this.db.raw(this.table))
+      .select<StoredBar[]>('ts', ...VALUE_COLUMNS)
+      .where({ symbol: key.symbol, timeframe: key.timeframe, variant: key.variant })
+      .orderBy('ts');
+    if (from) query.where('ts', '>=', from);
+    if (to) query.where('ts', '<', to);
+    return query;
+  }
+}

@@ -1,0 +1,218 @@
+import { z } from 'zod';
+import { ValidationError } from '../shared/errors.js';
+import type { BarsReader, SeriesRows } from './bars.reader.js';
+import { aggregateBars, canDerive, sessionMask, variantOf } from './aggregate.js';
+import { lowerBound } from './pages.js';
+import { keptBars, sliceBars, type BarColumns } from './columns.js';
+import { NYSE } from '../shared/calendar.js';
+import { fillGaps, mergeFills } from './gaps.js';
+import { rangeBoundSchema, resolveBound } from './ranges.js';
+import { ALIGNMENTS, SESSION_MODES, periodBounds } from './sessions.js';
+import { symbolSchema } from '../shared/symbols.js';
+import { isIntraday, timeframeSchema, type Timeframe } from './timeframes.js';
+import type { BarsCache } from './cache.js';
+
+/** Most bars one answer holds; a wider range is refused with a message to narrow it. */
+export const MAX_BARS_PER_ANSWER = 100_000;
+/** Most base bars read to derive an answer on the fly; beyond, the caller is told to run aggregate-bars. */
+export const MAX_DERIVE_SOURCE_BARS = 500_000;
+
+/** The query GET /api/bars and warm-cache take (the same schema for both). */
+export const barsQuerySchema = z
+  .object({
+    symbol: symbolSchema,
+    timeframe: timeframeSchema,
+    from: rangeBoundSchema.optional(),
+    to: rangeBoundSchema.optional(),
+    session: z.enum(SESSION_MODES).default('regular'),
+    alignment: z.enum(ALIGNMENTS).default('session'),
+    fill: z.enum(['none', 'forward']).default('none'),
+  })
+  .strict();
+
+export type BarsQuery = z.output<typeof barsQuerySchema>;
+
+/** Where an answer's bars came from. */
+export type BarsOrigin = 'stored' | 'provider' | 'derived';
+
+/**
+ * The answer to a bar query: the bars (the JSON body, serialised once so a cache hit costs no
+ * encoding), or why there are none. Both are cached; `key` changes whenever the answer can, so
+ * it serves as an ETag.
+ */
+export type BarsAnswer = { found: true; body: string; key: string } | { found: false; reason: string; key: string };
+
+/** A computed answer before it is cached. */
+type Computed = { found: true; body: string } | { found: false; reason: string };
+
+/** The timeframes an answer may be derived from on the fly: alignment-neutral intraday bars and 1d. */
+const DERIVE_SOURCES: readonly Timeframe[] = ['1m', '5m', '15m', '30m', '1d'];
+
+/** How a cached answer starts: found answers hold the body, missing ones the reason. */
+const FOUND = 'found\n';
+const MISSING = 'missing\n';
+
+function aggregateJobHint(query: BarsQuery, source: Timeframe): string {
+  const payload = {
+    symbols: query.symbol,
+    source,
+    targets: [query.timeframe],
+    session: query.session,
+    alignment: query.alignment,
+    ...(query.from !== undefined ? { from: query.from } : {}),
+    ...(query.to !== undefined ? { to: query.to } : {}),
+  };
+  return `POST /api/jobs/aggregate-bars ${JSON.stringify(payload)}`;
+}
+
+/**
+ * Answers bar queries through the cache. Which bars answer (see docs/bars.md):
+ * 1. the aggregate series of the query's variant, when it exists;
+ * 2. else the series stored as it came (variant ''), intraday bars cut to the session mode;
+ * 3. else bars derived on the fly from the coarsest stored '' series they can be built from
+ *    (1m/5m/15m/30m, or 1d for 2d/1w/1M) when that reads at most MAX_DERIVE_SOURCE_BARS;
+ * 4. else no bars, and why, naming the aggregate-bars job to run.
+ * A query the data cannot answer as asked (from after to, too many bars) is a ValidationError.
+ */
+export class BarsQueryService {
+  private readonly maxDeriveSourceBars: number;
+
+  constructor(
+    private readonly reader: BarsReader,
+    readonly cache: BarsCache,
+    options: { maxDeriveSourceBars?: number } = {},
+  ) {
+    this.maxDeriveSourceBars = options.maxDeriveSourceBars ?? MAX_DERIVE_SOURCE_BARS;
+  }
+
+  /** The cached answer, or a fresh one (then cached). */
+  async answer(query: BarsQuery): Promise<BarsAnswer> {
+    const key = this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
+    const cached = await this.cache.get(key);
+    if (cached?.startsWith(FOUND)) return { found: true, body: cached.slice(FOUND.length), key };
+    if (cached?.startsWith(MISSING)) return { found: false, reason: cached.slice(MISSING.length), key };
+    return this.refresh(query, key);
+  }
+
+  /**
+   * Makes sure the query's answer is cached at the current versions: `cached` when it already
+   * was, else computes it (`warmed`). A query the data cannot answer as asked throws its
+   * ValidationError.
+   */
+  async warm(query: BarsQuery): Promise<{ outcome: 'cached' | 'warmed'; key: string }> {
+    const key = this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
+    if (await this.cache.has(key)) return { outcome: 'cached', key };
+    await this.refresh(query, key);
+    return { outcome: 'warmed', key };
+  }
+
+  /** Computes the answer and caches it, whatever is cached now; returns it. */
+  async refresh(query: BarsQuery, key?: string): Promise<BarsAnswer> {
+    const cacheKey = key ?? this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
+    const answer = await this.compute(query);
+    await this.cache.set(cacheKey, answer.found ? FOUND + answer.body : MISSING + answer.reason);
+    return { ...answer, key: cacheKey };
+  }
+
+  private async compute(query: BarsQuery): Promise<Computed> {
+    const from = query.from !== undefined ? resolveBound(query.from, 'from', query.session, NYSE) : undefined;
+    const to = query.to !== undefined ? resolveBound(query.to, 'to', query.session, NYSE) : undefined;
+    if (from !== undefined && to !== undefined && from >= to) {
+      throw new ValidationError([{ path: 'from', message: `from (${query.from}) must be before to (${query.to})` }], 'query');
+    }
+    // Fills are computed on the fly for whatever series answers, so a forward fill is the same
+    // whether or not the aggregate was stored with one.
+    const withFills = false;
+    const variant = variantOf(query.timeframe, query.session, query.alignment);
+    const limit = MAX_BARS_PER_ANSWER + 1;
+    const tooMany = () =>
+      new ValidationError(
+        [{ path: 'from', message: `the range holds more than ${MAX_BARS_PER_ANSWER} bars; narrow from/to` }],
+        'query',
+      );
+
+    const aggregateKey = { symbol: query.symbol, timeframe: query.timeframe, variant };
+    if (query.timeframe !== '1m' && (await this.reader.exists(aggregateKey))) {
+      const rows = await this.reader.rows(aggregateKey, { from, to, withFills, limit });
+      if (rows.bars.ts.length > MAX_BARS_PER_ANSWER) throw tooMany();
+      return this.body(query, variant, 'stored', this.filled(query, rows.bars, from, to));
+    }
+    const providerKey = { ...aggregateKey, variant: '' };
+    if (await this.reader.exists(providerKey)) {
+      const rows = await this.reader.rows(providerKey, { from, to, withFills, limit });
+      if (rows.bars.ts.length > MAX_BARS_PER_ANSWER) throw tooMany();
+      const keep = isIntraday(query.timeframe) ? sessionMask(rows.bars, query.timeframe, query.session, NYSE) : undefined;
+      return this.body(query, '', 'provider', this.filled(query, keep ? keptBars(rows.bars, keep) : rows.bars, from, to));
+    }
+    return this.derive(query, variant, from, to);
+  }
+
+  private async derive(query: BarsQuery, variant: string, from: number | undefined, to: number | undefined): Promise<Computed> {
+    const candidates = DERIVE_SOURCES.filter((source) => canDerive(source, query.timeframe)).reverse();
+    for (const source of candidates) {
+      const key = { symbol: query.symbol, timeframe: source, variant: '' };
+      if (!(await this.reader.exists(key))) continue;
+      // Whole periods of the target at both ends, so the first and last bar are complete.
+      const readFrom = from !== undefined ? periodBounds(query.timeframe, from, query.session, NYSE).start : undefined;
+      const readTo = to !== undefined ? periodBounds(query.timeframe, to - 1, query.session, NYSE).end : undefined;
+      const base = await this.reader.rows(key, {
+        from: readFrom,
+        to: readTo,
+        withFills: false,
+        limit: this.maxDeriveSourceBars + 1,
+      });
+      if (base.bars.ts.length > this.maxDeriveSourceBars) {
+        return {
+          found: false,
+          reason: `${query.timeframe} bars of ${query.symbol} (${variant}) are not stored and deriving them would read more than ${this.maxDeriveSourceBars} ${source} bars; store them first: ${aggregateJobHint(query, source)}`,
+        };
+      }
+      const options = { session: query.session, alignment: query.alignment, calendar: NYSE };
+      const built = aggregateBars(base.bars, { source, targets: [query.timeframe], ...options }).bars[query.timeframe]!;
+      const first = from !== undefined ? periodBounds(query.timeframe, from, query.session, NYSE).start : -Infinity;
+      const inRange = sliceBars(built, lowerBound(built.ts, first), lowerBound(built.ts, to ?? Infinity));
+      return this.body(query, variant, 'derived', this.filled(query, inRange, Number.isFinite(first) ? first : undefined, to));
+    }
+    return {
+      found: false,
+      reason: `no ${query.timeframe} bars of ${query.symbol} (${variant}) are stored, and no finer bars to build them from (${candidates.join(', ') || 'none can be'})`,
+    };
+  }
+
+  /** The bars with the forward fill of their gaps over [from, to) merged in, when the query asks for it. */
+  private filled(query: BarsQuery, bars: BarColumns, from: number | undefined, to: number | undefined): SeriesRows {
+    if (query.fill !== 'forward') return { bars, filled: new Uint8Array(bars.ts.length) };
+    const options = { timeframe: query.timeframe, session: query.session, alignment: query.alignment, calendar: NYSE };
+    return mergeFills(bars, fillGaps(bars, { ...options, from, to }));
+  }
+
+  /** The found answer's body. */
+  private body(query: BarsQuery, variant: string, origin: BarsOrigin, rows: SeriesRows): Computed {
+    const withFills = query.fill === 'forward';
+    const { bars, filled } = rows;
+    const out: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < bars.ts.length; i++) {
+      const entry: Record<string, unknown> = {
+        ts: new Date(bars.ts[i]).toISOString(),
+        open: bars.open[i],
+        high: bars.high[i],
+        low: bars.low[i],
+        close: bars.close[i],
+        volume: bars.volume[i],
+        vwap: Number.isNaN(bars.vwap[i]) ? null : bars.vwap[i],
+      };
+      if (withFills) entry.filled = filled[i] === 1;
+      out.push(entry);
+    }
+    const body = JSON.stringify({
+      symbol: query.symbol,
+      timeframe: query.timeframe,
+      session: query.session,
+      alignment: query.alignment,
+      variant,
+      origin,
+      bars: out,
+    });
+    return { found: true, body };
+  }
+}

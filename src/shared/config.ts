@@ -1,0 +1,260 @@
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Raised when an environment variable holds a value tickforge cannot use. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `../shared/data` beside the project checkout (this file compiles to dist/src/shared/config.js). */
+const SHARED_DATA_DIR = fileURLToPath(new URL('../../../../shared/data', import.meta.url));
+
+const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .prefault(String(fallback));
+
+const flag = z
+  .enum(['0', '1', 'true', 'false'], { message: 'must be 0, 1, true or false' })
+  .transform((value) => value === '1' || value === 'true')
+  .prefault('0');
+
+const url = (protocols: string[], fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    );
+
+const identifier = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)')
+    .default(fallback);
+
+const token = z.string().min(16, 'must be at least 16 characters').optional();
+
+/** A list in one variable, split on `separator`; absent means "not set". */
+const list = (separator: string, pattern?: { regex: RegExp; message: string }) => {
+  const text = pattern ? z.string().trim().regex(pattern.regex, pattern.message) : z.string().trim();
+  return text.optional().transform((value) => value?.split(separator).filter(Boolean));
+};
+
+/** One environment variable: its name, how it is read (with its default) and what it means. */
+interface Setting<S extends z.ZodType = z.ZodType> {
+  env: string;
+  schema: S;
+  description: string;
+  /** Never shown in a message: a token. */
+  secret?: boolean;
+  /** How the value is written back into an environment (lists join again). */
+  separator?: string;
+}
+
+const setting = <S extends z.ZodType>(
+  env: string,
+  schema: S,
+  description: string,
+  extra: Pick<Setting, 'secret' | 'separator'> = {},
+): Setting<S> => ({ env, schema, description, ...extra });
+
+/**
+ * Every setting tickforge reads, once: the config's field, its environment variable, how the
+ * value is checked (and its default), and what it means. The Config type, the validation, the
+ * environment of child processes and the configuration docs all come from this table.
+ */
+export const SETTINGS = {
+  databaseUrl: setting(
+    'DATABASE_URL',
+    url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/tickforge'),
+    'PostgreSQL connection',
+  ),
+  dbSchema: setting('TICKFORGE_DB_SCHEMA', identifier('public'), 'schema of the production tables'),
+  sandboxSchema: setting('TICKFORGE_SANDBOX_SCHEMA', identifier('sandbox'), 'schema synthetic scenario data goes to'),
+  dbPoolMax: setting('TICKFORGE_DB_POOL_MAX', integer(10, 1, 200), 'PostgreSQL connections per process'),
+  redisUrl: setting('REDIS_URL', url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'), 'Redis connection'),
+  prefix: setting(
+    'TICKFORGE_PREFIX',
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_{}.-]+$/, 'may hold letters, digits and _ { } . - only (no ":")')
+      .default('tickforge'),
+    'BullMQ key prefix; use a hash tag such as {tickforge} on Redis Cluster',
+  ),
+  eventStream: setting(
+    'TICKFORGE_EVENT_STREAM',
+    z.string().trim().min(1).default('tickstock.events'),
+    'Redis stream every event is also appended to',
+  ),
+  eventStreamMaxLen: setting(
+    'TICKFORGE_EVENT_STREAM_MAXLEN',
+    integer(100_000, 1),
+    'approximate length the event stream is trimmed to',
+  ),
+  apiToken: setting(
+    'TICKFORGE_API_TOKEN',
+    token,
+    'bearer token for the API and Bull Board (16+ characters); the web process refuses to start without it unless TICKFORGE_INSECURE_DEV=1',
+    { secret: true },
+  ),
+  readToken: setting(
+    'TICKFORGE_READ_TOKEN',
+    token,
+    'a token that may query but not enqueue or retry (and sees a read-only Bull Board)',
+    { secret: true },
+  ),
+  insecureDev: setting('TICKFORGE_INSECURE_DEV', flag, '1 lets the web process run without a token (development only)'),
+  port: setting('PORT', integer(3000, 0, 65_535), 'HTTP port of the web process'),
+  bodyLimit: setting(
+    'TICKFORGE_BODY_LIMIT',
+    z
+      .string()
+      .trim()
+      .regex(/^\d+(b|kb|mb)$/i, 'must look like 512kb or 1mb')
+      .default('1mb'),
+    'largest JSON request body',
+  ),
+  rateLimitPerMinute: setting(
+    'TICKFORGE_RATE_LIMIT',
+    integer(6_000, 1),
+    'jobs one token may enqueue per minute, counted in Redis across all web processes',
+  ),
+  workerConcurrency: setting(
+    'TICKFORGE_WORKER_CONCURRENCY',
+    integer(Math.max(2, os.availableParallelism() * 2), 1, 1000),
+    'jobs one worker process runs at once, per queue (default 2 × cores)',
+  ),
+  poolThreads: setting(
+    'TICKFORGE_POOL_THREADS',
+    integer(os.availableParallelism(), 1, 256),
+    'threads of the kernel pool (default: cores)',
+  ),
+  shutdownTimeoutMs: setting(
+    'TICKFORGE_SHUTDOWN_TIMEOUT_MS',
+    integer(25_000, 0),
+    'how long a stopping worker waits for running jobs before handing them back',
+  ),
+  lockDurationMs: setting('TICKFORGE_LOCK_DURATION_MS', integer(30_000, 1_000), 'BullMQ job lock duration'),
+  stalledIntervalMs: setting('TICKFORGE_STALLED_INTERVAL_MS', integer(30_000, 1_000), 'BullMQ stalled-job check interval'),
+  queues: setting(
+    'TICKFORGE_QUEUES',
+    list(',', { regex: /^[a-z-]+(,[a-z-]+)*$/, message: 'must be a comma-separated list of queue names' }),
+    'comma-separated queues this worker process serves (default: every queue)',
+    { separator: ',' },
+  ),
+  eodCatchUpSessions: setting(
+    'TICKFORGE_EOD_CATCHUP_SESSIONS',
+    integer(5, 0, 250),
+    'how many recent NYSE sessions the scheduler checks at start for a missed end-of-day pipeline (0: no catch-up)',
+  ),
+  dataDir: setting(
+    'TICKFORGE_DATA_DIR',
+    z.string().trim().optional(),
+    'the sample market data used by the demo and the tests (default ../shared/data beside the checkout, when present)',
+  ),
+  importRoots: setting(
+    'TICKFORGE_IMPORT_ROOTS',
+    list(path.delimiter),
+    `directories (${path.delimiter}-separated) import jobs may read files from (default: the working directory, the temporary directory and the sample data)`,
+    { separator: path.delimiter },
+  ),
+  logLevel: setting(
+    'LOG_LEVEL',
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    'pino log level',
+  ),
+} satisfies Record<string, Setting>;
+
+type SettingKey = keyof typeof SETTINGS;
+type Settings = { [K in SettingKey]: z.output<(typeof SETTINGS)[K]['schema']> };
+
+/** The validated settings every tickforge process runs with (see SETTINGS for what each means). */
+export type Config = Omit<Settings, 'importRoots'> & {
+  /** Directories import jobs may read files from. */
+  importRoots: string[];
+};
+
+const ENTRIES = Object.entries(SETTINGS) as Array<[SettingKey, Setting]>;
+
+/** What an error message may show of a value: never a token, never a password inside a URL. */
+function shown(entry: Setting, value: string): string {
+  if (entry.secret) return `<${value.length} characters>`;
+  return value.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+}
+
+/**
+ * Reads and validates the environment. An unusable value throws a ConfigError whose message
+ * names the variable, so a process stops at start-up instead of failing later.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, entry] of ENTRIES) {
+    const raw = env[entry.env];
+    const given = raw === undefined || raw === '' ? undefined : raw;
+    const parsed = entry.schema.safeParse(given);
+    if (parsed.success) values[key] = parsed.data;
+    else {
+      for (const issue of parsed.error.issues)
+        problems.push(`${entry.env}=${JSON.stringify(shown(entry, given ?? ''))}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  const settings = values as Settings;
+  const dataDir = settings.dataDir ?? (existsSync(SHARED_DATA_DIR) ? SHARED_DATA_DIR : undefined);
+  return {
+    ...settings,
+    dataDir,
+    importRoots: settings.importRoots ?? [process.cwd(), os.tmpdir(), ...(dataDir ? [dataDir] : [])],
+  };
+}
+
+/** The environment variables that make another process load `config` (lists joined again). */
+export function configEnvironment(config: Config): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, entry] of ENTRIES) {
+    const value = config[key];
+    if (value === undefined) continue;
+    env[entry.env] = Array.isArray(value) ? value.join(entry.separator ?? ',') : String(value);
+  }
+  return env;
+}
+
+/** Every setting's variable and meaning, in table order: what the configuration docs list. */
+export function settingsTable(): Array<{ env: string; description: string }> {
+  return ENTRIES.map(([, entry]) => ({ env: entry.env, description: entry.description }));
+}
+
+/** loadConfig for a process entry point: prints the problem and exits 78 (EX_CONFIG). */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`tickforge: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+}

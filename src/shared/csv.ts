@@ -1,0 +1,89 @@
+import { parse } from 'csv-parse/sync';
+
+/** A file-level problem: the import cannot proceed at all. */
+export class CsvFormatError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(line === undefined ? message : `line ${line}: ${message}`);
+    this.name = 'CsvFormatError';
+  }
+}
+
+export interface RejectedRow {
+  line: number;
+  reason: string;
+}
+
+/** Rejected rows of an import: every one counted, the first `maxListed` listed with line and reason. */
+export class RejectedRows {
+  readonly rows: RejectedRow[] = [];
+  count = 0;
+
+  constructor(private readonly maxListed: number) {}
+
+  add(line: number, reason: string): void {
+    this.count++;
+    if (this.rows.length < this.maxListed) this.rows.push({ line, reason });
+  }
+}
+
+/** CSV records with the line each ends on; the first is the header row. */
+export interface CsvRecords {
+  /** Header names, trimmed and lower-cased. */
+  header: string[];
+  /** Header names, trimmed, as the file spells them. */
+  rawHeader: string[];
+  records: Array<{ record: string[]; info: { lines: number } }>;
+}
+
+/**
+ * Reads CSV text (BOM, quoting, blank lines and ragged rows tolerated) into records; throws
+ * CsvFormatError for unreadable CSV or a file without a header row.
+ */
+export function readCsvRecords(text: string, options: { trimCells?: boolean } = {}): CsvRecords {
+  let records: CsvRecords['records'];
+  try {
+    records = parse(text, {
+      bom: true,
+      info: true,
+      trim: options.trimCells ?? true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      max_record_size: 64 * 1024,
+    }) as unknown as CsvRecords['records'];
+  } catch (error) {
+    const info = error as { lines?: number; message?: string };
+    throw new CsvFormatError(`the file is not readable CSV: ${String(info.message).replace(/^Invalid .*?: /, '')}`, info.lines);
+  }
+  if (records.length === 0) throw new CsvFormatError('the file is empty: a header row is required');
+  const rawHeader = records[0].record.map((name) => name.trim());
+  return { header: rawHeader.map((name) => name.toLowerCase()), rawHeader, records };
+}
+
+/** A file-level problem reported by a CSV task instead of thrown across the thread boundary. */
+export interface CsvFailure {
+  ok: false;
+  error: string;
+  line?: number;
+}
+
+/**
+ * Decodes a CSV file's bytes as strict UTF-8 and hands the text to `parse`; undecodable bytes
+ * and CsvFormatErrors come back as a CsvFailure, anything else is thrown.
+ */
+export function parseCsvBytes<T>(bytes: Uint8Array, parse: (text: string) => T): T | CsvFailure {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return { ok: false, error: 'the file is not valid UTF-8 text' };
+  }
+  try {
+    return parse(text);
+  } catch (error) {
+    if (error instanceof CsvFormatError) return { ok: false, error: error.message, line: error.line };
+    throw error;
+  }
+}

@@ -1,0 +1,122 @@
+import type { Queryable } from './db.js';
+
+export interface JobHistoryRow {
+  queue: string;
+  jobId: string;
+  name: string;
+  outcome: 'completed' | 'failed';
+  attempts: number;
+  startedAt?: Date;
+  finishedAt: Date;
+  durationMs?: number;
+  summary?: unknown;
+  error?: string;
+}
+
+/** Largest summary kept in a history row; bigger results are cut to their headline fields. */
+const MAX_SUMMARY_CHARS = 64 * 1024;
+
+function boundedSummary(summary: unknown): unknown {
+  if (summary === undefined) return null;
+  const text = JSON.stringify(summary) ?? 'null';
+  if (text.length <= MAX_SUMMARY_CHARS) return text;
+  if (summary && typeof summary === 'object' && !Array.isArray(summary)) {
+    const headline = Object.fromEntries(
+      Object.entries(summary as Record<string, unknown>).filter(([, value]) => value === null || typeof value !== 'object'),
+    );
+    return JSON.stringify({ ...headline, truncated: true });
+  }
+  return JSON.stringify({ truncated: true });
+}
+
+/** Most rows one history statement writes. */
+const MAX_BATCH = 500;
+
+interface PendingRow {
+  row: JobHistoryRow;
+  written(): void;
+  failed(error: unknown): void;
+}
+
+/**
+ * One row per finished job, keyed by (queue, job id): a retried job updates its row.
+ *
+ * Rows are written with group commit: `record` resolves only once its row is committed, but
+ * rows of jobs finishing while a write is in flight go together in the next statement, so a
+ * worker running many short jobs commits once per batch instead of once per job.
+ */
+export class JobHistoryRepository {
+  private pending: PendingRow[] = [];
+  private writing = false;
+
+  constructor(
+    private readonly db: Queryable,
+    readonly schema: string,
+  ) {}
+
+  record(row: JobHistoryRow): Promise<void> {
+    return new Promise<void>((written, failed) => {
+      this.pending.push({ row, written, failed });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      // One statement may not touch a row twice: keep the latest row of a job.
+      const latest = new Map(batch.map(({ row }) => [`${row.queue}\n${row.jobId}`, row]));
+      try {
+        await this.db
+          .withSchema(this.schema)
+          .table('job_history')
+          .insert(
+            [...latest.values()].map((row) => ({
+              queue: row.queue,
+              job_id: row.jobId,
+              name: row.name,
+              outcome: row.outcome,
+              attempts: row.attempts,
+              started_at: row.startedAt ?? null,
+              finished_at: row.finishedAt,
+              duration_ms: row.durationMs ?? null,
+              summary: boundedSummary(row.summary),
+              error: row.error?.slice(0, 4_000) ?? null,
+            })),
+          )
+          .onConflict(['queue', 'job_id'])
+          .merge();
+        for (const pending of batch) pending.written();
+      } catch (error) {
+        for (const pending of batch) pending.failed(error);
+      }
+    }
+    this.writing = false;
+  }
+
+  /** Which of these jobs of a queue have a completed history row. */
+  async completed(queue: string, jobIds: readonly string[]): Promise<Set<string>> {
+    if (jobIds.length === 0) return new Set();
+    const rows = await this.db
+      .withSchema(this.schema)
+      .table('job_history')
+      .select<Array<{ job_id: string }>>('job_id')
+      .where({ queue, outcome: 'completed' })
+      .whereIn('job_id', [...jobIds]);
+    return new Set(rows.map((row) => row.job_id));
+  }
+
+  /** Jobs that failed for good in the last `hours`, counted by queue and job name. */
+  async recentFailures(hours: number): Promise<Array<{ queue: string; name: string; count: number }>> {
+    const rows = await this.db
+      .withSchema(this.schema)
+      .table('job_history')
+      .where('outcome', 'failed')
+      .andWhere('finished_at', '>', this.db.raw(`now() - make_interval(hours => ?)`, [hours]))
+      .select('queue', 'name')
+      .count<Array<{ queue: string; name: string; count: number }>>({ count: '*' })
+      .groupBy('queue', 'name');
+    return rows.map((row) => ({ ...row, count: Number(row.count) }));
+  }
+}

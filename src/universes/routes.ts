@@ -1,0 +1,90 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import type { Store } from '../store/store.js';
+import { symbolSchema } from '../shared/symbols.js';
+import { universeKeySchema } from './universes.js';
+import { calendarDateSchema } from '../shared/dates.js';
+import { parseOrThrow } from '../shared/validation.js';
+import { requireRole, type Tokens } from '../api/auth.js';
+import { NotFoundError } from '../shared/errors.js';
+import { ApiRouter } from '../api/openapi.js';
+
+const membersQuery = z.object({ asOf: calendarDateSchema.optional() }).strict();
+
+const changesQuery = z
+  .object({
+    from: calendarDateSchema.optional(),
+    to: calendarDateSchema.optional(),
+    symbol: symbolSchema.optional(),
+    before: z.coerce.number().int('must be a whole number').positive('must be above 0').optional(),
+    limit: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(10_000, 'must be at most 10000')
+      .default(1_000),
+  })
+  .strict();
+
+/** GET /universes, /universes/:key?asOf=, /universes/:key/changes: universes, members at a date, audit trail. */
+export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
+  const routes = new ApiRouter();
+  const universes = store.universes;
+
+  const findUniverse = async (req: Request) => {
+    const key = parseOrThrow(universeKeySchema, String(req.params.key), 'universe key');
+    const universe = await universes.get(key);
+    if (!universe) throw new NotFoundError(`no universe ${key}`);
+    return universe;
+  };
+
+  const key = { key: 'universe key, such as top_100, sector_energy or etf_growth' };
+
+  routes.get(
+    '/universes',
+    { summary: 'Every universe with its category, filter and member count', role: 'read', responses: { 200: '{universes}' } },
+    requireRole('read', tokens),
+    async (_req: Request, res: Response) => {
+      res.json({ universes: await universes.list() });
+    },
+  );
+
+  routes.get(
+    '/universes/:key',
+    {
+      summary: 'Members of a universe today, or as of a date (survivorship-safe)',
+      role: 'read',
+      params: key,
+      query: membersQuery,
+      responses: { 200: 'the universe and its members', 400: 'a bad date, named', 404: 'unknown universe' },
+    },
+    requireRole('read', tokens),
+    async (req: Request, res: Response) => {
+      const query = parseOrThrow(membersQuery, req.query, 'query');
+      const universe = await findUniverse(req);
+      const members = await universes.members(universe.key, query.asOf);
+      res.json({ ...universe, asOf: query.asOf ?? null, count: members.length, members });
+    },
+  );
+
+  routes.get(
+    '/universes/:key/changes',
+    {
+      summary: 'The audit trail of a universe: every addition, removal and update with its reason, newest first',
+      role: 'read',
+      params: key,
+      query: changesQuery,
+      responses: { 200: '{key, changes, next}', 400: 'a bad parameter, named', 404: 'unknown universe' },
+    },
+    requireRole('read', tokens),
+    async (req: Request, res: Response) => {
+      const query = parseOrThrow(changesQuery, req.query, 'query');
+      const universe = await findUniverse(req);
+      const changes = await universes.changes(universe.key, query);
+      const next = changes.length === query.limit ? changes[changes.length - 1].id : null;
+      res.json({ key: universe.key, changes, next });
+    },
+  );
+
+  return routes;
+}

@@ -1,0 +1,257 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import type { AggregateSymbolResult as SymbolResult } from '../../src/bars/aggregate-bars.contract.js';
+import { BarsRepository } from '../../src/bars/bars.repository.js';
+import { aggregateBars, variantOf } from '../../src/bars/aggregate.js';
+import type { BarColumns } from '../../src/bars/columns.js';
+import { NYSE } from '../../src/shared/calendar.js';
+import { coarserThan, type Timeframe } from '../../src/bars/timeframes.js';
+import { localMidnight } from '../../src/shared/zone.js';
+import { CHANNELS, type BarsUpdated, type EventEnvelope } from '../../src/notify/channels.js';
+import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { NEW_YORK, loadBars, nyTime } from '../helpers/bars.js';
+import { GOOG_1MIN, SHY_1MIN, SPY_1MIN, SPY_DAILY, dataFile } from '../helpers/data.js';
+import { TestSystem } from '../helpers/system.js';
+import { startProcess } from '../helpers/process.js';
+import { waitForEvent } from '../helpers/wait.js';
+
+interface RunResult {
+  symbols: SymbolResult[];
+  totals: { symbols: number; sourceBars: number; written: number; unchanged: number; missing: number };
+}
+
+/** The lines of a LEAN 1m file whose New York date passes the filter, as CSV text. */
+function csvOf(relative: string, keep: (line: string) => boolean): string {
+  const [header, ...lines] = readFileSync(dataFile(relative), 'utf8').trim().split(/\r?\n/);
+  return [header, ...lines.filter(keep)].join('\n');
+}
+
+describe('aggregate-bars job', function () {
+  let system: TestSystem;
+  let bars: BarsRepository;
+  let subscriber: Redis;
+  const spy = loadBars(SPY_1MIN, '1m');
+
+  /** Stored bars of a series as columns, for comparing with the kernel. */
+  async function stored(symbol: string, timeframe: Timeframe, variant: string, source = 'aggregate') {
+    const rows = (await bars.range({ symbol, timeframe, variant })).filter((row) => row.source === source);
+    return {
+      ts: rows.map((row) => row.ts.getTime()),
+      open: rows.map((row) => row.open),
+      high: rows.map((row) => row.high),
+      low: rows.map((row) => row.low),
+      close: rows.map((row) => row.close),
+      volume: rows.map((row) => row.volume),
+      vwap: rows.map((row) => row.vwap!),
+    };
+  }
+
+  function expectStoredEqual(actual: Awaited<ReturnType<typeof stored>>, expected: BarColumns, what: string) {
+    expect(actual.ts, `${what} ts`).to.deep.equal(Array.from(expected.ts));
+    for (const field of ['open', 'high', 'low', 'close', 'volume'] as const) {
+      expect(actual[field], `${what} ${field}`).to.deep.equal(Array.from(expected[field]));
+    }
+    actual.vwap.forEach((vwap, i) => expect(vwap).to.be.closeTo(expected.vwap[i], expected.vwap[i] * 1e-12));
+  }
+
+  before(async () => {
+    system = await TestSystem.create();
+    await system.startWorker();
+    bars = new BarsRepository(system.db, system.config.dbSchema);
+    subscriber = createRedis(system.config.redisUrl, 'subscriber');
+    await subscriber.subscribe(CHANNELS.barsUpdated);
+    await system.run('import-bars', { file: dataFile(SPY_1MIN), symbol: 'SPY', timeframe: '1m' });
+    await system.run('import-bars', { file: dataFile(SHY_1MIN), symbol: 'SHY', timeframe: '1m' });
+  });
+
+  after(async () => {
+    await closeRedis(subscriber);
+    await system.close();
+  });
+
+  it('should store every timeframe exactly as the kernel builds it, then change nothing when run again', async () => {
+    const announced = waitForEvent<[string, string]>(subscriber, 'message', (_channel, message) => {
+      const { data } = JSON.parse(message) as EventEnvelope<BarsUpdated>;
+      return data.symbol === 'SPY' && data.job === 'aggregate-bars';
+    });
+    const { id, result } = await system.run('aggregate-bars', { symbols: 'SPY' });
+    const [spyResult] = (result as RunResult).symbols;
+    const oracle = aggregateBars(spy, { source: '1m', targets: coarserThan('1m') }).bars;
+    for (const timeframe of coarserThan('1m')) {
+      expect(spyResult.timeframes[timeframe]?.bars, timeframe).to.equal(oracle[timeframe]!.ts.length);
+      expectStoredEqual(await stored('SPY', timeframe, 'regular'), oracle[timeframe]!, timeframe);
+    }
+    expect(spyResult).to.deep.include({ sourceBars: 6 * 390, from: '2013-10-04T04:00:00.000Z', to: '2013-10-12T04:00:00.000Z' });
+    expect(spyResult.gaps).to.deep.include({ sessions: 6, expected: 2340, missing: 0 });
+
+    const [, message] = await announced;
+    const envelope = JSON.parse(message) as EventEnvelope<BarsUpdated>;
+    expect(envelope.correlation_id).to.equal(id);
+    expect(envelope.data.series).to.deep.equal(
+      coarserThan('1m').map((timeframe) => ({
+        timeframe,
+        variant: variantOf(timeframe, 'regular', 'session'),
+        rows: spyResult.timeframes[timeframe]!.bars,
+      })),
+    );
+
+    const again = (await system.run('aggregate-bars', { symbols: ['SPY'] })).result as RunResult;
+    expect(again.totals.written).to.equal(0);
+    expect(again.totals.unchanged).to.equal(spyResult.written);
+  });
+
+  it('should give the same bars when the base bars are streamed a thousand at a time', async () => {
+    const paged = (await system.run('aggregate-bars', { symbols: 'SPY', session: 'extended', pageRows: 1_000 }))
+      .result as RunResult;
+    const whole = aggregateBars(spy, { source: '1m', targets: coarserThan('1m'), session: 'extended' }).bars;
+    expect(paged.symbols[0].sourceBars).to.equal(spy.ts.length);
+    for (const timeframe of ['5m', '1h', '4h', '1d', '2d', '1w'] as const) {
+      expectStoredEqual(await stored('SPY', timeframe, 'extended'), whole[timeframe]!, `extended ${timeframe}`);
+    }
+    expect(paged.symbols[0].gaps.expected).to.equal(6 * 960);
+  });
+
+  it('should store natural-aligned hours under regular/natural and shorter bars under regular', async () => {
+    await system.run('aggregate-bars', { symbols: 'SHY', targets: ['30m', '1h', '1d'], alignment: 'natural' });
+    const hours = await stored('SHY', '1h', 'regular/natural');
+    expect(hours.ts.slice(0, 2).map(nyTime)).to.deep.equal(['2008-03-07 09:00', '2008-03-07 10:00']);
+    expect(hours.ts.filter((ts) => nyTime(ts).startsWith('2008-03-10')).map((ts) => nyTime(ts).slice(11))[0]).to.equal('09:00');
+    expect(await bars.count({ symbol: 'SHY', timeframe: '30m', variant: 'regular' })).to.equal(26);
+    expect(await bars.count({ symbol: 'SHY', timeframe: '1h', variant: 'regular' })).to.equal(0);
+  });
+
+  it('should replace a partial weekly and monthly bar when later base bars arrive', async () => {
+    const before = csvOf(GOOG_1MIN, (line) => !line.startsWith('2015-12-28'));
+    await system.run('import-bars', { csv: before, symbol: 'GOOG', timeframe: '1m' });
+    await system.run('aggregate-bars', { symbols: 'GOOG', targets: ['1d', '1w', '1M'] });
+    const [partialMonth] = await bars.range({ symbol: 'GOOG', timeframe: '1M', variant: 'regular' });
+    expect(await bars.count({ symbol: 'GOOG', timeframe: '1w', variant: 'regular' })).to.equal(1);
+
+    await system.run('import-bars', { file: dataFile(GOOG_1MIN), symbol: 'GOOG', timeframe: '1m' });
+    const rerun = (await system.run('aggregate-bars', { symbols: 'GOOG', targets: ['1d', '1w', '1M'], from: '2015-12-28' }))
+      .result as RunResult;
+    const [month] = await bars.range({ symbol: 'GOOG', timeframe: '1M', variant: 'regular' });
+    const oracle = aggregateBars(loadBars(GOOG_1MIN, '1m'), { source: '1m', targets: ['1M'] }).bars['1M']!;
+    expect(month.ts.getTime()).to.equal(partialMonth.ts.getTime());
+    expect(month.volume).to.be.greaterThan(partialMonth.volume);
+    expect([month.open, month.high, month.low, month.close, month.volume]).to.deep.equal([
+      oracle.open[0],
+      oracle.high[0],
+      oracle.low[0],
+      oracle.close[0],
+      oracle.volume[0],
+    ]);
+    expect(await bars.count({ symbol: 'GOOG', timeframe: '1w', variant: 'regular' })).to.equal(2);
+    expect(rerun.symbols[0].timeframes['1d']?.bars).to.equal(1);
+  });
+
+  it('should aggregate every symbol with base bars in the range when no symbols are given', async () => {
+    const result = (
+      await system.run('aggregate-bars', { source: '1m', from: '2013-10-08', to: '2013-10-08', targets: ['1h', '1d'] })
+    ).result as RunResult;
+    expect(result.symbols.map((s) => s.symbol)).to.deep.equal(['SPY']);
+    expect(result.symbols[0].timeframes['1d']?.bars).to.equal(1);
+    expect(result.symbols[0].gaps).to.deep.include({ sessions: 1, expected: 390 });
+  });
+
+  it('should store forward-fill bars only in missing slots, report the gaps, and let real bars replace fills', async () => {
+    const removed = [
+      '2013-10-07T10:00',
+      '2013-10-07T10:01',
+      '2013-10-07T10:02',
+      '2013-10-07T10:03',
+      '2013-10-07T10:04',
+      '2013-10-07T10:05',
+      '2013-10-07T09:30',
+    ];
+    const gappy = csvOf(SPY_1MIN, (line) => line.startsWith('2013-10-07') && !removed.some((time) => line.startsWith(time)));
+    await system.run('import-bars', { csv: gappy, symbol: 'GAP', timeframe: '1m' });
+    const result = (await system.run('aggregate-bars', { symbols: 'GAP', targets: ['5m', '1h'], fill: 'forward' }))
+      .result as RunResult;
+    const [gap] = result.symbols;
+    expect(gap.gaps).to.deep.include({ sessions: 1, expected: 390, present: 383, missing: 7, longestMissingRun: 6, fillable: 6 });
+    expect(gap.timeframes['1m']).to.deep.equal({ bars: 0, filled: 6 });
+    expect(gap.timeframes['5m']).to.deep.include({ filled: 1 });
+
+    const fills = (await bars.range({ symbol: 'GAP', timeframe: '1m', variant: '' })).filter((row) => row.source === 'fill');
+    expect(fills.map((row) => nyTime(row.ts.getTime()).slice(11))).to.deep.equal([
+      '10:00',
+      '10:01',
+      '10:02',
+      '10:03',
+      '10:04',
+      '10:05',
+    ]);
+    const before = (await bars.range({ symbol: 'GAP', timeframe: '1m', variant: '' })).find((row) =>
+      nyTime(row.ts.getTime()).endsWith('09:59'),
+    )!;
+    for (const fill of fills)
+      expect([fill.open, fill.high, fill.low, fill.close, fill.volume]).to.deep.equal([
+        before.close,
+        before.close,
+        before.close,
+        before.close,
+        0,
+      ]);
+    const fiveMinute = await bars.range({ symbol: 'GAP', timeframe: '5m', variant: 'regular' });
+    expect(fiveMinute.filter((row) => row.source === 'fill').map((row) => nyTime(row.ts.getTime()).slice(11))).to.deep.equal([
+      '10:00',
+    ]);
+
+    const again = (await system.run('aggregate-bars', { symbols: 'GAP', targets: ['5m'], fill: 'forward' })).result as RunResult;
+    expect(again.symbols[0].sourceBars).to.equal(383);
+    expect(again.totals.written).to.equal(0);
+
+    await system.run('import-bars', {
+      csv: csvOf(SPY_1MIN, (line) => line.startsWith('2013-10-07')),
+      symbol: 'GAP',
+      timeframe: '1m',
+    });
+    const real = await bars.range({ symbol: 'GAP', timeframe: '1m', variant: '' });
+    expect(real.filter((row) => row.source === 'fill')).to.have.length(0);
+    await system.run('aggregate-bars', { symbols: 'GAP', targets: ['5m'] });
+    const rebuilt = await bars.range({ symbol: 'GAP', timeframe: '5m', variant: 'regular' });
+    expect(rebuilt.filter((row) => row.source === 'fill')).to.have.length(0);
+    expect(rebuilt).to.have.length(78);
+  });
+
+  it('should build weekly and monthly bars from five years of imported daily bars', async () => {
+    await system.run('import-bars', { file: dataFile(SPY_DAILY), symbol: 'SPYD', timeframe: '1d' });
+    const result = (await system.run('aggregate-bars', { symbols: 'SPYD', source: '1d', from: '2013-01-01', to: '2017-12-31' }))
+      .result as RunResult;
+    expect(result.symbols[0].timeframes['1M']?.bars).to.equal(60);
+    const sessions = NYSE.sessionsBetween('2013-01-01', '2017-12-31');
+    expect(result.symbols[0].gaps).to.deep.include({ sessions: sessions.length, expected: sessions.length });
+    const weeks = new Set(
+      sessions.map((session) => {
+        const day = new Date(`${session.date}T12:00:00Z`);
+        day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7));
+        return localMidnight(day.toISOString().slice(0, 10), NEW_YORK);
+      }),
+    );
+    const stored1w = await bars.range({ symbol: 'SPYD', timeframe: '1w', variant: 'regular' });
+    expect(stored1w.map((row) => row.ts.getTime())).to.deep.equal([...weeks]);
+  });
+
+  it('should refuse a target the source cannot build and a range that ends before it starts', async () => {
+    const refused = await system.producer
+      .enqueue('aggregate-bars', { symbols: 'SPY', source: '1h', targets: ['30m', '1d'] })
+      .catch((error: Error) => error);
+    expect((refused as Error).message).to.match(/targets\.0: 30m cannot be built from 1h/);
+    const failed = await system
+      .run('aggregate-bars', { symbols: 'SPY', from: '2013-10-09', to: '2013-10-08' })
+      .catch((error: Error) => error);
+    expect((failed as Error).message).to.match(/from \(2013-10-09\) must be before to \(2013-10-08\)/);
+  });
+
+  it('should run from the CLI with --wait and exit 2 naming the field when a target is wrong', async () => {
+    const cli = startProcess('cli', system.config, ['aggregate-bars', '--symbols', 'SHY', '--targets', '2h,1d', '--wait']);
+    expect((await cli.exited).code).to.equal(0);
+    expect(cli.lines.map((line) => line.msg).join('\n')).to.match(/"symbol": "SHY"/);
+    expect(await bars.count({ symbol: 'SHY', timeframe: '1d', variant: 'regular' })).to.equal(2);
+    const wrong = startProcess('cli', system.config, ['aggregate-bars', '--symbols', 'SHY', '--source', '1d', '--targets', '1h']);
+    expect((await wrong.exited).code).to.equal(2);
+    expect(wrong.stderr.join('')).to.match(/targets\.0: 1h cannot be built from 1d/);
+  });
+});

@@ -1,0 +1,275 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { PayloadOf } from '../../src/queues/registry.js';
+import { XMLValidator } from 'fast-xml-parser';
+import type { Redis } from 'ioredis';
+import { startWebServer, type WebServer } from '../../src/api/server.js';
+import { BarsRepository } from '../../src/bars/bars.repository.js';
+import { ident } from '../../src/shared/db.js';
+import { SandboxRepository } from '../../src/scenarios/sandbox.repository.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
+import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { TEST_TOKEN } from '../helpers/config.js';
+import { startProcess } from '../helpers/process.js';
+import { TestSystem } from '../helpers/system.js';
+import { waitForEvent } from '../helpers/wait.js';
+
+interface RunResult {
+  runId: string;
+  schema: string;
+  symbols: number;
+  series: Array<{ timeframe: string; variant: string; rows: number }>;
+  written: number;
+  unchanged: number;
+  replaced: number;
+  passed: boolean;
+  failedChecks: string[];
+  checks: Array<{ check: string; passed: boolean }>;
+}
+
+describe('generate-scenario job', function () {
+  let system: TestSystem;
+  let web: WebServer;
+  let subscriber: Redis;
+  let sandbox: string;
+  const auth = { authorization: `Bearer ${TEST_TOKEN}` };
+
+  before(async () => {
+    system = await TestSystem.create();
+    sandbox = system.config.sandboxSchema;
+    await system.startWorker();
+    web = await startWebServer(system.config, createLogger('test-web', 'silent'), '127.0.0.1');
+    subscriber = createRedis(system.config.redisUrl, 'subscriber');
+    await subscriber.subscribe(CHANNELS.scenarioLoaded);
+  });
+
+  after(async () => {
+    await closeRedis(subscriber);
+    await web.close();
+    await system.close();
+  });
+
+  const sandboxCount = async (where = 'true') => {
+    const result = await system.db.raw<{ rows: Array<{ count: number }> }>(
+      `SELECT count(*) AS count FROM ${ident(sandbox)}.bars WHERE ${where}`,
+    );
+    return Number(result.rows[0].count);
+  };
+
+  it('should load a run into the sandbox only, record it, and announce it after commit', async () => {
+    const announced = waitForEvent<[string, string]>(subscriber, 'message', (channel) => channel === CHANNELS.scenarioLoaded);
+    const { id, result } = await system.run('generate-scenario', { scenario: 'crash_2020', count: 3, seed: 11 });
+    const run = result as RunResult;
+    expect(run).to.include({ schema: sandbox, symbols: 3, written: 756, unchanged: 0, replaced: 0, passed: true });
+    expect(run.series).to.deep.equal([{ timeframe: '1d', variant: '', rows: 756 }]);
+
+    expect(await sandboxCount(`source = 'scenario' AND timeframe = '1d'`)).to.equal(756);
+    expect(await new BarsRepository(system.db, system.config.dbSchema).count(), 'production bars').to.equal(0);
+
+    const row = await system.db('scenario_runs').where({ id: run.runId }).first();
+    expect(row).to.include({
+      scenario: 'crash_2020',
+      generator_version: '1.0.0',
+      target_schema: sandbox,
+      passed: true,
+      job_id: id,
+    });
+    expect(Number(row.seed)).to.equal(11);
+    expect(row.symbols).to.deep.equal(['SYN0001', 'SYN0002', 'SYN0003']);
+    expect(row.params).to.deep.include({ drawdown: -0.35, crashVolatility: 0.65 });
+    expect(row.report.symbols).to.have.length(3);
+
+    const [, message] = await announced;
+    const envelope = JSON.parse(message) as EventEnvelope<{ run_id: string; passed: boolean }>;
+    expect(envelope).to.include({ event_type: 'scenario.loaded', correlation_id: id });
+    expect(envelope.data).to.include({ run_id: run.runId, passed: true });
+  });
+
+  it('should write nothing new when the same run is loaded again', async () => {
+    const payload: PayloadOf<'generate-scenario'> = { scenario: 'growth_2021', symbols: ['AAA', 'BBB'], seed: 5, sessions: 60 };
+    const first = (await system.run('generate-scenario', payload)).result as RunResult;
+    const again = (await system.run('generate-scenario', payload)).result as RunResult;
+    expect(again.runId).to.equal(first.runId);
+    expect(again).to.include({ written: 0, unchanged: 120, replaced: 0 });
+    expect(await sandboxCount(`symbol IN ('AAA', 'BBB')`)).to.equal(120);
+    expect(await system.db('scenario_runs').where({ id: first.runId }).count({ count: '*' })).to.deep.equal([{ count: 1 }]);
+  });
+
+  it('should replace a symbol whole when another run writes it, and refuse to chart the replaced run', async () => {
+    const longer = (await system.run('generate-scenario', { scenario: 'growth_2021', symbols: ['CCC'], seed: 1, sessions: 80 }))
+      .result as RunResult;
+    const shorter = (
+      await system.run('generate-scenario', {
+        scenario: 'trend_changes',
+        symbols: ['CCC'],
+        seed: 2,
+        sessions: 120,
+        start: '2021-01-01',
+      })
+    ).result as RunResult;
+    expect(shorter.replaced).to.equal(80);
+    expect(await sandboxCount(`symbol = 'CCC'`)).to.equal(120);
+    const stale = await fetch(`${web.url}/api/scenarios/${longer.runId}/chart?symbol=CCC`, { headers: auth });
+    expect(stale.status).to.equal(409);
+    expect(((await stale.json()) as { error: string }).error).to.include(`now holds run ${shorter.runId}`);
+  });
+
+  it('should store a failing report and list the failed checks in the job result', async () => {
+    const { result } = await system.run('generate-scenario', {
+      scenario: 'crash_2020',
+      count: 2,
+      seed: 3,
+      params: { crashVolatility: 0.15 },
+    });
+    const run = result as RunResult;
+    expect(run.passed).to.equal(false);
+    expect(run.failedChecks.some((line) => line.startsWith('targets.crashVolatilityRatio: passed by 0 of 2 symbols'))).to.equal(
+      true,
+    );
+    expect(run.checks).to.deep.include({ check: 'targets.maxDrawdown', passed: true, passedSymbols: 2, symbols: 2 });
+    const row = await system.db('scenario_runs').where({ id: run.runId }).first();
+    expect(row.passed).to.equal(false);
+    expect(row.failed_checks).to.deep.equal(run.failedChecks);
+    expect(run.written).to.equal(504);
+  });
+
+  it('should refuse the production schema, or any migrated one, without writing', async () => {
+    const own = await system
+      .run('generate-scenario', { scenario: 'crash_2020', count: 1, schema: system.config.dbSchema })
+      .catch((e: Error) => e);
+    expect((own as Error).message).to.match(/is the production schema/);
+    await system.db.raw(`CREATE SCHEMA IF NOT EXISTS ${ident(`${sandbox}_x`)}`);
+    await system.db.raw(`CREATE TABLE ${ident(`${sandbox}_x`)}.knex_migrations (id int)`);
+    const migrated = await system
+      .run('generate-scenario', { scenario: 'crash_2020', count: 1, schema: `${sandbox}_x` })
+      .catch((e: Error) => e);
+    expect((migrated as Error).message).to.match(/holds tickforge's migrated tables/);
+    await system.db.raw(`DROP SCHEMA ${ident(`${sandbox}_x`)} CASCADE`);
+    expect(await new BarsRepository(system.db, system.config.dbSchema).count()).to.equal(0);
+  });
+
+  it('should create a sandbox schema exactly once when several jobs race to create it', async () => {
+    const schema = `${sandbox}_race`;
+    const created = await Promise.all(Array.from({ length: 4 }, () => new SandboxRepository(system.db, schema).ensure()));
+    expect(created.filter(Boolean)).to.have.length(1);
+    expect(await new BarsRepository(system.db, schema).count()).to.equal(0);
+    await system.db.raw(`DROP SCHEMA ${ident(schema)} CASCADE`);
+  });
+
+  it('should reject bad payloads before they reach a queue, naming the field', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ scenario: 'moon_landing', count: 1 }, /scenario: must be one of crash_2020/],
+      [{ scenario: 'crash_2020' }, /symbols: give exactly one of symbols or count/],
+      [{ scenario: 'crash_2020', count: 1, params: { drawdown: 0.5 } }, /params\.drawdown/],
+      [{ scenario: 'crash_2020', count: 1, params: { volatility: 0.2 } }, /params: Unrecognized key/],
+      [{ scenario: 'crash_2020', count: 1, timeframe: '1d', targets: ['1h'] }, /targets\.0: cannot be aggregated from 1d/],
+      [{ scenario: 'crash_2020', count: 20, timeframe: '1m' }, /sessions: a 1m run may cover at most 2520 symbol-sessions/],
+      [{ scenario: 'crash_2020', count: 1, start: '2030-06-01' }, /start: 252 sessions from 2030-06-03 run past the end/],
+    ];
+    for (const [payload, message] of cases) {
+      const failure = await system.producer.enqueueByName('generate-scenario', payload).catch((e: Error) => e);
+      expect((failure as Error).message, JSON.stringify(payload)).to.match(message);
+    }
+    const response = await fetch(`${web.url}/api/jobs/generate-scenario`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ scenario: 'crash_2020', count: 0 }),
+    });
+    expect(response.status).to.equal(400);
+    expect(((await response.json()) as { issues: Array<{ path: string }> }).issues[0].path).to.equal('count');
+  });
+
+  it('should generate 1m bars aggregated to every timeframe and serve the run and its chart over HTTP', async () => {
+    const posted = await fetch(`${web.url}/api/jobs/generate-scenario`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ scenario: 'volatility_periods', symbols: ['MIN1'], seed: 9, sessions: 60, timeframe: '1m' }),
+    });
+    expect(posted.status).to.equal(202);
+    const { id, queue } = (await posted.json()) as { id: string; queue: 'scenario' };
+    const job = await system.producer.queue(queue).getJob(id);
+    const run = (await job!.waitUntilFinished(await system.events(queue), 60_000)) as RunResult;
+    const rows = Object.fromEntries(run.series.map((s) => [`${s.timeframe}/${s.variant}`, s.rows]));
+    expect(rows['1m/']).to.equal(60 * 390);
+    expect(rows['1h/regular']).to.equal(60 * 7);
+    expect(rows['1d/regular']).to.equal(60);
+    expect(run.series.map((s) => s.timeframe)).to.deep.equal([
+      '1m',
+      '5m',
+      '15m',
+      '30m',
+      '1h',
+      '2h',
+      '4h',
+      '6h',
+      '8h',
+      '12h',
+      '1d',
+      '2d',
+      '1w',
+      '1M',
+    ]);
+    expect(await sandboxCount(`symbol = 'MIN1'`)).to.equal(run.written);
+
+    const described = await fetch(`${web.url}/api/scenarios/${run.runId}?symbol=MIN1`, { headers: auth });
+    expect(described.status).to.equal(200);
+    const body = (await described.json()) as {
+      id: string;
+      timeframe: string;
+      report: { symbols: Array<{ symbol: string; targets: Array<{ name: string; passed: boolean }> }> };
+      chart: string;
+    };
+    expect(body).to.include({ id: run.runId, timeframe: '1m' });
+    expect(body.report.symbols.map((s) => s.symbol)).to.deep.equal(['MIN1']);
+    expect(body.report.symbols[0].targets.find((t) => t.name === 'tradingRange')!.passed).to.equal(true);
+
+    const chart = await fetch(`${web.url}${body.chart}`, { headers: auth });
+    expect(chart.status).to.equal(200);
+    expect(chart.headers.get('content-type')).to.match(/^image\/svg\+xml/);
+    const svg = await chart.text();
+    expect(XMLValidator.validate(svg)).to.equal(true);
+    expect(svg.match(/<rect [^>]*fill-opacity="0.55"/g)).to.have.length(60);
+
+    const hourly = await fetch(`${web.url}/api/scenarios/${run.runId}/chart?symbol=MIN1&timeframe=1h`, { headers: auth });
+    expect((await hourly.text()).match(/<rect [^>]*fill-opacity="0.55"/g)).to.have.length(420);
+
+    expect((await fetch(`${web.url}/api/scenarios/${run.runId}/chart?symbol=NOPE`, { headers: auth })).status).to.equal(404);
+    expect((await fetch(`${web.url}/api/scenarios/crash_2020-0000000000000000`, { headers: auth })).status).to.equal(404);
+    expect((await fetch(`${web.url}/api/scenarios/not-a-run-id`, { headers: auth })).status).to.equal(400);
+    expect((await fetch(`${web.url}/api/scenarios/${run.runId}`)).status).to.equal(401);
+  });
+
+  it('should run from the CLI with a progress report and write the chart of the chosen symbol', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tickforge-scenario-'));
+    try {
+      const file = path.join(dir, 'chart.svg');
+      const cli = startProcess('cli', system.config, [
+        'scenario',
+        'high_low_events',
+        '--symbols',
+        '2',
+        '--seed',
+        '3',
+        '--wait',
+        '--chart',
+        file,
+        '--chart-symbol',
+        'SYN0002',
+      ]);
+      const { code } = await cli.exited;
+      const stdout = cli.lines.map((line) => line.msg ?? '').join('\n');
+      expect(code, cli.stderr.join('')).to.equal(0);
+      expect(cli.stderr.join('')).to.match(/generate-scenario \S+ 100%/);
+      expect(stdout).to.match(/"runId": "high_low_events-[0-9a-f]{16}"/);
+      expect(stdout).to.include(`chart written to ${file}`);
+      const svg = await readFile(file, 'utf8');
+      expect(XMLValidator.validate(svg)).to.equal(true);
+      expect(svg).to.include('high_low_events · SYN0002 · 1d');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
