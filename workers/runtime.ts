@@ -10,6 +10,7 @@ import { KernelPool } from '../src/kernels/pool.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
 import { MetricsRelay } from '../src/metrics/relay.js';
 import { CancelListener } from '../src/queues/cancel.js';
+import { untilMigrated } from '../src/shared/health.js';
 import { Publisher } from '../src/notify/publisher.js';
 import type { JobContract } from '../src/queues/contract.js';
 import { toFlowJob } from '../src/queues/flows.js';
@@ -17,7 +18,7 @@ import { isQueueName, type QueueName } from '../src/queues/names.js';
 import { Producer } from '../src/queues/producer.js';
 import { CONTRACTS, activeQueues } from '../src/queues/registry.js';
 import type { Config } from '../src/shared/config.js';
-import { createDb, dbSettings, pendingMigrations, type Knex } from '../src/shared/db.js';
+import { createDb, dbSettings, type Knex } from '../src/shared/db.js';
 import { errorMessage, isRetryable } from '../src/shared/errors.js';
 import { JobHistoryRepository } from '../src/shared/job-history.repository.js';
 import type { Logger } from '../src/shared/logger.js';
@@ -135,12 +136,7 @@ export class WorkerRuntime {
     const db = createDb(dbSettings(config, logger));
     const redis = createRedis(config.redisUrl, 'worker', 'tickforge-worker');
     try {
-      const pending = await pendingMigrations(db, config.dbSchema);
-      if (pending.length > 0) {
-        throw new Error(
-          `database schema ${config.dbSchema} is not migrated (${pending.length} pending); run: npx tickforge migrate`,
-        );
-      }
+      await untilMigrated(db, config.dbSchema, (line) => logger.info(line), { timeoutMs: config.migrationWaitMs });
       await waitForRedis(redis, 10_000);
     } catch (error) {
       await db.destroy();

@@ -68,7 +68,7 @@ export class Scheduler {
     const scheduler = new Scheduler(logger, redis, producer, flows, db, config.dbSchema);
     try {
       await waitForRedis(redis, 30_000);
-      await untilMigrated(db, config.dbSchema, (line) => logger.info(line));
+      await untilMigrated(db, config.dbSchema, (line) => logger.info(line), { timeoutMs: config.migrationWaitMs });
       const ids = await upsertSchedules(producer);
       logger.info({ schedules: ids }, `scheduler upserted ${ids.length} job schedulers`);
       const caughtUp = await catchUpMissedSessions(
