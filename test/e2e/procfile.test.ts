@@ -12,7 +12,9 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The Procfile's processes: name → command. */
 function procfile(): Map<string, string> {
-  const lines = readFileSync(`${ROOT}/Procfile`, 'utf8').split('\n').filter((line) => /^\w+:/.test(line));
+  const lines = readFileSync(`${ROOT}/Procfile`, 'utf8')
+    .split('\n')
+    .filter((line) => /^\w+:/.test(line));
   return new Map(lines.map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]));
 }
 
@@ -26,17 +28,26 @@ describe('Procfile', function () {
       // A Procfile runner stops the whole stack when any process exits, so none may be one-shot.
       expect([...procfile().keys()]).to.have.members(['web', 'worker', 'scheduler']);
       for (const [name, command] of procfile()) {
-        const child = spawn('sh', ['-c', command], { cwd: ROOT, env: configEnv(config), stdio: ['ignore', 'pipe', 'pipe'] });
+        // Each in a process group of its own, signalled as a whole, as Procfile runners do.
+        const child = spawn('sh', ['-c', command], {
+          cwd: ROOT,
+          env: configEnv(config),
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        });
         processes.set(name, new TestProcess(child));
       }
       await processes.get('web')!.waitForLine((line) => /web listening on/.test(line.msg ?? ''), 60_000);
       await processes.get('worker')!.waitForLine((line) => /serving/.test(line.msg ?? ''), 60_000);
-      await processes.get('scheduler')!.waitForLine((line) => /listening for tickstock\.eod\.complete/.test(line.msg ?? ''), 60_000);
+      await processes
+        .get('scheduler')!
+        .waitForLine((line) => /listening for tickstock\.eod\.complete/.test(line.msg ?? ''), 60_000);
       for (const [name, process] of processes) expect(process.child.exitCode, `${name} exited`).to.equal(null);
     } finally {
       for (const [name, process] of processes) {
-        const exit = await process.stop('SIGTERM');
-        expect(exit, `${name}: ${process.stderr.join("")} ${JSON.stringify(process.lines.slice(-5))}`).to.deep.equal({ code: 0, signal: null });
+        if (process.child.exitCode === null) global.process.kill(-process.child.pid!, 'SIGTERM');
+        // The shell may die of the signal itself; what matters is that the process stopped cleanly.
+        await process.waitForLine((line) => line.msg === `${name} stopped`, 40_000);
       }
       await clearRedis(config);
       await dropSchemas(createDb(dbSettings(config)), config);
