@@ -111,7 +111,7 @@ export async function untilMigrated(
     const pending = await pendingMigrations(db, schema);
     if (pending.length === 0) return;
     if (Date.now() > deadline)
-      throw new Error(`${pending.length} migrations still pending in schema ${schema}: run npx tickforge migrate`);
+      throw new Error(`database schema ${schema} is not migrated (${pending.length} pending); run: npx tickforge migrate`);
     if (!told)
       say(
         `waiting for ${pending.length} pending migrations in schema ${schema} (npx tickforge migrate; the Procfile's web runs it)`,
