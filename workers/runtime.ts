@@ -9,6 +9,8 @@ import { BarsCache } from '../src/bars/cache.js';
 import { KernelPool } from '../src/kernels/pool.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
 import { MetricsRelay } from '../src/metrics/relay.js';
+import { CancelListener } from '../src/queues/cancel.js';
+import { untilMigrated } from '../src/shared/health.js';
 import { Publisher } from '../src/notify/publisher.js';
 import type { JobContract } from '../src/queues/contract.js';
 import { toFlowJob } from '../src/queues/flows.js';
@@ -16,7 +18,7 @@ import { isQueueName, type QueueName } from '../src/queues/names.js';
 import { Producer } from '../src/queues/producer.js';
 import { CONTRACTS, activeQueues } from '../src/queues/registry.js';
 import type { Config } from '../src/shared/config.js';
-import { createDb, dbSettings, pendingMigrations, type Knex } from '../src/shared/db.js';
+import { createDb, dbSettings, type Knex } from '../src/shared/db.js';
 import { errorMessage, isRetryable } from '../src/shared/errors.js';
 import { JobHistoryRepository } from '../src/shared/job-history.repository.js';
 import type { Logger } from '../src/shared/logger.js';
@@ -78,6 +80,8 @@ export class WorkerRuntime {
   private readonly producer: Producer;
   private readonly flows: FlowProducer;
   private readonly relay: MetricsRelay;
+  private readonly cancelSubscriber: Redis;
+  private readonly cancels: CancelListener;
   private readonly barsCache: BarsCache;
   private stopping?: Promise<void>;
 
@@ -105,6 +109,15 @@ export class WorkerRuntime {
       threads: pool.threads,
     }));
     this.relay = new MetricsRelay(redis, config.prefix, this.metrics.registry);
+    // Cancel requests come over pub/sub from any process (API, CLI): the worker holding the job aborts it.
+    this.cancelSubscriber = createRedis(config.redisUrl, 'subscriber', 'tickforge-worker-cancel');
+    this.cancelSubscriber.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
+    this.cancels = new CancelListener(this.cancelSubscriber, config.prefix, (request) => {
+      const worker = this.workers.find((candidate) => candidate.name === request.queue);
+      if (worker?.cancelJob(request.id, request.reason)) {
+        logger.info({ queue: request.queue, jobId: request.id }, `cancelling ${request.queue}/${request.id}: ${request.reason}`);
+      }
+    });
     this.barsCache = new BarsCache(redis, config.prefix, { warmed: (keys) => this.metrics.cacheWarmed.inc(keys) });
   }
 
@@ -123,12 +136,7 @@ export class WorkerRuntime {
     const db = createDb(dbSettings(config, logger));
     const redis = createRedis(config.redisUrl, 'worker', 'tickforge-worker');
     try {
-      const pending = await pendingMigrations(db, config.dbSchema);
-      if (pending.length > 0) {
-        throw new Error(
-          `database schema ${config.dbSchema} is not migrated (${pending.length} pending); run: npx tickforge migrate`,
-        );
-      }
+      await untilMigrated(db, config.dbSchema, (line) => logger.info(line), { timeoutMs: config.migrationWaitMs });
       await waitForRedis(redis, 10_000);
     } catch (error) {
       await db.destroy();
@@ -139,6 +147,7 @@ export class WorkerRuntime {
     for (const queue of wanted as QueueName[]) runtime.workers.push(runtime.createWorker(queue));
     await Promise.all(runtime.workers.map((worker) => worker.waitUntilReady()));
     runtime.relay.start();
+    await runtime.cancels.start();
     logger.info(
       { queues: wanted, concurrency: config.workerConcurrency, poolThreads: config.poolThreads, prefix: config.prefix },
       `worker ${runtime.id} serving ${wanted.join(', ')}`,
@@ -377,6 +386,7 @@ export class WorkerRuntime {
       }
     }
     await this.relay.stop();
+    await closeRedis(this.cancelSubscriber);
     await this.pool.destroy();
     await this.producer.close();
     await this.flows.close();

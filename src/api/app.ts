@@ -26,6 +26,8 @@ import { systemRouter } from './routes/system.js';
 import { universesRouter } from '../universes/routes.js';
 import { scenariosRouter } from '../scenarios/routes.js';
 import { barsRouter } from '../bars/routes.js';
+import { CONSOLE_PATH, consoleRouter } from '../console/router.js';
+import { apiDocsRouter } from './docs.js';
 
 export interface AppDeps {
   config: Config;
@@ -64,15 +66,17 @@ export function createApp(deps: AppDeps): express.Express {
 
   const writeBoard = bullBoard(producer, queues, false);
   const readBoard = bullBoard(producer, queues, true);
-  app.use(BOARD_PATH, requireRole('read', tokens, { browser: true }), (req: Request, res: Response, next: NextFunction) =>
+  app.use(BOARD_PATH, requireRole('read', tokens), (req: Request, res: Response, next: NextFunction) =>
     (req.role === 'write' ? writeBoard : readBoard)(req, res, next),
   );
+
+  app.use(CONSOLE_PATH, consoleRouter(tokens, { board: BOARD_PATH, apiDocs: '/api/docs/', health: '/api/system/health' }));
 
   const store = new Store(db, config.dbSchema);
   const routers = [
     system.api,
     deadLettersRouter(producer, tokens, queues),
-    jobsRouter(producer, events, tokens, rateLimit),
+    jobsRouter(producer, events, tokens, rateLimit, redis),
     futuresRouter(store, tokens),
     universesRouter(store, tokens),
     scenariosRouter(store, tokens),
@@ -94,6 +98,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+  api.use('/docs', apiDocsRouter());
   api.use((_req, _res, next) => {
     // Fail fast with 503 rather than queueing a request behind a connection that is down.
     if (redis.status !== 'ready') return next(new UnavailableError('Redis'));

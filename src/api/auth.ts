@@ -1,6 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
+/**
+ * The challenge on every 401: browsers then ask for the token (basic auth, the token as the
+ * password) and send it with the API calls of the console and the links the demo prints.
+ */
+export const AUTH_CHALLENGE = 'Basic realm="tickforge", charset="UTF-8"';
+
 /** What a token may do: `write` enqueues and retries; `read` only queries. */
 export type Role = 'write' | 'read';
 
@@ -55,12 +61,12 @@ declare module 'express-serve-static-core' {
  * Requires a token allowed to `need`. With no tokens configured (development mode, explicitly
  * enabled) every request is let through with the write role.
  */
-export function requireRole(need: Role, tokens: Tokens, options: { browser?: boolean } = {}) {
+export function requireRole(need: Role, tokens: Tokens) {
   const open = tokens.write === undefined && tokens.read === undefined;
   return (req: Request, res: Response, next: NextFunction) => {
     const role = open ? 'write' : roleOf(req, tokens);
     if (role === undefined) {
-      if (options.browser) res.set('WWW-Authenticate', 'Basic realm="tickforge", charset="UTF-8"');
+      res.set('WWW-Authenticate', AUTH_CHALLENGE);
       res.status(401).json({ error: 'a valid bearer token is required (Authorization: Bearer <token>)' });
       return;
     }

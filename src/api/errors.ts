@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Queryable } from '../shared/db.js';
 import { TickforgeError, UnavailableError, ValidationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { AUTH_CHALLENGE } from './auth.js';
 
 /** An HTTP-only refusal (no token, wrong role, a body that is not JSON) with its status. */
 export class HttpError extends Error {
@@ -93,6 +94,7 @@ export function errorHandler(logger: Logger, dependencies: { redis: Redis; db: Q
       return;
     }
     if (answer.status === 503) res.set('Retry-After', '5');
+    if (answer.status === 401) res.set('WWW-Authenticate', AUTH_CHALLENGE);
     res.status(answer.status).json(answer.body);
   };
 }

@@ -74,6 +74,19 @@ export function sliceBars(bars: BarColumns, start: number, end: number): BarColu
   };
 }
 
+/** The rows whose `keep` flag is set, as new columns. */
+export function keptBars(bars: BarColumns, keep: Uint8Array): BarColumns {
+  let count = 0;
+  for (let i = 0; i < keep.length; i++) count += keep[i];
+  const out = allocateBars(count);
+  for (let i = 0, j = 0; i < bars.ts.length; i++) {
+    if (!keep[i]) continue;
+    for (const name of BAR_COLUMN_NAMES) out[name][j] = bars[name][i];
+    j++;
+  }
+  return out;
+}
+
 /** The ArrayBuffers behind the columns, for a piscina transferList. */
 export function barBuffers(bars: BarColumns): ArrayBuffer[] {
   return BAR_COLUMN_NAMES.map((name) => bars[name].buffer as ArrayBuffer);

@@ -3,7 +3,7 @@ import { ValidationError } from '../shared/errors.js';
 import type { BarsReader, SeriesRows } from './bars.reader.js';
 import { aggregateBars, canDerive, sessionMask, variantOf } from './aggregate.js';
 import { lowerBound } from './pages.js';
-import { sliceBars } from './columns.js';
+import { keptBars, sliceBars, type BarColumns } from './columns.js';
 import { NYSE } from '../shared/calendar.js';
 import { fillGaps, mergeFills } from './gaps.js';
 import { rangeBoundSchema, resolveBound } from './ranges.js';
@@ -120,7 +120,9 @@ export class BarsQueryService {
     if (from !== undefined && to !== undefined && from >= to) {
       throw new ValidationError([{ path: 'from', message: `from (${query.from}) must be before to (${query.to})` }], 'query');
     }
-    const withFills = query.fill === 'forward';
+    // Fills are computed on the fly for whatever series answers, so a forward fill is the same
+    // whether or not the aggregate was stored with one.
+    const withFills = false;
     const variant = variantOf(query.timeframe, query.session, query.alignment);
     const limit = MAX_BARS_PER_ANSWER + 1;
     const tooMany = () =>
@@ -133,14 +135,14 @@ export class BarsQueryService {
     if (query.timeframe !== '1m' && (await this.reader.exists(aggregateKey))) {
       const rows = await this.reader.rows(aggregateKey, { from, to, withFills, limit });
       if (rows.bars.ts.length > MAX_BARS_PER_ANSWER) throw tooMany();
-      return this.body(query, variant, 'stored', rows);
+      return this.body(query, variant, 'stored', this.filled(query, rows.bars, from, to));
     }
     const providerKey = { ...aggregateKey, variant: '' };
     if (await this.reader.exists(providerKey)) {
       const rows = await this.reader.rows(providerKey, { from, to, withFills, limit });
       if (rows.bars.ts.length > MAX_BARS_PER_ANSWER) throw tooMany();
       const keep = isIntraday(query.timeframe) ? sessionMask(rows.bars, query.timeframe, query.session, NYSE) : undefined;
-      return this.body(query, '', 'provider', rows, keep);
+      return this.body(query, '', 'provider', this.filled(query, keep ? keptBars(rows.bars, keep) : rows.bars, from, to));
     }
     return this.derive(query, variant, from, to);
   }
@@ -169,14 +171,7 @@ export class BarsQueryService {
       const built = aggregateBars(base.bars, { source, targets: [query.timeframe], ...options }).bars[query.timeframe]!;
       const first = from !== undefined ? periodBounds(query.timeframe, from, query.session, NYSE).start : -Infinity;
       const inRange = sliceBars(built, lowerBound(built.ts, first), lowerBound(built.ts, to ?? Infinity));
-      const rows =
-        query.fill === 'forward'
-          ? mergeFills(
-              inRange,
-              fillGaps(inRange, { timeframe: query.timeframe, ...options, from: Number.isFinite(first) ? first : undefined, to }),
-            )
-          : { bars: inRange, filled: new Uint8Array(inRange.ts.length) };
-      return this.body(query, variant, 'derived', rows);
+      return this.body(query, variant, 'derived', this.filled(query, inRange, Number.isFinite(first) ? first : undefined, to));
     }
     return {
       found: false,
@@ -184,13 +179,19 @@ export class BarsQueryService {
     };
   }
 
-  /** The found answer's body: the rows the mask keeps. */
-  private body(query: BarsQuery, variant: string, origin: BarsOrigin, rows: SeriesRows, keep?: Uint8Array): Computed {
+  /** The bars with the forward fill of their gaps over [from, to) merged in, when the query asks for it. */
+  private filled(query: BarsQuery, bars: BarColumns, from: number | undefined, to: number | undefined): SeriesRows {
+    if (query.fill !== 'forward') return { bars, filled: new Uint8Array(bars.ts.length) };
+    const options = { timeframe: query.timeframe, session: query.session, alignment: query.alignment, calendar: NYSE };
+    return mergeFills(bars, fillGaps(bars, { ...options, from, to }));
+  }
+
+  /** The found answer's body. */
+  private body(query: BarsQuery, variant: string, origin: BarsOrigin, rows: SeriesRows): Computed {
     const withFills = query.fill === 'forward';
     const { bars, filled } = rows;
     const out: Array<Record<string, unknown>> = [];
     for (let i = 0; i < bars.ts.length; i++) {
-      if (keep && !keep[i]) continue;
       const entry: Record<string, unknown> = {
         ts: new Date(bars.ts[i]).toISOString(),
         open: bars.open[i],

@@ -28,7 +28,8 @@ export async function demoScenario(tour: DemoTour): Promise<string[]> {
   }
   for (const line of result.failedChecks) tour.say(`   ✗ ${line}`);
   return [
-    `   scenario     ${tour.url}/api/scenarios/${result.runId}`,
+    `   scenario     ${tour.url}/console/scenarios/${result.runId}  (chart, phases, validation report)`,
+    `   its JSON     ${tour.url}/api/scenarios/${result.runId}`,
     `   its chart    ${tour.url}/api/scenarios/${result.runId}/chart?symbol=SYN0001  (SVG, open in a browser)`,
   ];
 }

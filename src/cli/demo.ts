@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { startWebServer, type WebServer } from '../api/server.js';
 import type { Config } from '../shared/config.js';
-import { createDb, dbSettings, migrateLatest } from '../shared/db.js';
+import { createDb, dbSettings } from '../shared/db.js';
 import { createLogger } from '../shared/logger.js';
 import { Store } from '../store/store.js';
 import { demoBars } from './demo-bars.js';
@@ -9,7 +7,7 @@ import { demoFutures } from './demo-futures.js';
 import { demoScenario } from './demo-scenario.js';
 import { DemoTour } from './demo-tour.js';
 import { demoUniverses } from './demo-universes.js';
-import { startWorkerProcess } from './worker-process.js';
+import { startLocalStack, untilStopped, whereToLook } from './stack.js';
 
 const SPY_FILE = 'equity_1min/spy_1min_trade_2013-10-04_2013-10-11.csv';
 
@@ -34,39 +32,24 @@ export function sampleSessionCsv(): string {
   return lines.join('\n') + '\n';
 }
 
-async function startWeb(config: Config, logger: ReturnType<typeof createLogger>): Promise<WebServer> {
-  try {
-    return await startWebServer(config, logger, '127.0.0.1');
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
-    return startWebServer({ ...config, port: 0 }, logger, '127.0.0.1');
-  }
-}
-
 /**
- * The README's tour: migrate, start a worker process and the API, import real SPY
- * minute bars through the HTTP API, follow the job's live progress, and show where to look.
+ * The README's tour: start PostgreSQL and Redis when they do not answer, migrate, start a
+ * worker and the API in this process, import real SPY minute bars through the HTTP API, follow
+ * the job's live progress, and show where to look.
  */
-export async function runDemo(config: Config, options: { serve: boolean }): Promise<void> {
+export async function runDemo(config: Config, options: { serve: boolean; embedded?: boolean }): Promise<void> {
   const out = (line = '') => process.stdout.write(`${line}\n`);
-  const token = config.apiToken ?? randomBytes(18).toString('base64url');
-  const demoConfig: Config = { ...config, apiToken: token };
   const logger = createLogger('demo', process.env.LOG_LEVEL ?? 'warn');
-
+  out('tickforge demo');
+  out('1. PostgreSQL and Redis, migrate, a worker (BullMQ workers + piscina pool) and the HTTP API in this process');
+  const stack = await startLocalStack(config, { embedded: options.embedded, say: (line) => out(`   ${line}`), logger });
+  const { created, applied } = stack.migrations;
   out(
-    `tickforge demo — Postgres ${new URL(config.databaseUrl).host}${new URL(config.databaseUrl).pathname}, Redis ${new URL(config.redisUrl).host}`,
+    `   Postgres ${new URL(stack.config.databaseUrl).host}${new URL(stack.config.databaseUrl).pathname}, Redis ${new URL(stack.config.redisUrl).host}: ${created ? 'created the database; ' : ''}${applied.length ? `applied ${applied.length} migrations` : 'schema up to date'}`,
   );
-  out('1. migrate');
-  const { created, applied } = await migrateLatest(dbSettings(config));
-  out(
-    `   ${created ? 'created the database; ' : ''}${applied.length ? `applied ${applied.length} migrations` : 'schema up to date'}`,
-  );
-
-  out('2. start a worker process (BullMQ workers + piscina pool) and the HTTP API');
-  const worker = await startWorkerProcess(demoConfig);
-  const web = await startWeb(demoConfig, logger);
-  const db = createDb(dbSettings(config));
-  const tour = new DemoTour(web.url, token, config.dataDir, out, 3);
+  const { web, token } = stack;
+  const db = createDb(dbSettings(stack.config));
+  const tour = new DemoTour(web.url, token, config.dataDir, out, 2);
   try {
     const file = tour.dataFile(SPY_FILE);
     const source = file ? { file } : { csv: sampleSessionCsv() };
@@ -88,26 +71,18 @@ export async function runDemo(config: Config, options: { serve: boolean }): Prom
 
     out();
     out('Where to look:');
-    out(`   Bull Board   ${web.url}/admin/queues  (user: anything, password: the token)`);
+    for (const line of whereToLook(stack)) out(line);
     out(`   bars         curl -H 'Authorization: Bearer ${token}' '${web.url}/api/bars?symbol=SPY&timeframe=4h'`);
     out(`   universes    curl -H 'Authorization: Bearer ${token}' ${web.url}/api/universes/top_100?asOf=2018-02-07`);
     for (const line of scenarioLinks) out(line);
-    out(`   health       curl -H 'Authorization: Bearer ${token}' ${web.url}/api/system/health`);
-    out(`   API          ${web.url}/api/openapi.json`);
-    out(`   metrics      ${web.url}/metrics`);
-    if (!config.apiToken) out(`   token        ${token} (generated for this demo; set TICKFORGE_API_TOKEN to choose one)`);
 
     if (options.serve) {
       out();
       out('Serving until Ctrl-C …');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await untilStopped();
     }
   } finally {
     await db.destroy();
-    await web.close();
-    await worker.stop();
+    await stack.stop();
   }
 }

@@ -5,13 +5,17 @@ import { loadConfigOrExit, type Config } from '../shared/config.js';
 import { dbSettings, migrateLatest, migrateRollback } from '../shared/db.js';
 import { SCENARIO_NAMES } from '../scenarios/catalog.js';
 import { TIMEFRAMES } from '../bars/timeframes.js';
-import { Producer } from '../queues/producer.js';
 import { JOB_NAMES, type JobName } from '../queues/registry.js';
 import { UnknownJobError, ValidationError } from '../shared/errors.js';
-import { closeRedis, createRedis, waitForRedis } from '../shared/redis.js';
 import { runDemo } from './demo.js';
 import { scenarioPayload, writeRunChart, type ScenarioCommandOptions } from './scenario.js';
 import { JobFailedError, progressView, waitForJob } from './wait.js';
+import { CommanderError } from 'commander';
+import { VERSION } from '../shared/version.js';
+import { describeUnreachable } from '../shared/health.js';
+import { answer, withProducer } from './connect.js';
+import { runDev } from './dev.js';
+import { OperatorError, addOperatorCommands } from './operator.js';
 
 function parseJson(value: string): unknown {
   try {
@@ -21,24 +25,13 @@ function parseJson(value: string): unknown {
   }
 }
 
-async function withProducer<T>(config: Config, run: (producer: Producer) => Promise<T>): Promise<T> {
-  const redis = createRedis(config.redisUrl, 'producer', 'tickforge-cli');
-  redis.on('error', () => undefined);
-  const producer = new Producer(redis, config.prefix);
-  try {
-    await waitForRedis(redis, 5_000).catch(() => {
-      throw new Error(`cannot reach Redis at ${config.redisUrl}`);
-    });
-    return await run(producer);
-  } finally {
-    await producer.close();
-    await closeRedis(redis);
-  }
-}
+/** Whether the command line asked for one JSON document (`--json`, a global option). */
+const jsonOutput = () => Boolean(program.opts<{ json?: boolean }>().json);
 
 /**
- * Enqueues a job whose payload comes from the command line (validated at run time, as the API
- * does) and, with `wait`, follows it to the end with a progress bar.
+ * Enqueues a job and, with `wait`, follows it to the end with a progress bar and a line per
+ * retry on stderr. Prints the job (and with `wait` its result) on stdout: one JSON document
+ * with --json, readable lines otherwise.
  */
 async function submit(
   config: Config,
@@ -48,15 +41,41 @@ async function submit(
 ): Promise<unknown> {
   return withProducer(config, async (producer) => {
     const job = await producer.enqueueByName(name, payload, { idempotencyKey: options.idempotencyKey });
-    process.stdout.write(`${JSON.stringify(job)}\n`);
-    if (!options.wait) return undefined;
-    const result = await waitForJob(producer, config.redisUrl, job.queue, job.id, progressView(`${name} ${job.id}`));
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    return result;
+    const json = jsonOutput();
+    if (!options.wait) {
+      answer(json, job, () => [`enqueued ${job.name} ${job.id} on queue ${job.queue}`]);
+      return undefined;
+    }
+    if (!json) process.stdout.write(`enqueued ${job.name} ${job.id} on queue ${job.queue}\n`);
+    const notice = (line: string) => process.stderr.write(`${line}\n`);
+    try {
+      const result = await waitForJob(
+        producer,
+        config.redisUrl,
+        job.queue,
+        job.id,
+        progressView(`${name} ${job.id}`),
+        undefined,
+        notice,
+      );
+      answer(json, { ...job, state: 'completed', result }, () => [JSON.stringify(result, null, 2)]);
+      return result;
+    } catch (error) {
+      if (json && error instanceof JobFailedError) {
+        answer(true, { ...job, state: 'failed', failedReason: error.reason }, () => []);
+      }
+      throw error;
+    }
   });
 }
 
-const program = new Command('tickforge').description('tickforge: batch jobs for market data').showHelpAfterError();
+const program = new Command('tickforge')
+  .description('tickforge: batch jobs for market data')
+  .version(VERSION)
+  .option('--json', 'print exactly one JSON document on stdout (progress and notices go to stderr)')
+  .showHelpAfterError()
+  // Usage errors exit 2 (below), not commander's 1.
+  .exitOverride();
 
 program
   .command('migrate')
@@ -257,24 +276,40 @@ program
   .command('demo')
   .description('migrate, start an in-process worker and API, import sample data through the API and show the results')
   .option('--exit', 'stop when the tour is done instead of serving until Ctrl-C')
-  .action(async (options: { exit?: boolean }) => {
-    await runDemo(loadConfigOrExit(), { serve: !options.exit && Boolean(process.stdout.isTTY) });
+  .option('--embedded', 'use an embedded PostgreSQL and a redis-server child even when the configured ones answer')
+  .action(async (options: { exit?: boolean; embedded?: boolean }) => {
+    await runDemo(loadConfigOrExit(), { serve: !options.exit && Boolean(process.stdout.isTTY), embedded: options.embedded });
   });
+
+program
+  .command('dev')
+  .description(
+    'run worker, web and scheduler in this process until Ctrl-C (starting PostgreSQL and Redis when they do not answer)',
+  )
+  .option('--embedded', 'use an embedded PostgreSQL and a redis-server child even when the configured ones answer')
+  .action(async (options: { embedded?: boolean }) => {
+    await runDev(loadConfigOrExit(), options);
+  });
+
+addOperatorCommands(program);
 
 try {
   await program.parseAsync();
 } catch (error) {
-  if (error instanceof ValidationError) {
+  if (error instanceof CommanderError) {
+    // Commander has printed the problem (or the help or version asked for).
+    const shown = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
+    process.exitCode = shown ? 0 : 2;
+  } else if (error instanceof ValidationError || error instanceof UnknownJobError || error instanceof InvalidArgumentError) {
     process.stderr.write(`tickforge: ${error.message}\n`);
     process.exitCode = 2;
-  } else if (error instanceof UnknownJobError) {
-    process.stderr.write(`tickforge: ${error.message}\n`);
-    process.exitCode = 2;
-  } else if (error instanceof JobFailedError) {
+  } else if (error instanceof JobFailedError || error instanceof OperatorError) {
     process.stderr.write(`tickforge: ${error.message}\n`);
     process.exitCode = 1;
   } else {
-    process.stderr.write(`tickforge: ${error instanceof Error ? error.message : String(error)}\n`);
+    const config = loadConfigOrExit();
+    const unreachable = describeUnreachable(error, config);
+    process.stderr.write(`tickforge: ${unreachable ?? (error instanceof Error ? error.message : String(error))}\n`);
     process.exitCode = 1;
   }
 }

@@ -54,6 +54,7 @@ export async function waitForJob(
   jobId: string,
   view?: ProgressView,
   timeoutMs = 24 * 3600_000,
+  notice: (line: string) => void = () => undefined,
 ): Promise<unknown> {
   const events = new QueueEvents(queue, { connection: { url: redisUrl }, prefix: producer.prefix });
   events.on('error', () => undefined);
@@ -65,6 +66,24 @@ export async function waitForJob(
     const job: Job | undefined = await producer.queue(queue).getJob(jobId);
     if (!job) throw new Error(`no job ${jobId} in queue ${queue}`);
     if (typeof job.progress === 'number') view?.update(job.progress);
+    let attemptsSeen = 0;
+    const onRetry = async ({ jobId: id }: { jobId: string }) => {
+      if (id !== jobId) return;
+      const retried = await producer.queue(queue).getJob(jobId);
+      if (!retried || retried.attemptsMade <= attemptsSeen || !retried.failedReason) return;
+      // A finished job's last failure is reported as its outcome, not as a retry.
+      if (['completed', 'failed'].includes(await retried.getState())) return;
+      attemptsSeen = retried.attemptsMade;
+      const wait = retried.delay > 0 ? ` in ${Math.round(retried.delay / 100) / 10} s` : '';
+      notice(
+        `${queue}/${jobId}: attempt ${retried.attemptsMade} of ${retried.opts.attempts ?? 1} failed: ${retried.failedReason}; retrying${wait}`,
+      );
+    };
+    events.on('delayed', (args) => void onRetry(args).catch(() => undefined));
+    events.on('waiting', (args) => void onRetry(args).catch(() => undefined));
+    // An attempt may have failed before these listeners were there.
+    void onRetry({ jobId }).catch(() => undefined);
+    const watchdog = watchForWorkers(producer, queue, jobId, notice);
     try {
       const result = await job.waitUntilFinished(events, timeoutMs);
       view?.update(100);
@@ -72,9 +91,31 @@ export async function waitForJob(
     } catch (error) {
       const failed = await producer.queue(queue).getJob(jobId);
       throw new JobFailedError(jobId, failed?.failedReason || (error as Error).message);
+    } finally {
+      watchdog.stop();
     }
   } finally {
     view?.stop();
     await events.close();
   }
+}
+
+/**
+ * Says once when the job waits in a queue that no worker serves (checked now and every
+ * `everyMs` while the job has not started), so a wait never sits silently at 0 %.
+ */
+function watchForWorkers(producer: Producer, queue: QueueName, jobId: string, notice: (line: string) => void, everyMs = 5_000) {
+  let told = false;
+  const check = async () => {
+    const state = await producer.queue(queue).getJobState(jobId);
+    if (!['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state)) return;
+    if ((await producer.queue(queue).getWorkersCount()) > 0 || told) return;
+    told = true;
+    notice(
+      `no worker serves queue ${queue}: the job waits until one starts (node dist/workers/main.js, npx tickforge dev, or a worker whose TICKFORGE_QUEUES includes ${queue})`,
+    );
+  };
+  void check().catch(() => undefined);
+  const timer = setInterval(() => void check().catch(() => undefined), everyMs);
+  return { stop: () => clearInterval(timer) };
 }

@@ -9,12 +9,24 @@ import { parseOrThrow } from '../shared/validation.js';
 import { requireRole, type Tokens } from '../api/auth.js';
 import { NotFoundError } from '../shared/errors.js';
 import { ApiRouter } from '../api/openapi.js';
+import { runSeries } from './run-series.js';
+import { NYSE } from '../shared/calendar.js';
+import { rangeBoundSchema, resolveBound } from '../bars/ranges.js';
 
 const runIdSchema = z
   .string()
   .regex(/^[a-z0-9_]+-[0-9a-f]{16}$/, 'must be a scenario run id such as crash_2020-0123456789abcdef');
 
 const runQuerySchema = z.object({ symbol: symbolSchema.optional().describe('only this symbol’s report') }).strict();
+
+const seriesQuerySchema = z
+  .object({
+    symbol: symbolSchema.optional(),
+    timeframe: timeframeSchema.optional(),
+    from: rangeBoundSchema.optional(),
+    to: rangeBoundSchema.optional(),
+  })
+  .strict();
 
 const chartQuerySchema = z
   .object({
@@ -70,6 +82,38 @@ export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
         createdAt: run.created_at.toISOString(),
         loadedAt: run.loaded_at.toISOString(),
         chart: `/api/scenarios/${run.id}/chart?symbol=${encodeURIComponent(query.symbol ?? run.symbols[0])}`,
+      });
+    },
+  );
+
+  routes.get(
+    '/scenarios/:id/bars',
+    {
+      summary: 'One symbol’s bars of a run over a range, with the scenario’s phases on the calendar (what the console draws)',
+      role: 'read',
+      params: runParam,
+      query: seriesQuerySchema,
+      responses: {
+        200: '{id, symbol, timeframe, bars, phases}',
+        400: 'a bad parameter, or a range of too many bars',
+        404: 'no such run or symbol',
+        409: 'the bars were replaced by a later run',
+      },
+    },
+    requireRole('read', tokens),
+    async (req: Request, res: Response) => {
+      const id = parseOrThrow(runIdSchema, req.params.id, 'run id');
+      const query = parseOrThrow(seriesQuerySchema, req.query, 'query');
+      const from = query.from !== undefined ? resolveBound(query.from, 'from', 'regular', NYSE) : undefined;
+      const to = query.to !== undefined ? resolveBound(query.to, 'to', 'regular', NYSE) : undefined;
+      const series = await runSeries(store, id, { symbol: query.symbol, timeframe: query.timeframe, from, to });
+      const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
+      res.json({
+        id: series.run.id,
+        symbol: series.symbol,
+        timeframe: series.timeframe,
+        bars: series.bars.map((bar) => ({ ...bar, ts: iso(bar.ts) })),
+        phases: series.phases.map((phase) => ({ ...phase, from: iso(phase.from), to: iso(phase.to) })),
       });
     },
   );

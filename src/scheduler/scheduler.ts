@@ -14,6 +14,7 @@ import { Producer } from '../queues/producer.js';
 import { contractOf } from '../queues/registry.js';
 import { closeRedis, createRedis, waitForRedis } from '../shared/redis.js';
 import { parseOrThrow } from '../shared/validation.js';
+import { untilMigrated } from '../shared/health.js';
 import { catchUpMissedSessions } from './catch-up.js';
 import { requestEodPipeline } from '../shared/eod.js';
 import { Store } from '../store/store.js';
@@ -77,6 +78,7 @@ export class Scheduler {
     const scheduler = new Scheduler(logger, redis, producer, flows, db, config.dbSchema);
     try {
       await waitForRedis(redis, 30_000);
+      await untilMigrated(db, config.dbSchema, (line) => logger.info(line), { timeoutMs: config.migrationWaitMs });
       const ids = await upsertSchedules(producer);
       logger.info({ schedules: ids }, `scheduler upserted ${ids.length} job schedulers`);
       const caughtUp = await catchUpMissedSessions(
@@ -84,7 +86,10 @@ export class Scheduler {
         (options.now ?? Date.now)(),
         config.eodCatchUpSessions,
       );
-      if (caughtUp.length > 0) logger.info({ dates: caughtUp }, `catch-up: enqueued the pipelines of ${caughtUp.join(', ')}`);
+      if (caughtUp.added.length > 0) {
+        logger.info({ dates: caughtUp.added }, `catch-up: enqueued the pipelines of ${caughtUp.added.join(', ')}`);
+      }
+      if (caughtUp.skipped) logger.info(`catch-up: ${caughtUp.skipped}`);
       scheduler.listener = new EodSignalListener(config.redisUrl, config.eventStream, logger, (date, source) =>
         scheduler.onEodComplete(date, source),
       );

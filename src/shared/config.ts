@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { loadEnvFile } from './env-file.js';
 
 /** Raised when an environment variable holds a value tickforge cannot use. */
 export class ConfigError extends Error {
@@ -168,6 +169,11 @@ export const SETTINGS = {
     integer(5, 0, 250),
     'how many recent NYSE sessions the scheduler checks at start for a missed end-of-day pipeline (0: no catch-up)',
   ),
+  migrationWaitMs: setting(
+    'TICKFORGE_MIGRATION_WAIT_MS',
+    integer(120_000, 0),
+    'how long a worker or scheduler starting on a schema with pending migrations waits for them (the Procfile web applies them) before giving up',
+  ),
   dataDir: setting(
     'TICKFORGE_DATA_DIR',
     z.string().trim().optional(),
@@ -246,9 +252,13 @@ export function settingsTable(): Array<{ env: string; description: string }> {
   return ENTRIES.map(([, entry]) => ({ env: entry.env, description: entry.description }));
 }
 
-/** loadConfig for a process entry point: prints the problem and exits 78 (EX_CONFIG). */
+/**
+ * loadConfig for a process entry point: reads `.env` first when present (variables already set
+ * win), then prints any problem and exits 78 (EX_CONFIG).
+ */
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   try {
+    if (env === process.env) loadEnvFile();
     return loadConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -1,13 +1,15 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
 /**
- * The process logger: JSON lines on stdout. Fields that could carry secrets are redacted
- * wherever they appear in a log object.
+ * The process logger on stdout: readable lines when stdout is a terminal, JSON lines otherwise
+ * (a process manager, a container, a pipe: what log shippers read). Fields that could carry
+ * secrets are redacted wherever they appear in a log object.
  */
-export function createLogger(service: string, level = 'info'): Logger {
-  return pino({
+export function createLogger(service: string, level = 'info', terminal = Boolean(process.stdout.isTTY)): Logger {
+  const options = {
     level,
     base: { service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -15,5 +17,7 @@ export function createLogger(service: string, level = 'info'): Logger {
       paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'password', '*.password'],
       censor: '[redacted]',
     },
-  });
+  };
+  // Synchronous, in this thread: a line is on the terminal before the process can exit.
+  return terminal ? pino(options, pretty({ sync: true, colorize: true, ignore: 'pid' })) : pino(options);
 }

@@ -147,8 +147,8 @@ describe('worker process', function () {
     expect(worker.stderr.join('')).to.match(/TICKFORGE_POOL_THREADS="lots": must be a whole number/);
   });
 
-  it('should refuse to start on a schema that is not migrated', async () => {
-    const worker = start({ TICKFORGE_DB_SCHEMA: 'never_migrated' });
+  it('should refuse to start on a schema that is not migrated once its wait for the migrations is over', async () => {
+    const worker = start({ TICKFORGE_DB_SCHEMA: 'never_migrated', TICKFORGE_MIGRATION_WAIT_MS: '0' });
     const exited = await worker.exited;
     expect(exited.code).to.equal(1);
     expect(worker.lines.some((line) => /not migrated .* run: npx tickforge migrate/.test(line.msg ?? ''))).to.equal(true);

@@ -134,6 +134,19 @@ describe('end-of-day scheduling', function () {
     }
   });
 
+  it('should leave the look-back alone when no pipeline completed in it, so historical syncs stay possible', async () => {
+    // Weeks after the last completed run (2018-02-09): a database of historical syncs, not one keeping up.
+    const now = Date.parse('2018-03-15T22:00:00Z');
+    const scheduler = await Scheduler.start({ ...system.config, eodCatchUpSessions: 3 }, logger, { now: () => now });
+    try {
+      for (const date of ['2018-03-13', '2018-03-14', '2018-03-15']) {
+        expect(await system.producer.queue('sync').getJob(`eod-${date}`)).to.equal(undefined);
+      }
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
   it('should start a pipeline for an eod_complete signal and stop with exit code 0 on SIGTERM', async () => {
     const process = startProcess('scheduler', system.config);
     try {

@@ -3,6 +3,8 @@ import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { isQueueName, type QueueName } from '../../queues/names.js';
 import type { Producer } from '../../queues/producer.js';
+import { cancelJob } from '../../queues/cancel.js';
+import type { Redis } from 'ioredis';
 import { parseOrThrow } from '../../shared/validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
@@ -57,6 +59,12 @@ function idempotencyKey(req: Request): string | undefined {
   return key;
 }
 
+const cancelSchema = z
+  .object({
+    reason: z.string().min(1).max(500).default('cancelled over the API').describe('why, recorded as the failure reason'),
+  })
+  .strict();
+
 /** Most payloads one bulk request may carry. */
 export const MAX_BULK = 1_000;
 
@@ -66,7 +74,13 @@ const bulkSchema = z
 
 const JOB_PARAMS = { queue: 'queue name', id: 'job id' };
 
-export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Tokens, rateLimit: EnqueueRateLimit): ApiRouter {
+export function jobsRouter(
+  producer: Producer,
+  events: JobEventHub,
+  tokens: Tokens,
+  rateLimit: EnqueueRateLimit,
+  publisher: Redis,
+): ApiRouter {
   const routes = new ApiRouter();
 
   routes.post(
@@ -181,6 +195,33 @@ export function jobsRouter(producer: Producer, events: JobEventHub, tokens: Toke
       res.flushHeaders();
       send('state', await describeJob(job, queue));
       await finishIfDone();
+    },
+  );
+
+  routes.post(
+    '/jobs/:queue/:id/cancel',
+    {
+      summary:
+        'Cancel a job: a running one is aborted by its worker (its kernel stops; it fails for good), one not started is removed',
+      role: 'write',
+      params: { queue: 'queue name', id: 'job id' },
+      body: cancelSchema,
+      responses: {
+        202: '{id, queue, outcome: cancelling} — its worker was asked to stop it',
+        200: '{id, queue, outcome: removed} — it had not started',
+        404: 'unknown queue or job',
+        409: 'the job has already finished',
+      },
+    },
+    requireRole('write', tokens),
+    async (req: Request, res: Response) => {
+      const queue = queueParam(req);
+      const id = String(req.params.id);
+      const { reason } = parseOrThrow(cancelSchema, req.body ?? {});
+      const result = await cancelJob(producer, publisher, { queue, id, reason });
+      if (result.outcome === 'not-found') throw new HttpError(404, `no job ${JSON.stringify(id.slice(0, 80))} in queue ${queue}`);
+      if (result.outcome === 'finished') throw new HttpError(409, `job ${id} has already ${result.state}; nothing to cancel`);
+      res.status(result.outcome === 'cancelling' ? 202 : 200).json({ id, queue, ...result });
     },
   );
 

@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../shared/config.js';
-import { pendingMigrations, type Knex } from '../../shared/db.js';
+import type { Knex } from '../../shared/db.js';
+import { readiness } from '../../shared/health.js';
 import type { QueueName } from '../../queues/names.js';
 import type { Producer } from '../../queues/producer.js';
 import { JobHistoryRepository } from '../../shared/job-history.repository.js';
@@ -9,39 +10,6 @@ import { VERSION } from '../../shared/version.js';
 import { requireRole, type Tokens } from '../auth.js';
 import type { WebMetrics } from '../metrics.js';
 import { ApiRouter } from '../openapi.js';
-
-async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const describe = (check: PromiseSettledResult<unknown>) =>
-  check.status === 'fulfilled' ? 'ok' : String((check.reason as Error).message);
-
-/** Redis, PostgreSQL and the migrations, each 'ok' or what is wrong. */
-async function readiness(redis: Redis, db: Knex, schema: string) {
-  const [redisCheck, postgresCheck, migrationCheck] = await Promise.allSettled([
-    withDeadline(redis.ping(), 2_000, 'Redis'),
-    withDeadline(db.raw('SELECT 1'), 2_000, 'PostgreSQL'),
-    withDeadline(pendingMigrations(db, schema), 2_000, 'the migration check'),
-  ]);
-  const migrations =
-    migrationCheck.status === 'rejected'
-      ? describe(migrationCheck)
-      : migrationCheck.value.length === 0
-        ? 'ok'
-        : `${migrationCheck.value.length} pending: run npx tickforge migrate`;
-  return { redis: describe(redisCheck), postgres: describe(postgresCheck), migrations };
-}
 
 export interface SystemDeps {
   config: Config;
@@ -75,7 +43,7 @@ export function systemRouter({ config, db, redis, producer, metrics, queues, tok
       responses: { 200: 'ready', 503: 'what is not ready' },
     },
     async (_req: Request, res: Response) => {
-      const checks = await readiness(redis, db, config.dbSchema);
+      const checks = await readiness(redis, db, config);
       const ready = Object.values(checks).every((value) => value === 'ok');
       res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...checks });
     },
@@ -106,7 +74,7 @@ export function systemRouter({ config, db, redis, producer, metrics, queues, tok
     requireRole('read', tokens),
     async (_req: Request, res: Response) => {
       const [checks, queueStates, workers, pools, recentFailures] = await Promise.all([
-        readiness(redis, db, config.dbSchema),
+        readiness(redis, db, config),
         Promise.all(
           queues.map(async (name) => {
             const queue = producer.queue(name);

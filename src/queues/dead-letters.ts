@@ -1,0 +1,77 @@
+import type { Job } from 'bullmq';
+import type { QueueName } from './names.js';
+import type { Producer } from './producer.js';
+
+/** The dead-letter view of a failed job: why, how often, and with what payload. */
+export function describeFailed(job: Job, queue: QueueName) {
+  return {
+    id: job.id,
+    queue,
+    name: job.name,
+    failedReason: job.failedReason,
+    attemptsMade: job.attemptsMade,
+    attempts: job.opts.attempts ?? 1,
+    data: job.data,
+    failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+  };
+}
+
+/** A failed job as the dead-letter routes and the CLI show it. */
+export type FailedJob = ReturnType<typeof describeFailed>;
+
+/** Which failed jobs: by job name and failure time (epoch ms, `to` exclusive). */
+export interface FailedFilter {
+  name?: string;
+  from?: number;
+  to?: number;
+}
+
+const PAGE = 500;
+
+/** A redriven job gets its whole retry budget again, as if newly added. */
+export const FRESH_ATTEMPTS = { resetAttemptsMade: true, resetAttemptsStarted: true };
+
+/** Failed jobs of one queue, newest first, filtered by name and failure time. */
+export async function* failedJobs(producer: Producer, queue: QueueName, filter: FailedFilter = {}): AsyncGenerator<Job> {
+  for (let start = 0; ; start += PAGE) {
+    const page = await producer.queue(queue).getFailed(start, start + PAGE - 1);
+    if (page.length === 0) return;
+    for (const job of page) {
+      if (!job) continue;
+      if (filter.name !== undefined && job.name !== filter.name) continue;
+      const failedAt = job.finishedOn ?? 0;
+      if (filter.from !== undefined && failedAt < filter.from) continue;
+      if (filter.to !== undefined && failedAt >= filter.to) continue;
+      yield job;
+    }
+  }
+}
+
+/** One page of the failed jobs of several queues, and how many there are in all. */
+export async function listFailed(
+  producer: Producer,
+  queues: readonly QueueName[],
+  query: { name?: string; limit: number; offset: number },
+): Promise<{ total: number; offset: number; jobs: FailedJob[] }> {
+  const jobs: FailedJob[] = [];
+  let total = 0;
+  for (const queue of queues) {
+    for await (const job of failedJobs(producer, queue, { name: query.name })) {
+      if (total >= query.offset && jobs.length < query.limit) jobs.push(describeFailed(job, queue));
+      total++;
+    }
+  }
+  return { total, offset: query.offset, jobs };
+}
+
+/** Puts back up to `limit` failed jobs of a queue that match, each with fresh attempts; returns their ids. */
+export async function redrive(producer: Producer, queue: QueueName, filter: FailedFilter & { limit: number }): Promise<string[]> {
+  // Collect first: retrying moves jobs out of the failed set while it is being paged.
+  const selected: Job[] = [];
+  for await (const job of failedJobs(producer, queue, filter)) {
+    selected.push(job);
+    if (selected.length >= filter.limit) break;
+  }
+  await Promise.all(selected.map((job) => job.retry('failed', FRESH_ATTEMPTS)));
+  return selected.map((job) => job.id!);
+}
