@@ -21,6 +21,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   universes: () => import('./universes.bench.js'),
   scenario: () => import('./scenario.bench.js'),
   patterns: () => import('./patterns.bench.js'),
+  analytics: () => import('./analytics.bench.js'),
 };
 
 function usage(message: string): never {

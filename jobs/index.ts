@@ -11,6 +11,7 @@ import { generateScenarioHandler } from './scenarios/generate-scenario.job.js';
 import { eodPipelineHandler } from './shared/eod-pipeline.job.js';
 import { eodTriggerHandler } from './shared/eod-trigger.job.js';
 import { noopHandler } from './shared/noop.job.js';
+import { analyzePatternsHandler } from './patterns/analyze-patterns.job.js';
 import { eodSyncTaskHandler } from './universes/eod-sync-task.job.js';
 import { eodSyncHandler } from './universes/eod-sync.job.js';
 import { importSymbolsHandler } from './universes/import-symbols.job.js';
@@ -30,6 +31,7 @@ export const HANDLERS: readonly JobHandler[] = [
   eodTriggerHandler,
   noopHandler,
   detectPatternsHandler,
+  analyzePatternsHandler,
 ] as unknown as readonly JobHandler[];
 
 /** Raised when contracts and handlers do not pair up: a contract without a handler, or with two. */

@@ -24,6 +24,8 @@ export const PIPELINE_STEPS: readonly AnyPipelineStep[] = [
   { name: 'aggregate', job: 'aggregate-bars', payload: (date) => ({ source: '1m', from: date, to: date }) },
   // Patterns in the day's bars of every symbol, right after they were built.
   { name: 'detect', job: 'detect-patterns', payload: (date) => ({ from: date, to: date }) },
+  // Outcomes, context and the pattern analytics of the whole daily history, as of the date.
+  { name: 'analyze', job: 'analyze-patterns', payload: () => ({}) },
   { name: 'sync', job: 'eod-sync', payload: (date) => ({ date }) },
   // The queries clients ask most often, answered before they ask again.
   { name: 'warm', job: 'warm-cache', payload: () => ({ top: 100 }) },

@@ -28,6 +28,7 @@ import { scenariosRouter } from '../scenarios/routes.js';
 import { barsRouter } from '../bars/routes.js';
 import { CONSOLE_PATH, consoleRouter } from '../console/router.js';
 import { apiDocsRouter } from './docs.js';
+import { analyticsRouter } from '../patterns/analytics-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -90,6 +91,7 @@ export function createApp(deps: AppDeps): express.Express {
       lastEodRun: () => lastEodRun({ db, eodQueue: producer.queue('sync') }),
       sseConnections: () => events.connections,
     }),
+    analyticsRouter({ store, redis, prefix: config.prefix }, tokens),
   ];
   const openApi = openApiDocument([system.root, ...routers]);
 

@@ -10,3 +10,4 @@ export { parseFutures } from '../futures/parse-futures.task.js';
 export { parseSymbols } from '../universes/parse-symbols.task.js';
 export { spin } from '../shared/spin.task.js';
 export { detect } from '../patterns/detect.task.js';
+export { analyzePatternsKernel } from '../patterns/analyze-patterns.task.js';

@@ -16,6 +16,7 @@ export const CHANNELS = {
   automationStatus: 'tickstock.automation.status',
   patternsDetected: 'tickstock.patterns.detected',
   performanceAlert: 'tickstock.advanced.performance_alert',
+  analyticsUpdated: 'tickstock.analytics.updated',
 } as const;
 
 export type ChannelKey = keyof typeof CHANNELS;
@@ -94,6 +95,17 @@ export interface PatternsDetected {
  */
 export type PerformanceAlert = AlertTransition;
 
+/** tickstock.analytics.updated: a pattern analysis was stored and the analytics routes serve it. */
+export interface AnalyticsUpdated {
+  analysis_id: number;
+  as_of: string;
+  /** The analysis' scope: timeframe, universe or symbols, range, detector version, patterns. */
+  scope: Record<string, unknown>;
+  detections: number;
+  /** Outcomes labelled or relabelled by the run. */
+  labelled: number;
+}
+
 /** The payload of each channel. */
 export interface EventPayloads {
   universeUpdated: UniverseUpdated;
@@ -105,6 +117,7 @@ export interface EventPayloads {
   automationStatus: AutomationStatus;
   patternsDetected: PatternsDetected;
   performanceAlert: PerformanceAlert;
+  analyticsUpdated: AnalyticsUpdated;
 }
 
 /** The envelope every event carries, on the channel and in the stream. */

@@ -10,6 +10,7 @@ import { eodPipelineContract } from '../shared/eod-pipeline.contract.js';
 import { eodTriggerContract } from '../shared/eod-trigger.contract.js';
 import { UnknownJobError } from '../shared/errors.js';
 import { noopContract } from '../shared/noop.contract.js';
+import { analyzePatternsContract } from '../patterns/analyze-patterns.contract.js';
 import { eodSyncTaskContract } from '../universes/eod-sync-task.contract.js';
 import { eodSyncContract } from '../universes/eod-sync.contract.js';
 import { importSymbolsContract } from '../universes/import-symbols.contract.js';
@@ -34,6 +35,7 @@ export const CONTRACTS = [
   aggregateBarsContract,
   warmCacheContract,
   detectPatternsContract,
+  analyzePatternsContract,
 ] as const;
 
 export type AnyContract = (typeof CONTRACTS)[number];

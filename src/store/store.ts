@@ -2,6 +2,7 @@ import { BarsReader } from '../bars/bars.reader.js';
 import { BarsRepository } from '../bars/bars.repository.js';
 import { FuturesRepository } from '../futures/futures.repository.js';
 import { PatternDetectionsRepository } from '../patterns/detections.repository.js';
+import { PatternAnalyticsRepository } from '../patterns/analytics.repository.js';
 import { ScenarioRunsRepository } from '../scenarios/runs.repository.js';
 import { SandboxRepository, sandboxRefusal } from '../scenarios/sandbox.repository.js';
 import type { Queryable } from '../shared/db.js';
@@ -60,6 +61,7 @@ export class Store extends SchemaStore<Store> {
   readonly scenarioRuns = new ScenarioRunsRepository(this.db, this.schema);
   readonly jobHistory = new JobHistoryRepository(this.db, this.schema);
   readonly patternDetections = new PatternDetectionsRepository(this.db, this.schema);
+  readonly patternAnalytics = new PatternAnalyticsRepository(this.db, this.schema);
 
   protected bound(db: Queryable): Store {
     return new Store(db, this.schema);

@@ -58,6 +58,7 @@ describe('end-of-day scheduling', function () {
       expect(pipeline.returnvalue.steps.map((step: { step: string }) => step.step)).to.deep.equal([
         'aggregate',
         'detect',
+        'analyze',
         'sync',
         'warm',
       ]);
@@ -88,11 +89,12 @@ describe('end-of-day scheduling', function () {
       expect(statuses.filter((status) => status.status === 'running').map((status) => status.step)).to.deep.equal([
         'aggregate',
         'detect',
+        'analyze',
         'sync',
         'warm',
       ]);
       expect(statuses.filter((status) => status.status === 'completed')).to.deep.equal([
-        { pipeline: 'eod', date: DATE, status: 'completed', steps: ['aggregate', 'detect', 'sync', 'warm'] },
+        { pipeline: 'eod', date: DATE, status: 'completed', steps: ['aggregate', 'detect', 'analyze', 'sync', 'warm'] },
       ]);
       expect(statuses.filter((status) => status.status === 'requested' || status.status === 'already-completed')).to.have.length(
         2,
