@@ -63,10 +63,10 @@ function parseTs(raw: string, timeZone: string): { ts: number; style: TsStyle } 
     try {
       parseIsoDate(match[1]);
     } catch {
-      throw new RowError(`ts ${JSON.stringify(raw)} is not a calendar date`);
+      throw new RowError(`ts ${JSON.stringify(raw.slice(0, 40))} is not a calendar date`);
     }
     const ts = Date.parse(raw.replace(' ', 'T'));
-    if (!Number.isFinite(ts)) throw new RowError(`ts ${JSON.stringify(raw)} is not a valid ISO-8601 instant`);
+    if (!Number.isFinite(ts)) throw new RowError(`ts ${JSON.stringify(raw.slice(0, 40))} is not a valid ISO-8601 instant`);
     return { ts, style: 'absolute' };
   }
   match = NAIVE.exec(raw);
@@ -81,7 +81,7 @@ function parseTs(raw: string, timeZone: string): { ts: number; style: TsStyle } 
       return { ts: fromWallClock(year, month, day, hour, minute, timeZone) + second * 1000, style: 'local' };
     } catch (error) {
       if (error instanceof RowError) throw error;
-      throw new RowError(`ts ${JSON.stringify(raw)} is not a calendar date`);
+      throw new RowError(`ts ${JSON.stringify(raw.slice(0, 40))} is not a calendar date`);
     }
   }
   throw new RowError(
@@ -150,7 +150,7 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
   if (!tsColumn || missing.length > 0) {
     const needed = [...(tsColumn ? [] : ['ts']), ...missing].join(', ');
     throw new CsvFormatError(
-      `the header must name ts (or timestamp/date), open, high, low, close, volume; missing ${needed} in "${records[0].record.join(',').slice(0, 200)}"`,
+      `the header must name ts (or timestamp/date), open, high, low, close, volume; missing ${needed}`,
       1,
     );
   }

@@ -50,6 +50,13 @@ export class UnknownJobError extends NotFoundError {
   }
 }
 
+/** A job kind that only another job adds, named by a caller from outside. */
+export class InternalJobError extends NotFoundError {
+  constructor(readonly jobName: string) {
+    super(`${JSON.stringify(jobName)} is added only by another job and cannot be enqueued directly`);
+  }
+}
+
 /** The request contradicts the current state: a job that is not failed, data replaced since. */
 export class ConflictError extends TickforgeError {
   readonly retryable = false;

@@ -113,11 +113,43 @@ describe('import-bars job', function () {
     expect(aapl.close).to.equal(67.85);
   });
 
-  it('should refuse a file outside the import directories without reading it', async () => {
-    const failure = await system
-      .run('import-bars', { file: '/etc/hostname', symbol: 'X', timeframe: '1m' })
-      .catch((error: Error) => error);
-    expect((failure as Error).message).to.match(/outside the import directories/);
+  it('should give one answer, naming no directory, for a file outside the import directories and a missing one', async () => {
+    const reasons: string[] = [];
+    for (const file of ['/etc/hostname', path.join(dir, 'missing.csv'), '/etc/no-such-file']) {
+      const failure = await system.run('import-bars', { file, symbol: 'X', timeframe: '1m' }).catch((error: Error) => error);
+      reasons.push((failure as Error).message.replace(file, '<file>'));
+    }
+    expect(new Set(reasons).size).to.equal(1);
+    expect(reasons[0]).to.match(/does not exist or is not under the import directories/);
+    expect(reasons[0]).not.to.include(os.tmpdir());
+  });
+
+  it('should quote nothing of a file that is not the expected format', async () => {
+    const secret = 'DATABASE_URL=postgres://app:hunter2-secret@db.internal:5432/prod';
+    const files = {
+      'secret.env': `${secret}\nREDIS_URL=redis://:hunter2-secret@cache\n`,
+      'secret-quote.txt': `x,"${secret}"y\n`,
+      'secret-open-quote.txt': `${secret} "quoted"\n`,
+      'secret.json': `${secret}\n`,
+    };
+    const reasons: string[] = [];
+    for (const [name, text] of Object.entries(files)) {
+      const file = path.join(dir, name);
+      await writeFile(file, text);
+      for (const [job, payload] of [
+        ['import-bars', { file, symbol: 'X', timeframe: '1m' }],
+        ['import-futures', { file }],
+        ['import-symbols', { file, ...(name.endsWith('.json') ? {} : { layout: 'tickforge' }) }],
+      ] as const) {
+        const failure = await system.run(job, payload as never).catch((error: Error) => error);
+        reasons.push((failure as Error).message);
+      }
+    }
+    expect(reasons).to.have.length(12);
+    for (const reason of reasons) {
+      expect(reason).to.match(/cannot import/);
+      expect(reason).not.to.match(/hunter2|DATABASE|postgres:|quoted/);
+    }
   });
 
   it('should reject a payload that names no source before it reaches a queue', async () => {
