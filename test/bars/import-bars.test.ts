@@ -75,6 +75,22 @@ describe('import-bars job', function () {
     ]);
   });
 
+  it('should reject, by line, the rows whose values the database could not store, and store the rest in one attempt', async () => {
+    const csv = [
+      'ts,open,high,low,close,volume,trade_count',
+      '2020-01-02T14:30:00Z,10,11,9,10,100,3000000000',
+      '999999999999999,10,11,9,10,100,5',
+      '2020-01-02T14:32:00Z,10,11,9,10,100,2147483647',
+    ].join('\n');
+    const { id, result } = await system.run('import-bars', { csv, symbol: 'BIG1', timeframe: '1m' });
+    expect(result).to.deep.include({ accepted: 1, written: 1, rejectedCount: 2 });
+    expect((result as { rejected: unknown[] }).rejected).to.deep.equal([
+      { line: 2, reason: 'trade_count 3000000000 is above 2147483647, the most a bar stores' },
+      { line: 3, reason: 'ts "999999999999999" must be in the years 1900–2199' },
+    ]);
+    expect((await system.producer.queue('ingest').getJob(id))?.attemptsMade).to.equal(1);
+  });
+
   it('should fail the job, writing nothing, when every row is invalid', async () => {
     const csv = ['ts,open,high,low,close,volume', '2020-01-02T14:30:00Z,10,9,9,10,100', '2020-01-02T14:31:00Z,x,9,9,10,100'].join(
       '\n',

@@ -59,6 +59,24 @@ const COMMA_LISTS = new Set(['analyze-patterns']);
 const HAND_WRITTEN: PayloadCase[] = [
   { job: 'eod-sync', breaks: 'a session after today in New York', payload: { date: '2030-12-30' }, field: 'date' },
   { job: 'eod-pipeline', breaks: 'a session after today in New York', payload: { date: '2030-12-30' }, field: 'date' },
+  {
+    job: 'aggregate-bars',
+    breaks: 'a to date past the years a bar can have',
+    payload: { symbols: ['SPY'], source: '1m', from: '2013-10-07', to: '9999-12-31' },
+    field: 'to',
+  },
+  {
+    job: 'warm-cache',
+    breaks: 'a query whose to date is past the years a bar can have',
+    payload: { queries: [{ symbol: 'SPY', timeframe: '1d', to: '9999-12-31' }] },
+    field: 'queries.0.to',
+  },
+  {
+    job: 'detect-patterns',
+    breaks: 'a from date before the years a bar can have',
+    payload: { symbols: ['SPY'], from: '0001-01-01' },
+    field: 'from',
+  },
 ];
 
 function wrongTypes(property: Property): unknown[] {
