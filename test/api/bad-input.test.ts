@@ -52,7 +52,7 @@ describe('bad input corpus', function () {
   const statuses: number[] = [];
 
   before(async () => {
-    system = await TestSystem.create();
+    system = await TestSystem.create({ importRoots: [os.tmpdir(), CORPUS] });
     web = await startWebServer(system.config, createLogger('test-web', system.config.logLevel), '127.0.0.1');
     await system.startWorker();
     dir = await mkdtemp(path.join(os.tmpdir(), 'tickforge-corpus-'));

@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { JobContract } from '../../src/queues/contract.js';
 import { CONTRACTS } from '../../src/queues/registry.js';
 
 interface Property {
@@ -47,7 +48,36 @@ const VALID: Record<string, Record<string, unknown>> = {
   'generate-scenario': { scenario: 'crash_2020', count: 2, seed: 7 },
   'aggregate-bars': { symbols: ['SPY'], source: '1m', from: '2013-10-07', to: '2013-10-08' },
   'warm-cache': { top: 10 },
+  'detect-patterns': { symbols: ['SPY'] },
+  'analyze-patterns': { symbols: ['SPY'] },
 };
+
+/** Jobs whose array fields share a schema with query strings, so a string is a valid list. */
+const COMMA_LISTS = new Set(['analyze-patterns']);
+
+/** Values a schema must refuse that no mechanical mutation finds: each broke a later step once. */
+const HAND_WRITTEN: PayloadCase[] = [
+  { job: 'eod-sync', breaks: 'a session after today in New York', payload: { date: '2030-12-30' }, field: 'date' },
+  { job: 'eod-pipeline', breaks: 'a session after today in New York', payload: { date: '2030-12-30' }, field: 'date' },
+  {
+    job: 'aggregate-bars',
+    breaks: 'a to date past the years a bar can have',
+    payload: { symbols: ['SPY'], source: '1m', from: '2013-10-07', to: '9999-12-31' },
+    field: 'to',
+  },
+  {
+    job: 'warm-cache',
+    breaks: 'a query whose to date is past the years a bar can have',
+    payload: { queries: [{ symbol: 'SPY', timeframe: '1d', to: '9999-12-31' }] },
+    field: 'queries.0.to',
+  },
+  {
+    job: 'detect-patterns',
+    breaks: 'a from date before the years a bar can have',
+    payload: { symbols: ['SPY'], from: '0001-01-01' },
+    field: 'from',
+  },
+];
 
 function wrongTypes(property: Property): unknown[] {
   const types = new Set([property.type ?? property.anyOf?.map((p) => p.type)].flat().filter(Boolean) as string[]);
@@ -87,7 +117,9 @@ function mutations(property: Property): Array<{ breaks: string; value: unknown }
 
 export function generatePayloadCases(): PayloadCase[] {
   const cases: PayloadCase[] = [];
-  for (const job of CONTRACTS) {
+  for (const job of CONTRACTS as readonly JobContract[]) {
+    // Internal jobs are refused by name before their schema is read (see bodies.jsonl).
+    if (job.internal) continue;
     const schema = z.toJSONSchema(job.schema, { io: 'input', unrepresentable: 'any' }) as {
       properties?: Record<string, Property>;
       required?: string[];
@@ -107,11 +139,13 @@ export function generatePayloadCases(): PayloadCase[] {
     }
     for (const [name, property] of Object.entries(schema.properties ?? {})) {
       for (const { breaks, value } of mutations(property)) {
+        // Its lists also take the comma-separated form of a query string.
+        if (COMMA_LISTS.has(job.name) && property.type === 'array' && typeof value === 'string') continue;
         cases.push({ job: job.name, breaks: `${name} as ${breaks}`, payload: { ...valid, [name]: value }, field: name });
       }
     }
   }
-  return cases;
+  return [...cases, ...HAND_WRITTEN];
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
