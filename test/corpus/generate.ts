@@ -13,6 +13,7 @@ import { CONTRACTS } from '../../src/queues/registry.js';
 
 interface Property {
   type?: string | string[];
+  description?: string;
   enum?: unknown[];
   pattern?: string;
   minimum?: number;
@@ -30,6 +31,8 @@ export interface PayloadCase {
   payload: unknown;
   /** The issue path the 400 must name ('' for the payload as a whole). */
   field: string;
+  /** Words the issue's message must contain, when the path alone does not say what is wrong. */
+  mentions?: string;
 }
 
 const HOSTILE = ["SPY'; DROP TABLE bars; --", '$(rm -rf /)', '`reboot`', '../../etc/passwd', 'A\u0000B', '<script>x</script>'];
@@ -48,8 +51,8 @@ const VALID: Record<string, Record<string, unknown>> = {
   'generate-scenario': { scenario: 'crash_2020', count: 2, seed: 7 },
   'aggregate-bars': { symbols: ['SPY'], source: '1m', from: '2013-10-07', to: '2013-10-08' },
   'warm-cache': { top: 10 },
-  'detect-patterns': { symbols: ['SPY'] },
-  'analyze-patterns': { symbols: ['SPY'] },
+  'detect-patterns': { symbols: ['SPY'], timeframe: '1d' },
+  'analyze-patterns': { symbols: ['SPY'], successHorizon: 5 },
 };
 
 /** Jobs whose array fields share a schema with query strings, so a string is a valid list. */
@@ -91,7 +94,10 @@ function wrongTypes(property: Property): unknown[] {
     ['null', null],
   ];
   // An integer is also a number; a fraction is still wrong for an integer field.
-  const accepted = (type: string) => types.has(type) || (type === 'integer' && types.has('number'));
+  // A list field also takes its items comma-separated in one string (for query strings).
+  const commaSeparated = property.description?.includes('comma-separated') ?? false;
+  const accepted = (type: string) =>
+    types.has(type) || (type === 'integer' && types.has('number')) || (type === 'string' && commaSeparated);
   return candidates.filter(([type]) => !accepted(type)).map(([, value]) => value);
 }
 
@@ -127,11 +133,11 @@ export function generatePayloadCases(): PayloadCase[] {
     const valid = VALID[job.name];
     if (!valid) throw new Error(`no valid example payload for job ${job.name}: add one to VALID`);
     cases.push(
-      { job: job.name, breaks: 'an unknown field', payload: { ...valid, unexpected: 1 }, field: '' },
-      { job: job.name, breaks: 'an array instead of an object', payload: [valid], field: '' },
-      { job: job.name, breaks: 'a string instead of an object', payload: 'payload', field: '' },
-      { job: job.name, breaks: 'null instead of an object', payload: null, field: '' },
-      { job: job.name, breaks: 'a number instead of an object', payload: 42, field: '' },
+      { job: job.name, breaks: 'an unknown field', payload: { ...valid, unexpected: 1 }, field: '', mentions: '"unexpected"' },
+      { job: job.name, breaks: 'an array instead of an object', payload: [valid], field: '', mentions: 'expected object, received array' },
+      { job: job.name, breaks: 'a string instead of an object', payload: 'payload', field: '', mentions: 'expected object, received string' },
+      { job: job.name, breaks: 'null instead of an object', payload: null, field: '', mentions: 'expected object, received null' },
+      { job: job.name, breaks: 'a number instead of an object', payload: 42, field: '', mentions: 'expected object, received number' },
     );
     for (const name of schema.required ?? []) {
       const { [name]: _dropped, ...rest } = valid;
@@ -145,7 +151,11 @@ export function generatePayloadCases(): PayloadCase[] {
       }
     }
   }
-  return [...cases, ...HAND_WRITTEN];
+  // A case the schema accepts would prove nothing: refuse to write it.
+  const all = [...cases, ...HAND_WRITTEN];
+  const accepted = all.filter((c) => CONTRACTS.find((job) => job.name === c.job)!.schema.safeParse(c.payload).success);
+  if (accepted.length > 0) throw new Error(`cases the schema accepts: ${accepted.map((c) => `${c.job} with ${c.breaks}`).join('; ')}`);
+  return all;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
