@@ -57,3 +57,24 @@ export function compareStreamIds(a: string, b: string): number {
   if (aMs !== bMs) return aMs < bMs ? -1 : 1;
   return aSeq === bSeq ? 0 : aSeq < bSeq ? -1 : 1;
 }
+
+/** Messages already serialised, by the event object every listener of one emit shares. */
+const serialized = new WeakMap<object, string>();
+
+/**
+ * The JSON text of a message every subscriber of `source` (one emitted event) gets: built and
+ * serialised once however many clients follow it; `withSubscription` adds each client's name.
+ */
+export function sharedText(source: object, build: () => Record<string, unknown>): string {
+  let text = serialized.get(source);
+  if (text === undefined) {
+    text = JSON.stringify(build());
+    serialized.set(source, text);
+  }
+  return text;
+}
+
+/** A shared message's text with the subscription it goes out under, as its first field. */
+export function withSubscription(text: string, subscription: string): string {
+  return `{"subscription":${JSON.stringify(subscription)},${text.slice(1)}`;
+}

@@ -7,7 +7,7 @@ import { roleOfToken, tokenIdOf, type Role } from '../auth.js';
 import { HttpError, describeError } from '../errors.js';
 import type { JobEvent } from '../job-events.js';
 import { parseEntry, readAfter } from './event-stream.js';
-import { compareStreamIds, jobEventOfEntry, jobMessage, type JobRef } from './job-messages.js';
+import { compareStreamIds, jobEventOfEntry, jobMessage, sharedText, withSubscription, type JobRef } from './job-messages.js';
 import {
   AUTH_TIMEOUT_MS,
   CLOSE,
@@ -24,13 +24,15 @@ import type { RealtimeContext } from './context.js';
 const CLOSE_GRACE_MS = 10_000;
 
 type Message = Record<string, unknown>;
+/** A message, or the JSON text of one already serialised. */
+type Outgoing = Message | string;
 type FinalJobEvent = Exclude<JobEvent, { type: 'closing' }>;
 
 /** A live subscription: what stops it, and its messages held back while its missed ones are read back. */
 interface Subscription {
   stop: () => void;
   /** Live messages that arrived during the replay, sent after it (those it did not already send). */
-  held?: Array<{ id: string; message: Message }>;
+  held?: Array<{ id: string; message: Outgoing }>;
 }
 
 /**
@@ -104,9 +106,9 @@ export class RealtimeSession {
    * Sends a message unless the client has too much unread already, in which case it is
    * dropped; false when the message was not sent.
    */
-  send(message: Message): boolean {
+  send(message: Outgoing): boolean {
     if (!this.writable()) return false;
-    this.ws.send(JSON.stringify(message));
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
     return true;
   }
 
@@ -273,7 +275,7 @@ export class RealtimeSession {
   }
 
   /** Delivers a live message, or holds it while the subscription's missed messages are read back. */
-  private deliver(subscription: Subscription, streamId: string, message: Message): void {
+  private deliver(subscription: Subscription, streamId: string, message: Outgoing): void {
     if (subscription.held) subscription.held.push({ id: streamId, message });
     else this.send(message);
   }
@@ -323,9 +325,16 @@ export class RealtimeSession {
         subscription.stop();
         this.subscriptions.delete(id);
       }
-      const message = { ...jobMessage(ref, event), id: streamId, subscription: id };
-      if (streamId === null) this.send(message);
-      else this.deliver(subscription, streamId, message);
+      if (streamId === null) this.send({ ...jobMessage(ref, event), id: null, subscription: id });
+      else
+        this.deliver(
+          subscription,
+          streamId,
+          withSubscription(
+            sharedText(event, () => ({ ...jobMessage(ref, event), id: streamId })),
+            id,
+          ),
+        );
     };
     subscription.stop = this.context.jobEvents.subscribe(target.queue, ref.jobId, (event, streamId) => {
       if (event.type === 'closing') return;
@@ -371,7 +380,9 @@ export class RealtimeSession {
       order = order
         .then(() => matches(jobId))
         .then((ref) => {
-          if (ref) this.deliver(subscription, streamId, { ...jobMessage(ref, event), id: streamId, subscription: id });
+          if (!ref) return;
+          const text = sharedText(event, () => ({ ...jobMessage(ref, event), id: streamId }));
+          this.deliver(subscription, streamId, withSubscription(text, id));
         })
         .catch(() => undefined);
     });
@@ -393,7 +404,14 @@ export class RealtimeSession {
     acknowledge: boolean,
   ): Promise<void> {
     subscription.stop = this.context.channels.subscribe(channel, (event) =>
-      this.deliver(subscription, event.id, { type: 'event', id: event.id, subscription: id, channel, ...event.envelope }),
+      this.deliver(
+        subscription,
+        event.id,
+        withSubscription(
+          sharedText(event, () => ({ type: 'event', id: event.id, channel, ...event.envelope })),
+          id,
+        ),
+      ),
     );
     if (acknowledge) this.send({ type: 'subscribed', subscription: id, channel });
     if (since !== undefined) {
