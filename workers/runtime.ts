@@ -16,6 +16,7 @@ import type { JobContract } from '../src/queues/contract.js';
 import { toFlowJob } from '../src/queues/flows.js';
 import { isQueueName, type QueueName } from '../src/queues/names.js';
 import { Producer } from '../src/queues/producer.js';
+import { estimateCompletion, payloadSymbol, type JobProgress } from '../src/queues/progress.js';
 import { CONTRACTS, activeQueues } from '../src/queues/registry.js';
 import type { Config } from '../src/shared/config.js';
 import { createDb, dbSettings, type Knex } from '../src/shared/db.js';
@@ -210,6 +211,7 @@ export class WorkerRuntime {
       throw error;
     }
 
+    const defaultSymbol = payloadSymbol(parsed.data);
     const abort = signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal;
     const ctx: JobContext = {
       job: {
@@ -228,9 +230,17 @@ export class WorkerRuntime {
       importRoots: this.config.importRoots,
       logger,
       signal: abort,
-      progress: async (percent, message) => {
-        await job.updateProgress(Math.max(0, Math.min(100, Math.round(percent))));
-        if (message) await job.log(`${message} (${Math.round(percent)}%)`);
+      progress: async (percent, step, detail) => {
+        const progressPercent = Math.max(0, Math.min(100, Math.round(percent)));
+        const progress: JobProgress = {
+          progressPercent,
+          currentStep: step ?? (progressPercent === 100 ? 'done' : null),
+          symbol: detail?.symbol ?? defaultSymbol,
+          // The job's own rate since this attempt started.
+          estimatedCompletion: estimateCompletion(started, Date.now(), progressPercent),
+        };
+        await job.updateProgress(progress);
+        if (step) await job.log(`${step} (${progressPercent}%)`);
       },
       log: async (message) => {
         await job.log(message);

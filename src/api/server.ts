@@ -12,11 +12,16 @@ import { closeRedis, createRedis } from '../shared/redis.js';
 import { createApp } from './app.js';
 import { JobEventHub } from './job-events.js';
 import { WebMetrics } from './metrics.js';
+import { EnqueueRateLimit } from './rate-limit.js';
+import { REALTIME_PATH, RealtimeServer } from './realtime/realtime-server.js';
+import { Store } from '../store/store.js';
 
 export interface WebServer {
   server: Server;
   /** The URL the server listens on, such as http://127.0.0.1:3000 */
   url: string;
+  /** The WebSocket at /api/ws. */
+  realtime: RealtimeServer;
   close(): Promise<void>;
 }
 
@@ -50,23 +55,40 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
   const stopTimingQueries = observeQueries((kind, durationMs) => performance.time('db.query', kind, durationMs));
   const metrics = new WebMetrics(producer, queues, performance);
   const app = createApp({ config, logger, db, redis, producer, events, metrics, queues });
+  const streamConnection = createRedis(config.redisUrl, 'subscriber', 'tickforge-web-stream');
+  streamConnection.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
+  const realtime = new RealtimeServer({
+    config,
+    logger,
+    tokens: { write: config.apiToken, read: config.readToken },
+    producer,
+    redis,
+    streamConnection,
+    jobEvents: events,
+    store: new Store(db, config.dbSchema),
+    metrics,
+    rateLimit: new EnqueueRateLimit(redis, config.prefix, config.rateLimitPerMinute),
+  });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, host, () => resolve(listening));
     listening.once('error', reject);
   });
+  await realtime.attach(server);
   const address = server.address() as AddressInfo;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
-  logger.info(`web listening on ${url} (API /api, Bull Board /admin/queues)`);
+  logger.info(`web listening on ${url} (API /api, WebSocket ${REALTIME_PATH}, Bull Board /admin/queues)`);
 
   let closing: Promise<void> | undefined;
   return {
     server,
     url,
+    realtime,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        await realtime.close();
         // Event streams stay open until their job ends; end them so the server can stop.
         await events.close();
         await stopped;
@@ -74,7 +96,7 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
         await performance.stop();
         await producer.close();
         await db.destroy();
-        await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
+        await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(streamConnection)]);
         logger.info('web stopped');
       })();
       return closing;

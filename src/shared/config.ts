@@ -143,6 +143,21 @@ export const SETTINGS = {
     integer(6_000, 1),
     'jobs one token may enqueue per minute, counted in Redis across all web processes',
   ),
+  wsMaxBufferedBytes: setting(
+    'TICKFORGE_WS_MAX_BUFFERED_BYTES',
+    integer(8 * 1024 * 1024, 64 * 1024),
+    'bytes a WebSocket client may leave unread before the web process drops it (close 4008)',
+  ),
+  wsHeartbeatMs: setting(
+    'TICKFORGE_WS_HEARTBEAT_MS',
+    integer(30_000, 100),
+    'how often the web process pings each WebSocket client; one that has not answered the previous ping is dropped',
+  ),
+  wsCachePerformanceMs: setting(
+    'TICKFORGE_WS_CACHE_PERFORMANCE_MS',
+    integer(10_000, 100),
+    'how often cache_performance goes to the WebSocket clients subscribed to it',
+  ),
   workerConcurrency: setting(
     'TICKFORGE_WORKER_CONCURRENCY',
     integer(Math.max(2, os.availableParallelism() * 2), 1, 1000),
