@@ -76,6 +76,8 @@ export class WorkerRuntime {
   private readonly store: Store;
   private readonly shutdown = new AbortController();
   private readonly active = new Map<string, Job>();
+  /** Jobs whose final failure `process` has recorded, until BullMQ reports it (see createWorker). */
+  private readonly recordedFailures = new Set<string>();
   private readonly history: JobHistoryRepository;
   private readonly publisher: Publisher;
   private readonly producer: Producer;
@@ -168,6 +170,17 @@ export class WorkerRuntime {
       name: this.id,
     });
     worker.on('error', (error) => this.logger.error({ queue, err: error }, `worker error on queue ${queue}: ${error.message}`));
+    worker.on('failed', (job, error) => {
+      // BullMQ fails some jobs without running the processor — one that stalled more than
+      // maxStalledCount times fails when a worker next takes it — so the failures `process`
+      // recorded are marked, and any other final failure is recorded here.
+      if (!job?.id || !job.finishedOn || this.recordedFailures.delete(job.id)) return;
+      const logger = this.logger.child({ job_id: job.id, job_name: job.name, queue, correlation_id: job.id });
+      const id = job.id;
+      void this.finish(queue, job, 'failed', job.processedOn ?? Date.now(), Math.max(job.attemptsMade, 1), undefined, error, logger).finally(
+        () => this.recordedFailures.delete(id),
+      );
+    });
     worker.on('stalled', (jobId) => {
       this.metrics.stalled.inc({ queue });
       this.logger.warn({ queue, jobId }, `job ${jobId} on ${queue} stalled (its lock expired) and goes back to wait`);
@@ -352,6 +365,7 @@ export class WorkerRuntime {
       logger.info({ duration_ms: finished - started }, `${job.name} ${job.id} completed on attempt ${attempt}`);
       return;
     }
+    this.recordedFailures.add(job.id!);
     logger.error({ err: error }, `${job.name} ${job.id} failed for good on attempt ${attempt}: ${errorMessage(error)}`);
     // The job's own error is what the failure must report, even when its history row cannot be written.
     await recording.catch((historyError: unknown) => logger.warn({ err: historyError }, 'could not write the job history row'));

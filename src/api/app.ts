@@ -13,7 +13,7 @@ import { accessLog } from './access-log.js';
 import { AuditTrail, auditTrail } from './audit.js';
 import { requireRole, roleOf, type Tokens } from './auth.js';
 import { BOARD_PATH, bullBoard } from './board.js';
-import { HttpError, errorHandler } from './errors.js';
+import { HttpError, errorHandler, redisAnswers } from './errors.js';
 import type { JobEventHub } from './job-events.js';
 import type { WebMetrics } from './metrics.js';
 import { EnqueueRateLimit } from './rate-limit.js';
@@ -67,8 +67,14 @@ export function createApp(deps: AppDeps): express.Express {
 
   const writeBoard = bullBoard(producer, queues, false);
   const readBoard = bullBoard(producer, queues, true);
-  app.use(BOARD_PATH, requireRole('read', tokens), (req: Request, res: Response, next: NextFunction) =>
-    (req.role === 'write' ? writeBoard : readBoard)(req, res, next),
+  app.use(
+    BOARD_PATH,
+    requireRole('read', tokens),
+    // Bull Board answers its own errors with a 500; a Redis that is down or not answering is a 503.
+    async (_req: Request, _res: Response, next: NextFunction) => {
+      next(redis.status === 'ready' && (await redisAnswers(redis)) ? undefined : new UnavailableError('Redis'));
+    },
+    (req: Request, res: Response, next: NextFunction) => (req.role === 'write' ? writeBoard : readBoard)(req, res, next),
   );
 
   app.use(CONSOLE_PATH, consoleRouter(tokens, { board: BOARD_PATH, apiDocs: '/api/docs/', health: '/api/system/health' }));
