@@ -15,6 +15,8 @@ export class ConfigError extends Error {
 
 /** `../shared/data` beside the project checkout (this file compiles to dist/src/shared/config.js). */
 const SHARED_DATA_DIR = fileURLToPath(new URL('../../../../shared/data', import.meta.url));
+/** Where import files go unless TICKFORGE_IMPORT_ROOTS says otherwise. */
+export const DEFAULT_IMPORT_DIR = path.resolve('imports');
 
 const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
@@ -197,7 +199,7 @@ export const SETTINGS = {
   importRoots: setting(
     'TICKFORGE_IMPORT_ROOTS',
     list(path.delimiter),
-    `directories (${path.delimiter}-separated) import jobs may read files from (default: the working directory, the temporary directory and the sample data)`,
+    `directories (${path.delimiter}-separated) import jobs may read files from (default: the imports directory under the working directory, and the sample data)`,
     { separator: path.delimiter },
   ),
   logLevel: setting(
@@ -247,7 +249,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...settings,
     dataDir,
-    importRoots: settings.importRoots ?? [process.cwd(), os.tmpdir(), ...(dataDir ? [dataDir] : [])],
+    // A dedicated directory, never the working or temporary directory: a write token must not be
+    // able to have the worker read whatever lies there.
+    importRoots: settings.importRoots ?? [DEFAULT_IMPORT_DIR, ...(dataDir ? [dataDir] : [])],
   };
 }
 

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ConfigError, loadConfig, settingsTable } from '../../src/shared/config.js';
@@ -31,6 +33,13 @@ describe('config', () => {
     } catch (error) {
       expect((error as Error).message).not.to.match(/hunter2|s3cret/);
     }
+  });
+
+  it('should let imports read only a dedicated directory and the sample data by default, never the working or temporary directory', () => {
+    const config = loadConfig({ TICKFORGE_DATA_DIR: '/srv/sample' });
+    expect(config.importRoots).to.deep.equal([path.resolve('imports'), '/srv/sample']);
+    expect(config.importRoots).not.to.include(process.cwd());
+    expect(config.importRoots).not.to.include(os.tmpdir());
   });
 
   it('should read lists and flags', () => {

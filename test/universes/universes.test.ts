@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { NYSE } from '../../src/shared/calendar.js';
 import {
@@ -11,17 +12,19 @@ import {
 import { signalDate } from '../../src/scheduler/eod-signals.js';
 
 describe('universes domain', () => {
-  it('should ship seven ETF themes with 58 distinct funds and the documented thresholds', () => {
-    expect(DEFAULT_ETF_THEMES.map((theme) => theme.theme)).to.deep.equal([
-      'sectors',
-      'growth',
-      'value',
-      'international',
-      'commodities',
-      'technology',
-      'bonds',
-    ]);
-    expect(defaultEtfFunds()).to.have.length(58);
+  it('should ship the ETF themes and funds docs/universes.md lists, with the documented thresholds', () => {
+    const doc = readFileSync(new URL('../../../docs/universes.md', import.meta.url), 'utf8');
+    const table = doc.slice(doc.indexOf('| theme | funds | min. avg volume |'));
+    const documented = [...table.matchAll(/^\| (\w+) \| ([A-Z ]+) \| [\d,]+ \|$/gm)].map(([, theme, funds]) => ({
+      theme,
+      funds: funds.trim().split(' '),
+    }));
+    expect(
+      DEFAULT_ETF_THEMES.map((theme) => ({ theme: theme.theme, funds: theme.funds.map(([symbol]) => symbol) })),
+    ).to.deep.equal(documented);
+    const distinct = new Set(documented.flatMap((theme) => theme.funds)).size;
+    expect(doc).to.include(`${documented.length} themes,\n${distinct} distinct funds`);
+    expect(defaultEtfFunds()).to.have.length(distinct);
     const sectors = DEFAULT_ETF_THEMES[0].funds.map(([symbol]) => symbol);
     expect(sectors.every((symbol) => symbol.startsWith('XL'))).to.equal(true);
     expect(sectors.length).to.be.at.least(10);
