@@ -15,6 +15,10 @@ export class WebMetrics {
   private readonly http: client.Histogram<'method' | 'route' | 'status'>;
   /** GET /api/bars answers by cache outcome: hit or miss. */
   readonly barsCache: client.Counter<'result'>;
+  /** WebSocket clients connected to this process. */
+  readonly wsConnections: client.Gauge;
+  /** WebSocket clients this process dropped for reading too slowly. */
+  readonly wsDropped: client.Counter;
 
   constructor(
     producer: Producer,
@@ -58,6 +62,16 @@ export class WebMetrics {
       name: 'tickforge_bars_cache_requests_total',
       help: 'Bar queries answered from the cache (hit) or computed (miss)',
       labelNames: ['result'] as const,
+      registers: [this.registry],
+    });
+    this.wsConnections = new client.Gauge({
+      name: 'tickforge_ws_connections',
+      help: 'WebSocket clients connected to this web process',
+      registers: [this.registry],
+    });
+    this.wsDropped = new client.Counter({
+      name: 'tickforge_ws_dropped_total',
+      help: 'WebSocket clients dropped (close 4008) for leaving too much unread',
       registers: [this.registry],
     });
     client.collectDefaultMetrics({ register: this.registry, prefix: 'tickforge_web_' });

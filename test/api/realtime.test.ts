@@ -343,6 +343,15 @@ describe('WebSocket /api/ws', function () {
       await eventually(async () => strict.realtime.connections === 0, 'the dropped session to end');
     });
 
+    it('should close its clients with 1001 when the web process stops, and count them in /metrics', async () => {
+      const stopping = await startWebServer(system.config, createLogger('test-web', system.config.logLevel), '127.0.0.1');
+      const client = await connect(auth, stopping);
+      await client.next(ofType('welcome'));
+      expect(await (await fetch(`${stopping.url}/metrics`)).text()).to.match(/^tickforge_ws_connections 1$/m);
+      await stopping.close();
+      expect(await client.whenClosed()).to.deep.equal({ code: 1001, reason: 'the server is stopping; reconnect to resume' });
+    });
+
     it('should cut off a client that stops answering pings', async () => {
       const silent = await connect({ ...auth, autoPong: false }, pinging);
       await silent.next(ofType('welcome'));

@@ -103,7 +103,10 @@ export class RealtimeServer {
       cachePerformance: this.feed,
       bars: new BarsQueryService(deps.store.barsReader, barsCache),
       rateLimit: deps.rateLimit,
-      dropped: () => this.droppedClients++,
+      dropped: () => {
+        this.droppedClients++;
+        metrics.wsDropped.inc();
+      },
     };
     this.wss = new WebSocketServer({
       noServer: true,
@@ -156,7 +159,11 @@ export class RealtimeServer {
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const session = new RealtimeSession(ws, this.context, role, token, req.socket.remoteAddress ?? 'unknown');
       this.sessions.add(session);
-      ws.on('close', () => this.sessions.delete(session));
+      this.deps.metrics.wsConnections.set(this.sessions.size);
+      ws.on('close', () => {
+        this.sessions.delete(session);
+        this.deps.metrics.wsConnections.set(this.sessions.size);
+      });
       session.start();
     });
   }
