@@ -4,7 +4,7 @@ import type { Config } from '../shared/config.js';
 import { createDb, dbSettings, type Knex } from '../shared/db.js';
 import type { Logger } from '../shared/logger.js';
 import { AlertMonitor } from '../metrics/alert-monitor.js';
-import { DEFAULT_ALERT_THRESHOLDS } from '../metrics/alert-rules.js';
+import { alertThresholds } from '../metrics/alert-rules.js';
 import { gatherSnapshot } from '../metrics/gather.js';
 import { ProcessInstruments } from '../metrics/instruments.js';
 import { CHANNELS } from '../notify/channels.js';
@@ -125,7 +125,7 @@ export class Scheduler {
       prefix: config.prefix,
       instance: this.instruments.instance,
       intervalMs: ALERT_INTERVAL_MS,
-      thresholds: DEFAULT_ALERT_THRESHOLDS,
+      thresholds: alertThresholds(config),
       gather: () => gatherSnapshot({ redis, prefix: config.prefix, db, queues, eodQueue: producer.queue('sync') }),
       announce: async (transition) => {
         await publisher.publish('performanceAlert', transition, transition.alert.id);
