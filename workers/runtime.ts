@@ -8,7 +8,7 @@ import { announceBars } from '../src/bars/announce.js';
 import { BarsCache } from '../src/bars/cache.js';
 import { KernelPool } from '../src/kernels/pool.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
-import { MetricsRelay } from '../src/metrics/relay.js';
+import { ProcessInstruments } from '../src/metrics/instruments.js';
 import { CancelListener } from '../src/queues/cancel.js';
 import { untilMigrated } from '../src/shared/health.js';
 import { Publisher } from '../src/notify/publisher.js';
@@ -72,6 +72,8 @@ export class WorkerRuntime {
   readonly workers: Worker[] = [];
   readonly metrics: JobMetrics;
   readonly id = `${os.hostname()}:${process.pid}`;
+  /** The instance label of this worker's own figures, as the comprehensive health names it. */
+  readonly instance: string;
   private readonly handlers: Map<string, JobHandler>;
   private readonly store: Store;
   private readonly shutdown = new AbortController();
@@ -82,7 +84,7 @@ export class WorkerRuntime {
   private readonly publisher: Publisher;
   private readonly producer: Producer;
   private readonly flows: FlowProducer;
-  private readonly relay: MetricsRelay;
+  private readonly instruments: ProcessInstruments;
   private readonly cancelSubscriber: Redis;
   private readonly cancels: CancelListener;
   private readonly barsCache: BarsCache;
@@ -97,21 +99,22 @@ export class WorkerRuntime {
     readonly pool: KernelPool,
   ) {
     this.handlers = handlers;
+    this.instruments = new ProcessInstruments(redis, config.prefix, 'worker', db);
+    this.instance = this.instruments.instance;
     this.store = new Store(db, config.dbSchema);
     this.history = new JobHistoryRepository(db, config.dbSchema);
     this.publisher = new Publisher(redis, {
       service: 'tickforge-worker',
       stream: config.eventStream,
       streamMaxLen: config.eventStreamMaxLen,
+      onPublished: (channel) => this.instruments.eventPublished(channel),
     });
     this.producer = new Producer(redis, config.prefix);
     this.flows = new FlowProducer({ connection: redis, prefix: config.prefix });
-    this.metrics = createJobMetrics(() => ({
-      utilization: pool.utilization,
-      queueSize: pool.queueSize,
-      threads: pool.threads,
-    }));
-    this.relay = new MetricsRelay(redis, config.prefix, this.metrics.registry);
+    this.metrics = createJobMetrics(this.instruments.totals, this.instruments.own, {
+      pool: () => ({ utilization: pool.utilization, queueSize: pool.queueSize, threads: pool.threads }),
+      queues: () => this.workers.map((worker) => worker.name),
+    });
     // Cancel requests come over pub/sub from any process (API, CLI): the worker holding the job aborts it.
     this.cancelSubscriber = createRedis(config.redisUrl, 'subscriber', 'tickforge-worker-cancel');
     this.cancelSubscriber.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
@@ -149,7 +152,9 @@ export class WorkerRuntime {
     const runtime = new WorkerRuntime(config, logger, paired, db, redis, new KernelPool(config.poolThreads));
     for (const queue of wanted as QueueName[]) runtime.workers.push(runtime.createWorker(queue));
     await Promise.all(runtime.workers.map((worker) => worker.waitUntilReady()));
-    runtime.relay.start();
+    runtime.instruments.start();
+    // Published at once, so the comprehensive health shows this worker from its first second.
+    await runtime.instruments.flush();
     await runtime.cancels.start();
     logger.info(
       { queues: wanted, concurrency: config.workerConcurrency, poolThreads: config.poolThreads, prefix: config.prefix },
@@ -159,6 +164,13 @@ export class WorkerRuntime {
   }
 
   private createWorker(queue: QueueName): Worker {
+    // Every series of the queue starts at zero, so a rate or a failure share reads 0 rather than nothing.
+    this.metrics.stalled.inc({ queue }, 0);
+    for (const [name, handler] of this.handlers) {
+      if (handler.contract.queue !== queue) continue;
+      this.metrics.retried.inc({ queue, name }, 0);
+      for (const outcome of ['completed', 'failed'] as const) this.metrics.finished.inc({ queue, name, outcome }, 0);
+    }
     const worker = new Worker(queue, (job, token, signal) => this.process(queue, job, token, signal), {
       connection: this.redis,
       prefix: this.config.prefix,
@@ -206,7 +218,9 @@ export class WorkerRuntime {
     });
     const started = Date.now();
     if (attempt === 1) {
-      this.metrics.wait.observe({ queue, name: job.name }, Math.max(0, started - job.timestamp - (job.opts.delay ?? 0)) / 1000);
+      const waitedMs = Math.max(0, started - job.timestamp - (job.opts.delay ?? 0));
+      this.metrics.wait.observe({ queue, name: job.name }, waitedMs / 1000);
+      this.instruments.performance.time('job.wait', job.name, waitedMs);
     }
     const handler = this.handlers.get(job.name);
     if (!handler || handler.contract.queue !== queue) {
@@ -289,7 +303,7 @@ export class WorkerRuntime {
       if (final) await this.finish(queue, job, 'failed', started, attempt, undefined, error, logger);
       else {
         this.metrics.retried.inc({ queue, name: job.name });
-        this.metrics.duration.observe({ queue, name: job.name, outcome: 'failed' }, (Date.now() - started) / 1000);
+        this.timeAttempt(queue, job.name, 'failed', Date.now() - started);
         logger.warn(
           { err: error },
           `${job.name} ${job.id} failed attempt ${attempt} of ${attempts}, will retry: ${errorMessage(error)}`,
@@ -346,7 +360,7 @@ export class WorkerRuntime {
   ): Promise<void> {
     const finished = Date.now();
     this.metrics.finished.inc({ queue, name: job.name, outcome });
-    this.metrics.duration.observe({ queue, name: job.name, outcome }, (finished - started) / 1000);
+    this.timeAttempt(queue, job.name, outcome, finished - started);
     const recording = this.history.record({
       queue,
       jobId: job.id!,
@@ -378,9 +392,17 @@ export class WorkerRuntime {
       .catch((publishError: unknown) => logger.warn({ err: publishError }, 'could not publish the failure event'));
   }
 
+  /** An attempt's processing time, for /metrics and the performance figures. */
+  private timeAttempt(queue: QueueName, name: string, outcome: 'completed' | 'failed', durationMs: number): void {
+    this.metrics.duration.observe({ queue, name, outcome }, durationMs / 1000);
+    this.instruments.performance.time('job.duration', name, durationMs);
+    this.instruments.performance.count('operations', 'worker');
+    if (outcome === 'failed') this.instruments.performance.count('errors', 'worker');
+  }
+
   /** Publishes this process's metrics now instead of at the next interval. */
   flushMetrics(): Promise<void> {
-    return this.relay.flush();
+    return this.instruments.flush();
   }
 
   /** Jobs this process is running right now. */
@@ -409,7 +431,7 @@ export class WorkerRuntime {
         await Promise.all(this.workers.map((worker) => worker.close(true)));
       }
     }
-    await this.relay.stop();
+    await this.instruments.stop();
     await closeRedis(this.cancelSubscriber);
     await this.pool.destroy();
     await this.producer.close();

@@ -10,7 +10,7 @@ import type { QueueName } from '../queues/names.js';
 import type { Producer } from '../queues/producer.js';
 import { lastEodRun } from '../metrics/gather.js';
 import { accessLog } from './access-log.js';
-import { AuditTrail, auditTrail } from './audit.js';
+import { auditTrail } from './audit.js';
 import { requireRole, roleOf, type Tokens } from './auth.js';
 import { BOARD_PATH, bullBoard } from './board.js';
 import { HttpError, errorHandler, redisAnswers } from './errors.js';
@@ -62,8 +62,8 @@ export function createApp(deps: AppDeps): express.Express {
   const system = systemRouter({ config, db, redis, producer, metrics, queues, tokens });
   app.use(system.root.router);
 
-  const audit = new AuditTrail(db);
-  app.use(auditTrail(audit, tokens, logger));
+  const store = new Store(db, config.dbSchema);
+  app.use(auditTrail(store.audit, tokens, logger));
 
   const writeBoard = bullBoard(producer, queues, false);
   const readBoard = bullBoard(producer, queues, true);
@@ -79,7 +79,6 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(CONSOLE_PATH, consoleRouter(tokens, { board: BOARD_PATH, apiDocs: '/api/docs/', health: '/api/system/health' }));
 
-  const store = new Store(db, config.dbSchema);
   const routers = [
     system.api,
     deadLettersRouter(producer, tokens, queues),
@@ -93,7 +92,7 @@ export function createApp(deps: AppDeps): express.Express {
       prefix: config.prefix,
       db,
       tokens,
-      audit,
+      audit: store.audit,
       lastEodRun: () => lastEodRun({ db, eodQueue: producer.queue('sync') }),
       sseConnections: () => events.connections,
     }),

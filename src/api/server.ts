@@ -1,11 +1,10 @@
 import type { Server } from 'node:http';
-import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../shared/config.js';
 import { createDb, dbSettings } from '../shared/db.js';
 import type { Logger } from '../shared/logger.js';
-import { PerformanceRecorder } from '../metrics/performance.js';
-import { observeQueries } from '../metrics/postgres.js';
+import { EventDeliveryListener } from '../metrics/event-delivery.js';
+import { ProcessInstruments } from '../metrics/instruments.js';
 import { Producer } from '../queues/producer.js';
 import { activeQueues } from '../queues/registry.js';
 import { closeRedis, createRedis } from '../shared/redis.js';
@@ -50,10 +49,21 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
   const producer = new Producer(redis, config.prefix);
   const events = new JobEventHub(subscriber, config.prefix);
   await events.open(queues);
-  const performance = new PerformanceRecorder(redis, config.prefix, `web:${os.hostname()}:${process.pid}`);
-  performance.start();
-  const stopTimingQueries = observeQueries((kind, durationMs) => performance.time('db.query', kind, durationMs));
-  const metrics = new WebMetrics(producer, queues, performance);
+  const instruments = new ProcessInstruments(redis, config.prefix, 'web', db);
+  instruments.start();
+  const metrics = new WebMetrics({
+    producer,
+    queues,
+    redis,
+    prefix: config.prefix,
+    db,
+    instruments,
+    sseConnections: () => events.connections,
+  });
+  const deliveries = createRedis(config.redisUrl, 'subscriber', 'tickforge-web-deliveries');
+  deliveries.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
+  const delivery = new EventDeliveryListener(deliveries, (channel, publishedAt) => metrics.eventDelivered(channel, publishedAt));
+  await delivery.start();
   const app = createApp({ config, logger, db, redis, producer, events, metrics, queues });
   const streamConnection = createRedis(config.redisUrl, 'subscriber', 'tickforge-web-stream');
   streamConnection.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
@@ -92,11 +102,11 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
         // Event streams stay open until their job ends; end them so the server can stop.
         await events.close();
         await stopped;
-        stopTimingQueries();
-        await performance.stop();
+        await delivery.stop();
+        await instruments.stop();
         await producer.close();
         await db.destroy();
-        await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(streamConnection)]);
+        await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(deliveries), closeRedis(streamConnection)]);
         logger.info('web stopped');
       })();
       return closing;

@@ -191,6 +191,49 @@ export const SETTINGS = {
     integer(120_000, 0),
     'how long a worker or scheduler starting on a schema with pending migrations waits for them (the Procfile web applies them) before giving up',
   ),
+  alertEodMinutes: setting(
+    'TICKFORGE_ALERT_EOD_MINUTES',
+    integer(30, 1),
+    'alert eod-late: minutes after its trigger by which the EOD pipeline must have finished',
+  ),
+  alertQueueWaitSeconds: setting(
+    'TICKFORGE_ALERT_QUEUE_WAIT_SECONDS',
+    integer(300, 1),
+    "alert queue-wait: seconds a queue's oldest waiting job may wait",
+  ),
+  alertFailureRatePercent: setting(
+    'TICKFORGE_ALERT_FAILURE_RATE_PERCENT',
+    integer(10, 0, 100),
+    "alert failure-rate: % of a queue's jobs that may fail for good over 15 minutes",
+  ),
+  alertFailureRateMinJobs: setting(
+    'TICKFORGE_ALERT_FAILURE_RATE_MIN_JOBS',
+    integer(5, 1),
+    'alert failure-rate: fewest jobs finished over 15 minutes before a failure rate counts',
+  ),
+  alertJobP99Ms: setting(
+    'TICKFORGE_ALERT_JOB_P99_MS',
+    integer(600_000, 1),
+    "alert job-p99: budget in ms for a job name's p99 duration over the last hour",
+  ),
+  alertJobP99Budgets: setting(
+    'TICKFORGE_ALERT_JOB_P99_BUDGETS',
+    list(',', { regex: /^[a-z-]+=\d+(,[a-z-]+=\d+)*$/, message: 'must look like eod-pipeline=1200000,import-bars=60000' }),
+    'alert job-p99: per job name budgets in ms that override TICKFORGE_ALERT_JOB_P99_MS (name=ms,name=ms)',
+    { separator: ',' },
+  ),
+  alertPostgresPoolPercent: setting(
+    'TICKFORGE_ALERT_POSTGRES_POOL_PERCENT',
+    integer(100, 1, 100),
+    "alert postgres-pool: % of a process's PostgreSQL pool in use that counts as saturated",
+  ),
+  alertRedisMemoryMb: setting('TICKFORGE_ALERT_REDIS_MEMORY_MB', integer(1024, 1), 'alert redis-memory: MiB Redis may use'),
+  backupDir: setting(
+    'TICKFORGE_BACKUP_DIR',
+    z.string().trim().min(1).default('backups'),
+    'directory the scheduled backup job writes its pg_dump files to (relative to the working directory)',
+  ),
+  backupKeep: setting('TICKFORGE_BACKUP_KEEP', integer(7, 1, 1000), 'how many of the newest backups the backup job keeps'),
   dataDir: setting(
     'TICKFORGE_DATA_DIR',
     z.string().trim().optional(),

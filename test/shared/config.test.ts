@@ -52,7 +52,7 @@ describe('config', () => {
 describe('configuration docs', () => {
   it('should list exactly the variables of the settings table', () => {
     const docs = readFileSync(fileURLToPath(new URL('../../../docs/configuration.md', import.meta.url)), 'utf8');
-    const documented = [...docs.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]);
+    const documented = [...docs.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((match) => match[1]);
     expect(documented.sort()).to.deep.equal(
       settingsTable()
         .map((setting) => setting.env)

@@ -76,15 +76,13 @@ export class RealtimeServer {
       hit: () => metrics.barsCache.inc({ result: 'hit' }),
       miss: () => metrics.barsCache.inc({ result: 'miss' }),
     });
-    const counted = async (result: 'hit' | 'miss') =>
-      (await metrics.barsCache.get()).values.find((value) => value.labels.result === result)?.value ?? 0;
     this.feed = new CachePerformanceFeed(
       () =>
         cachePerformance(redis, [
           {
             name: 'bars',
             match: `${config.prefix}:bars-cache:answer:*`,
-            counters: { hits: () => counted('hit'), misses: () => counted('miss') },
+            counters: { hits: () => metrics.barsCache.count('hit'), misses: () => metrics.barsCache.count('miss') },
           },
           { name: 'analytics', match: `${config.prefix}:analytics-cache:*` },
         ]),
