@@ -6,6 +6,8 @@ import type { Redis } from 'ioredis';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { BarsRepository } from '../../src/bars/bars.repository.js';
 import { DEFAULT_ETF_THEMES, etfUniverseKey } from '../../src/universes/universes.js';
+import { selectEtfThemes } from '../../src/universes/etf-themes.js';
+import { etfFundsOn } from '../helpers/etfs.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
 import { closeRedis, createRedis } from '../../src/shared/redis.js';
@@ -30,7 +32,7 @@ interface Summary {
 
 interface Member {
   symbol: string;
-  flags: { missing_metadata?: string[] };
+  flags: { missing_metadata?: string[]; anchor_kept?: string[] };
 }
 
 interface Change {
@@ -214,37 +216,22 @@ describe('eod-sync job', function () {
     expect(sectorChange).to.include({ change: 'added', task: 'ipo_universe_assignment' });
   });
 
-  it('should keep ETFs out that fail their theme filter and keep ETFs without metadata in, flagged', async () => {
-    const etfs = new Map(readEtfs().map((row) => [row.fund_symbol, row]));
-    for (const theme of DEFAULT_ETF_THEMES) {
-      const expected = theme.funds
-        .map(([symbol]) => symbol)
-        .filter((symbol) => {
-          const row = etfs.get(symbol);
-          if (!row) return true;
-          const [month, day, year] = row.inception_date.split('/');
-          if (`${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}` > DATE) return false;
-          const known = (value: string) => (value === '' ? undefined : Number(value));
-          const aum = known(row.total_net_assets);
-          const expense = known(row.fund_annual_report_net_expense_ratio);
-          const volume = known(row.avg_vol_3month);
-          return !(
-            (aum !== undefined && aum < theme.filter.min_aum) ||
-            (expense !== undefined && expense > theme.filter.max_expense_ratio) ||
-            (volume !== undefined && volume < theme.filter.min_avg_volume)
-          );
-        })
-        .sort();
-      expect(await symbolsOf(etfUniverseKey(theme.theme)), theme.theme).to.deep.equal(expected);
+  it('should build the ETF themes by rule and filter as of the date, keeping anchors flagged', async () => {
+    const selection = selectEtfThemes(etfFundsOn(DATE));
+    for (const theme of selection) {
+      expect(await symbolsOf(etfUniverseKey(theme.theme)), theme.theme).to.deep.equal(theme.members);
     }
-    const commodities = await symbolsOf('etf_commodities');
-    expect(commodities).to.not.include('DBA');
+    const commodities = await members('etf_commodities');
+    expect(commodities.find((member) => member.symbol === 'DBA')?.flags.anchor_kept).to.have.length(2);
     const xlk = (await members('etf_technology')).find((member) => member.symbol === 'XLK');
     expect(xlk?.flags.missing_metadata).to.deep.equal(['aum', 'avg_volume', 'expense_ratio']);
-    const sectorFunds = DEFAULT_ETF_THEMES.find((theme) => theme.theme === 'sectors')!.funds.map(([symbol]) => symbol);
-    const withoutData = sectorFunds.filter((symbol) => !etfs.has(symbol));
+    const sectors = selection.find((theme) => theme.theme === 'sectors')!;
+    const inFile = new Set(readEtfs().map((row) => row.fund_symbol));
+    const withoutData = DEFAULT_ETF_THEMES[0].anchors.filter(([symbol]) => !inFile.has(symbol)).length;
     const { body } = await api<{ universes: Array<{ key: string; members: number; flagged: number }> }>('/api/universes');
-    expect(body.universes.find((universe) => universe.key === 'etf_sectors')?.flagged).to.equal(withoutData.length);
+    expect(body.universes.find((universe) => universe.key === 'etf_sectors')?.flagged).to.equal(
+      withoutData + Object.keys(sectors.anchorsKept).length,
+    );
   });
 
   it('should close every membership of a delisted symbol on the date, with the reason, and keep its bars', async () => {

@@ -11,7 +11,7 @@ import {
 import { signalDate } from '../../src/scheduler/eod-signals.js';
 
 describe('universes domain', () => {
-  it('should ship seven ETF themes with 58 distinct funds and the documented thresholds', () => {
+  it("should ship seven ETF themes with 59 distinct anchors (VTI among them) and the report's default filters", () => {
     expect(DEFAULT_ETF_THEMES.map((theme) => theme.theme)).to.deep.equal([
       'sectors',
       'growth',
@@ -21,14 +21,16 @@ describe('universes domain', () => {
       'technology',
       'bonds',
     ]);
-    expect(defaultEtfFunds()).to.have.length(58);
-    const sectors = DEFAULT_ETF_THEMES[0].funds.map(([symbol]) => symbol);
+    expect(defaultEtfFunds()).to.have.length(59);
+    expect(defaultEtfFunds().map((fund) => fund.symbol)).to.include('VTI');
+    const sectors = DEFAULT_ETF_THEMES[0].anchors.map(([symbol]) => symbol);
     expect(sectors.every((symbol) => symbol.startsWith('XL'))).to.equal(true);
     expect(sectors.length).to.be.at.least(10);
     for (const theme of DEFAULT_ETF_THEMES) {
       const expectedAum = { international: 500e6, commodities: 200e6 }[theme.theme] ?? 1e9;
       expect(theme.filter.min_aum, theme.theme).to.equal(expectedAum);
       expect(theme.filter.max_expense_ratio, theme.theme).to.equal(0.0075);
+      expect(theme.filter.min_avg_volume, theme.theme).to.equal(5e6);
     }
     expect(defaultUniverses().map((universe) => universe.key)).to.include.members([
       'top_100',
