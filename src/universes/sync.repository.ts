@@ -58,7 +58,17 @@ const eligibleStock = (s: string) => `(${s}.kind = 'stock' AND NOT ${gone(s)} AN
 const recentIpo = (s: string) =>
   `coalesce(${s}.ipo_date > ${TRADING_DATE} - ${IPO_WINDOW_DAYS} AND ${s}.ipo_date <= ${TRADING_DATE}, false)`;
 /** Recent IPOs are the IPO task's in every sector theme; the theme task leaves them alone. */
-const ipoOwned = (s: string) => `(${eligibleStock(s)} AND ${recentIpo(s)})`;
+/** The smallest market cap a recent IPO needs for the IPO universe: ipo_recent's filter. */
+const IPO_MIN_MARKET_CAP = `coalesce((SELECT (u.liquidity_filter->>'min_market_cap')::float8 FROM universes u WHERE u.key = 'ipo_recent'), 0)`;
+/**
+ * A recent IPO's market cap on the date: shares outstanding × its last close (the `_daily`
+ * table), else the stored figure. Computed here rather than read after market_cap_recalculation,
+ * so the tasks stay free to run in any order.
+ */
+const ipoMarketCap = (s: string) =>
+  `coalesce((SELECT ${s}.shares_outstanding * d.last_close FROM _daily d WHERE d.symbol = ${s}.symbol), ${s}.market_cap)`;
+const largeEnoughIpo = (s: string) => `coalesce(${ipoMarketCap(s)} >= ${IPO_MIN_MARKET_CAP}, false)`;
+const ipoOwned = (s: string) => `(${eligibleStock(s)} AND ${recentIpo(s)} AND ${largeEnoughIpo(s)})`;
 const slug = sectorSlugSql;
 const isoDate = (expression: string) => `to_char(${expression}, 'YYYY-MM-DD')`;
 
@@ -72,7 +82,7 @@ function dailyFiguresSql(where: string): string {
     CREATE TEMP TABLE _daily ON COMMIT DROP AS
     SELECT s.symbol, lc.close AS last_close,
            to_char(lc.ts AT TIME ZONE '${EXCHANGE_TIME_ZONE}', 'YYYY-MM-DD') AS close_date,
-           av.avg_volume AS bar_avg_volume
+           av.avg_volume AS bar_avg_volume, av.sessions AS bar_sessions
     FROM symbols s
     LEFT JOIN LATERAL (
       SELECT b.close, b.ts FROM bars b
@@ -80,7 +90,7 @@ function dailyFiguresSql(where: string): string {
       ORDER BY b.ts DESC LIMIT 1
     ) lc ON true
     LEFT JOIN LATERAL (
-      SELECT avg(b.volume) AS avg_volume FROM bars b
+      SELECT avg(b.volume) AS avg_volume, count(*)::int AS sessions FROM bars b
       WHERE b.symbol = s.symbol AND b.timeframe = '1d' AND b.variant = '' AND b.ts >= :volumeFrom AND b.ts < :dayEnd
     ) av ON true
     WHERE ${where}`;
@@ -144,8 +154,8 @@ const IPO_EVALUATION = `
     WHERE m.removed_at IS NULL AND ${ipoOwned('s')}
   ),
   judged AS (
-    SELECT p.universe, p.symbol, u.category, s.kind, s.sector, s.ipo_date,
-      ${ipoOwned('s')} AS fresh,
+    SELECT p.universe, p.symbol, u.category, s.kind, s.sector, s.ipo_date, ${ipoMarketCap('s')} AS market_cap,
+      ${ipoOwned('s')} AS fresh, ${recentIpo('s')} AS recent, ${IPO_MIN_MARKET_CAP} AS min_market_cap,
       coalesce(${slug('s.sector')} = u.metadata->>'slug', false) AS in_sector,
       ${TRADING_DATE} - s.ipo_date AS age
     FROM pairs p JOIN universes u ON u.key = p.universe JOIN symbols s ON s.symbol = p.symbol
@@ -157,11 +167,13 @@ const IPO_EVALUATION = `
       WHEN fresh AND in_sector THEN format('recent IPO (%s) assigned to its sector %s', ipo_date, sector)
       WHEN fresh THEN format('sector is now %s', coalesce(sector, 'unknown'))
       WHEN kind <> 'stock' THEN format('kind is %s, not stock', kind)
+      WHEN recent AND market_cap IS NULL THEN 'market cap unknown'
+      WHEN recent AND market_cap < min_market_cap THEN format('market cap %s below %s', market_cap, min_market_cap)
       WHEN ipo_date IS NULL THEN 'no IPO date'
       WHEN ipo_date > ${TRADING_DATE} THEN format('IPO on %s is after %s', ipo_date, ${TRADING_DATE})
       ELSE format('IPO on %s is %s days before %s, beyond the ${IPO_WINDOW_DAYS}-day window', ipo_date, age, ${TRADING_DATE})
     END,
-    jsonb_build_object('ipo_date', ${isoDate('ipo_date')}, 'sector', sector),
+    jsonb_build_object('ipo_date', ${isoDate('ipo_date')}, 'sector', sector, 'market_cap', market_cap),
     '{}'::jsonb
   FROM judged`;
 
@@ -179,7 +191,7 @@ const THEME_EVALUATION = `
   WITH sectors AS (SELECT u.key, u.metadata->>'slug' AS slug, u.liquidity_filter AS f FROM universes u WHERE u.category = 'sector'),
   stocks AS (
     SELECT s.symbol, ${slug('s.sector')} AS slug FROM symbols s
-    WHERE ${eligibleStock('s')} AND NOT ${recentIpo('s')} AND s.sector IS NOT NULL
+    WHERE ${eligibleStock('s')} AND NOT ${ipoOwned('s')} AND s.sector IS NOT NULL
   ),
   pairs AS (
     SELECT x.key AS universe, st.symbol FROM stocks st JOIN sectors x ON x.slug = st.slug
@@ -225,7 +237,8 @@ const THEME_EVALUATION = `
  * universe's liquidity_filter, as the report states it: AUM above min_aum, average volume above
  * min_avg_volume, expense ratio below max_expense_ratio. An anchor failing the filter stays,
  * flagged with what it fails (flags.anchor_kept); a fund without some of those figures is
- * judged on what is known and flagged with what is missing (flags.missing_metadata).
+ * judged on what is known and flagged with what is missing (flags.missing_metadata); one that
+ * neither a reference import nor a daily bar confirms is flagged unverified.
  */
 const ETF_EVALUATION = `
   WITH themes AS (
@@ -253,6 +266,7 @@ const ETF_EVALUATION = `
     SELECT p.universe, p.symbol, p.candidate, s.kind, s.ipo_date, ${listed('s')} AS listed,
       EXISTS (SELECT 1 FROM anchors a WHERE a.universe = p.universe AND a.symbol = p.symbol) AS anchor,
       s.aum, s.expense_ratio, coalesce(d.bar_avg_volume, s.avg_volume) AS avg_volume,
+      (s.aum IS NULL AND s.expense_ratio IS NULL AND s.avg_volume IS NULL AND d.last_close IS NULL) AS unverified,
       (t.f->>'min_aum')::float8 AS min_aum, (t.f->>'min_avg_volume')::float8 AS min_avg_volume,
       (t.f->>'max_expense_ratio')::float8 AS max_expense_ratio
     FROM pairs p JOIN symbols s ON s.symbol = p.symbol JOIN themes t ON t.key = p.universe
@@ -294,6 +308,7 @@ const ETF_EVALUATION = `
       'anchor', anchor, 'candidate', candidate AND kind = 'etf' AND listed, 'failed', to_jsonb(failed)),
     jsonb_strip_nulls(jsonb_build_object(
       'missing_metadata', CASE WHEN cardinality(missing) > 0 THEN to_jsonb(missing) END,
+      'unverified', CASE WHEN unverified THEN to_jsonb(format('in no reference import and without daily bars up to %s', ${TRADING_DATE})) END,
       'anchor_kept', CASE WHEN anchor AND cardinality(failures) > 0 THEN to_jsonb(failures) END))
   FROM judged`;
 
@@ -328,6 +343,14 @@ const LOG_MARKET_CAPS = `
     jsonb_build_object('market_cap', c.new_cap, 'market_cap_date', c.close_date)
   FROM jsonb_to_recordset(CAST(:changes AS jsonb))
     AS c(symbol text, old_cap float8, old_date text, new_cap float8, last_close float8, close_date text)`;
+
+/** Logs the average volumes the sync refreshed from daily bars (a JSON array of AvgVolumeChange), without a universe. */
+const LOG_VOLUMES = `
+  INSERT INTO sync_changes_log (run_id, trading_date, task, universe, symbol, change, reason, before, after)
+  SELECT :runId, ${TRADING_DATE}, :taskName, NULL, c.symbol, 'updated',
+    format('average volume = mean volume of %s daily bars up to %s', c.sessions, ${TRADING_DATE}),
+    jsonb_build_object('avg_volume', c.old_volume), jsonb_build_object('avg_volume', c.new_volume)
+  FROM jsonb_to_recordset(CAST(:changes AS jsonb)) AS c(symbol text, old_volume float8, new_volume float8, sessions int)`;
 
 /**
  * Applies an evaluation (the _eval table: every pair the task owns, with whether it should
@@ -398,6 +421,8 @@ interface TaskPlan {
   /** Whether sector universes must exist for every sector met before evaluating. */
   ensureSectors?: boolean;
   updateMarketCaps?: boolean;
+  /** Whether ETF average volumes are refreshed from the daily bars first. */
+  refreshEtfVolumes?: boolean;
   /** A statement run before the evaluation, such as writing the configured filters. */
   prepare?: string;
   evaluation: string;
@@ -410,7 +435,11 @@ const PLANS: Record<SyncTask, TaskPlan> = {
     updateMarketCaps: true,
     evaluation: SIZE_EVALUATION,
   },
-  ipo_universe_assignment: { ensureSectors: true, evaluation: IPO_EVALUATION },
+  ipo_universe_assignment: {
+    dailyFor: `${eligibleStock('s')} AND ${recentIpo('s')}`,
+    ensureSectors: true,
+    evaluation: IPO_EVALUATION,
+  },
   delisted_cleanup: { evaluation: DELISTED_EVALUATION },
   theme_rebalancing: {
     dailyFor: `${eligibleStock('s')} AND s.sector IS NOT NULL`,
@@ -419,6 +448,7 @@ const PLANS: Record<SyncTask, TaskPlan> = {
   },
   etf_universe_maintenance: {
     dailyFor: `s.kind = 'etf' AND NOT ${gone('s')}`,
+    refreshEtfVolumes: true,
     prepare: SET_ETF_FILTERS,
     evaluation: ETF_EVALUATION,
     async notes(trx) {
@@ -435,7 +465,10 @@ const PLANS: Record<SyncTask, TaskPlan> = {
          ORDER BY 1, 2`,
       );
       const filters = await trx.raw<{ rows: EtfFilterReport[] }>(ETF_FILTER_REPORT);
-      return { unknownAnchors: unknown.rows, flagged: flagged.rows, filters: filters.rows };
+      const unverified = await trx.raw<{ rows: Array<{ universe: string; symbol: string }> }>(
+        `SELECT universe, symbol FROM _eval WHERE qualifies AND flags->'unverified' IS NOT NULL ORDER BY 1, 2`,
+      );
+      return { unknownAnchors: unknown.rows, flagged: flagged.rows, unverified: unverified.rows, filters: filters.rows };
     },
   },
 };
@@ -526,6 +559,11 @@ export class UniverseSyncRepository {
       if (plan.updateMarketCaps) {
         const changes = await new SymbolsRepository(trx, this.schema).recalculateMarketCaps();
         if (changes.length > 0) await trx.raw(LOG_MARKET_CAPS, { ...bindings, changes: JSON.stringify(changes) });
+        symbolsUpdated = changes.length;
+      }
+      if (plan.refreshEtfVolumes) {
+        const changes = await new SymbolsRepository(trx, this.schema).refreshEtfVolumes();
+        if (changes.length > 0) await trx.raw(LOG_VOLUMES, { ...bindings, changes: JSON.stringify(changes) });
         symbolsUpdated = changes.length;
       }
       await trx.raw(EVAL_TABLE);

@@ -62,11 +62,14 @@ export const SIZE_UNIVERSES = [100, 500, 1000].map((size) => ({
   metadata: { size },
 }));
 
+/** The smallest market cap (USD) a recent IPO needs for ipo_recent: below it, a micro-cap listing. */
+export const IPO_MIN_MARKET_CAP = 100_000_000;
+
 export const IPO_UNIVERSE = {
   key: 'ipo_recent',
   category: 'ipo' as const,
-  description: `Active stocks whose IPO was within the last ${IPO_WINDOW_DAYS} calendar days`,
-  liquidityFilter: {},
+  description: `Active stocks whose IPO was within the last ${IPO_WINDOW_DAYS} calendar days, with a market cap of at least ${IPO_MIN_MARKET_CAP / 1e6} M USD`,
+  liquidityFilter: { min_market_cap: IPO_MIN_MARKET_CAP },
   metadata: { window_days: IPO_WINDOW_DAYS },
 };
 

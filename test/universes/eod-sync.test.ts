@@ -41,6 +41,7 @@ interface Change {
   change: string;
   reason: string;
   trading_date: string;
+  after: unknown;
 }
 
 describe('eod-sync job', function () {
@@ -96,7 +97,8 @@ describe('eod-sync job', function () {
     await writeDailySlice('2017-12-01', slice);
     await system.run('import-bars', { file: slice, timeframe: '1d' });
     // Two made-up listings around the IPO window: OLDIPO is 60 days old on EARLIER and exactly
-    // 90 days old (out) on DATE; FRESH lists between the two dates.
+    // 90 days old (out) on DATE; FRESH lists between the two dates, and so does TINY, whose
+    // 50 M USD market cap is below the IPO universe's floor.
     await system.run('import-symbols', {
       rows: [
         {
@@ -114,6 +116,14 @@ describe('eod-sync job', function () {
           ipo_date: '2018-01-25',
           shares_outstanding: 1e8,
           market_cap: 3e9,
+        },
+        {
+          symbol: 'TINY',
+          name: 'Tiny Listing Inc',
+          sector: 'Information Technology',
+          ipo_date: '2018-01-26',
+          shares_outstanding: 1e6,
+          market_cap: 5e7,
         },
       ],
     });
@@ -203,14 +213,18 @@ describe('eod-sync job', function () {
     expect(await symbolsOf('ipo_recent', DATE)).to.deep.equal(['FRESH']);
     // FRESH has no bars yet; recent IPOs skip the liquidity filter of their sector theme.
     expect(await symbolsOf('sector_information_technology', DATE)).to.include('FRESH');
+    // TINY is too small for the IPO scan, so its sector theme judges it by the usual filter (no bars: out).
+    expect(await symbolsOf('sector_information_technology', DATE)).to.not.include('TINY');
+    expect(await changes('ipo_recent', '?symbol=TINY')).to.deep.equal([]);
     const ipoChanges = await changes('ipo_recent', `?from=${DATE}&to=${DATE}`);
     expect(ipoChanges.find((c) => c.symbol === 'OLDIPO')).to.include({ change: 'removed', task: 'ipo_universe_assignment' });
     expect(ipoChanges.find((c) => c.symbol === 'OLDIPO')!.reason).to.match(
       /IPO on 2017-11-09 is 90 days before 2018-02-07, beyond/,
     );
-    expect(ipoChanges.find((c) => c.symbol === 'FRESH')).to.include({
+    expect(ipoChanges.find((c) => c.symbol === 'FRESH')).to.deep.include({
       change: 'added',
       reason: 'IPO on 2018-01-25, 13 days before 2018-02-07',
+      after: { ipo_date: '2018-01-25', sector: 'Information Technology', market_cap: 3e9, flags: {} },
     });
     const sectorChange = (await changes('sector_information_technology', '?symbol=FRESH'))[0];
     expect(sectorChange).to.include({ change: 'added', task: 'ipo_universe_assignment' });

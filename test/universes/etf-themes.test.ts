@@ -20,6 +20,7 @@ import { readEtfs } from '../helpers/sp500.js';
 import { TestSystem } from '../helpers/system.js';
 
 const DATE = '2021-09-01';
+const NEXT = '2021-09-03';
 const OVERRIDES: EtfFilterOverrides = { bonds: { min_avg_volume: 1_000_000 } };
 
 describe('ETF themes by rule', () => {
@@ -173,8 +174,39 @@ describe('etf_universe_maintenance on the US ETF reference file', function () {
       anchor_kept: ['average volume 1037009 not above 5000000', 'expense ratio 0.850% not below 0.750%'],
     });
     const vti = (await membersOf('etf_growth')).find((member) => member.symbol === 'VTI');
-    expect(vti?.flags).to.deep.equal({ missing_metadata: ['aum', 'avg_volume', 'expense_ratio'] });
+    expect(vti?.flags).to.deep.equal({
+      missing_metadata: ['aum', 'avg_volume', 'expense_ratio'],
+      unverified: `in no reference import and without daily bars up to ${DATE}`,
+    });
     const changes = await universes().changes('etf_commodities', { symbol: 'DBA', limit: 10 });
     expect(changes[0].reason).to.match(/^named anchor kept although it fails the filter: average volume/);
+  });
+
+  it('should refresh average volumes from stored daily bars, verify a symbol its bars confirm, and log each refresh', async () => {
+    // Three sessions of VTI at 6 M shares and of DBA at 9 M: VTI is confirmed by its bars, and
+    // DBA's volume passes, leaving only its expense ratio against it.
+    const sessions = ['2021-09-01', '2021-09-02', '2021-09-03'];
+    const lines = ['date,open,high,low,close,volume,Name'];
+    for (const date of sessions) lines.push(`${date},230,232,229,231,6000000,VTI`, `${date},19,19.2,18.9,19.1,9000000,DBA`);
+    await system.run('import-bars', { csv: lines.join('\n'), timeframe: '1d' });
+    const { result } = await system.run('eod-sync', { date: NEXT }, 120_000);
+    const vti = (await membersOf('etf_growth')).find((member) => member.symbol === 'VTI');
+    expect(vti?.flags).to.deep.equal({ missing_metadata: ['aum', 'expense_ratio'] });
+    const dba = (await membersOf('etf_commodities')).find((member) => member.symbol === 'DBA');
+    expect(dba?.flags).to.deep.equal({ anchor_kept: ['expense ratio 0.850% not below 0.750%'] });
+    const stored = await system.db('symbols').whereIn('symbol', ['VTI', 'DBA']).orderBy('symbol').pluck('avg_volume');
+    expect(stored).to.deep.equal([9_000_000, 6_000_000]);
+    const logged = await system
+      .db('sync_changes_log')
+      .where({ run_id: result.run_id, task: 'etf_universe_maintenance' })
+      .whereNull('universe')
+      .orderBy('symbol');
+    expect(logged.map((row: { symbol: string; reason: string }) => [row.symbol, row.reason])).to.deep.equal([
+      ['DBA', `average volume = mean volume of 3 daily bars up to ${NEXT}`],
+      ['VTI', `average volume = mean volume of 3 daily bars up to ${NEXT}`],
+    ]);
+    expect(logged[0].before).to.deep.equal({ avg_volume: 1_037_009 });
+    const unverified = result.task_details.etf_universe_maintenance.unverified as Array<{ symbol: string }>;
+    expect(unverified.map((row) => row.symbol)).to.not.include('VTI');
   });
 });
