@@ -8,6 +8,7 @@ import type { EnqueueFn } from '../src/queues/producer.js';
 import type { JobName, ResultOf } from '../src/queues/registry.js';
 import type { Logger } from '../src/shared/logger.js';
 import type { Store } from '../src/store/store.js';
+import type { EtfFilterOverrides } from '../src/universes/etf-themes.js';
 
 /** What a job knows about itself while it runs. */
 export interface JobInfo {
@@ -70,6 +71,8 @@ export interface JobContext {
   sandboxSchema: string;
   /** Directories a job may read input files from. */
   importRoots: string[];
+  /** Per-theme overrides of the ETF theme filters (TICKFORGE_ETF_FILTERS). */
+  etfFilterOverrides: EtfFilterOverrides;
   logger: Logger;
   /** Aborted when the job is cancelled or the worker shuts down; pass it to kernels.run. */
   signal: AbortSignal;

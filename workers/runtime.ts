@@ -255,6 +255,7 @@ export class WorkerRuntime {
       barsCache: this.barsCache,
       sandboxSchema: this.config.sandboxSchema,
       importRoots: this.config.importRoots,
+      etfFilterOverrides: this.config.etfFilters,
       logger,
       signal: abort,
       progress: async (percent, step, detail) => {

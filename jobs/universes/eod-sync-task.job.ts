@@ -1,5 +1,6 @@
 import { eodSyncTaskContract } from '../../src/universes/eod-sync-task.contract.js';
 import { defineHandler } from '../handler.js';
+import { effectiveEtfFilters } from '../../src/universes/etf-themes.js';
 
 /**
  * eod-sync-task: one of the five sync tasks, run by eod-sync as a child; one PostgreSQL
@@ -8,7 +9,9 @@ import { defineHandler } from '../handler.js';
 export const eodSyncTaskHandler = defineHandler(eodSyncTaskContract, async (ctx, payload) => {
   ctx.signal.throwIfAborted();
   await ctx.progress(5, `${payload.task} for ${payload.date}`);
-  const outcome = await ctx.store.sync.runTask(payload.task, payload.date, payload.runId);
+  const outcome = await ctx.store.sync.runTask(payload.task, payload.date, payload.runId, {
+    etfFilters: effectiveEtfFilters(ctx.etfFilterOverrides),
+  });
   await ctx.progress(100, `${payload.task}: ${outcome.changes} changes in ${outcome.durationMs} ms`);
   return outcome;
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadEnvFile } from './env-file.js';
+import { etfFilterOverridesSchema } from '../universes/etf-themes.js';
 
 /** Raised when an environment variable holds a value tickforge cannot use. */
 export class ConfigError extends Error {
@@ -245,6 +246,23 @@ export const SETTINGS = {
     `directories (${path.delimiter}-separated) import jobs may read files from (default: the imports directory under the working directory, and the sample data)`,
     { separator: path.delimiter },
   ),
+  etfFilters: setting(
+    'TICKFORGE_ETF_FILTERS',
+    z
+      .string()
+      .trim()
+      .default('{}')
+      .transform((text, context) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          context.addIssue({ code: 'custom', message: 'must be a JSON object such as {"bonds":{"min_avg_volume":1000000}}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(etfFilterOverridesSchema),
+    'per-theme overrides of the ETF theme filters as JSON, e.g. {"bonds":{"min_avg_volume":1000000}} (fields min_aum, min_avg_volume, max_expense_ratio; default: the report\'s filters, see docs/universes.md)',
+  ),
   logLevel: setting(
     'LOG_LEVEL',
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -304,7 +322,11 @@ export function configEnvironment(config: Config): Record<string, string> {
   for (const [key, entry] of ENTRIES) {
     const value = config[key];
     if (value === undefined) continue;
-    env[entry.env] = Array.isArray(value) ? value.join(entry.separator ?? ',') : String(value);
+    env[entry.env] = Array.isArray(value)
+      ? value.join(entry.separator ?? ',')
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
   }
   return env;
 }

@@ -2,7 +2,9 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { Store } from '../store/store.js';
 import { symbolSchema } from '../shared/symbols.js';
-import { universeKeySchema } from './universes.js';
+import { EXCHANGE_TIME_ZONE, universeKeySchema } from './universes.js';
+import { PERFORMANCE_HISTORY, shiftDate, universePerformance } from './performance.js';
+import { localDate, localMidnight } from '../shared/zone.js';
 import { calendarDateSchema } from '../shared/dates.js';
 import { parseOrThrow } from '../shared/validation.js';
 import { requireRole, type Tokens } from '../api/auth.js';
@@ -26,7 +28,10 @@ const changesQuery = z
   })
   .strict();
 
-/** GET /universes, /universes/:key?asOf=, /universes/:key/changes: universes, members at a date, audit trail. */
+/**
+ * GET /universes, /universes/:key?asOf=, /universes/:key/changes, /universes/:key/performance?asOf=:
+ * universes, members at a date, audit trail, performance from stored daily bars.
+ */
 export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
   const routes = new ApiRouter();
   const universes = store.universes;
@@ -83,6 +88,29 @@ export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
       const changes = await universes.changes(universe.key, query);
       const next = changes.length === query.limit ? changes[changes.length - 1].id : null;
       res.json({ key: universe.key, changes, next });
+    },
+  );
+
+  routes.get(
+    '/universes/:key/performance',
+    {
+      summary:
+        'Returns over 1d, 1w, 1m, 3m, YTD and 1y, annualised volatility, maximum drawdown and average volume of each member and of the theme (equal-weighted), from stored daily bars',
+      role: 'read',
+      params: key,
+      query: membersQuery,
+      responses: { 200: '{key, asOf, members, theme}', 400: 'a bad date, named', 404: 'unknown universe' },
+    },
+    requireRole('read', tokens),
+    async (req: Request, res: Response) => {
+      const query = parseOrThrow(membersQuery, req.query, 'query');
+      const universe = await findUniverse(req);
+      const asOf = query.asOf ?? localDate(Date.now(), EXCHANGE_TIME_ZONE);
+      const symbols = (await universes.members(universe.key, query.asOf)).map((member) => member.symbol);
+      const from = new Date(localMidnight(shiftDate(asOf, PERFORMANCE_HISTORY), EXCHANGE_TIME_ZONE));
+      const to = new Date(localMidnight(shiftDate(asOf, { days: 1 }), EXCHANGE_TIME_ZONE));
+      const rows = await universes.dailyCloses(symbols, from, to);
+      res.json({ key: universe.key, asOf, ...universePerformance(symbols, rows, asOf) });
     },
   );
 

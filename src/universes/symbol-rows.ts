@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CsvFormatError, readCsvRecords } from '../shared/csv.js';
 import { SYMBOL_PATTERN } from '../shared/symbols.js';
 import { calendarDateSchema } from '../shared/dates.js';
+import { etfThemeOf } from './etf-themes.js';
 
 /**
  * Reference data for one symbol as the importer stores it. A field left out (or blank) means
@@ -218,11 +219,21 @@ const LAYOUTS: Record<Exclude<SymbolLayout, 'tickforge'>, LayoutSpec> = {
       'total_net_assets',
       'fund_annual_report_net_expense_ratio',
       'inception_date',
+      'investment_type',
+      'asset_bonds',
     ],
     map(row) {
       const quoteType = sourceText(row, 'quote_type');
       if (quoteType !== '' && quoteType !== 'ETF') throw new SourceError(`quote_type ${JSON.stringify(quoteType)} is not ETF`);
       const category = sourceText(row, 'fund_category');
+      const investmentType = sourceText(row, 'investment_type');
+      const assetBonds = sourceNumber(row, 'asset_bonds');
+      const profile = { category, investmentType, assetBonds };
+      const metadata = {
+        ...(category ? { fund_category: category } : {}),
+        ...(investmentType ? { investment_type: investmentType } : {}),
+        ...(assetBonds !== undefined ? { asset_bonds: assetBonds } : {}),
+      };
       return {
         symbol: row.fund_symbol,
         kind: 'etf',
@@ -231,7 +242,8 @@ const LAYOUTS: Record<Exclude<SymbolLayout, 'tickforge'>, LayoutSpec> = {
         aum: sourceNumber(row, 'total_net_assets'),
         expense_ratio: sourceNumber(row, 'fund_annual_report_net_expense_ratio'),
         ipo_date: usDate(row, 'inception_date'),
-        metadata: category ? { fund_category: category } : undefined,
+        theme: etfThemeOf(profile),
+        metadata: Object.keys(metadata).length > 0 ? metadata : undefined,
       };
     },
   },

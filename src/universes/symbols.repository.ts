@@ -49,6 +49,14 @@ export interface MarketCapChange {
   close_date: string;
 }
 
+/** An ETF's average volume refreshed from its stored daily bars. */
+export interface AvgVolumeChange {
+  symbol: string;
+  old_volume: number | null;
+  new_volume: number;
+  sessions: number;
+}
+
 /** The one writer of the `symbols` table: reference data from imports, series symbols, market caps. */
 export class SymbolsRepository {
   private readonly table: string;
@@ -136,6 +144,26 @@ export class SymbolsRepository {
       FROM calc c
       WHERE s.symbol = c.symbol
         AND (s.market_cap IS DISTINCT FROM c.new_cap OR to_char(s.market_cap_date, 'YYYY-MM-DD') IS DISTINCT FROM c.close_date)
+      RETURNING c.*`);
+    return result.rows;
+  }
+
+  /**
+   * The metadata step of etf_universe_maintenance, inside its transaction: an ETF with daily
+   * bars in the sync's volume window (the `_daily` table) gets that window's mean volume as its
+   * average volume, replacing the reference import's figure. Returns the changes.
+   */
+  async refreshEtfVolumes(): Promise<AvgVolumeChange[]> {
+    const trx = requireTransaction(this.db, 'refreshing ETF volumes');
+    const result = await trx.raw<{ rows: AvgVolumeChange[] }>(`
+      WITH calc AS (
+        SELECT s.symbol, s.avg_volume AS old_volume, d.bar_avg_volume::float8 AS new_volume, d.bar_sessions AS sessions
+        FROM ${this.table} s JOIN _daily d ON d.symbol = s.symbol
+        WHERE s.kind = 'etf' AND d.bar_avg_volume IS NOT NULL
+      )
+      UPDATE ${this.table} s SET avg_volume = c.new_volume, updated_at = now()
+      FROM calc c
+      WHERE s.symbol = c.symbol AND s.avg_volume IS DISTINCT FROM c.new_volume
       RETURNING c.*`);
     return result.rows;
   }

@@ -8,8 +8,10 @@ import {
   IPO_WINDOW_DAYS,
   sectorSlugSql,
   syncWindow,
+  type EtfFilter,
   type SyncTask,
 } from './universes.js';
+import { effectiveEtfFilters } from './etf-themes.js';
 
 /** Changes one task made to one universe. */
 export interface ChangeCounts {
@@ -56,7 +58,17 @@ const eligibleStock = (s: string) => `(${s}.kind = 'stock' AND NOT ${gone(s)} AN
 const recentIpo = (s: string) =>
   `coalesce(${s}.ipo_date > ${TRADING_DATE} - ${IPO_WINDOW_DAYS} AND ${s}.ipo_date <= ${TRADING_DATE}, false)`;
 /** Recent IPOs are the IPO task's in every sector theme; the theme task leaves them alone. */
-const ipoOwned = (s: string) => `(${eligibleStock(s)} AND ${recentIpo(s)})`;
+/** The smallest market cap a recent IPO needs for the IPO universe: ipo_recent's filter. */
+const IPO_MIN_MARKET_CAP = `coalesce((SELECT (u.liquidity_filter->>'min_market_cap')::float8 FROM universes u WHERE u.key = 'ipo_recent'), 0)`;
+/**
+ * A recent IPO's market cap on the date: shares outstanding × its last close (the `_daily`
+ * table), else the stored figure. Computed here rather than read after market_cap_recalculation,
+ * so the tasks stay free to run in any order.
+ */
+const ipoMarketCap = (s: string) =>
+  `coalesce((SELECT ${s}.shares_outstanding * d.last_close FROM _daily d WHERE d.symbol = ${s}.symbol), ${s}.market_cap)`;
+const largeEnoughIpo = (s: string) => `coalesce(${ipoMarketCap(s)} >= ${IPO_MIN_MARKET_CAP}, false)`;
+const ipoOwned = (s: string) => `(${eligibleStock(s)} AND ${recentIpo(s)} AND ${largeEnoughIpo(s)})`;
 const slug = sectorSlugSql;
 const isoDate = (expression: string) => `to_char(${expression}, 'YYYY-MM-DD')`;
 
@@ -70,7 +82,7 @@ function dailyFiguresSql(where: string): string {
     CREATE TEMP TABLE _daily ON COMMIT DROP AS
     SELECT s.symbol, lc.close AS last_close,
            to_char(lc.ts AT TIME ZONE '${EXCHANGE_TIME_ZONE}', 'YYYY-MM-DD') AS close_date,
-           av.avg_volume AS bar_avg_volume
+           av.avg_volume AS bar_avg_volume, av.sessions AS bar_sessions
     FROM symbols s
     LEFT JOIN LATERAL (
       SELECT b.close, b.ts FROM bars b
@@ -78,7 +90,7 @@ function dailyFiguresSql(where: string): string {
       ORDER BY b.ts DESC LIMIT 1
     ) lc ON true
     LEFT JOIN LATERAL (
-      SELECT avg(b.volume) AS avg_volume FROM bars b
+      SELECT avg(b.volume) AS avg_volume, count(*)::int AS sessions FROM bars b
       WHERE b.symbol = s.symbol AND b.timeframe = '1d' AND b.variant = '' AND b.ts >= :volumeFrom AND b.ts < :dayEnd
     ) av ON true
     WHERE ${where}`;
@@ -142,8 +154,8 @@ const IPO_EVALUATION = `
     WHERE m.removed_at IS NULL AND ${ipoOwned('s')}
   ),
   judged AS (
-    SELECT p.universe, p.symbol, u.category, s.kind, s.sector, s.ipo_date,
-      ${ipoOwned('s')} AS fresh,
+    SELECT p.universe, p.symbol, u.category, s.kind, s.sector, s.ipo_date, ${ipoMarketCap('s')} AS market_cap,
+      ${ipoOwned('s')} AS fresh, ${recentIpo('s')} AS recent, ${IPO_MIN_MARKET_CAP} AS min_market_cap,
       coalesce(${slug('s.sector')} = u.metadata->>'slug', false) AS in_sector,
       ${TRADING_DATE} - s.ipo_date AS age
     FROM pairs p JOIN universes u ON u.key = p.universe JOIN symbols s ON s.symbol = p.symbol
@@ -155,11 +167,13 @@ const IPO_EVALUATION = `
       WHEN fresh AND in_sector THEN format('recent IPO (%s) assigned to its sector %s', ipo_date, sector)
       WHEN fresh THEN format('sector is now %s', coalesce(sector, 'unknown'))
       WHEN kind <> 'stock' THEN format('kind is %s, not stock', kind)
+      WHEN recent AND market_cap IS NULL THEN 'market cap unknown'
+      WHEN recent AND market_cap < min_market_cap THEN format('market cap %s below %s', market_cap, min_market_cap)
       WHEN ipo_date IS NULL THEN 'no IPO date'
       WHEN ipo_date > ${TRADING_DATE} THEN format('IPO on %s is after %s', ipo_date, ${TRADING_DATE})
       ELSE format('IPO on %s is %s days before %s, beyond the ${IPO_WINDOW_DAYS}-day window', ipo_date, age, ${TRADING_DATE})
     END,
-    jsonb_build_object('ipo_date', ${isoDate('ipo_date')}, 'sector', sector),
+    jsonb_build_object('ipo_date', ${isoDate('ipo_date')}, 'sector', sector, 'market_cap', market_cap),
     '{}'::jsonb
   FROM judged`;
 
@@ -177,7 +191,7 @@ const THEME_EVALUATION = `
   WITH sectors AS (SELECT u.key, u.metadata->>'slug' AS slug, u.liquidity_filter AS f FROM universes u WHERE u.category = 'sector'),
   stocks AS (
     SELECT s.symbol, ${slug('s.sector')} AS slug FROM symbols s
-    WHERE ${eligibleStock('s')} AND NOT ${recentIpo('s')} AND s.sector IS NOT NULL
+    WHERE ${eligibleStock('s')} AND NOT ${ipoOwned('s')} AND s.sector IS NOT NULL
   ),
   pairs AS (
     SELECT x.key AS universe, st.symbol FROM stocks st JOIN sectors x ON x.slug = st.slug
@@ -218,17 +232,24 @@ const THEME_EVALUATION = `
   FROM judged`;
 
 /**
- * ETF themes: the theme's candidates (the universe's metadata.candidates and ETFs whose theme
- * is the theme's) against AUM, volume and expense ratio. An ETF without some of those figures
- * is kept (or added) and flagged with what is missing rather than silently dropped.
+ * ETF themes: the theme's candidates (ETFs whose theme, assigned by rule at import, is the
+ * theme's, and the theme's named anchors, metadata.anchors) against the filter in the
+ * universe's liquidity_filter, as the report states it: AUM above min_aum, average volume above
+ * min_avg_volume, expense ratio below max_expense_ratio. An anchor failing the filter stays,
+ * flagged with what it fails (flags.anchor_kept); a fund without some of those figures is
+ * judged on what is known and flagged with what is missing (flags.missing_metadata); one that
+ * neither a reference import nor a daily bar confirms is flagged unverified.
  */
 const ETF_EVALUATION = `
   WITH themes AS (
     SELECT u.key, u.metadata, u.liquidity_filter AS f FROM universes u WHERE u.category = 'etf_theme'
   ),
+  anchors AS (
+    SELECT t.key AS universe, a.symbol FROM themes t
+    CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(t.metadata->'anchors', '[]'::jsonb)) AS a(symbol)
+  ),
   candidates AS (
-    SELECT t.key AS universe, c.symbol FROM themes t
-    CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(t.metadata->'candidates', '[]'::jsonb)) AS c(symbol)
+    SELECT universe, symbol FROM anchors
     UNION
     SELECT t.key, s.symbol FROM themes t JOIN symbols s ON s.kind = 'etf' AND s.theme = t.metadata->>'theme'
   ),
@@ -243,7 +264,9 @@ const ETF_EVALUATION = `
   ),
   measured AS (
     SELECT p.universe, p.symbol, p.candidate, s.kind, s.ipo_date, ${listed('s')} AS listed,
+      EXISTS (SELECT 1 FROM anchors a WHERE a.universe = p.universe AND a.symbol = p.symbol) AS anchor,
       s.aum, s.expense_ratio, coalesce(d.bar_avg_volume, s.avg_volume) AS avg_volume,
+      (s.aum IS NULL AND s.expense_ratio IS NULL AND s.avg_volume IS NULL AND d.last_close IS NULL) AS unverified,
       (t.f->>'min_aum')::float8 AS min_aum, (t.f->>'min_avg_volume')::float8 AS min_avg_volume,
       (t.f->>'max_expense_ratio')::float8 AS max_expense_ratio
     FROM pairs p JOIN symbols s ON s.symbol = p.symbol JOIN themes t ON t.key = p.universe
@@ -252,10 +275,15 @@ const ETF_EVALUATION = `
   judged AS (
     SELECT m.*,
       array_remove(ARRAY[
-        CASE WHEN m.aum < m.min_aum THEN format('AUM %s below %s', m.aum, m.min_aum) END,
-        CASE WHEN m.avg_volume < m.min_avg_volume THEN format('average volume %s below %s', round(m.avg_volume), m.min_avg_volume) END,
-        CASE WHEN m.expense_ratio > m.max_expense_ratio
-             THEN format('expense ratio %s%% above %s%%', round((m.expense_ratio * 100)::numeric, 3), round((m.max_expense_ratio * 100)::numeric, 3)) END
+        CASE WHEN m.aum <= m.min_aum THEN 'aum' END,
+        CASE WHEN m.avg_volume <= m.min_avg_volume THEN 'avg_volume' END,
+        CASE WHEN m.expense_ratio >= m.max_expense_ratio THEN 'expense_ratio' END
+      ], NULL) AS failed,
+      array_remove(ARRAY[
+        CASE WHEN m.aum <= m.min_aum THEN format('AUM %s not above %s', m.aum, m.min_aum) END,
+        CASE WHEN m.avg_volume <= m.min_avg_volume THEN format('average volume %s not above %s', round(m.avg_volume), m.min_avg_volume) END,
+        CASE WHEN m.expense_ratio >= m.max_expense_ratio
+             THEN format('expense ratio %s%% not below %s%%', round((m.expense_ratio * 100)::numeric, 3), round((m.max_expense_ratio * 100)::numeric, 3)) END
       ], NULL) AS failures,
       array_remove(ARRAY[
         CASE WHEN m.aum IS NULL THEN 'aum' END,
@@ -265,18 +293,45 @@ const ETF_EVALUATION = `
     FROM measured m
   )
   SELECT universe, symbol,
-    candidate AND kind = 'etf' AND listed AND cardinality(failures) = 0,
+    candidate AND kind = 'etf' AND listed AND (cardinality(failures) = 0 OR anchor),
     CASE
       WHEN NOT candidate THEN 'no longer a candidate of the theme'
       WHEN kind <> 'etf' THEN format('kind is %s, not etf', kind)
       WHEN NOT listed THEN format('not listed until its inception on %s', ipo_date)
+      WHEN cardinality(failures) > 0 AND anchor THEN 'named anchor kept although it fails the filter: ' || array_to_string(failures, '; ')
       WHEN cardinality(failures) > 0 THEN 'fails the filter: ' || array_to_string(failures, '; ')
       WHEN cardinality(missing) > 0 THEN 'passes what is known; flagged, missing ' || array_to_string(missing, ', ')
+      WHEN anchor THEN 'named anchor; passes the filter'
       ELSE 'passes the filter'
     END,
-    jsonb_build_object('aum', aum, 'avg_volume', avg_volume, 'expense_ratio', expense_ratio),
-    CASE WHEN cardinality(missing) > 0 THEN jsonb_build_object('missing_metadata', to_jsonb(missing)) ELSE '{}'::jsonb END
+    jsonb_build_object('aum', aum, 'avg_volume', avg_volume, 'expense_ratio', expense_ratio,
+      'anchor', anchor, 'candidate', candidate AND kind = 'etf' AND listed, 'failed', to_jsonb(failed)),
+    jsonb_strip_nulls(jsonb_build_object(
+      'missing_metadata', CASE WHEN cardinality(missing) > 0 THEN to_jsonb(missing) END,
+      'unverified', CASE WHEN unverified THEN to_jsonb(format('in no reference import and without daily bars up to %s', ${TRADING_DATE})) END,
+      'anchor_kept', CASE WHEN anchor AND cardinality(failures) > 0 THEN to_jsonb(failures) END))
   FROM judged`;
+
+/**
+ * What etf_universe_maintenance's filters did, per theme, from the evaluation: listed
+ * candidates, funds each filter removed (counted once, at the first filter failed in the
+ * report's order AUM, volume, expense ratio), anchors kept despite a failure, members.
+ */
+const ETF_FILTER_REPORT = `
+  SELECT e.universe,
+    count(*) FILTER (WHERE (e.detail->>'candidate')::boolean)::int AS candidates,
+    count(*) FILTER (WHERE (e.detail->>'candidate')::boolean AND NOT (e.detail->>'anchor')::boolean AND e.detail->'failed'->>0 = 'aum')::int AS aum,
+    count(*) FILTER (WHERE (e.detail->>'candidate')::boolean AND NOT (e.detail->>'anchor')::boolean AND e.detail->'failed'->>0 = 'avg_volume')::int AS avg_volume,
+    count(*) FILTER (WHERE (e.detail->>'candidate')::boolean AND NOT (e.detail->>'anchor')::boolean AND e.detail->'failed'->>0 = 'expense_ratio')::int AS expense_ratio,
+    coalesce(array_agg(e.symbol ORDER BY e.symbol) FILTER (WHERE e.qualifies AND e.flags->'anchor_kept' IS NOT NULL), '{}') AS anchors_kept,
+    count(*) FILTER (WHERE e.qualifies)::int AS members
+  FROM _eval e GROUP BY e.universe ORDER BY e.universe`;
+
+/** Writes each ETF theme's filter (the default with its configured override) into its universe row. */
+const SET_ETF_FILTERS = `
+  UPDATE universes u SET liquidity_filter = f.filter
+  FROM jsonb_each(CAST(:etfFilters AS jsonb)) AS f(theme, filter)
+  WHERE u.category = 'etf_theme' AND u.metadata->>'theme' = f.theme AND u.liquidity_filter IS DISTINCT FROM f.filter`;
 
 /** Market cap = shares outstanding × last close on or before the date, where both are known. */
 /** Logs the market caps the sync recomputed (a JSON array of MarketCapChange), without a universe. */
@@ -288,6 +343,14 @@ const LOG_MARKET_CAPS = `
     jsonb_build_object('market_cap', c.new_cap, 'market_cap_date', c.close_date)
   FROM jsonb_to_recordset(CAST(:changes AS jsonb))
     AS c(symbol text, old_cap float8, old_date text, new_cap float8, last_close float8, close_date text)`;
+
+/** Logs the average volumes the sync refreshed from daily bars (a JSON array of AvgVolumeChange), without a universe. */
+const LOG_VOLUMES = `
+  INSERT INTO sync_changes_log (run_id, trading_date, task, universe, symbol, change, reason, before, after)
+  SELECT :runId, ${TRADING_DATE}, :taskName, NULL, c.symbol, 'updated',
+    format('average volume = mean volume of %s daily bars up to %s', c.sessions, ${TRADING_DATE}),
+    jsonb_build_object('avg_volume', c.old_volume), jsonb_build_object('avg_volume', c.new_volume)
+  FROM jsonb_to_recordset(CAST(:changes AS jsonb)) AS c(symbol text, old_volume float8, new_volume float8, sessions int)`;
 
 /**
  * Applies an evaluation (the _eval table: every pair the task owns, with whether it should
@@ -358,6 +421,10 @@ interface TaskPlan {
   /** Whether sector universes must exist for every sector met before evaluating. */
   ensureSectors?: boolean;
   updateMarketCaps?: boolean;
+  /** Whether ETF average volumes are refreshed from the daily bars first. */
+  refreshEtfVolumes?: boolean;
+  /** A statement run before the evaluation, such as writing the configured filters. */
+  prepare?: string;
   evaluation: string;
   notes?: (trx: Knex.Transaction) => Promise<Record<string, unknown>>;
 }
@@ -368,7 +435,11 @@ const PLANS: Record<SyncTask, TaskPlan> = {
     updateMarketCaps: true,
     evaluation: SIZE_EVALUATION,
   },
-  ipo_universe_assignment: { ensureSectors: true, evaluation: IPO_EVALUATION },
+  ipo_universe_assignment: {
+    dailyFor: `${eligibleStock('s')} AND ${recentIpo('s')}`,
+    ensureSectors: true,
+    evaluation: IPO_EVALUATION,
+  },
   delisted_cleanup: { evaluation: DELISTED_EVALUATION },
   theme_rebalancing: {
     dailyFor: `${eligibleStock('s')} AND s.sector IS NOT NULL`,
@@ -377,12 +448,14 @@ const PLANS: Record<SyncTask, TaskPlan> = {
   },
   etf_universe_maintenance: {
     dailyFor: `s.kind = 'etf' AND NOT ${gone('s')}`,
+    refreshEtfVolumes: true,
+    prepare: SET_ETF_FILTERS,
     evaluation: ETF_EVALUATION,
     async notes(trx) {
       const unknown = await trx.raw<{ rows: Array<{ universe: string; symbol: string }> }>(
-        `SELECT u.key AS universe, c.symbol FROM universes u
-         CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(u.metadata->'candidates', '[]'::jsonb)) AS c(symbol)
-         WHERE u.category = 'etf_theme' AND NOT EXISTS (SELECT 1 FROM symbols s WHERE s.symbol = c.symbol)
+        `SELECT u.key AS universe, a.symbol FROM universes u
+         CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(u.metadata->'anchors', '[]'::jsonb)) AS a(symbol)
+         WHERE u.category = 'etf_theme' AND NOT EXISTS (SELECT 1 FROM symbols s WHERE s.symbol = a.symbol)
          ORDER BY 1, 2`,
       );
       const flagged = await trx.raw<{ rows: Array<{ universe: string; symbol: string; missing: string[] }> }>(
@@ -391,7 +464,11 @@ const PLANS: Record<SyncTask, TaskPlan> = {
          WHERE u.category = 'etf_theme' AND m.removed_at IS NULL AND m.flags->'missing_metadata' IS NOT NULL
          ORDER BY 1, 2`,
       );
-      return { unknownCandidates: unknown.rows, flagged: flagged.rows };
+      const filters = await trx.raw<{ rows: EtfFilterReport[] }>(ETF_FILTER_REPORT);
+      const unverified = await trx.raw<{ rows: Array<{ universe: string; symbol: string }> }>(
+        `SELECT universe, symbol FROM _eval WHERE qualifies AND flags->'unverified' IS NOT NULL ORDER BY 1, 2`,
+      );
+      return { unknownAnchors: unknown.rows, flagged: flagged.rows, unverified: unverified.rows, filters: filters.rows };
     },
   },
 };
@@ -438,6 +515,23 @@ export interface SyncRollback {
   runsDeleted: number;
 }
 
+/** What the ETF filters did to one theme in one run (see ETF_FILTER_REPORT). */
+export interface EtfFilterReport {
+  universe: string;
+  candidates: number;
+  aum: number;
+  avg_volume: number;
+  expense_ratio: number;
+  anchors_kept: string[];
+  members: number;
+}
+
+/** Settings a sync task runs with. */
+export interface SyncOptions {
+  /** Each ETF theme's filter by theme (default: the report's filters). */
+  etfFilters?: Record<string, EtfFilter>;
+}
+
 const emptyCounts = (): ChangeCounts => ({ added: 0, removed: 0, updated: 0 });
 
 /** Runs the sync tasks and records sync runs. Every task is one transaction. */
@@ -452,7 +546,7 @@ export class UniverseSyncRepository {
    * sync_task_state is locked for the duration, so runs of the same task never interleave,
    * and a date before the one the task last synced is refused (SyncOrderError).
    */
-  async runTask(task: SyncTask, tradingDate: string, runId: string): Promise<TaskOutcome> {
+  async runTask(task: SyncTask, tradingDate: string, runId: string, options: SyncOptions = {}): Promise<TaskOutcome> {
     const started = performance.now();
     const window = syncWindow(tradingDate);
     const bindings = {
@@ -462,6 +556,7 @@ export class UniverseSyncRepository {
       dayEnd: window.dayEnd,
       volumeFrom: window.volumeFrom,
       sectorFilter: JSON.stringify(DEFAULT_SECTOR_FILTER),
+      etfFilters: JSON.stringify(options.etfFilters ?? effectiveEtfFilters()),
     };
     const plan = PLANS[task];
     return this.db.transaction(async (trx) => {
@@ -469,11 +564,17 @@ export class UniverseSyncRepository {
       await trx.raw(`SET LOCAL search_path TO ${ident(this.schema)}`);
       await this.claimTask(trx, task, tradingDate, runId);
       if (plan.ensureSectors) await trx.raw(ENSURE_SECTORS, bindings);
+      if (plan.prepare) await trx.raw(plan.prepare, bindings);
       if (plan.dailyFor) await trx.raw(dailyFiguresSql(plan.dailyFor), bindings);
       let symbolsUpdated = 0;
       if (plan.updateMarketCaps) {
         const changes = await new SymbolsRepository(trx, this.schema).recalculateMarketCaps();
         if (changes.length > 0) await trx.raw(LOG_MARKET_CAPS, { ...bindings, changes: JSON.stringify(changes) });
+        symbolsUpdated = changes.length;
+      }
+      if (plan.refreshEtfVolumes) {
+        const changes = await new SymbolsRepository(trx, this.schema).refreshEtfVolumes();
+        if (changes.length > 0) await trx.raw(LOG_VOLUMES, { ...bindings, changes: JSON.stringify(changes) });
         symbolsUpdated = changes.length;
       }
       await trx.raw(EVAL_TABLE);

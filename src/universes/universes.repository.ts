@@ -1,4 +1,5 @@
 import { ident, type Queryable } from '../shared/db.js';
+import { EXCHANGE_TIME_ZONE } from './universes.js';
 
 export interface UniverseRow {
   key: string;
@@ -42,6 +43,15 @@ export interface ChangeQuery {
   /** Only changes with an id below this one (the `next` cursor of the previous page). */
   before?: number;
   limit: number;
+}
+
+/** One stored daily bar of a universe member, as the performance figures read it. */
+export interface DailyCloseRow {
+  symbol: string;
+  /** Session date in the exchange's time zone. */
+  date: string;
+  close: number;
+  volume: number;
 }
 
 const day = (column: string) => `to_char(${column}, 'YYYY-MM-DD')`;
@@ -130,5 +140,21 @@ export class UniversesRepository {
     if (filter.symbol !== undefined) query.where('symbol', filter.symbol);
     if (filter.before !== undefined) query.where('id', '<', filter.before);
     return query;
+  }
+
+  /**
+   * The stored daily bars (1d, variant '') of `symbols` with ts in [from, to), by symbol and
+   * date: what the performance figures are computed from.
+   */
+  async dailyCloses(symbols: readonly string[], from: Date, to: Date): Promise<DailyCloseRow[]> {
+    if (symbols.length === 0) return [];
+    const result = await this.db.raw<{ rows: DailyCloseRow[] }>(
+      `SELECT b.symbol, to_char(b.ts AT TIME ZONE :zone, 'YYYY-MM-DD') AS date, b.close, b.volume
+       FROM ${ident(this.schema)}.bars b
+       WHERE b.symbol = ANY(:symbols) AND b.timeframe = '1d' AND b.variant = '' AND b.ts >= :from AND b.ts < :to
+       ORDER BY b.symbol, b.ts`,
+      { zone: EXCHANGE_TIME_ZONE, symbols: [...symbols], from, to },
+    );
+    return result.rows;
   }
 }

@@ -36,7 +36,11 @@ export const sectorFilterSchema = z
   .strict();
 export type SectorFilter = z.infer<typeof sectorFilterSchema>;
 
-/** Filter of an ETF theme; an ETF failing any known threshold stays out. */
+/**
+ * Filter of an ETF theme, the report's strict inequalities: AUM above min_aum, average volume
+ * above min_avg_volume, expense ratio below max_expense_ratio. A fund failing a known threshold
+ * stays out unless it is a named anchor.
+ */
 export const etfFilterSchema = z
   .object({
     min_aum: nonNegative.describe('assets under management in USD'),
@@ -58,38 +62,41 @@ export const SIZE_UNIVERSES = [100, 500, 1000].map((size) => ({
   metadata: { size },
 }));
 
+/** The smallest market cap (USD) a recent IPO needs for ipo_recent: below it, a micro-cap listing. */
+export const IPO_MIN_MARKET_CAP = 100_000_000;
+
 export const IPO_UNIVERSE = {
   key: 'ipo_recent',
   category: 'ipo' as const,
-  description: `Active stocks whose IPO was within the last ${IPO_WINDOW_DAYS} calendar days`,
-  liquidityFilter: {},
+  description: `Active stocks whose IPO was within the last ${IPO_WINDOW_DAYS} calendar days, with a market cap of at least ${IPO_MIN_MARKET_CAP / 1e6} M USD`,
+  liquidityFilter: { min_market_cap: IPO_MIN_MARKET_CAP },
   metadata: { window_days: IPO_WINDOW_DAYS },
 };
 
-/** One ETF theme of the default universe: its candidates and its liquidity filter. */
+/** One ETF theme: its named anchors and its default filter (see etf-themes.ts for its rule). */
 export interface EtfTheme {
   theme: string;
   description: string;
+  /** The report's thresholds for the theme, before any override from TICKFORGE_ETF_FILTERS. */
   filter: EtfFilter;
-  /** [symbol, fund name] */
-  funds: ReadonlyArray<readonly [string, string]>;
+  /** The theme's named anchors, [symbol, fund name]: members even when they fail the filter (flagged). */
+  anchors: ReadonlyArray<readonly [string, string]>;
 }
 
-const MAX_EXPENSE_RATIO = 0.0075;
-const billion = 1_000_000_000;
+/** The report's filter: above 1 B USD AUM, above 5 M shares a day, below 0.75 % a year. */
+export const DEFAULT_ETF_FILTER: EtfFilter = { min_aum: 1_000_000_000, min_avg_volume: 5_000_000, max_expense_ratio: 0.0075 };
 
 /**
- * The ETF universe tickforge ships: 7 themes, 58 distinct funds (XLK is both a sector fund
- * and a technology fund, so the themes list 59). Thresholds: AUM at least 1 B USD
- * (international 500 M, commodities 200 M), expense ratio at most 0.75 %, a minimum 3-month
- * average daily volume per theme.
+ * The seven ETF themes of the TickStock report. Members are chosen by rule from the reference
+ * data (etf-themes.ts); the anchors are kept whatever the filter says. XLK anchors both the
+ * sectors and the technology theme, so the themes name 59 distinct anchors.
  */
 export const DEFAULT_ETF_THEMES: readonly EtfTheme[] = [
   {
     theme: 'sectors',
-    description: 'The SPDR Select Sector funds',
-    filter: { min_aum: billion, min_avg_volume: 1_000_000, max_expense_ratio: MAX_EXPENSE_RATIO },
-    funds: [
+    description: 'US sector equity funds, anchored by the SPDR Select Sector funds',
+    filter: DEFAULT_ETF_FILTER,
+    anchors: [
       ['XLB', 'Materials Select Sector SPDR Fund'],
       ['XLC', 'Communication Services Select Sector SPDR Fund'],
       ['XLE', 'Energy Select Sector SPDR Fund'],
@@ -105,12 +112,13 @@ export const DEFAULT_ETF_THEMES: readonly EtfTheme[] = [
   },
   {
     theme: 'growth',
-    description: 'US large- and small-cap growth funds',
-    filter: { min_aum: billion, min_avg_volume: 200_000, max_expense_ratio: MAX_EXPENSE_RATIO },
-    funds: [
+    description: 'US growth equity funds and the total market',
+    filter: DEFAULT_ETF_FILTER,
+    anchors: [
       ['VUG', 'Vanguard Growth ETF'],
       ['IVW', 'iShares S&P 500 Growth ETF'],
       ['SCHG', 'Schwab U.S. Large-Cap Growth ETF'],
+      ['VTI', 'Vanguard Total Stock Market ETF'],
       ['IWF', 'iShares Russell 1000 Growth ETF'],
       ['SPYG', 'SPDR Portfolio S&P 500 Growth ETF'],
       ['MGK', 'Vanguard Mega Cap Growth ETF'],
@@ -120,9 +128,9 @@ export const DEFAULT_ETF_THEMES: readonly EtfTheme[] = [
   },
   {
     theme: 'value',
-    description: 'US value and dividend funds',
-    filter: { min_aum: billion, min_avg_volume: 200_000, max_expense_ratio: MAX_EXPENSE_RATIO },
-    funds: [
+    description: 'US value and dividend equity funds',
+    filter: DEFAULT_ETF_FILTER,
+    anchors: [
       ['VTV', 'Vanguard Value ETF'],
       ['IVE', 'iShares S&P 500 Value ETF'],
       ['VYM', 'Vanguard High Dividend Yield ETF'],
@@ -135,9 +143,9 @@ export const DEFAULT_ETF_THEMES: readonly EtfTheme[] = [
   },
   {
     theme: 'international',
-    description: 'Developed and emerging markets outside the US',
-    filter: { min_aum: 500_000_000, min_avg_volume: 1_000_000, max_expense_ratio: MAX_EXPENSE_RATIO },
-    funds: [
+    description: 'Developed and emerging market equity funds outside the US',
+    filter: { ...DEFAULT_ETF_FILTER, min_aum: 500_000_000 },
+    anchors: [
       ['VEA', 'Vanguard FTSE Developed Markets ETF'],
       ['VWO', 'Vanguard FTSE Emerging Markets ETF'],
       ['IEFA', 'iShares Core MSCI EAFE ETF'],
@@ -150,9 +158,9 @@ export const DEFAULT_ETF_THEMES: readonly EtfTheme[] = [
   },
   {
     theme: 'commodities',
-    description: 'Precious metals, energy and agriculture',
-    filter: { min_aum: 200_000_000, min_avg_volume: 500_000, max_expense_ratio: MAX_EXPENSE_RATIO },
-    funds: [
+    description: 'Commodity baskets, precious metals, energy and agriculture',
+    filter: { ...DEFAULT_ETF_FILTER, min_aum: 200_000_000 },
+    anchors: [
       ['GLD', 'SPDR Gold Shares'],
       ['SLV', 'iShares Silver Trust'],
       ['DBA', 'Invesco DB Agriculture Fund'],
@@ -165,9 +173,9 @@ export const DEFAULT_ETF_THEMES: readonly EtfTheme[] = [
   },
   {
     theme: 'technology',
-    description: 'Technology, semiconductors and software',
-    filter: { min_aum: billion, min_avg_volume: 200_000, max_expense_ratio: MAX_EXPENSE_RATIO },
-    funds: [
+    description: 'Technology, semiconductor and software funds',
+    filter: DEFAULT_ETF_FILTER,
+    anchors: [
       ['QQQ', 'Invesco QQQ Trust'],
       ['XLK', 'Technology Select Sector SPDR Fund'],
       ['VGT', 'Vanguard Information Technology ETF'],
@@ -180,9 +188,9 @@ export const DEFAULT_ETF_THEMES: readonly EtfTheme[] = [
   },
   {
     theme: 'bonds',
-    description: 'Aggregate, municipal, corporate, inflation-linked and Treasury bonds',
-    filter: { min_aum: billion, min_avg_volume: 500_000, max_expense_ratio: MAX_EXPENSE_RATIO },
-    funds: [
+    description: 'Aggregate, municipal, corporate, inflation-linked and government bond funds',
+    filter: DEFAULT_ETF_FILTER,
+    anchors: [
       ['BND', 'Vanguard Total Bond Market ETF'],
       ['AGG', 'iShares Core U.S. Aggregate Bond ETF'],
       ['VTEB', 'Vanguard Tax-Exempt Bond ETF'],
@@ -217,15 +225,15 @@ export function defaultUniverses(): UniverseDefinition[] {
       category: 'etf_theme' as const,
       description: theme.description,
       liquidityFilter: theme.filter,
-      metadata: { theme: theme.theme, candidates: theme.funds.map(([symbol]) => symbol) },
+      metadata: { theme: theme.theme, anchors: theme.anchors.map(([symbol]) => symbol) },
     })),
   ];
 }
 
-/** The distinct funds of the default ETF universe, with their names. */
+/** The distinct anchors of the ETF themes, with their names. */
 export function defaultEtfFunds(): Array<{ symbol: string; name: string }> {
   const funds = new Map<string, string>();
-  for (const theme of DEFAULT_ETF_THEMES) for (const [symbol, name] of theme.funds) funds.set(symbol, name);
+  for (const theme of DEFAULT_ETF_THEMES) for (const [symbol, name] of theme.anchors) funds.set(symbol, name);
   return [...funds].map(([symbol, name]) => ({ symbol, name }));
 }
 

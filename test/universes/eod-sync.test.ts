@@ -6,6 +6,8 @@ import type { Redis } from 'ioredis';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { BarsRepository } from '../../src/bars/bars.repository.js';
 import { DEFAULT_ETF_THEMES, etfUniverseKey } from '../../src/universes/universes.js';
+import { selectEtfThemes } from '../../src/universes/etf-themes.js';
+import { etfFundsOn } from '../helpers/etfs.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { UniverseSyncRepository } from '../../src/universes/sync.repository.js';
 import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
@@ -31,7 +33,7 @@ interface Summary {
 
 interface Member {
   symbol: string;
-  flags: { missing_metadata?: string[] };
+  flags: { missing_metadata?: string[]; anchor_kept?: string[] };
 }
 
 interface Change {
@@ -40,6 +42,7 @@ interface Change {
   change: string;
   reason: string;
   trading_date: string;
+  after: unknown;
 }
 
 describe('eod-sync job', function () {
@@ -95,7 +98,8 @@ describe('eod-sync job', function () {
     await writeDailySlice('2017-12-01', slice);
     await system.run('import-bars', { file: slice, timeframe: '1d' });
     // Two made-up listings around the IPO window: OLDIPO is 60 days old on EARLIER and exactly
-    // 90 days old (out) on DATE; FRESH lists between the two dates.
+    // 90 days old (out) on DATE; FRESH lists between the two dates, and so does TINY, whose
+    // 50 M USD market cap is below the IPO universe's floor.
     await system.run('import-symbols', {
       rows: [
         {
@@ -113,6 +117,14 @@ describe('eod-sync job', function () {
           ipo_date: '2018-01-25',
           shares_outstanding: 1e8,
           market_cap: 3e9,
+        },
+        {
+          symbol: 'TINY',
+          name: 'Tiny Listing Inc',
+          sector: 'Information Technology',
+          ipo_date: '2018-01-26',
+          shares_outstanding: 1e6,
+          market_cap: 5e7,
         },
       ],
     });
@@ -202,50 +214,39 @@ describe('eod-sync job', function () {
     expect(await symbolsOf('ipo_recent', DATE)).to.deep.equal(['FRESH']);
     // FRESH has no bars yet; recent IPOs skip the liquidity filter of their sector theme.
     expect(await symbolsOf('sector_information_technology', DATE)).to.include('FRESH');
+    // TINY is too small for the IPO scan, so its sector theme judges it by the usual filter (no bars: out).
+    expect(await symbolsOf('sector_information_technology', DATE)).to.not.include('TINY');
+    expect(await changes('ipo_recent', '?symbol=TINY')).to.deep.equal([]);
     const ipoChanges = await changes('ipo_recent', `?from=${DATE}&to=${DATE}`);
     expect(ipoChanges.find((c) => c.symbol === 'OLDIPO')).to.include({ change: 'removed', task: 'ipo_universe_assignment' });
     expect(ipoChanges.find((c) => c.symbol === 'OLDIPO')!.reason).to.match(
       /IPO on 2017-11-09 is 90 days before 2018-02-07, beyond/,
     );
-    expect(ipoChanges.find((c) => c.symbol === 'FRESH')).to.include({
+    expect(ipoChanges.find((c) => c.symbol === 'FRESH')).to.deep.include({
       change: 'added',
       reason: 'IPO on 2018-01-25, 13 days before 2018-02-07',
+      after: { ipo_date: '2018-01-25', sector: 'Information Technology', market_cap: 3e9, flags: {} },
     });
     const sectorChange = (await changes('sector_information_technology', '?symbol=FRESH'))[0];
     expect(sectorChange).to.include({ change: 'added', task: 'ipo_universe_assignment' });
   });
 
-  it('should keep ETFs out that fail their theme filter and keep ETFs without metadata in, flagged', async () => {
-    const etfs = new Map(readEtfs().map((row) => [row.fund_symbol, row]));
-    for (const theme of DEFAULT_ETF_THEMES) {
-      const expected = theme.funds
-        .map(([symbol]) => symbol)
-        .filter((symbol) => {
-          const row = etfs.get(symbol);
-          if (!row) return true;
-          const [month, day, year] = row.inception_date.split('/');
-          if (`${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}` > DATE) return false;
-          const known = (value: string) => (value === '' ? undefined : Number(value));
-          const aum = known(row.total_net_assets);
-          const expense = known(row.fund_annual_report_net_expense_ratio);
-          const volume = known(row.avg_vol_3month);
-          return !(
-            (aum !== undefined && aum < theme.filter.min_aum) ||
-            (expense !== undefined && expense > theme.filter.max_expense_ratio) ||
-            (volume !== undefined && volume < theme.filter.min_avg_volume)
-          );
-        })
-        .sort();
-      expect(await symbolsOf(etfUniverseKey(theme.theme)), theme.theme).to.deep.equal(expected);
+  it('should build the ETF themes by rule and filter as of the date, keeping anchors flagged', async () => {
+    const selection = selectEtfThemes(etfFundsOn(DATE));
+    for (const theme of selection) {
+      expect(await symbolsOf(etfUniverseKey(theme.theme)), theme.theme).to.deep.equal(theme.members);
     }
-    const commodities = await symbolsOf('etf_commodities');
-    expect(commodities).to.not.include('DBA');
+    const commodities = await members('etf_commodities');
+    expect(commodities.find((member) => member.symbol === 'DBA')?.flags.anchor_kept).to.have.length(2);
     const xlk = (await members('etf_technology')).find((member) => member.symbol === 'XLK');
     expect(xlk?.flags.missing_metadata).to.deep.equal(['aum', 'avg_volume', 'expense_ratio']);
-    const sectorFunds = DEFAULT_ETF_THEMES.find((theme) => theme.theme === 'sectors')!.funds.map(([symbol]) => symbol);
-    const withoutData = sectorFunds.filter((symbol) => !etfs.has(symbol));
+    const sectors = selection.find((theme) => theme.theme === 'sectors')!;
+    const inFile = new Set(readEtfs().map((row) => row.fund_symbol));
+    const withoutData = DEFAULT_ETF_THEMES[0].anchors.filter(([symbol]) => !inFile.has(symbol)).length;
     const { body } = await api<{ universes: Array<{ key: string; members: number; flagged: number }> }>('/api/universes');
-    expect(body.universes.find((universe) => universe.key === 'etf_sectors')?.flagged).to.equal(withoutData.length);
+    expect(body.universes.find((universe) => universe.key === 'etf_sectors')?.flagged).to.equal(
+      withoutData + Object.keys(sectors.anchorsKept).length,
+    );
   });
 
   it('should close every membership of a delisted symbol on the date, with the reason, and keep its bars', async () => {

@@ -77,7 +77,12 @@ describe('import-symbols job', function () {
       exchange: vxus.exchange_code,
       name: 'Vanguard Total International Stock ETF',
     });
-    expect(stored.metadata).to.deep.equal({ fund_category: vxus.fund_category });
+    expect(stored.metadata).to.deep.equal({
+      fund_category: vxus.fund_category,
+      investment_type: vxus.investment_type,
+      asset_bonds: Number(vxus.asset_bonds),
+    });
+    expect(stored.theme).to.equal('international');
     const [month, day, year] = vxus.inception_date.split('/');
     const ipo = await system.db.raw<{ rows: Array<{ ipo: string }> }>(
       `SELECT to_char(ipo_date, 'YYYY-MM-DD') AS ipo FROM symbols WHERE symbol = 'VXUS'`,

@@ -18,13 +18,18 @@ describe('symbol rows', () => {
     expect(parsed.ignoredColumns).to.deep.equal(['EBITDA']);
   });
 
-  it('should read E-notation AUM, M/D/YYYY inception and blanks as unknown in the US ETF layout', () => {
+  it('should read E-notation AUM, M/D/YYYY inception, blanks as unknown and the theme by rule in the US ETF layout', () => {
     const csv = [
       'fund_symbol,quote_type,exchange_code,fund_category,avg_vol_3month,total_net_assets,fund_annual_report_net_expense_ratio,inception_date,region',
       'VXUS,ETF,NGM,Foreign Large Blend,3014609,4.04729E+11,0.0008,1/26/2011,US',
       'NOAUM,ETF,PCX,,1000,,,12/1/2020,US',
       'BADDATE,ETF,PCX,,1000,,,2020-12-01,US',
     ].join('\n');
+    const withHoldings = parseSymbolsCsv(
+      'fund_symbol,quote_type,total_net_assets,fund_category,investment_type,asset_bonds\nBNDX,ETF,,,,0.98\nSPYG,ETF,,Large Blend,Growth,0\n',
+    );
+    expect(withHoldings.records.map((record) => record.theme)).to.deep.equal(['bonds', 'growth']);
+    expect(withHoldings.records[0].metadata).to.deep.equal({ asset_bonds: 0.98 });
     const parsed = parseSymbolsCsv(csv);
     expect(parsed.records[0]).to.deep.equal({
       symbol: 'VXUS',
@@ -34,6 +39,7 @@ describe('symbol rows', () => {
       aum: 404_729_000_000,
       expense_ratio: 0.0008,
       ipo_date: '2011-01-26',
+      theme: 'international',
       metadata: { fund_category: 'Foreign Large Blend' },
     });
     expect(parsed.records[1]).to.deep.equal({

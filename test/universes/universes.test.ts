@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { NYSE } from '../../src/shared/calendar.js';
 import {
@@ -12,26 +11,27 @@ import {
 import { signalDate } from '../../src/scheduler/eod-signals.js';
 
 describe('universes domain', () => {
-  it('should ship the ETF themes and funds docs/universes.md lists, with the documented thresholds', () => {
-    const doc = readFileSync(new URL('../../../docs/universes.md', import.meta.url), 'utf8');
-    const table = doc.slice(doc.indexOf('| theme | funds | min. avg volume |'));
-    const documented = [...table.matchAll(/^\| (\w+) \| ([A-Z ]+) \| [\d,]+ \|$/gm)].map(([, theme, funds]) => ({
-      theme,
-      funds: funds.trim().split(' '),
-    }));
-    expect(
-      DEFAULT_ETF_THEMES.map((theme) => ({ theme: theme.theme, funds: theme.funds.map(([symbol]) => symbol) })),
-    ).to.deep.equal(documented);
-    const distinct = new Set(documented.flatMap((theme) => theme.funds)).size;
-    expect(doc).to.include(`${documented.length} themes,\n${distinct} distinct funds`);
-    expect(defaultEtfFunds()).to.have.length(distinct);
-    const sectors = DEFAULT_ETF_THEMES[0].funds.map(([symbol]) => symbol);
+  it("should ship seven ETF themes whose funds are their distinct anchors (VTI among them) and the report's default filters", () => {
+    expect(DEFAULT_ETF_THEMES.map((theme) => theme.theme)).to.deep.equal([
+      'sectors',
+      'growth',
+      'value',
+      'international',
+      'commodities',
+      'technology',
+      'bonds',
+    ]);
+    const anchors = new Set(DEFAULT_ETF_THEMES.flatMap((theme) => theme.anchors.map(([symbol]) => symbol)));
+    expect(defaultEtfFunds().map((fund) => fund.symbol).sort()).to.deep.equal([...anchors].sort());
+    expect(defaultEtfFunds().map((fund) => fund.symbol)).to.include('VTI');
+    const sectors = DEFAULT_ETF_THEMES[0].anchors.map(([symbol]) => symbol);
     expect(sectors.every((symbol) => symbol.startsWith('XL'))).to.equal(true);
     expect(sectors.length).to.be.at.least(10);
     for (const theme of DEFAULT_ETF_THEMES) {
       const expectedAum = { international: 500e6, commodities: 200e6 }[theme.theme] ?? 1e9;
       expect(theme.filter.min_aum, theme.theme).to.equal(expectedAum);
       expect(theme.filter.max_expense_ratio, theme.theme).to.equal(0.0075);
+      expect(theme.filter.min_avg_volume, theme.theme).to.equal(5e6);
     }
     expect(defaultUniverses().map((universe) => universe.key)).to.include.members([
       'top_100',
