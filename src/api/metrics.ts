@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import client from 'prom-client';
+import type { BarsCache } from '../bars/cache.js';
 import type { PerformanceRecorder } from '../metrics/performance.js';
 import { aggregateMetrics, relayedWorkers } from '../metrics/relay.js';
 import type { QueueName } from '../queues/names.js';
@@ -13,8 +14,8 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-chil
 export class WebMetrics {
   readonly registry = new client.Registry();
   private readonly http: client.Histogram<'method' | 'route' | 'status'>;
-  /** GET /api/bars answers by cache outcome: hit or miss. */
-  readonly barsCache: client.Counter<'result'>;
+  /** Bars cache lookups by tier (memory, redis) and outcome (hit, miss). */
+  readonly barsCache: client.Counter<'tier' | 'result'>;
 
   constructor(
     producer: Producer,
@@ -56,11 +57,43 @@ export class WebMetrics {
     });
     this.barsCache = new client.Counter({
       name: 'tickforge_bars_cache_requests_total',
-      help: 'Bar queries answered from the cache (hit) or computed (miss)',
-      labelNames: ['result'] as const,
+      help: 'Bars cache lookups by tier (memory in this process, then redis) and outcome; a miss in both is computed',
+      labelNames: ['tier', 'result'] as const,
       registers: [this.registry],
     });
+    const lookups = this.barsCache;
+    new client.Gauge({
+      name: 'tickforge_bars_cache_hit_ratio',
+      help: 'Share of bars cache lookups that hit, per tier, since the process started',
+      labelNames: ['tier'] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = new Map<string, { hit: number; miss: number }>();
+        for (const value of (await lookups.get()).values) {
+          const tier = String(value.labels.tier);
+          const count = counts.get(tier) ?? { hit: 0, miss: 0 };
+          count[value.labels.result === 'hit' ? 'hit' : 'miss'] += value.value;
+          counts.set(tier, count);
+        }
+        for (const [tier, { hit, miss }] of counts) this.set({ tier }, hit + miss > 0 ? hit / (hit + miss) : 0);
+      },
+    });
     client.collectDefaultMetrics({ register: this.registry, prefix: 'tickforge_web_' });
+  }
+
+  /** Reports the bars cache's bytes per tier (Redis: counted against its budget) at scrape time. */
+  watchBarsCache(cache: BarsCache): void {
+    new client.Gauge({
+      name: 'tickforge_bars_cache_bytes',
+      help: 'Bytes the bars cache holds: in this process (memory) and in Redis (counted against CACHE_REDIS_MAX_BYTES)',
+      labelNames: ['tier'] as const,
+      registers: [this.registry],
+      async collect() {
+        const usage = await cache.usage();
+        this.set({ tier: 'memory' }, usage.memoryBytes);
+        this.set({ tier: 'redis' }, usage.redisBytes);
+      },
+    });
   }
 
   /** Times every request; the route label is the matched route pattern, never the raw URL. */

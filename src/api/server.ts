@@ -9,6 +9,7 @@ import { observeQueries } from '../metrics/postgres.js';
 import { Producer } from '../queues/producer.js';
 import { activeQueues } from '../queues/registry.js';
 import { closeRedis, createRedis } from '../shared/redis.js';
+import { BarsCache, cacheOptions } from '../bars/cache.js';
 import { createApp } from './app.js';
 import { JobEventHub } from './job-events.js';
 import { WebMetrics } from './metrics.js';
@@ -49,7 +50,13 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
   performance.start();
   const stopTimingQueries = observeQueries((kind, durationMs) => performance.time('db.query', kind, durationMs));
   const metrics = new WebMetrics(producer, queues, performance);
-  const app = createApp({ config, logger, db, redis, producer, events, metrics, queues });
+  const barsCache = new BarsCache(redis, config.prefix, {
+    ...cacheOptions(config),
+    metrics: { lookup: (tier, hit) => metrics.barsCache.inc({ tier, result: hit ? 'hit' : 'miss' }) },
+  });
+  await barsCache.listen();
+  metrics.watchBarsCache(barsCache);
+  const app = createApp({ config, logger, db, redis, producer, events, metrics, queues, barsCache });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, host, () => resolve(listening));
@@ -70,6 +77,7 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
         // Event streams stay open until their job ends; end them so the server can stop.
         await events.close();
         await stopped;
+        await barsCache.close();
         stopTimingQueries();
         await performance.stop();
         await producer.close();

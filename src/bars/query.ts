@@ -10,7 +10,8 @@ import { rangeBoundSchema, resolveBound } from './ranges.js';
 import { ALIGNMENTS, SESSION_MODES, periodBounds } from './sessions.js';
 import { symbolSchema } from '../shared/symbols.js';
 import { isIntraday, timeframeSchema, type Timeframe } from './timeframes.js';
-import type { BarsCache } from './cache.js';
+import { entryText, type BarsCache, type CacheEntry, type DataClass } from './cache.js';
+import { localDate, localMidnight } from '../shared/zone.js';
 
 /** Most bars one answer holds; a wider range is refused with a message to narrow it. */
 export const MAX_BARS_PER_ANSWER = 100_000;
@@ -36,11 +37,11 @@ export type BarsQuery = z.output<typeof barsQuerySchema>;
 export type BarsOrigin = 'stored' | 'provider' | 'derived';
 
 /**
- * The answer to a bar query: the bars (the JSON body, serialised once so a cache hit costs no
- * encoding), or why there are none. Both are cached; `key` changes whenever the answer can, so
- * it serves as an ETag.
+ * The answer to a bar query: the bars (the JSON body as cached, serialised and compressed once so
+ * a cache hit costs no encoding), or why there are none. Both are cached; `key` changes whenever
+ * the answer can, so it serves as an ETag.
  */
-export type BarsAnswer = { found: true; body: string; key: string } | { found: false; reason: string; key: string };
+export type BarsAnswer = { found: true; body: CacheEntry; key: string } | { found: false; reason: string; key: string };
 
 /** A computed answer before it is cached. */
 type Computed = { found: true; body: string } | { found: false; reason: string };
@@ -48,9 +49,19 @@ type Computed = { found: true; body: string } | { found: false; reason: string }
 /** The timeframes an answer may be derived from on the fly: alignment-neutral intraday bars and 1d. */
 const DERIVE_SOURCES: readonly Timeframe[] = ['1m', '5m', '15m', '30m', '1d'];
 
-/** How a cached answer starts: found answers hold the body, missing ones the reason. */
-const FOUND = 'found\n';
-const MISSING = 'missing\n';
+/** The kinds of cached answers: found ones hold the body, missing ones the reason. */
+const FOUND = 'found';
+const MISSING = 'missing';
+
+/**
+ * How long the query's answer may be cached: a range that ends before today (New York) is
+ * history; one that reaches today is market-hours data while NYSE is open, else the default.
+ */
+export function dataClassOf(query: BarsQuery, now: number): DataClass {
+  const to = query.to !== undefined ? resolveBound(query.to, 'to', query.session, NYSE) : undefined;
+  if (to !== undefined && to <= localMidnight(localDate(now, NYSE.timeZone), NYSE.timeZone)) return 'historical';
+  return NYSE.sessionAtInstant(now) ? 'market-hours' : 'default';
+}
 
 function aggregateJobHint(query: BarsQuery, source: Timeframe): string {
   const payload = {
@@ -76,21 +87,23 @@ function aggregateJobHint(query: BarsQuery, source: Timeframe): string {
  */
 export class BarsQueryService {
   private readonly maxDeriveSourceBars: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly reader: BarsReader,
     readonly cache: BarsCache,
-    options: { maxDeriveSourceBars?: number } = {},
+    options: { maxDeriveSourceBars?: number; now?: () => number } = {},
   ) {
     this.maxDeriveSourceBars = options.maxDeriveSourceBars ?? MAX_DERIVE_SOURCE_BARS;
+    this.now = options.now ?? Date.now;
   }
 
   /** The cached answer, or a fresh one (then cached). */
   async answer(query: BarsQuery): Promise<BarsAnswer> {
     const key = this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
-    const cached = await this.cache.get(key);
-    if (cached?.startsWith(FOUND)) return { found: true, body: cached.slice(FOUND.length), key };
-    if (cached?.startsWith(MISSING)) return { found: false, reason: cached.slice(MISSING.length), key };
+    const cached = await this.cache.get(key, query.symbol);
+    if (cached?.kind === FOUND) return { found: true, body: cached, key };
+    if (cached?.kind === MISSING) return { found: false, reason: await entryText(cached), key };
     return this.refresh(query, key);
   }
 
@@ -110,8 +123,12 @@ export class BarsQueryService {
   async refresh(query: BarsQuery, key?: string): Promise<BarsAnswer> {
     const cacheKey = key ?? this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
     const answer = await this.compute(query);
-    await this.cache.set(cacheKey, answer.found ? FOUND + answer.body : MISSING + answer.reason);
-    return { ...answer, key: cacheKey };
+    const dataClass = dataClassOf(query, this.now());
+    if (!answer.found) {
+      await this.cache.set(cacheKey, query.symbol, MISSING, answer.reason, dataClass);
+      return { ...answer, key: cacheKey };
+    }
+    return { found: true, body: await this.cache.set(cacheKey, query.symbol, FOUND, answer.body, dataClass), key: cacheKey };
   }
 
   private async compute(query: BarsQuery): Promise<Computed> {

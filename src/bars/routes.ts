@@ -1,18 +1,15 @@
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
 import { requireRole, type Tokens } from '../api/auth.js';
-import type { WebMetrics } from '../api/metrics.js';
 import { ApiRouter } from '../api/openapi.js';
 import { parseOrThrow } from '../shared/validation.js';
 import type { Store } from '../store/store.js';
-import { BarsCache } from './cache.js';
+import { entryText, type BarsCache } from './cache.js';
 import { BarsQueryService, barsQuerySchema } from './query.js';
 
 export interface BarsRouterDeps {
   store: Store;
-  redis: Redis;
-  prefix: string;
-  metrics: WebMetrics;
+  /** The process's bars cache (listening for bumps, its lookups counted in the web metrics). */
+  cache: BarsCache;
 }
 
 /**
@@ -20,11 +17,7 @@ export interface BarsRouterDeps {
  * (see BarsQueryService for which stored series answers). Every request is tallied for the
  * warm-cache job's "top N requested".
  */
-export function barsRouter({ store, redis, prefix, metrics }: BarsRouterDeps, tokens: Tokens): ApiRouter {
-  const cache = new BarsCache(redis, prefix, {
-    hit: () => metrics.barsCache.inc({ result: 'hit' }),
-    miss: () => metrics.barsCache.inc({ result: 'miss' }),
-  });
+export function barsRouter({ store, cache }: BarsRouterDeps, tokens: Tokens): ApiRouter {
   const service = new BarsQueryService(store.barsReader, cache);
   const routes = new ApiRouter();
   routes.get(
@@ -51,7 +44,13 @@ export function barsRouter({ store, redis, prefix, metrics }: BarsRouterDeps, to
       // The cache key names the versions the answer was built from: a client's copy is current
       // while it matches (Express answers 304 to a matching If-None-Match).
       res.set('ETag', `"${answer.key.slice(answer.key.lastIndexOf(':') + 1)}"`);
-      res.status(200).type('application/json').send(answer.body);
+      res.status(200).type('application/json').vary('Accept-Encoding');
+      // A compressed entry goes out as stored to a client that takes gzip: no work per hit.
+      if (answer.body.encoding === 'gzip' && req.acceptsEncodings('gzip') === 'gzip') {
+        res.set('Content-Encoding', 'gzip').send(answer.body.data);
+      } else {
+        res.send(answer.body.encoding === 'gzip' ? await entryText(answer.body) : answer.body.data);
+      }
     },
   );
   return routes;
