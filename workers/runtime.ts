@@ -5,7 +5,7 @@ import { HANDLERS, pairHandlers } from '../jobs/index.js';
 import type { ChildJobs, JobContext, JobEvents } from '../jobs/context.js';
 import type { JobHandler } from '../jobs/handler.js';
 import { announceBars } from '../src/bars/announce.js';
-import { BarsCache } from '../src/bars/cache.js';
+import { BarsCache, cacheOptions } from '../src/bars/cache.js';
 import { KernelPool } from '../src/kernels/pool.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
 import { ProcessInstruments } from '../src/metrics/instruments.js';
@@ -124,7 +124,12 @@ export class WorkerRuntime {
         logger.info({ queue: request.queue, jobId: request.id }, `cancelling ${request.queue}/${request.id}: ${request.reason}`);
       }
     });
-    this.barsCache = new BarsCache(redis, config.prefix, { warmed: (keys) => this.metrics.cacheWarmed.inc(keys) });
+    // A worker warms Redis and bumps versions; it answers no request, so it keeps no answers in memory.
+    this.barsCache = new BarsCache(redis, config.prefix, {
+      ...cacheOptions(config),
+      memoryMaxBytes: 0,
+      metrics: { warmed: (keys) => this.metrics.cacheWarmed.inc(keys) },
+    });
   }
 
   /**

@@ -26,6 +26,7 @@ import { systemRouter } from './routes/system.js';
 import { universesRouter } from '../universes/routes.js';
 import { scenariosRouter } from '../scenarios/routes.js';
 import { barsRouter } from '../bars/routes.js';
+import type { BarsCache } from '../bars/cache.js';
 import { CONSOLE_PATH, consoleRouter } from '../console/router.js';
 import { apiDocsRouter } from './docs.js';
 import { analyticsRouter } from '../patterns/analytics-routes.js';
@@ -39,11 +40,13 @@ export interface AppDeps {
   events: JobEventHub;
   metrics: WebMetrics;
   queues: readonly QueueName[];
+  /** The bars cache GET /api/bars answers through. */
+  barsCache: BarsCache;
 }
 
 /** The HTTP API: job submission and status, live progress, health, metrics and Bull Board. */
 export function createApp(deps: AppDeps): express.Express {
-  const { config, logger, db, redis, producer, events, metrics, queues } = deps;
+  const { config, logger, db, redis, producer, events, metrics, queues, barsCache } = deps;
   const tokens: Tokens = { write: config.apiToken, read: config.readToken };
   const rateLimit = new EnqueueRateLimit(redis, config.prefix, config.rateLimitPerMinute);
   const app = express();
@@ -86,7 +89,7 @@ export function createApp(deps: AppDeps): express.Express {
     futuresRouter(store, tokens),
     universesRouter(store, tokens),
     scenariosRouter(store, tokens),
-    barsRouter({ store, redis, prefix: config.prefix, metrics }, tokens),
+    barsRouter({ store, cache: barsCache }, tokens),
     monitoringRouter({
       redis,
       prefix: config.prefix,

@@ -9,6 +9,7 @@ import type { ProcessInstruments } from '../metrics/instruments.js';
 import { gaugeValue } from '../metrics/process.js';
 import { redisFigures } from '../metrics/redis-info.js';
 import { deploymentMetrics, liveProcesses } from '../metrics/totals.js';
+import type { BarsCache, CacheTier } from '../bars/cache.js';
 import type { QueueName } from '../queues/names.js';
 import type { Producer } from '../queues/producer.js';
 import { routeOf } from './access-log.js';
@@ -39,7 +40,11 @@ export class WebMetrics {
   private readonly http: client.Histogram<'method' | 'route' | 'status'>;
   private readonly delivery: client.Histogram<'channel'>;
   /** GET /api/bars answers by cache outcome: hit or miss. */
-  readonly barsCache: { inc(labels: { result: 'hit' | 'miss' }): void; count(result: 'hit' | 'miss'): Promise<number> };
+  readonly barsCache: {
+    inc(labels: { tier: CacheTier; result: 'hit' | 'miss' }): void;
+    /** Lookups answered from either tier ('hit'), or computed after missing both ('miss'). */
+    count(result: 'hit' | 'miss'): Promise<number>;
+  };
   /** WebSocket clients connected to this process. */
   readonly wsConnections: client.Gauge;
   /** WebSocket clients this process dropped for reading too slowly. */
@@ -64,19 +69,41 @@ export class WebMetrics {
     });
     const cacheRequests = new client.Counter({
       name: 'tickforge_bars_cache_requests_total',
-      help: 'Bar queries answered from the cache (hit) or computed (miss)',
-      labelNames: ['result'] as const,
+      help: 'Bars cache lookups by tier (memory in this process, then redis) and outcome; a miss in both is computed',
+      labelNames: ['tier', 'result'] as const,
       registers: [totals],
     });
-    for (const result of ['hit', 'miss'] as const) cacheRequests.inc({ result }, 0);
+    for (const tier of ['memory', 'redis'] as const) {
+      for (const result of ['hit', 'miss'] as const) cacheRequests.inc({ tier, result }, 0);
+    }
+    const lookups = async () => (await cacheRequests.get()).values;
     this.barsCache = {
       inc: (labels) => {
         cacheRequests.inc(labels);
-        performance.count(labels.result === 'hit' ? 'cache.hit' : 'cache.miss', 'bars');
+        if (labels.result === 'hit') performance.count('cache.hit', 'bars');
+        else if (labels.tier === 'redis') performance.count('cache.miss', 'bars');
       },
       count: async (result) =>
-        (await cacheRequests.get()).values.find((value) => value.labels.result === result)?.value ?? 0,
+        (await lookups())
+          .filter((value) => value.labels.result === result && (result === 'hit' || value.labels.tier === 'redis'))
+          .reduce((sum, value) => sum + value.value, 0),
     };
+    new client.Gauge({
+      name: 'tickforge_bars_cache_hit_ratio',
+      help: 'Share of bars cache lookups that hit, per tier, since this process started',
+      labelNames: ['tier'] as const,
+      registers: [own],
+      async collect() {
+        const counts = new Map<string, { hit: number; miss: number }>();
+        for (const value of await lookups()) {
+          const tier = String(value.labels.tier);
+          const count = counts.get(tier) ?? { hit: 0, miss: 0 };
+          count[value.labels.result === 'hit' ? 'hit' : 'miss'] += value.value;
+          counts.set(tier, count);
+        }
+        for (const [tier, { hit, miss }] of counts) this.set({ tier }, hit + miss > 0 ? hit / (hit + miss) : 0);
+      },
+    });
     new client.Gauge({
       name: 'tickforge_sse_connections',
       help: 'Job event streams (Server-Sent Events) open on this web process',
@@ -175,6 +202,21 @@ export class WebMetrics {
       name: 'tickforge_ws_dropped_total',
       help: 'WebSocket clients dropped (close 4008) for leaving too much unread',
       registers: [totals],
+    });
+  }
+
+  /** Reports the bars cache's bytes per tier (Redis: counted against its budget) at scrape time. */
+  watchBarsCache(cache: BarsCache): void {
+    new client.Gauge({
+      name: 'tickforge_bars_cache_bytes',
+      help: 'Bytes the bars cache holds: in this process (memory) and in Redis (counted against CACHE_REDIS_MAX_BYTES)',
+      labelNames: ['tier'] as const,
+      registers: [this.deps.instruments.own],
+      async collect() {
+        const usage = await cache.usage();
+        this.set({ tier: 'memory' }, usage.memoryBytes);
+        this.set({ tier: 'redis' }, usage.redisBytes);
+      },
     });
   }
 

@@ -8,6 +8,7 @@ import { ProcessInstruments } from '../metrics/instruments.js';
 import { Producer } from '../queues/producer.js';
 import { activeQueues } from '../queues/registry.js';
 import { closeRedis, createRedis } from '../shared/redis.js';
+import { BarsCache, cacheOptions } from '../bars/cache.js';
 import { createApp } from './app.js';
 import { JobEventHub } from './job-events.js';
 import { WebMetrics } from './metrics.js';
@@ -64,7 +65,13 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
   deliveries.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
   const delivery = new EventDeliveryListener(deliveries, (channel, publishedAt) => metrics.eventDelivered(channel, publishedAt));
   await delivery.start();
-  const app = createApp({ config, logger, db, redis, producer, events, metrics, queues });
+  const barsCache = new BarsCache(redis, config.prefix, {
+    ...cacheOptions(config),
+    metrics: { lookup: (tier, hit) => metrics.barsCache.inc({ tier, result: hit ? 'hit' : 'miss' }) },
+  });
+  await barsCache.listen();
+  metrics.watchBarsCache(barsCache);
+  const app = createApp({ config, logger, db, redis, producer, events, metrics, queues, barsCache });
   const streamConnection = createRedis(config.redisUrl, 'subscriber', 'tickforge-web-stream');
   streamConnection.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
   const realtime = new RealtimeServer({
@@ -77,6 +84,7 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
     jobEvents: events,
     store: new Store(db, config.dbSchema),
     metrics,
+    barsCache,
     rateLimit: new EnqueueRateLimit(redis, config.prefix, config.rateLimitPerMinute),
   });
 
@@ -104,6 +112,7 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
         await stopped;
         await delivery.stop();
         await instruments.stop();
+        await barsCache.close();
         await producer.close();
         await db.destroy();
         await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(deliveries), closeRedis(streamConnection)]);

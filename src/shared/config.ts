@@ -263,6 +263,36 @@ export const SETTINGS = {
       .pipe(etfFilterOverridesSchema),
     'per-theme overrides of the ETF theme filters as JSON, e.g. {"bonds":{"min_avg_volume":1000000}} (fields min_aum, min_avg_volume, max_expense_ratio; default: the report\'s filters, see docs/universes.md)',
   ),
+  cacheTtlDefault: setting(
+    'CACHE_TTL_DEFAULT',
+    integer(300, 1),
+    'seconds a bars answer stays cached when it is neither historical nor market-hours data',
+  ),
+  cacheTtlHistorical: setting(
+    'CACHE_TTL_HISTORICAL',
+    integer(3_600, 1),
+    'seconds a bars answer whose range ended before today (New York) stays cached',
+  ),
+  cacheTtlMarketHours: setting(
+    'CACHE_TTL_MARKET_HOURS',
+    integer(60, 1),
+    'seconds a bars answer reaching into today stays cached while NYSE is open',
+  ),
+  cacheMemoryMaxBytes: setting(
+    'CACHE_MEMORY_MAX_BYTES',
+    integer(64 * 1024 * 1024, 0),
+    'bytes of bars answers each web process keeps in its own memory (an LRU in front of Redis)',
+  ),
+  cacheRedisMaxBytes: setting(
+    'CACHE_REDIS_MAX_BYTES',
+    integer(256 * 1024 * 1024, 0),
+    'bytes the bars cache may use in Redis; it evicts its own entries to stay under, so queries cannot fill the Redis the queues need',
+  ),
+  cacheCompressMinBytes: setting(
+    'CACHE_COMPRESS_MIN_BYTES',
+    integer(16 * 1024, 0),
+    'bars answers at least this large are cached gzipped (and sent so to clients that accept gzip)',
+  ),
   logLevel: setting(
     'LOG_LEVEL',
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { BarsCache } from '../../bars/cache.js';
+import type { BarsCache } from '../../bars/cache.js';
 import { BarsQueryService } from '../../bars/query.js';
 import type { Producer } from '../../queues/producer.js';
 import type { Config } from '../../shared/config.js';
@@ -35,6 +35,8 @@ export interface RealtimeDeps {
   jobEvents: JobEventHub;
   store: Store;
   metrics: WebMetrics;
+  /** The bars cache the HTTP routes use, so both answer from the same tiers. */
+  barsCache: BarsCache;
   rateLimit: EnqueueRateLimit;
 }
 
@@ -72,10 +74,7 @@ export class RealtimeServer {
     const { config, logger, redis, metrics } = deps;
     const channels = new ChannelFanout();
     this.reader = new EventStreamReader(deps.streamConnection, config.eventStream, (event) => channels.publish(event));
-    const barsCache = new BarsCache(redis, config.prefix, {
-      hit: () => metrics.barsCache.inc({ result: 'hit' }),
-      miss: () => metrics.barsCache.inc({ result: 'miss' }),
-    });
+    const { barsCache } = deps;
     this.feed = new CachePerformanceFeed(
       () =>
         cachePerformance(redis, [

@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { entryText } from '../../bars/cache.js';
 import { cancelJob } from '../../queues/cancel.js';
 import type { QueueName } from '../../queues/names.js';
 import { parseOrThrow } from '../../shared/validation.js';
@@ -440,7 +441,7 @@ export class RealtimeSession {
       this.send({ type: 'historical_data_error', requestId, status: 404, error: answer.reason });
       return;
     }
-    const { bars, ...about } = JSON.parse(answer.body) as { bars: unknown[]; symbol: string; timeframe: string };
+    const { bars, ...about } = JSON.parse(await entryText(answer.body)) as { bars: unknown[]; symbol: string; timeframe: string };
     const chunks = Math.max(1, Math.ceil(bars.length / chunkSize));
     for (let index = 0; index < chunks; index++) {
       const slice = bars.slice(index * chunkSize, (index + 1) * chunkSize);
