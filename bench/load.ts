@@ -168,13 +168,25 @@ async function main(): Promise<void> {
     const tick = 100;
     const perTick = Math.max(1, Math.round((STEADY_RATE * tick) / 1000));
     const steadyStart = Date.now();
+    const refused: string[] = [];
+    let steadyRequests = 0;
     for (let next = steadyStart; next < steadyStart + STEADY_SECONDS * 1000; next += tick) {
       const payloads = Array.from({ length: perTick }, () => ({}));
-      await fetch(`${url}/api/jobs/noop/bulk`, { method: 'POST', headers, body: JSON.stringify({ payloads }) });
+      const response = await fetch(`${url}/api/jobs/noop/bulk`, { method: 'POST', headers, body: JSON.stringify({ payloads }) });
+      steadyRequests++;
+      if (response.status !== 202) refused.push(`${response.status} ${(await response.text()).slice(0, 100)}`);
       const wait = next + tick - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
+    if (refused.length > 0)
+      throw new Error(
+        `${refused.length} of ${steadyRequests} steady-phase requests were refused: ${refused.slice(0, 3).join('; ')}`,
+      );
     await untilDrained(queue, deadline);
+    // A figure over jobs that failed would flatter the system: every job must have completed.
+    const failed = await queue.getJobCountByTypes('failed');
+    if (failed > 0) throw new Error(`${failed} jobs failed under load; the figures would not describe a working system`);
+    process.stdout.write(`  all ${steadyRequests} steady-phase requests accepted; no job failed\n`);
     await new Promise((resolve) => setTimeout(resolve, 6_000));
     const after = await waitHistogram(url);
     report({

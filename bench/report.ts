@@ -38,15 +38,25 @@ function ratioOf(figure: Figure): number | undefined {
   return (figure.better ?? 'higher') === 'higher' ? figure.value / figure.baseline.value : figure.baseline.value / figure.value;
 }
 
-/** ` (median of 5 runs, 1.20–1.31)` with a spread, ` (of 30 runs)` for a quantile, ` (1 run)` otherwise. */
+/**
+ * ` (median of 5 runs, 1.20–1.31)` with a spread, ` (of 30 runs)` for a quantile or extreme,
+ * ` (1 run)` for one, and ` (runs not recorded)` for a figure of a run recorded before runs were.
+ */
 export function describeRuns(runs: Runs): string {
-  if (runs.runs === undefined || runs.runs === 1) return ' (1 run)';
+  if (runs.runs === undefined) return ' (runs not recorded)';
+  if (runs.runs === 1) return ' (1 run)';
   if (!runs.spread) return ` (of ${runs.runs} runs)`;
   return ` (median of ${runs.runs} runs, ${format(runs.spread.low)}–${format(runs.spread.high)})`;
 }
 
 /** Prints a figure on one line: value, unit, and against the baseline the ratio; keeps it for `--json`. */
-export function report(figure: Figure): void {
+export function report(measured: Figure): void {
+  // A figure that names no run count was measured once.
+  const figure: Figure = {
+    ...measured,
+    runs: measured.runs ?? 1,
+    ...(measured.baseline ? { baseline: { ...measured.baseline, runs: measured.baseline.runs ?? 1 } } : {}),
+  };
   const ratio = ratioOf(figure);
   let line = `  ${figure.what}: ${format(figure.value)} ${figure.unit}${describeRuns(figure)}`;
   if (figure.baseline && ratio !== undefined) {
