@@ -43,7 +43,8 @@ export function parseBars({ bytes, options }: ParseBarsInput): ParseBarsOutput {
   return parseCsvBytes(bytes, (text) => {
     const parsed = parseBarsCsv(text, options);
     const writer = new BinaryCopyWriter();
-    for (const s of parsed.series) writer.add({ symbol: s.symbol, timeframe: options.timeframe, variant: '' }, 'provider', s.bars);
+    for (const s of parsed.series)
+      writer.add({ symbol: s.symbol, timeframe: options.timeframe, variant: '' }, 'provider', s.bars);
     const copy = writer.finish();
     return transferOut(
       {
