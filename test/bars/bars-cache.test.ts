@@ -199,3 +199,40 @@ describe('bars cache tiers: TTL by data class, invalidation across web processes
     expect(result.written).to.be.greaterThan(0);
   });
 });
+
+describe('bars cache: a per-token limit on computed answers', function () {
+  let system: TestSystem;
+  let web: WebServer;
+
+  before(async () => {
+    system = await TestSystem.create({ cacheMissRateLimit: 3 });
+    await system.startWorker();
+    web = await startWebServer(system.config, createLogger('test-web', 'silent'), '127.0.0.1');
+    await system.run('import-bars', { csv: spyDaily('2020-01-01'), symbol: 'LIM', timeframe: '1d' });
+  });
+
+  after(async () => {
+    await web.close();
+    await system.close();
+  });
+
+  it('should answer 429 with Retry-After when a token had its computed answers this minute, and keep serving cached ones', async () => {
+    const get = (from: string, token: string, format?: string) =>
+      fetch(
+        `${web.url}/api/bars?${new URLSearchParams({ symbol: 'LIM', timeframe: '1d', from, ...(format ? { format } : {}) })}`,
+        {
+          headers: { authorization: `Bearer ${token}` },
+        },
+      );
+    for (const from of ['2020-02-03', '2020-02-04', '2020-02-05'])
+      expect((await get(from, TEST_READ_TOKEN)).status).to.equal(200);
+    const refused = await get('2020-02-06', TEST_READ_TOKEN);
+    expect(refused.status).to.equal(429);
+    expect(Number(refused.headers.get('retry-after'))).to.be.within(1, 60);
+    expect(((await refused.json()) as { error: string }).error).to.match(/3 bars answers computed in the last minute/);
+    expect((await get('2020-02-06', TEST_READ_TOKEN, 'csv')).status).to.equal(429);
+    expect((await get('2020-02-03', TEST_READ_TOKEN)).status).to.equal(200);
+    // Another token has its own allowance.
+    expect((await get('2020-02-06', TEST_TOKEN)).status).to.equal(200);
+  });
+});
