@@ -1,15 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { WorkerRuntime } from '../workers/runtime.js';
 import { loadConfig, type Config } from '../src/shared/config.js';
 import { BAR_VALUE_COLUMNS, BarsRepository } from '../src/bars/bars.repository.js';
 import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/shared/db.js';
-import { allocateBars, encodeCopyRows, type BarColumns } from '../src/bars/columns.js';
+import { BAR_COPY_COLUMNS, allocateBars, encodeCopyRows, type BarColumns } from '../src/bars/columns.js';
+import { parseBarsCsv } from '../src/bars/csv.js';
+import { copyInto } from '../src/shared/copy.js';
 import { createLogger } from '../src/shared/logger.js';
 import { Producer } from '../src/queues/producer.js';
 import { closeRedis, createRedis } from '../src/shared/redis.js';
 import { clearRedis } from '../test/helpers/redis.js';
-import { interleaved, rate } from './measure.js';
+import { interleaved, rate, timed } from './measure.js';
 import { report, section } from './report.js';
 
 export const name = 'foundation';
@@ -120,6 +125,63 @@ async function importThroughput(db: Knex, schema: string): Promise<void> {
   await empty();
 }
 
+/** The five-year S&P 500 daily file (619,040 rows, 505 symbols) in the sample data. */
+const SP500_FILE = 'equity_daily/sp500_5yr_daily.csv.gz';
+
+/**
+ * import-bars of the S&P 500 file end to end through a worker (read, gunzip, parse and check in
+ * the pool, binary COPY, staging merge, commit), into an empty table, against the limit: the
+ * same accepted rows loaded by PostgreSQL's own COPY straight into the same table (prepared as
+ * COPY text beforehand, so only PostgreSQL's work is timed).
+ */
+async function sp500Import(config: Config, db: Knex): Promise<void> {
+  if (!config.dataDir || !existsSync(path.join(config.dataDir, SP500_FILE))) {
+    process.stdout.write(`  import-bars of the S&P 500 file: skipped, ${SP500_FILE} is not in the sample data\n`);
+    return;
+  }
+  const file = path.join(config.dataDir, SP500_FILE);
+  const table = `${ident(config.dbSchema)}.bars`;
+  const parsed = parseBarsCsv(gunzipSync(readFileSync(file)).toString('utf8'), { timeframe: '1d', timeZone: 'America/New_York' });
+  const copyText = parsed.series.map((s) =>
+    encodeCopyRows({ symbol: s.symbol, timeframe: '1d', variant: '' }, 'provider', s.bars),
+  );
+  await db.raw(`TRUNCATE ${table}`);
+  const copySeconds = await timed(() => db.transaction((trx) => copyInto(trx, table, BAR_COPY_COLUMNS, copyText)));
+  await db.raw(`TRUNCATE ${table}`);
+
+  const runtime = await WorkerRuntime.start({
+    config: { ...config, queues: ['ingest'] },
+    logger: createLogger('bench', 'silent'),
+  });
+  const redis = createRedis(config.redisUrl, 'producer');
+  const producer = new Producer(redis, config.prefix);
+  const events = new QueueEvents('ingest', { connection: { url: config.redisUrl }, prefix: config.prefix });
+  await events.waitUntilReady();
+  try {
+    const started = performance.now();
+    const enqueued = await producer.enqueue('import-bars', { file, timeframe: '1d' });
+    const job = await producer.queue('ingest').getJob(enqueued.id);
+    const result = (await job!.waitUntilFinished(events, 600_000)) as { written: number };
+    const importSeconds = (performance.now() - started) / 1000;
+    if (result.written !== parsed.accepted)
+      throw new Error(`import-bars wrote ${result.written} rows, expected ${parsed.accepted}`);
+    report({
+      what: `import-bars of the S&P 500 daily file (${parsed.accepted.toLocaleString('en-US')} rows, empty table, end to end)`,
+      value: importSeconds,
+      unit: 's',
+      better: 'lower',
+      baseline: { what: "limit: PostgreSQL's own COPY of the same rows into the same table", value: copySeconds },
+    });
+  } finally {
+    await events.close();
+    await runtime.stop();
+    await producer.queue('ingest').obliterate({ force: true });
+    await producer.close();
+    await closeRedis(redis);
+    await db.raw(`TRUNCATE ${table}`);
+  }
+}
+
 /** Adds `count` jobs in bulk and returns the seconds until the last one completed. */
 async function drain(redisUrl: string, queue: Queue, jobName: string, data: object, count: number): Promise<number> {
   const events = new QueueEvents(queue.name, { connection: { url: redisUrl }, prefix: queue.opts.prefix });
@@ -181,7 +243,7 @@ async function queueThroughput(config: Config): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  section('foundation: import write path and queue overhead');
+  section('foundation: import write path, import-bars against COPY, queue overhead');
   const base = loadConfig();
   const id = randomBytes(4).toString('hex');
   const config: Config = { ...base, dbSchema: `bench_${id}`, prefix: `bench-${id}`, logLevel: 'silent' };
@@ -189,6 +251,7 @@ export async function run(): Promise<void> {
   const db = createDb(dbSettings(config));
   try {
     await importThroughput(db, config.dbSchema);
+    await sp500Import(config, db);
     await queueThroughput(config);
   } finally {
     await db.raw(`DROP SCHEMA ${ident(config.dbSchema)} CASCADE`);

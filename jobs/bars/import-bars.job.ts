@@ -18,7 +18,7 @@ export const importBarsHandler = defineHandler(importBarsContract, async (ctx, p
     parsedMessage: (parsed) => `parsed ${parsed.rowsRead} rows: ${parsed.accepted} valid, ${parsed.rejectedCount} rejected`,
     store: async (tx, parsed) => {
       await tx.symbols.ensure(parsed.series.map((s) => ({ symbol: s.symbol })));
-      return tx.bars.upsertCopy(parsed.copy);
+      return tx.bars.upsertCopy(parsed.copy, 'binary');
     },
     storedMessage: (counts) => `stored: ${counts.written} rows written, ${counts.unchanged} already stored`,
     written: (parsed) =>

@@ -16,7 +16,7 @@ import { BOARD_PATH, bullBoard } from './board.js';
 import { HttpError, errorHandler, redisAnswers } from './errors.js';
 import type { JobEventHub } from './job-events.js';
 import type { WebMetrics } from './metrics.js';
-import { EnqueueRateLimit } from './rate-limit.js';
+import { ComputeRateLimit, EnqueueRateLimit } from './rate-limit.js';
 import { openApiDocument } from './openapi.js';
 import { deadLettersRouter } from './routes/dead-letters.js';
 import { futuresRouter } from '../futures/routes.js';
@@ -89,7 +89,10 @@ export function createApp(deps: AppDeps): express.Express {
     futuresRouter(store, tokens),
     universesRouter(store, tokens),
     scenariosRouter(store, tokens),
-    barsRouter({ store, cache: barsCache }, tokens),
+    barsRouter(
+      { store, cache: barsCache, computeLimit: new ComputeRateLimit(redis, config.prefix, config.cacheMissRateLimit) },
+      tokens,
+    ),
     monitoringRouter({
       redis,
       prefix: config.prefix,

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { tokenId } from './auth.js';
+import { HttpError } from './errors.js';
 
 /**
  * Limits how many jobs a token may enqueue per minute. The counters live in Redis, so the
@@ -62,5 +63,55 @@ export class EnqueueRateLimit {
         res.status(429).json({ error: this.refusal(retryAfter) });
       }
     };
+  }
+}
+
+/** Raised when a token has had its share of computed bars answers this minute (429). */
+export class ComputeLimitError extends HttpError {
+  constructor(
+    readonly perMinute: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      429,
+      `this token had ${perMinute} bars answers computed in the last minute (cached answers do not count); retry in ${retryAfterSeconds} s`,
+    );
+  }
+}
+
+/**
+ * Limits how many bars answers a token may have computed per minute (cache misses and streamed
+ * answers; cache hits cost nothing), counted in Redis across every web process, so one client
+ * cannot keep the web processes and PostgreSQL busy with distinct queries.
+ */
+export class ComputeRateLimit {
+  private readonly limiter: RateLimiterRedis;
+
+  constructor(
+    redis: Redis,
+    prefix: string,
+    readonly perMinute: number,
+  ) {
+    this.limiter = new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${prefix}:ratelimit:bars-compute`,
+      points: perMinute,
+      duration: 60,
+    });
+  }
+
+  /**
+   * Charges one computed answer to the request's token; when none is left, sets Retry-After and
+   * throws ComputeLimitError (answered 429).
+   */
+  async charge(req: Request, res: Response): Promise<void> {
+    try {
+      await this.limiter.consume(tokenId(req), 1);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      res.set('Retry-After', String(retryAfter));
+      throw new ComputeLimitError(this.perMinute, retryAfter);
+    }
   }
 }

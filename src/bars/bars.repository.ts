@@ -31,12 +31,13 @@ export class BarsRepository {
   }
 
   /**
-   * Upserts COPY text rows (BAR_COPY_COLUMNS order): COPY into a temporary staging table, then
-   * one INSERT … ON CONFLICT that rewrites only rows whose values differ. Rows of one call must
-   * not repeat a key. Runs inside a transaction.
+   * Upserts COPY rows (BAR_COPY_COLUMNS order; text, or binary from BinaryCopyWriter): COPY into
+   * a temporary staging table, then one INSERT … ON CONFLICT that rewrites only rows whose
+   * values differ. Rows of one call must not repeat a key. Runs inside a transaction.
    */
-  async upsertCopy(source: CopySource): Promise<UpsertCounts> {
-    await this.stage(source);
+  async upsertCopy(source: CopySource, format: 'text' | 'binary' = 'text'): Promise<UpsertCounts> {
+    // An empty binary payload has no header for PostgreSQL to read: there is nothing to stage.
+    if (!(format === 'binary' && source instanceof Uint8Array && source.length === 0)) await this.stage(source, format);
     return this.mergeStaged();
   }
 

@@ -1,4 +1,4 @@
-import { CsvFormatError, RejectedRows, readCsvRecords, type RejectedRow } from '../shared/csv.js';
+import { CsvFormatError, RejectedRows, forEachCsvRecord, type RejectedRow } from '../shared/csv.js';
 import { barProblem, type BarColumns } from './columns.js';
 import { symbolProblem } from '../shared/symbols.js';
 import { isOnGrid, type Timeframe } from './timeframes.js';
@@ -138,15 +138,20 @@ function sameBar(acc: Accumulator, i: number, row: number[]): boolean {
   );
 }
 
-/**
- * Parses and validates a bars CSV. Rows must ascend in time per symbol. Each bad row is
- * rejected with its line and reason; exact duplicates are kept once; a row repeating a
- * timestamp with other values is rejected. A problem with the file itself (no header, a
- * header without the needed columns, broken quoting) throws CsvFormatError.
- */
-export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBarsResult {
-  const maxListed = options.maxRejectedListed ?? 1000;
-  const { header, records } = readCsvRecords(text);
+/** Where the columns a bars CSV needs are, from its header row. */
+interface BarsColumns {
+  header: string[];
+  tsColumn: string;
+  tsIndex: number;
+  utcCheckIndex: number;
+  symbolIndex: number;
+  valueIndex: number[];
+  ignoredColumns: string[];
+}
+
+/** Reads the header row; a header without the needed columns throws CsvFormatError. */
+function barsColumns(record: string[], options: ParseBarsOptions): BarsColumns {
+  const header = record.map((name) => name.trim().toLowerCase());
   const column = (name: string) => header.indexOf(name);
   const tsColumn = TS_COLUMNS.find((name) => column(name) >= 0);
   const missing = REQUIRED.filter((name) => column(name) < 0);
@@ -171,14 +176,23 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
   const used = new Set([tsIndex, utcCheckIndex, symbolIndex, ...valueIndex]);
   const ignoredColumns = header.filter((name, i) => !used.has(i) && name !== '');
 
-  const bySymbol = new Map<string, Accumulator>();
-  const rejected = new RejectedRows(maxListed);
-  let duplicates = 0;
-  let firstStyle: { style: TsStyle; line: number } | undefined;
+  return { header, tsColumn, tsIndex, utcCheckIndex, symbolIndex, valueIndex, ignoredColumns };
+}
 
-  for (let r = 1; r < records.length; r++) {
-    const { record, info } = records[r];
-    const line = info.lines;
+/**
+ * The check of one data row: accepted rows go to their symbol's accumulator, exact repeats are
+ * counted, bad rows rejected with their line and reason.
+ */
+function rowVisitor(
+  columns: BarsColumns,
+  options: ParseBarsOptions,
+  bySymbol: Map<string, Accumulator>,
+  rejected: RejectedRows,
+  duplicate: () => void,
+): (record: string[], line: number) => void {
+  const { header, tsIndex, utcCheckIndex, symbolIndex, valueIndex } = columns;
+  let firstStyle: { style: TsStyle; line: number } | undefined;
+  return (record, line) => {
     try {
       if (record.length !== header.length) {
         throw new RowError(`expected ${header.length} fields as in the header, found ${record.length}`);
@@ -227,8 +241,8 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
           );
         }
         if (sameBar(acc, last, row)) {
-          duplicates++;
-          continue;
+          duplicate();
+          return;
         }
         throw new RowError(`duplicate ts ${new Date(ts).toISOString()} with values different from line ${acc.lines[last]}`);
       }
@@ -245,7 +259,28 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
       if (!(error instanceof RowError)) throw error;
       rejected.add(line, error.message);
     }
-  }
+  };
+}
+
+/**
+ * Parses and validates a bars CSV. Rows must ascend in time per symbol. Each bad row is
+ * rejected with its line and reason; exact duplicates are kept once; a row repeating a
+ * timestamp with other values is rejected. A problem with the file itself (no header, a
+ * header without the needed columns, broken quoting) throws CsvFormatError.
+ */
+export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBarsResult {
+  const maxListed = options.maxRejectedListed ?? 1000;
+  const bySymbol = new Map<string, Accumulator>();
+  const rejected = new RejectedRows(maxListed);
+  let duplicates = 0;
+  let columns: BarsColumns | undefined;
+  let visitRow: ((record: string[], line: number) => void) | undefined;
+  const records = forEachCsvRecord(text, (record, line) => {
+    if (visitRow) return visitRow(record, line);
+    columns = barsColumns(record, options);
+    visitRow = rowVisitor(columns, options, bySymbol, rejected, () => duplicates++);
+  });
+  const { tsColumn, ignoredColumns } = columns!;
 
   const series = [...bySymbol].map(([symbol, acc]) => ({
     symbol,
@@ -262,7 +297,7 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
   }));
   return {
     series,
-    rowsRead: records.length - 1,
+    rowsRead: records - 1,
     accepted: series.reduce((sum, s) => sum + s.bars.ts.length, 0),
     duplicates,
     rejected: rejected.rows,

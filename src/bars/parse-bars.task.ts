@@ -1,4 +1,5 @@
-import { BAR_COPY_COLUMNS, encodeCopyRows } from './columns.js';
+import { BAR_COPY_COLUMNS } from './columns.js';
+import { BinaryCopyWriter } from './binary-copy.js';
 import { parseBarsCsv, type ParseBarsOptions } from './csv.js';
 import type { RejectedRow } from '../shared/csv.js';
 import { parseCsvBytes, type CsvFailure } from '../shared/csv.js';
@@ -20,7 +21,7 @@ export interface ParsedSeriesSummary {
 export type ParseBarsOutput =
   | {
       ok: true;
-      /** COPY text of every accepted row, in BAR_COPY_COLUMNS order (transferred out). */
+      /** Binary COPY payload (BinaryCopyWriter) of every accepted row, empty when none (transferred out). */
       copy: Uint8Array;
       columns: readonly string[];
       series: ParsedSeriesSummary[];
@@ -34,14 +35,17 @@ export type ParseBarsOutput =
     }
   | CsvFailure;
 
-/** Decodes, parses and validates a bars CSV and encodes the accepted rows for COPY. */
+/**
+ * Decodes, parses and validates a bars CSV and encodes the accepted rows for binary COPY (the
+ * doubles' own bytes: nothing formatted here or parsed by PostgreSQL).
+ */
 export function parseBars({ bytes, options }: ParseBarsInput): ParseBarsOutput {
   return parseCsvBytes(bytes, (text) => {
     const parsed = parseBarsCsv(text, options);
-    const encoded = parsed.series
-      .map((s) => encodeCopyRows({ symbol: s.symbol, timeframe: options.timeframe, variant: '' }, 'provider', s.bars))
-      .join('');
-    const copy = new TextEncoder().encode(encoded);
+    const writer = new BinaryCopyWriter();
+    for (const s of parsed.series)
+      writer.add({ symbol: s.symbol, timeframe: options.timeframe, variant: '' }, 'provider', s.bars);
+    const copy = writer.finish();
     return transferOut(
       {
         ok: true as const,

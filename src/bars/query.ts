@@ -108,12 +108,16 @@ export class BarsQueryService {
     this.chunkRows = options.chunkRows ?? STREAM_CHUNK_ROWS;
   }
 
-  /** The cached answer, or a fresh one (then cached). */
-  async answer(query: BarsQuery): Promise<BarsAnswer> {
+  /**
+   * The cached answer, or a fresh one (then cached). `beforeComputing` runs on a miss before any
+   * work is done (a per-client limit on uncached work throws there).
+   */
+  async answer(query: BarsQuery, beforeComputing?: () => Promise<void>): Promise<BarsAnswer> {
     const key = this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
     const cached = await this.cache.get(key, query.symbol);
     if (cached?.kind === FOUND) return { found: true, body: cached, key };
     if (cached?.kind === MISSING) return { found: false, reason: await entryText(cached), key };
+    await beforeComputing?.();
     return this.refresh(query, key);
   }
 

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { requireRole, type Tokens } from '../api/auth.js';
+import type { ComputeRateLimit } from '../api/rate-limit.js';
 import { ApiRouter } from '../api/openapi.js';
 import { parseOrThrow } from '../shared/validation.js';
 import type { Store } from '../store/store.js';
@@ -14,6 +15,8 @@ const barsRequestSchema = barsQuerySchema.extend({ format: z.enum(BAR_FORMATS).d
 
 export interface BarsRouterDeps {
   store: Store;
+  /** Limits the answers a token may have computed per minute (cache hits are free). */
+  computeLimit: ComputeRateLimit;
   /** The process's bars cache (listening for bumps, its lookups counted in the web metrics). */
   cache: BarsCache;
 }
@@ -24,7 +27,7 @@ export interface BarsRouterDeps {
  * NDJSON, CSV or Arrow IPC (not cached). Every request is tallied for the warm-cache job's
  * "top N requested".
  */
-export function barsRouter({ store, cache }: BarsRouterDeps, tokens: Tokens): ApiRouter {
+export function barsRouter({ store, cache, computeLimit }: BarsRouterDeps, tokens: Tokens): ApiRouter {
   const service = new BarsQueryService(store.barsReader, cache);
   const routes = new ApiRouter();
   routes.get(
@@ -37,6 +40,7 @@ export function barsRouter({ store, cache }: BarsRouterDeps, tokens: Tokens): Ap
         200: 'json: {symbol, timeframe, origin, bars}; ndjson: a bar per line; csv: a header and a row per bar; arrow: an Arrow IPC stream (X-Bars-Origin and X-Bars-Variant headers)',
         304: 'unchanged since the ETag the client holds',
         400: 'a bad parameter, named',
+        429: 'this token had CACHE_MISS_RATE_LIMIT answers computed in the last minute; Retry-After says when to retry',
         404: 'nothing stored or derivable; names the aggregate-bars payload to run',
       },
     },
@@ -44,7 +48,8 @@ export function barsRouter({ store, cache }: BarsRouterDeps, tokens: Tokens): Ap
     async (req: Request, res: Response) => {
       const { format, ...query } = parseOrThrow(barsRequestSchema, req.query, 'query');
       if (format !== 'json') {
-        const [streamed] = await Promise.all([service.stream(query), cache.recordRequest(query)]);
+        await Promise.all([computeLimit.charge(req, res), cache.recordRequest(query)]);
+        const streamed = await service.stream(query);
         if (!streamed.found) {
           res.status(404).json({ error: streamed.reason });
           return;
@@ -54,7 +59,10 @@ export function barsRouter({ store, cache }: BarsRouterDeps, tokens: Tokens): Ap
         await pipeline(encodeBars(format, streamed.chunks, streamed.withFills), res);
         return;
       }
-      const [answer] = await Promise.all([service.answer(query), cache.recordRequest(query)]);
+      const [answer] = await Promise.all([
+        service.answer(query, () => computeLimit.charge(req, res)),
+        cache.recordRequest(query),
+      ]);
       if (!answer.found) {
         res.status(404).json({ error: answer.reason });
         return;

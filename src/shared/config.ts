@@ -288,6 +288,11 @@ export const SETTINGS = {
     integer(256 * 1024 * 1024, 0),
     'bytes the bars cache may use in Redis; it evicts its own entries to stay under, so queries cannot fill the Redis the queues need',
   ),
+  cacheMissRateLimit: setting(
+    'CACHE_MISS_RATE_LIMIT',
+    integer(600, 1),
+    'bars answers one token may have computed (cache misses and streamed answers) per minute, across all web processes',
+  ),
   cacheCompressMinBytes: setting(
     'CACHE_COMPRESS_MIN_BYTES',
     integer(16 * 1024, 0),

@@ -347,7 +347,7 @@ describe('WebSocket /api/ws', function () {
       const stopping = await startWebServer(system.config, createLogger('test-web', system.config.logLevel), '127.0.0.1');
       const client = await connect(auth, stopping);
       await client.next(ofType('welcome'));
-      expect(await (await fetch(`${stopping.url}/metrics`)).text()).to.match(/^tickforge_ws_connections 1$/m);
+      expect(await (await fetch(`${stopping.url}/metrics`)).text()).to.match(/^tickforge_ws_connections\{[^}]*\} 1$/m);
       await stopping.close();
       expect(await client.whenClosed()).to.deep.equal({ code: 1001, reason: 'the server is stopping; reconnect to resume' });
     });

@@ -45,10 +45,17 @@ describe('bars cache tiers: TTL by data class, invalidation across web processes
     return { status: response.status, body: (await response.json()) as BarsBody };
   }
 
-  async function metric(web: WebServer, name: string, labels: string): Promise<number> {
+  /** The series of a metric in a /metrics scrape whose labels include `labels`, by their full label text. */
+  async function series(web: WebServer, name: string, labels: Record<string, string>): Promise<Map<string, number>> {
     const text = await (await fetch(`${web.url}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
-    return line ? Number(line.split(' ')[1]) : 0;
+    const found = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      const match = /^(\w+)\{([^}]*)\} (\S+)$/.exec(line);
+      if (!match || match[1] !== name) continue;
+      const pairs = Object.fromEntries([...match[2].matchAll(/(\w+)="([^"]*)"/g)].map(([, key, value]) => [key, value]));
+      if (Object.entries(labels).every(([key, value]) => pairs[key] === value)) found.set(match[2], Number(match[3]));
+    }
+    return found;
   }
 
   before(async () => {
@@ -131,20 +138,35 @@ describe('bars cache tiers: TTL by data class, invalidation across web processes
       timeframe: '1d',
     });
     const query = { symbol: 'XPC', timeframe: '1d', from: '2017-01-03', to: '2017-01-10' };
-    const memoryHits = (web: WebServer) => metric(web, 'tickforge_bars_cache_requests_total', '{tier="memory",result="hit"}');
+    // The deployment's total of memory hits: one more for each web process that answers again.
+    const memoryHits = async () =>
+      [...(await series(webs[0], 'tickforge_bars_cache_requests_total', { tier: 'memory', result: 'hit' })).values()].reduce(
+        (sum, value) => sum + value,
+        0,
+      );
     const before = await Promise.all(webs.map((web) => get(web, query)));
-    const hits = await Promise.all(webs.map(memoryHits));
+    const hits = await memoryHits();
     for (const web of webs) expect((await get(web, query)).body).to.deep.equal(before[0].body);
-    expect(await Promise.all(webs.map(memoryHits))).to.deep.equal(hits.map((count) => count + 1));
+    expect(await memoryHits()).to.equal(hits + webs.length);
 
     // Another process (a worker, say) bumps XPC: both web processes drop their copies at once.
-    const memoryBytes = (web: WebServer) => metric(web, 'tickforge_bars_cache_bytes', '{tier="memory"}');
-    const held = await Promise.all(webs.map(memoryBytes));
+    // Each web process's own bytes in memory, by instance.
+    const memoryBytes = () => series(webs[0], 'tickforge_bars_cache_bytes', { tier: 'memory' });
+    // Own figures reach the scrape when each process publishes them: wait for both to show their copies.
+    const held = await eventually(
+      async () => {
+        const bytes = await memoryBytes();
+        return bytes.size === webs.length && [...bytes.values()].every((value) => value > 0) && bytes;
+      },
+      'both web processes to report the answers they hold',
+      20_000,
+      100,
+    );
     await new BarsCache(system.redis, system.config.prefix).bump('XPC', '1d');
     await eventually(
-      async () => (await Promise.all(webs.map(memoryBytes))).every((bytes, i) => bytes < held[i]),
+      async () => [...(await memoryBytes())].every(([instance, bytes]) => bytes < held.get(instance)!),
       'both web processes to drop the answers of XPC',
-      10_000,
+      20_000,
       50,
     );
 
@@ -197,5 +219,42 @@ describe('bars cache tiers: TTL by data class, invalidation across web processes
     expect(await measured()).to.be.at.most(CACHE_BUDGET_BYTES);
     const { result } = await system.run('import-bars', { csv: spyDaily('2020-01-01'), symbol: 'AFTER', timeframe: '1d' });
     expect(result.written).to.be.greaterThan(0);
+  });
+});
+
+describe('bars cache: a per-token limit on computed answers', function () {
+  let system: TestSystem;
+  let web: WebServer;
+
+  before(async () => {
+    system = await TestSystem.create({ cacheMissRateLimit: 3 });
+    await system.startWorker();
+    web = await startWebServer(system.config, createLogger('test-web', 'silent'), '127.0.0.1');
+    await system.run('import-bars', { csv: spyDaily('2020-01-01'), symbol: 'LIM', timeframe: '1d' });
+  });
+
+  after(async () => {
+    await web.close();
+    await system.close();
+  });
+
+  it('should answer 429 with Retry-After when a token had its computed answers this minute, and keep serving cached ones', async () => {
+    const get = (from: string, token: string, format?: string) =>
+      fetch(
+        `${web.url}/api/bars?${new URLSearchParams({ symbol: 'LIM', timeframe: '1d', from, ...(format ? { format } : {}) })}`,
+        {
+          headers: { authorization: `Bearer ${token}` },
+        },
+      );
+    for (const from of ['2020-02-03', '2020-02-04', '2020-02-05'])
+      expect((await get(from, TEST_READ_TOKEN)).status).to.equal(200);
+    const refused = await get('2020-02-06', TEST_READ_TOKEN);
+    expect(refused.status).to.equal(429);
+    expect(Number(refused.headers.get('retry-after'))).to.be.within(1, 60);
+    expect(((await refused.json()) as { error: string }).error).to.match(/3 bars answers computed in the last minute/);
+    expect((await get('2020-02-06', TEST_READ_TOKEN, 'csv')).status).to.equal(429);
+    expect((await get('2020-02-03', TEST_READ_TOKEN)).status).to.equal(200);
+    // Another token has its own allowance.
+    expect((await get('2020-02-06', TEST_TOKEN)).status).to.equal(200);
   });
 });
