@@ -64,14 +64,41 @@ export async function listFailed(
   return { total, offset: query.offset, jobs };
 }
 
-/** Puts back up to `limit` failed jobs of a queue that match, each with fresh attempts; returns their ids. */
-export async function redrive(producer: Producer, queue: QueueName, filter: FailedFilter & { limit: number }): Promise<string[]> {
+/**
+ * Puts a failed job back with fresh attempts. False when it was no longer failed — another
+ * redrive or retry put it back first — which is judged by its state, so repeating is safe.
+ */
+export async function putBack(job: Job): Promise<boolean> {
+  try {
+    await job.retry('failed', FRESH_ATTEMPTS);
+    return true;
+  } catch (error) {
+    if ((await job.getState()) !== 'failed') return false;
+    throw error;
+  }
+}
+
+/**
+ * Puts back up to `limit` failed jobs of a queue that match, each with fresh attempts, and
+ * returns the ids of those this call put back: safe to repeat and to run at once from several
+ * callers (each job is put back by one of them). `charge` runs with the number selected before
+ * any is put back, and may refuse by throwing; `refund` gets the ones another caller took.
+ */
+export async function redrive(
+  producer: Producer,
+  queue: QueueName,
+  filter: FailedFilter & { limit: number },
+  billing: { charge?: (count: number) => Promise<void>; refund?: (count: number) => Promise<void> } = {},
+): Promise<string[]> {
   // Collect first: retrying moves jobs out of the failed set while it is being paged.
   const selected: Job[] = [];
   for await (const job of failedJobs(producer, queue, filter)) {
     selected.push(job);
     if (selected.length >= filter.limit) break;
   }
-  await Promise.all(selected.map((job) => job.retry('failed', FRESH_ATTEMPTS)));
-  return selected.map((job) => job.id!);
+  await billing.charge?.(selected.length);
+  const putBackIds: string[] = [];
+  for (const job of selected) if (await putBack(job)) putBackIds.push(job.id!);
+  await billing.refund?.(selected.length - putBackIds.length);
+  return putBackIds;
 }

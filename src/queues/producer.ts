@@ -14,6 +14,8 @@ export interface EnqueueOptions {
   jobId?: string;
   delay?: number;
   priority?: number;
+  /** Runs after validation, before anything is added, with the number of jobs about to be added; may refuse by throwing. */
+  beforeAdd?: (count: number) => Promise<void>;
 }
 
 /** What enqueueing answers: the job's id, queue and name. */
@@ -89,6 +91,7 @@ export class Producer {
       ...(options.delay !== undefined ? { delay: options.delay } : {}),
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
     };
+    await options.beforeAdd?.(1);
     const job = await this.queue(contract.queue).add(contract.name, data, jobOptions);
     return { id: job.id!, queue: contract.queue, name: contract.name };
   }
@@ -98,7 +101,7 @@ export class Producer {
    * nothing is added and the error names it by position (`payloads.3.timeframe`). The kind is
    * named at run time, as for enqueueByName.
    */
-  async enqueueBulkByName(name: string, payloads: unknown[]): Promise<EnqueuedJob[]> {
+  async enqueueBulkByName(name: string, payloads: unknown[], options: Pick<EnqueueOptions, 'beforeAdd'> = {}): Promise<EnqueuedJob[]> {
     const contract = publicContractNamed(name);
     const problems: ValidationIssue[] = [];
     const data = payloads.map((payload, index) => {
@@ -110,6 +113,7 @@ export class Producer {
       return undefined;
     });
     if (problems.length > 0) throw new ValidationError(problems.slice(0, 50));
+    await options.beforeAdd?.(data.length);
     const jobs = await this.queue(contract.queue).addBulk(
       data.map((payload) => {
         const jobId = contract.jobId?.(payload);
