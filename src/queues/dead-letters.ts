@@ -47,21 +47,40 @@ export async function* failedJobs(producer: Producer, queue: QueueName, filter: 
   }
 }
 
-/** One page of the failed jobs of several queues, and how many there are in all. */
+/**
+ * One page of the failed jobs of several queues, and how many there are in all. Without a name
+ * filter the page is read from Redis by rank and the total from the failed sets' sizes, so only
+ * the page's jobs are loaded however many have failed; a name filter has to look at each job.
+ */
 export async function listFailed(
   producer: Producer,
   queues: readonly QueueName[],
   query: { name?: string; limit: number; offset: number },
 ): Promise<{ total: number; offset: number; jobs: FailedJob[] }> {
   const jobs: FailedJob[] = [];
-  let total = 0;
-  for (const queue of queues) {
-    for await (const job of failedJobs(producer, queue, { name: query.name })) {
-      if (total >= query.offset && jobs.length < query.limit) jobs.push(describeFailed(job, queue));
-      total++;
+  if (query.name !== undefined) {
+    let total = 0;
+    for (const queue of queues) {
+      for await (const job of failedJobs(producer, queue, { name: query.name })) {
+        if (total >= query.offset && jobs.length < query.limit) jobs.push(describeFailed(job, queue));
+        total++;
+      }
     }
+    return { total, offset: query.offset, jobs };
   }
-  return { total, offset: query.offset, jobs };
+  const counts = await Promise.all(queues.map((queue) => producer.queue(queue).getFailedCount()));
+  let skip = query.offset;
+  for (const [index, queue] of queues.entries()) {
+    if (jobs.length >= query.limit) break;
+    if (skip >= counts[index]) {
+      skip -= counts[index];
+      continue;
+    }
+    const page = await producer.queue(queue).getFailed(skip, skip + query.limit - jobs.length - 1);
+    for (const job of page) if (job) jobs.push(describeFailed(job, queue));
+    skip = 0;
+  }
+  return { total: counts.reduce((sum, count) => sum + count, 0), offset: query.offset, jobs };
 }
 
 /**

@@ -151,6 +151,22 @@ describe('dead letters, redrive, bulk enqueue and rate limits', function () {
     await done;
   });
 
+  it('should page the failed list across queues by offset, each page agreeing with the whole list', async () => {
+    const whole = (await (await call('GET', '/api/jobs/failed?limit=500')).json()) as { total: number; jobs: Array<{ id: string; queue: string }> };
+    expect(whole.total).to.equal(whole.jobs.length);
+    expect(new Set(whole.jobs.map((job) => job.queue)).size).to.be.at.least(2);
+    const pages: Array<{ id: string; queue: string }> = [];
+    for (let offset = 0; offset < whole.total; offset += 2) {
+      const page = (await (await call('GET', `/api/jobs/failed?limit=2&offset=${offset}`)).json()) as {
+        total: number;
+        jobs: Array<{ id: string; queue: string }>;
+      };
+      expect(page.total).to.equal(whole.total);
+      pages.push(...page.jobs);
+    }
+    expect(pages.map((job) => `${job.queue}/${job.id}`)).to.deep.equal(whole.jobs.map((job) => `${job.queue}/${job.id}`));
+  });
+
   it('should charge the rate limit only for jobs enqueued, never for a refused request', async () => {
     const before = await call('POST', '/api/jobs/noop', {});
     expect(before.status).to.equal(202);

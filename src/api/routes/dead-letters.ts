@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { QUEUES, type QueueName } from '../../queues/names.js';
-import { describeFailed, failedJobs, putBack, redrive } from '../../queues/dead-letters.js';
+import { listFailed, putBack, redrive } from '../../queues/dead-letters.js';
 import type { Producer } from '../../queues/producer.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import { requireRole, type Tokens } from '../auth.js';
@@ -56,16 +56,7 @@ export function deadLettersRouter(
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
       const query = parseOrThrow(failedQuerySchema, req.query, 'query');
-      const wanted = query.queue ? [query.queue] : queues;
-      const jobs: ReturnType<typeof describeFailed>[] = [];
-      let total = 0;
-      for (const queue of wanted) {
-        for await (const job of failedJobs(producer, queue, { name: query.name })) {
-          if (total >= query.offset && jobs.length < query.limit) jobs.push(describeFailed(job, queue));
-          total++;
-        }
-      }
-      res.json({ total, offset: query.offset, jobs });
+      res.json(await listFailed(producer, query.queue ? [query.queue] : queues, query));
     },
   );
 
