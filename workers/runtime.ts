@@ -340,6 +340,7 @@ export class WorkerRuntime {
     const recording = this.history.record({
       queue,
       jobId: job.id!,
+      enqueuedAt: new Date(job.timestamp),
       name: job.name,
       outcome,
       attempts: attempt,
