@@ -370,6 +370,7 @@ export class WorkerRuntime {
     const recording = this.history.record({
       queue,
       jobId: job.id!,
+      enqueuedAt: new Date(job.timestamp),
       name: job.name,
       outcome,
       attempts: attempt,

@@ -6,10 +6,11 @@ import { runImport } from '../import-pipeline.js';
 export const importBarsHandler = defineHandler(importBarsContract, async (ctx, payload) => {
   const { parsed, stored } = await runImport(ctx, payload, {
     parse: async (read) => {
+      const nonPositiveAllowed = await ctx.store.symbols.withNonPositivePrices();
       const bytes = await read();
       return ctx.kernels.run(
         'parseBars',
-        { bytes, options: { timeframe: payload.timeframe, timeZone: payload.timeZone, symbol: payload.symbol } },
+        { bytes, options: { timeframe: payload.timeframe, timeZone: payload.timeZone, symbol: payload.symbol, nonPositiveAllowed } },
         { transfer: [bytes.buffer as ArrayBuffer], signal: ctx.signal },
       );
     },

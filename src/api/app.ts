@@ -70,6 +70,8 @@ export function createApp(deps: AppDeps): express.Express {
 
   const writeBoard = bullBoard(producer, queues, false);
   const readBoard = bullBoard(producer, queues, true);
+  // Adding a job from Bull Board counts against the token's enqueue limit like the API does.
+  app.post(`${BOARD_PATH}/api/queues/:queueName/add`, requireRole('write', tokens), rateLimit.middleware());
   app.use(
     BOARD_PATH,
     requireRole('read', tokens),
@@ -84,7 +86,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const routers = [
     system.api,
-    deadLettersRouter(producer, tokens, queues),
+    deadLettersRouter(producer, tokens, queues, rateLimit),
     jobsRouter(producer, events, tokens, rateLimit, redis),
     futuresRouter(store, tokens),
     universesRouter(store, tokens),

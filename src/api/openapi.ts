@@ -123,6 +123,7 @@ export function openApiDocument(routers: ApiRouter[]) {
           400: 'the payload fails the schema; issues name each field',
           401: 'no valid token',
           403: 'read-only token',
+          409: 'the Idempotency-Key was already used with a different payload',
           429: 'enqueue rate limit reached; see Retry-After',
           503: 'Redis unreachable',
         },

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../shared/config.js';
 import { createDb, dbSettings } from '../shared/db.js';
@@ -35,6 +35,27 @@ export function assertAuthConfigured(config: Config): void {
       'TICKFORGE_API_TOKEN is not set; set it (16+ characters) or set TICKFORGE_INSECURE_DEV=1 for an open development server',
     );
   }
+}
+
+/** Listens on the port, or rejects with a message that says why not (a port in use, say). */
+function listen(server: Server, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) => {
+      const where = `${host}:${port}`;
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`port ${port} is already in use on ${host} (another process listens on ${where}); stop it or set PORT`)
+          : error.code === 'EACCES'
+            ? new Error(`not allowed to listen on ${where}; choose a PORT above 1023 or run with the right privileges`)
+            : error,
+      );
+    };
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve(server);
+    });
+  });
 }
 
 /** Starts the web process's HTTP server with its own connections. */
@@ -88,10 +109,19 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
     rateLimit: new EnqueueRateLimit(redis, config.prefix, config.rateLimitPerMinute),
   });
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(config.port, host, () => resolve(listening));
-    listening.once('error', reject);
-  });
+  let server: Server;
+  try {
+    server = await listen(createServer(app), config.port, host);
+  } catch (error) {
+    await events.close();
+    await delivery.stop();
+    await instruments.stop();
+    await barsCache.close();
+    await producer.close();
+    await db.destroy();
+    await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(deliveries), closeRedis(streamConnection)]);
+    throw error;
+  }
   await realtime.attach(server);
   const address = server.address() as AddressInfo;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;

@@ -2,7 +2,7 @@ import { CsvFormatError, RejectedRows, forEachCsvRecord, type RejectedRow } from
 import { barProblem, type BarColumns } from './columns.js';
 import { symbolProblem } from '../shared/symbols.js';
 import { isOnGrid, type Timeframe } from './timeframes.js';
-import { fromWallClock, localMidnight, parseIsoDate } from '../shared/zone.js';
+import { fromWallClock, localMidnight, parseIsoDate, toWallClock } from '../shared/zone.js';
 import { isInstantInRange, YEAR_RANGE_MESSAGE } from '../shared/dates.js';
 
 export interface ParseBarsOptions {
@@ -13,6 +13,8 @@ export interface ParseBarsOptions {
   symbol?: string;
   /** How many rejected rows to list (all are counted). */
   maxRejectedListed?: number;
+  /** Symbols that may trade at zero or below (futures spreads); every other price must be above 0. */
+  nonPositiveAllowed?: readonly string[];
 }
 
 export interface ParsedSeries {
@@ -52,6 +54,7 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const EPOCH_MS = /^\d{1,15}$/;
 /** trade_count is a PostgreSQL integer. */
 const MAX_TRADE_COUNT = 2 ** 31 - 1;
+const PRICES = ['open', 'high', 'low', 'close'] as const;
 const WITH_OFFSET = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 const NAIVE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 
@@ -81,7 +84,14 @@ function parseTs(raw: string, timeZone: string): { ts: number; style: TsStyle } 
       const minute = Number(match[3]);
       const second = Number(match[4] ?? 0);
       if (hour > 23 || minute > 59 || second > 59) throw new RowError(`ts ${JSON.stringify(raw)} has an impossible time`);
-      return { ts: fromWallClock(year, month, day, hour, minute, timeZone) + second * 1000, style: 'local' };
+      const ts = fromWallClock(year, month, day, hour, minute, timeZone);
+      const shown = toWallClock(ts, timeZone);
+      if (shown.hour !== hour || shown.minute !== minute) {
+        // fromWallClock moves a time inside the spring-forward gap past it; storing that would
+        // shift the row onto a later bar's time.
+        throw new RowError(`ts ${JSON.stringify(raw)} does not exist in ${timeZone}: the clocks skip it at the daylight-saving change`);
+      }
+      return { ts: ts + second * 1000, style: 'local' };
     } catch (error) {
       if (error instanceof RowError) throw error;
       throw new RowError(`ts ${JSON.stringify(raw.slice(0, 40))} is not a calendar date`);
@@ -191,6 +201,7 @@ function rowVisitor(
   duplicate: () => void,
 ): (record: string[], line: number) => void {
   const { header, tsIndex, utcCheckIndex, symbolIndex, valueIndex } = columns;
+  const nonPositiveAllowed = new Set(options.nonPositiveAllowed ?? []);
   let firstStyle: { style: TsStyle; line: number } | undefined;
   return (record, line) => {
     try {
@@ -227,6 +238,11 @@ function rowVisitor(
       const symbol = options.symbol ?? record[symbolIndex];
       const badSymbol = symbolProblem(symbol);
       if (badSymbol) throw new RowError(badSymbol);
+      if (!nonPositiveAllowed.has(symbol)) {
+        const price = PRICES.findIndex((_, k) => !(values[k] > 0));
+        if (price >= 0) throw new RowError(`${PRICES[price]} ${values[price]} is not above 0; only futures may trade at zero or below`);
+        if (vwap <= 0) throw new RowError(`vwap ${vwap} is not above 0; only futures may trade at zero or below`);
+      }
       let acc = bySymbol.get(symbol);
       if (!acc) {
         acc = emptyAccumulator();

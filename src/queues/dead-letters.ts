@@ -47,31 +47,77 @@ export async function* failedJobs(producer: Producer, queue: QueueName, filter: 
   }
 }
 
-/** One page of the failed jobs of several queues, and how many there are in all. */
+/**
+ * One page of the failed jobs of several queues, and how many there are in all. Without a name
+ * filter the page is read from Redis by rank and the total from the failed sets' sizes, so only
+ * the page's jobs are loaded however many have failed; a name filter has to look at each job.
+ */
 export async function listFailed(
   producer: Producer,
   queues: readonly QueueName[],
   query: { name?: string; limit: number; offset: number },
 ): Promise<{ total: number; offset: number; jobs: FailedJob[] }> {
   const jobs: FailedJob[] = [];
-  let total = 0;
-  for (const queue of queues) {
-    for await (const job of failedJobs(producer, queue, { name: query.name })) {
-      if (total >= query.offset && jobs.length < query.limit) jobs.push(describeFailed(job, queue));
-      total++;
+  if (query.name !== undefined) {
+    let total = 0;
+    for (const queue of queues) {
+      for await (const job of failedJobs(producer, queue, { name: query.name })) {
+        if (total >= query.offset && jobs.length < query.limit) jobs.push(describeFailed(job, queue));
+        total++;
+      }
     }
+    return { total, offset: query.offset, jobs };
   }
-  return { total, offset: query.offset, jobs };
+  const counts = await Promise.all(queues.map((queue) => producer.queue(queue).getFailedCount()));
+  let skip = query.offset;
+  for (const [index, queue] of queues.entries()) {
+    if (jobs.length >= query.limit) break;
+    if (skip >= counts[index]) {
+      skip -= counts[index];
+      continue;
+    }
+    const page = await producer.queue(queue).getFailed(skip, skip + query.limit - jobs.length - 1);
+    for (const job of page) if (job) jobs.push(describeFailed(job, queue));
+    skip = 0;
+  }
+  return { total: counts.reduce((sum, count) => sum + count, 0), offset: query.offset, jobs };
 }
 
-/** Puts back up to `limit` failed jobs of a queue that match, each with fresh attempts; returns their ids. */
-export async function redrive(producer: Producer, queue: QueueName, filter: FailedFilter & { limit: number }): Promise<string[]> {
+/**
+ * Puts a failed job back with fresh attempts. False when it was no longer failed — another
+ * redrive or retry put it back first — which is judged by its state, so repeating is safe.
+ */
+export async function putBack(job: Job): Promise<boolean> {
+  try {
+    await job.retry('failed', FRESH_ATTEMPTS);
+    return true;
+  } catch (error) {
+    if ((await job.getState()) !== 'failed') return false;
+    throw error;
+  }
+}
+
+/**
+ * Puts back up to `limit` failed jobs of a queue that match, each with fresh attempts, and
+ * returns the ids of those this call put back: safe to repeat and to run at once from several
+ * callers (each job is put back by one of them). `charge` runs with the number selected before
+ * any is put back, and may refuse by throwing; `refund` gets the ones another caller took.
+ */
+export async function redrive(
+  producer: Producer,
+  queue: QueueName,
+  filter: FailedFilter & { limit: number },
+  billing: { charge?: (count: number) => Promise<void>; refund?: (count: number) => Promise<void> } = {},
+): Promise<string[]> {
   // Collect first: retrying moves jobs out of the failed set while it is being paged.
   const selected: Job[] = [];
   for await (const job of failedJobs(producer, queue, filter)) {
     selected.push(job);
     if (selected.length >= filter.limit) break;
   }
-  await Promise.all(selected.map((job) => job.retry('failed', FRESH_ATTEMPTS)));
-  return selected.map((job) => job.id!);
+  await billing.charge?.(selected.length);
+  const putBackIds: string[] = [];
+  for (const job of selected) if (await putBack(job)) putBackIds.push(job.id!);
+  await billing.refund?.(selected.length - putBackIds.length);
+  return putBackIds;
 }

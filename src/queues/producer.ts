@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ValidationError, type ValidationIssue } from '../shared/errors.js';
+import { ConflictError, ValidationError, type ValidationIssue } from '../shared/errors.js';
 import { parseOrThrow, toIssues } from '../shared/validation.js';
 import type { JobContract } from './contract.js';
 import { z } from 'zod';
@@ -9,11 +10,13 @@ import { QUEUES, type QueueName } from './names.js';
 import { contractOf, publicContractNamed, type JobName, type PayloadOf } from './registry.js';
 
 export interface EnqueueOptions {
-  /** A caller-chosen key: enqueueing again with the same key returns the first job. */
+  /** A caller-chosen key: enqueueing again with the same key and payload returns the first job; another payload is a ConflictError. */
   idempotencyKey?: string;
   jobId?: string;
   delay?: number;
   priority?: number;
+  /** Runs after validation, before anything is added, with the number of jobs about to be added; may refuse by throwing. */
+  beforeAdd?: (count: number) => Promise<void>;
 }
 
 /** What enqueueing answers: the job's id, queue and name. */
@@ -89,6 +92,20 @@ export class Producer {
       ...(options.delay !== undefined ? { delay: options.delay } : {}),
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
     };
+    if (options.idempotencyKey !== undefined) {
+      // The IETF Idempotency-Key draft: a repeat returns the first job; the same key with
+      // another payload is a client error, never silently the first job.
+      const existing = await this.queue(contract.queue).getJob(jobId!);
+      if (existing) {
+        if (!isDeepStrictEqual(existing.data, JSON.parse(JSON.stringify(data)))) {
+          throw new ConflictError(
+            `Idempotency-Key ${JSON.stringify(options.idempotencyKey)} was already used for job ${existing.id} with a different payload`,
+          );
+        }
+        return { id: existing.id!, queue: contract.queue, name: contract.name };
+      }
+    }
+    await options.beforeAdd?.(1);
     const job = await this.queue(contract.queue).add(contract.name, data, jobOptions);
     return { id: job.id!, queue: contract.queue, name: contract.name };
   }
@@ -98,7 +115,7 @@ export class Producer {
    * nothing is added and the error names it by position (`payloads.3.timeframe`). The kind is
    * named at run time, as for enqueueByName.
    */
-  async enqueueBulkByName(name: string, payloads: unknown[]): Promise<EnqueuedJob[]> {
+  async enqueueBulkByName(name: string, payloads: unknown[], options: Pick<EnqueueOptions, 'beforeAdd'> = {}): Promise<EnqueuedJob[]> {
     const contract = publicContractNamed(name);
     const problems: ValidationIssue[] = [];
     const data = payloads.map((payload, index) => {
@@ -110,6 +127,7 @@ export class Producer {
       return undefined;
     });
     if (problems.length > 0) throw new ValidationError(problems.slice(0, 50));
+    await options.beforeAdd?.(data.length);
     const jobs = await this.queue(contract.queue).addBulk(
       data.map((payload) => {
         const jobId = contract.jobId?.(payload);

@@ -3,6 +3,8 @@ import type { Queryable } from './db.js';
 export interface JobHistoryRow {
   queue: string;
   jobId: string;
+  /** When the job was added: with queue and id, the row's key (ids repeat after a Redis reset). */
+  enqueuedAt: Date;
   name: string;
   outcome: 'completed' | 'failed';
   attempts: number;
@@ -66,7 +68,7 @@ export class JobHistoryRepository {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_BATCH);
       // One statement may not touch a row twice: keep the latest row of a job.
-      const latest = new Map(batch.map(({ row }) => [`${row.queue}\n${row.jobId}`, row]));
+      const latest = new Map(batch.map(({ row }) => [`${row.queue}\n${row.jobId}\n${row.enqueuedAt.getTime()}`, row]));
       try {
         await this.db
           .withSchema(this.schema)
@@ -75,6 +77,7 @@ export class JobHistoryRepository {
             [...latest.values()].map((row) => ({
               queue: row.queue,
               job_id: row.jobId,
+              enqueued_at: row.enqueuedAt,
               name: row.name,
               outcome: row.outcome,
               attempts: row.attempts,
@@ -85,7 +88,7 @@ export class JobHistoryRepository {
               error: row.error?.slice(0, 4_000) ?? null,
             })),
           )
-          .onConflict(['queue', 'job_id'])
+          .onConflict(['queue', 'job_id', 'enqueued_at'])
           .merge();
         for (const pending of batch) pending.written();
       } catch (error) {

@@ -80,6 +80,11 @@ export class SymbolsRepository {
       .ignore();
   }
 
+  /** Symbols whose kind lets them trade at zero or below (futures: calendar spreads). */
+  async withNonPositivePrices(): Promise<string[]> {
+    return this.db(this.db.raw(this.table)).where({ kind: 'future' }).orderBy('symbol').pluck('symbol');
+  }
+
   /**
    * Upserts symbol reference data in one statement inside a transaction: new symbols are
    * inserted with defaults (kind stock, status active); known ones take every field the record

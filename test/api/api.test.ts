@@ -102,6 +102,19 @@ describe('HTTP API', function () {
     expect(await system.producer.queue('system').getJobCountByTypes('waiting')).to.be.greaterThan(0);
   });
 
+  it('should answer 409 for a repeated Idempotency-Key with a different payload, and enqueue nothing', async () => {
+    const headers = { ...json, 'idempotency-key': 'conflicting-key-1' };
+    const first = await post('/api/jobs/noop', { waitMs: 1 }, headers);
+    expect(first.status).to.equal(202);
+    const { id } = (await first.json()) as { id: string };
+    const waiting = await system.producer.queue('system').getJobCountByTypes('waiting', 'active', 'completed');
+    const conflict = await post('/api/jobs/noop', { waitMs: 2 }, headers);
+    expect(conflict.status).to.equal(409);
+    expect(((await conflict.json()) as { error: string }).error).to.match(new RegExp(`already used for job ${id} with a different payload`));
+    expect(await system.producer.queue('system').getJobCountByTypes('waiting', 'active', 'completed')).to.equal(waiting);
+    expect((await (await post('/api/jobs/noop', { waitMs: 1 }, headers)).json()) as { id: string }).to.deep.include({ id });
+  });
+
   it('should let a read-only token query but not enqueue', async () => {
     const readAuth = { authorization: `Bearer ${TEST_READ_TOKEN}`, 'content-type': 'application/json' };
     expect((await post('/api/jobs/noop', {}, readAuth)).status).to.equal(403);

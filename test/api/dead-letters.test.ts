@@ -134,6 +134,51 @@ describe('dead letters, redrive, bulk enqueue and rate limits', function () {
     expect(after.total).to.equal(failedBefore.total - 3);
   });
 
+  it('should put each job back once when redrives run at once, each answering 200 with the jobs it put back', async () => {
+    const files = await failedImports(4);
+    await Promise.all(files.map((file) => writeFile(file, csv)));
+    const failed = (await (await call('GET', '/api/jobs/failed?queue=ingest&name=import-bars')).json()) as { total: number };
+    const done = completions('ingest', 4);
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, () => call('POST', '/api/jobs/ingest/redrive', { name: 'import-bars' })),
+    );
+    expect(responses.map((response) => response.status)).to.deep.equal([200, 200, 200, 200]);
+    const answers = (await Promise.all(responses.map((response) => response.json()))) as Array<{ retried: number; ids: string[] }>;
+    const ids = answers.flatMap((answer) => answer.ids);
+    expect(new Set(ids).size).to.equal(ids.length);
+    expect(answers.reduce((sum, answer) => sum + answer.retried, 0)).to.equal(ids.length);
+    expect(ids.length).to.equal(failed.total);
+    await done;
+  });
+
+  it('should page the failed list across queues by offset, each page agreeing with the whole list', async () => {
+    const whole = (await (await call('GET', '/api/jobs/failed?limit=500')).json()) as { total: number; jobs: Array<{ id: string; queue: string }> };
+    expect(whole.total).to.equal(whole.jobs.length);
+    expect(new Set(whole.jobs.map((job) => job.queue)).size).to.be.at.least(2);
+    const pages: Array<{ id: string; queue: string }> = [];
+    for (let offset = 0; offset < whole.total; offset += 2) {
+      const page = (await (await call('GET', `/api/jobs/failed?limit=2&offset=${offset}`)).json()) as {
+        total: number;
+        jobs: Array<{ id: string; queue: string }>;
+      };
+      expect(page.total).to.equal(whole.total);
+      pages.push(...page.jobs);
+    }
+    expect(pages.map((job) => `${job.queue}/${job.id}`)).to.deep.equal(whole.jobs.map((job) => `${job.queue}/${job.id}`));
+  });
+
+  it('should charge the rate limit only for jobs enqueued, never for a refused request', async () => {
+    const before = await call('POST', '/api/jobs/noop', {});
+    expect(before.status).to.equal(202);
+    const remaining = Number(before.headers.get('ratelimit-remaining'));
+    const bad = Array.from({ length: 30 }, () => ({ cpuMs: 'x' }));
+    for (let i = 0; i < 5; i++) expect((await call('POST', '/api/jobs/noop/bulk', { payloads: bad })).status).to.equal(400);
+    expect((await call('POST', '/api/jobs/noop', { cpuMs: -1 })).status).to.equal(400);
+    const after = await call('POST', '/api/jobs/noop', {});
+    expect(after.status).to.equal(202);
+    expect(Number(after.headers.get('ratelimit-remaining'))).to.equal(remaining - 1);
+  });
+
   it('should enqueue in bulk, validating every payload first', async () => {
     const bad = await call('POST', '/api/jobs/noop/bulk', { payloads: [{}, { cpuMs: 'x' }, {}] });
     expect(bad.status).to.equal(400);
@@ -155,6 +200,14 @@ describe('dead letters, redrive, bulk enqueue and rate limits', function () {
     expect(statuses).to.include(429);
     expect(statuses.filter((status) => status === 202).length).to.be.at.most(40);
     expect(Number(retryAfter)).to.be.within(1, 60);
+    // The failed noop of the first test would be put back: refused as well.
+    for (const [method, route] of [
+      ['POST', '/api/jobs/system/redrive'],
+      ['POST', '/admin/queues/api/queues/system/add'],
+    ] as const) {
+      const response = await call(method, route, route.endsWith('add') ? { name: 'noop', data: {} } : {});
+      expect(response.status, route).to.equal(429);
+    }
   });
 
   it('should send security headers', async () => {

@@ -21,6 +21,34 @@ describe('parseBarsCsv', () => {
     expect(Number.isNaN(bars.vwap[1])).to.equal(true);
   });
 
+  it('should reject zero and negative prices unless the symbol may trade there (futures spreads)', () => {
+    const text = [
+      'ts,open,high,low,close,volume,vwap,symbol',
+      '2013-10-04T13:30:00Z,0,1,0,1,100,,SPY',
+      '2013-10-04T13:30:00Z,-2,-1,-3,-1.5,100,,ESZ13-ESH14',
+      '2013-10-04T13:31:00Z,1,2,1,2,100,-1,SPY',
+      '2013-10-04T13:32:00Z,1,2,1,2,100,1.5,SPY',
+    ].join('\n');
+    const result = parseBarsCsv(text, { timeframe: '1m', timeZone: 'America/New_York', nonPositiveAllowed: ['ESZ13-ESH14'] });
+    expect(result.rejected).to.deep.equal([
+      { line: 2, reason: 'open 0 is not above 0; only futures may trade at zero or below' },
+      { line: 4, reason: 'vwap -1 is not above 0; only futures may trade at zero or below' },
+    ]);
+    expect(result.series.map((series) => [series.symbol, series.bars.ts.length])).to.deep.equal([
+      ['ESZ13-ESH14', 1],
+      ['SPY', 1],
+    ]);
+  });
+
+  it('should reject local times that do not exist at the spring daylight-saving change and keep the real 03:00', () => {
+    const text = [header, '2024-03-10 01:59,10,11,9,10,5', '2024-03-10 02:30,10,11,9,10,5', '2024-03-10 03:00,10,11,9,10,5'].join('\n');
+    const result = parseBarsCsv(text, options);
+    expect(result.rejected).to.deep.equal([
+      { line: 3, reason: 'ts "2024-03-10 02:30" does not exist in America/New_York: the clocks skip it at the daylight-saving change' },
+    ]);
+    expect([...result.series[0].bars.ts]).to.deep.equal([Date.parse('2024-03-10T06:59:00Z'), Date.parse('2024-03-10T07:00:00Z')]);
+  });
+
   it('should reject bad rows with their line number and reason', () => {
     const text = [
       header,

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { startProcess } from '../helpers/process.js';
@@ -19,6 +21,21 @@ describe('web process', function () {
     const web = startProcess('web', { ...system.config, apiToken: undefined, readToken: undefined });
     expect((await web.exited).code).to.equal(1);
     expect(web.lines.some((line) => /TICKFORGE_API_TOKEN is not set/.test(line.msg ?? ''))).to.equal(true);
+  });
+
+  it('should say the port is in use and exit 1 when another process listens on it', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const web = startProcess('web', { ...system.config, port });
+      expect((await web.exited).code).to.equal(1);
+      const said = web.lines.map((line) => line.msg ?? '').join('\n');
+      expect(said).to.include(`port ${port} is already in use`);
+      expect(said).not.to.match(/TypeError/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('should keep tokens out of its logs and exit 0 on SIGTERM', async () => {

@@ -1,12 +1,13 @@
 import type { Request, Response } from 'express';
-import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { QUEUES, type QueueName } from '../../queues/names.js';
+import { listFailed, putBack, redrive } from '../../queues/dead-letters.js';
 import type { Producer } from '../../queues/producer.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { ApiRouter } from '../openapi.js';
+import type { EnqueueRateLimit } from '../rate-limit.js';
 import { findJob, queueParam } from './jobs.js';
 
 const instant = z
@@ -32,46 +33,16 @@ export const redriveSchema = z
   })
   .strict();
 
-/** The dead-letter view of a failed job: why, how often, and with what payload. */
-function describeFailed(job: Job, queue: QueueName) {
-  return {
-    id: job.id,
-    queue,
-    name: job.name,
-    failedReason: job.failedReason,
-    attemptsMade: job.attemptsMade,
-    attempts: job.opts.attempts ?? 1,
-    data: job.data,
-    failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
-  };
-}
-
-const PAGE = 500;
-
-/** A redriven job gets its whole retry budget again, as if newly added. */
-const FRESH_ATTEMPTS = { resetAttemptsMade: true, resetAttemptsStarted: true };
-
-/** Failed jobs of one queue, newest first, filtered by name and failure time. */
-async function* failedJobs(producer: Producer, queue: QueueName, filter: { name?: string; from?: number; to?: number }) {
-  for (let start = 0; ; start += PAGE) {
-    const page = await producer.queue(queue).getFailed(start, start + PAGE - 1);
-    if (page.length === 0) return;
-    for (const job of page) {
-      if (!job) continue;
-      if (filter.name !== undefined && job.name !== filter.name) continue;
-      const failedAt = job.finishedOn ?? 0;
-      if (filter.from !== undefined && failedAt < filter.from) continue;
-      if (filter.to !== undefined && failedAt >= filter.to) continue;
-      yield job;
-    }
-  }
-}
-
 /**
  * Dead letters: jobs that used up their attempts stay in BullMQ's failed set (and Bull Board);
  * these routes list them and put them back, one by one or in bulk.
  */
-export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: readonly QueueName[]): ApiRouter {
+export function deadLettersRouter(
+  producer: Producer,
+  tokens: Tokens,
+  queues: readonly QueueName[],
+  rateLimit: EnqueueRateLimit,
+): ApiRouter {
   const routes = new ApiRouter();
 
   routes.get(
@@ -85,16 +56,7 @@ export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: re
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
       const query = parseOrThrow(failedQuerySchema, req.query, 'query');
-      const wanted = query.queue ? [query.queue] : queues;
-      const jobs: ReturnType<typeof describeFailed>[] = [];
-      let total = 0;
-      for (const queue of wanted) {
-        for await (const job of failedJobs(producer, queue, { name: query.name })) {
-          if (total >= query.offset && jobs.length < query.limit) jobs.push(describeFailed(job, queue));
-          total++;
-        }
-      }
-      res.json({ total, offset: query.offset, jobs });
+      res.json(await listFailed(producer, query.queue ? [query.queue] : queues, query));
     },
   );
 
@@ -105,20 +67,22 @@ export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: re
       role: 'write',
       params: { queue: 'queue name' },
       body: redriveSchema,
-      responses: { 200: '{queue, retried, ids}', 400: 'a bad filter, named', 404: 'unknown queue' },
+      responses: {
+        200: '{queue, retried, ids}: the jobs this request put back (safe to repeat)',
+        400: 'a bad filter, named',
+        404: 'unknown queue',
+        429: 'rate limit',
+      },
     },
     requireRole('write', tokens),
     async (req: Request, res: Response) => {
       const queue = queueParam(req);
       const filter = parseOrThrow(redriveSchema, req.body ?? {});
-      // Collect first: retrying moves jobs out of the failed set while it is being paged.
-      const selected: Job[] = [];
-      for await (const job of failedJobs(producer, queue, filter)) {
-        selected.push(job);
-        if (selected.length >= filter.limit) break;
-      }
-      await Promise.all(selected.map((job) => job.retry('failed', FRESH_ATTEMPTS)));
-      res.json({ queue, retried: selected.length, ids: selected.map((job) => job.id) });
+      const ids = await redrive(producer, queue, filter, {
+        charge: (count) => rateLimit.charge(req, res, count),
+        refund: (count) => rateLimit.refund(req, count),
+      });
+      res.json({ queue, retried: ids.length, ids });
     },
   );
 
@@ -134,8 +98,13 @@ export function deadLettersRouter(producer: Producer, tokens: Tokens, queues: re
     async (req: Request, res: Response) => {
       const { job, queue } = await findJob(producer, req);
       const state = await job.getState();
-      if (state !== 'failed') throw new HttpError(409, `job ${job.id} is ${state}, not failed; only failed jobs can be retried`);
-      await job.retry('failed', FRESH_ATTEMPTS);
+      const notFailed = (now: string) => new HttpError(409, `job ${job.id} is ${now}, not failed; only failed jobs can be retried`);
+      if (state !== 'failed') throw notFailed(state);
+      await rateLimit.charge(req, res, 1);
+      if (!(await putBack(job))) {
+        await rateLimit.refund(req, 1);
+        throw notFailed(await job.getState());
+      }
       res.json({ id: job.id, queue, state: await job.getState() });
     },
   );

@@ -101,19 +101,21 @@ export function jobsRouter(
       },
     },
     requireRole('write', tokens),
-    rateLimit.middleware((req) => (Array.isArray(req.body?.payloads) ? req.body.payloads.length : 1)),
     async (req: Request, res: Response) => {
       const { payloads } = parseOrThrow(bulkSchema, req.body ?? {});
-      const jobs = await producer.enqueueBulkByName(String(req.params.name), payloads);
+      const jobs = await producer.enqueueBulkByName(String(req.params.name), payloads, {
+        beforeAdd: (count) => rateLimit.charge(req, res, count),
+      });
       res.status(202).json({ count: jobs.length, jobs });
     },
   );
 
   // Documented per job kind in the OpenAPI document, with each job's own payload schema.
-  routes.router.post('/jobs/:name', requireRole('write', tokens), rateLimit.middleware(), async (req: Request, res: Response) => {
+  routes.router.post('/jobs/:name', requireRole('write', tokens), async (req: Request, res: Response) => {
     // No body at all is an empty payload; a JSON null is a payload, and a wrong one.
     const enqueued = await producer.enqueueByName(String(req.params.name), req.body === undefined ? {} : req.body, {
       idempotencyKey: idempotencyKey(req),
+      beforeAdd: (count) => rateLimit.charge(req, res, count),
     });
     res.status(202).location(`/api/jobs/${enqueued.queue}/${enqueued.id}`).json(enqueued);
   });
