@@ -1,3 +1,4 @@
+import type { BackupResult } from '../src/backup/backup.js';
 import type { WrittenSeries } from '../src/bars/announce.js';
 import type { BarsCache } from '../src/bars/cache.js';
 import type { Kernels } from '../src/kernels/pool.js';
@@ -70,6 +71,8 @@ export interface JobContext {
   sandboxSchema: string;
   /** Directories a job may read input files from. */
   importRoots: string[];
+  /** Backups of tickforge's schemas to the configured directory, with its retention. */
+  backups: { write(signal?: AbortSignal): Promise<BackupResult> };
   logger: Logger;
   /** Aborted when the job is cancelled or the worker shuts down; pass it to kernels.run. */
   signal: AbortSignal;
