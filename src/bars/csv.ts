@@ -1,7 +1,7 @@
 import { CsvFormatError, RejectedRows, readCsvRecords, type RejectedRow } from '../shared/csv.js';
 import { barProblem, type BarColumns } from './columns.js';
 import { symbolProblem } from '../shared/symbols.js';
-import { isOnGrid, type Timeframe } from './timeframes.js';
+import { isOnGrid, TIMEFRAMES, type Timeframe } from './timeframes.js';
 import { fromWallClock, localMidnight, parseIsoDate } from '../shared/zone.js';
 
 export interface ParseBarsOptions {
@@ -171,6 +171,9 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
   const bySymbol = new Map<string, Accumulator>();
   const rejected = new RejectedRows(maxListed);
   let duplicates = 0;
+  /** Every readable timestamp, and those off the timeframe's grid: a file mostly off it is of another timeframe. */
+  const stamps: number[] = [];
+  let offGrid = 0;
   let firstStyle: { style: TsStyle; line: number } | undefined;
 
   for (let r = 1; r < records.length; r++) {
@@ -191,8 +194,12 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
         const other = parseTs(record[utcCheckIndex], options.timeZone).ts;
         if (other !== ts) throw new RowError('timestamp_et and timestamp_utc name different instants');
       }
+      stamps.push(ts);
       const gridProblem = isOnGrid(ts, options.timeframe, options.timeZone);
-      if (gridProblem) throw new RowError(gridProblem);
+      if (gridProblem) {
+        offGrid++;
+        throw new RowError(gridProblem);
+      }
 
       const values = REQUIRED.map((name, k) => parseNumber(record[valueIndex[k]], name));
       const vwapRaw = valueIndex[5] >= 0 ? record[valueIndex[5]] : '';
@@ -239,6 +246,19 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
     } catch (error) {
       if (!(error instanceof RowError)) throw error;
       rejected.add(line, error.message);
+    }
+  }
+
+  if (offGrid > stamps.length / 2) {
+    // The coarsest grid every timestamp sits on; 2d's grid is 1d's (local midnight), so it names 1d.
+    const fits = TIMEFRAMES.filter(
+      (timeframe) => timeframe !== '2d' && stamps.every((ts) => isOnGrid(ts, timeframe, options.timeZone) === undefined),
+    ).at(-1);
+    // Timestamps that fit no grid at all are bad rows, listed one by one like any other.
+    if (fits) {
+      throw new CsvFormatError(
+        `${offGrid} of ${stamps.length} rows are off the ${options.timeframe} grid, so this is not a ${options.timeframe} file: every timestamp fits ${fits}; import it with timeframe ${fits}`,
+      );
     }
   }
 
