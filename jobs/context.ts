@@ -1,3 +1,4 @@
+import type { BackupResult } from '../src/backup/backup.js';
 import type { WrittenSeries } from '../src/bars/announce.js';
 import type { BarsCache } from '../src/bars/cache.js';
 import type { Kernels } from '../src/kernels/pool.js';
@@ -73,6 +74,8 @@ export interface JobContext {
   importRoots: string[];
   /** Per-theme overrides of the ETF theme filters (TICKFORGE_ETF_FILTERS). */
   etfFilterOverrides: EtfFilterOverrides;
+  /** Backups of tickforge's schemas to the configured directory, with its retention. */
+  backups: { write(signal?: AbortSignal): Promise<BackupResult> };
   logger: Logger;
   /** Aborted when the job is cancelled or the worker shuts down; pass it to kernels.run. */
   signal: AbortSignal;

@@ -8,6 +8,7 @@ import { importFuturesHandler } from './futures/import-futures.job.js';
 import type { JobHandler } from './handler.js';
 import { detectPatternsHandler } from './patterns/detect-patterns.job.js';
 import { generateScenarioHandler } from './scenarios/generate-scenario.job.js';
+import { backupHandler } from './shared/backup.job.js';
 import { eodPipelineHandler } from './shared/eod-pipeline.job.js';
 import { eodTriggerHandler } from './shared/eod-trigger.job.js';
 import { noopHandler } from './shared/noop.job.js';
@@ -32,6 +33,7 @@ export const HANDLERS: readonly JobHandler[] = [
   noopHandler,
   detectPatternsHandler,
   analyzePatternsHandler,
+  backupHandler,
 ] as unknown as readonly JobHandler[];
 
 /** Raised when contracts and handlers do not pair up: a contract without a handler, or with two. */

@@ -5,6 +5,7 @@ import { HANDLERS, pairHandlers } from '../jobs/index.js';
 import type { ChildJobs, JobContext, JobEvents } from '../jobs/context.js';
 import type { JobHandler } from '../jobs/handler.js';
 import { announceBars } from '../src/bars/announce.js';
+import { backupSettings, writeBackup } from '../src/backup/backup.js';
 import { BarsCache, cacheOptions } from '../src/bars/cache.js';
 import { KernelPool } from '../src/kernels/pool.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
@@ -261,6 +262,7 @@ export class WorkerRuntime {
       sandboxSchema: this.config.sandboxSchema,
       importRoots: this.config.importRoots,
       etfFilterOverrides: this.config.etfFilters,
+      backups: { write: (signal) => writeBackup(backupSettings(this.config), new Date(), signal) },
       logger,
       signal: abort,
       progress: async (percent, step, detail) => {

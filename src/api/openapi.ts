@@ -21,6 +21,8 @@ export interface RouteDoc {
   responses: Record<number, string | ResponseDoc>;
   /** Content type of the success response (JSON unless said otherwise). */
   produces?: string;
+  /** The operation's id when the one made from its method and path reads badly. */
+  operationId?: string;
 }
 
 /** A response with the schema of its JSON body. */
@@ -65,6 +67,44 @@ const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => {
 /** Express `/jobs/:queue/:id` → OpenAPI `/jobs/{queue}/{id}` */
 const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
 
+const camel = (words: string[]) =>
+  words
+    .flatMap((word) => word.split(/[^A-Za-z0-9]+/))
+    .filter(Boolean)
+    .map((word, i) => (i === 0 ? word.toLowerCase() : word[0].toUpperCase() + word.slice(1)))
+    .join('');
+
+/** `get /jobs/:queue/:id/events` → `getJobsByQueueByIdEvents`: unique, since method and path are. */
+function operationIdOf(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter((segment) => segment !== '' && segment !== 'api')
+    .map((segment) => (segment.startsWith(':') ? `by-${segment.slice(1)}` : segment));
+  return camel([method, ...words]);
+}
+
+/** The tag of a path: its first segment after /api (`/api/jobs/…` → jobs); the root routes are `system`. */
+function tagOf(mount: string, path: string): string {
+  const first = path.split('/').find((segment) => segment !== '');
+  return mount === '' || !first ? 'system' : first;
+}
+
+const TAGS: Record<string, string> = {
+  jobs: 'Submit jobs, follow them, and act on failed ones',
+  bars: 'OHLCV bars, served through the cache',
+  universes: 'Universes, their members at a date and their changes',
+  scenarios: 'Synthetic scenario runs and their validation reports',
+  futures: 'Continuous futures series and their roll events',
+  analytics: 'Pattern outcomes, correlations, regimes and success prediction',
+  system: 'Health, readiness, metrics, performance figures, alerts and the audit trail',
+};
+
+/** What every route of a role may also answer, besides what the route documents. */
+const ROLE_RESPONSES: Record<Role, Record<number, string>> = {
+  read: { 401: 'no valid token' },
+  write: { 401: 'no valid token', 403: 'a read-only token' },
+};
+
 function queryParameters(schema: z.ZodType) {
   const object = jsonSchema(schema) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
   return Object.entries(object.properties ?? {}).map(([name, property]) => ({
@@ -76,7 +116,7 @@ function queryParameters(schema: z.ZodType) {
   }));
 }
 
-function operation(route: DocumentedRoute) {
+function operation(route: DocumentedRoute & { mount: string }) {
   const parameters = [
     ...Object.entries(route.params ?? {}).map(([name, description]) => ({
       name,
@@ -87,8 +127,11 @@ function operation(route: DocumentedRoute) {
     })),
     ...(route.query ? queryParameters(route.query) : []),
   ];
-  const [success] = Object.keys(route.responses).map(Number).sort();
+  const responses = { ...(route.role === 'public' ? {} : ROLE_RESPONSES[route.role]), ...route.responses };
+  const [success] = Object.keys(responses).map(Number).sort();
   return {
+    operationId: route.operationId ?? operationIdOf(route.method, `${route.mount}${route.path}`),
+    tags: [tagOf(route.mount, route.path)],
     summary: route.summary,
     ...(route.role === 'public' ? { security: [] } : { 'x-required-role': route.role }),
     ...(parameters.length > 0 ? { parameters } : {}),
@@ -96,7 +139,7 @@ function operation(route: DocumentedRoute) {
       ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } }
       : {}),
     responses: Object.fromEntries(
-      Object.entries(route.responses).map(([status, response]) => {
+      Object.entries(responses).map(([status, response]) => {
         const { description, schema } = typeof response === 'string' ? { description: response, schema: undefined } : response;
         if (Number(status) === success && route.produces) return [status, { description, content: { [route.produces]: {} } }];
         const body = Number(status) >= 400 ? { $ref: '#/components/schemas/Error' } : schema ? jsonSchema(schema, 'output') : {};
@@ -114,7 +157,9 @@ export function openApiDocument(routers: ApiRouter[]) {
     paths[`/api/jobs/${job.name}`] = {
       post: operation({
         method: 'post',
+        mount: '/api',
         path: `/jobs/${job.name}`,
+        operationId: camel(['enqueue', job.name]),
         summary: `${job.description} (queue ${job.queue})`,
         role: 'write',
         body: job.schema,
@@ -133,12 +178,18 @@ export function openApiDocument(routers: ApiRouter[]) {
   for (const router of routers) {
     for (const route of router.routes) {
       const path = `${router.mount}${openApiPath(route.path)}`;
-      paths[path] = { ...paths[path], [route.method]: operation(route) };
+      paths[path] = { ...paths[path], [route.method]: operation({ ...route, mount: router.mount }) };
     }
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'tickforge', version: VERSION, description: 'Batch jobs for market data: submit, follow and query.' },
+    info: {
+      title: 'tickforge',
+      version: VERSION,
+      description: 'Batch jobs for market data: submit, follow and query.',
+    },
+    servers: [{ url: '/', description: 'the web process serving this document' }],
+    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Config } from '../shared/config.js';
 
 const run = promisify(execFile);
 
@@ -13,6 +14,18 @@ export interface BackupSettings {
   directory: string;
   /** How many of the newest backups to keep; older ones are deleted after a backup succeeds. */
   keep: number;
+}
+
+/** The backups the settings ask for: the production and sandbox schemas, to TICKFORGE_BACKUP_DIR, keeping TICKFORGE_BACKUP_KEEP. */
+export function backupSettings(
+  config: Pick<Config, 'databaseUrl' | 'dbSchema' | 'sandboxSchema' | 'backupDir' | 'backupKeep'>,
+): BackupSettings {
+  return {
+    databaseUrl: config.databaseUrl,
+    schemas: [config.dbSchema, config.sandboxSchema],
+    directory: path.resolve(config.backupDir),
+    keep: config.backupKeep,
+  };
 }
 
 export interface BackupResult {
@@ -48,11 +61,12 @@ export function backupsBeyondRetention(files: string[], keep: number): string[] 
 }
 
 /** Runs a PostgreSQL client tool; a missing tool or a failure becomes a BackupError with its own words. */
-async function pgTool(tool: 'pg_dump' | 'pg_restore', args: string[]): Promise<void> {
+async function pgTool(tool: 'pg_dump' | 'pg_restore', args: string[], signal?: AbortSignal): Promise<void> {
   try {
-    await run(tool, args, { maxBuffer: 16 * 1024 * 1024 });
+    await run(tool, args, { maxBuffer: 16 * 1024 * 1024, signal });
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { stderr?: string };
+    if (signal?.aborted) throw signal.reason ?? error;
     if (failure.code === 'ENOENT') {
       throw new BackupError(
         `${tool} is not installed: install the PostgreSQL client tools of the server's major version (Debian: postgresql-client)`,
@@ -67,20 +81,18 @@ async function pgTool(tool: 'pg_dump' | 'pg_restore', args: string[]): Promise<v
  * transaction, so every table is as of the same instant) and applies retention. The dump is
  * written under a temporary name and renamed when complete: a backup file that exists is whole.
  */
-export async function writeBackup(settings: BackupSettings, now = new Date()): Promise<BackupResult> {
+export async function writeBackup(settings: BackupSettings, now = new Date(), signal?: AbortSignal): Promise<BackupResult> {
   const started = performance.now();
   await mkdir(settings.directory, { recursive: true });
   const file = path.join(settings.directory, backupName(now));
   const partial = `${file}.partial`;
   try {
     const schemas = settings.schemas.map((schema) => `--schema=${schema}`);
-    await pgTool('pg_dump', [
-      '--format=custom',
-      '--no-password',
-      `--file=${partial}`,
-      ...schemas,
-      `--dbname=${settings.databaseUrl}`,
-    ]);
+    await pgTool(
+      'pg_dump',
+      ['--format=custom', '--no-password', `--file=${partial}`, ...schemas, `--dbname=${settings.databaseUrl}`],
+      signal,
+    );
     await rename(partial, file);
   } finally {
     await rm(partial, { force: true });

@@ -1,7 +1,7 @@
 import { CsvFormatError, RejectedRows, forEachCsvRecord, type RejectedRow } from '../shared/csv.js';
 import { barProblem, type BarColumns } from './columns.js';
 import { symbolProblem } from '../shared/symbols.js';
-import { isOnGrid, type Timeframe } from './timeframes.js';
+import { isOnGrid, TIMEFRAMES, type Timeframe } from './timeframes.js';
 import { fromWallClock, localMidnight, parseIsoDate, toWallClock } from '../shared/zone.js';
 import { isInstantInRange, YEAR_RANGE_MESSAGE } from '../shared/dates.js';
 
@@ -189,6 +189,12 @@ function barsColumns(record: string[], options: ParseBarsOptions): BarsColumns {
   return { header, tsColumn, tsIndex, utcCheckIndex, symbolIndex, valueIndex, ignoredColumns };
 }
 
+/** Every readable timestamp, and those off the timeframe's grid: a file mostly off it is of another timeframe. */
+interface GridTally {
+  stamps: number[];
+  offGrid: number;
+}
+
 /**
  * The check of one data row: accepted rows go to their symbol's accumulator, exact repeats are
  * counted, bad rows rejected with their line and reason.
@@ -199,6 +205,7 @@ function rowVisitor(
   bySymbol: Map<string, Accumulator>,
   rejected: RejectedRows,
   duplicate: () => void,
+  grid: GridTally,
 ): (record: string[], line: number) => void {
   const { header, tsIndex, utcCheckIndex, symbolIndex, valueIndex } = columns;
   const nonPositiveAllowed = new Set(options.nonPositiveAllowed ?? []);
@@ -220,8 +227,12 @@ function rowVisitor(
         const other = parseTs(record[utcCheckIndex], options.timeZone).ts;
         if (other !== ts) throw new RowError('timestamp_et and timestamp_utc name different instants');
       }
+      grid.stamps.push(ts);
       const gridProblem = isOnGrid(ts, options.timeframe, options.timeZone);
-      if (gridProblem) throw new RowError(gridProblem);
+      if (gridProblem) {
+        grid.offGrid++;
+        throw new RowError(gridProblem);
+      }
 
       const values = REQUIRED.map((name, k) => parseNumber(record[valueIndex[k]], name));
       const vwapRaw = valueIndex[5] >= 0 ? record[valueIndex[5]] : '';
@@ -289,14 +300,29 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
   const bySymbol = new Map<string, Accumulator>();
   const rejected = new RejectedRows(maxListed);
   let duplicates = 0;
+  const grid: GridTally = { stamps: [], offGrid: 0 };
   let columns: BarsColumns | undefined;
   let visitRow: ((record: string[], line: number) => void) | undefined;
   const records = forEachCsvRecord(text, (record, line) => {
     if (visitRow) return visitRow(record, line);
     columns = barsColumns(record, options);
-    visitRow = rowVisitor(columns, options, bySymbol, rejected, () => duplicates++);
+    visitRow = rowVisitor(columns, options, bySymbol, rejected, () => duplicates++, grid);
   });
   const { tsColumn, ignoredColumns } = columns!;
+
+  const { stamps, offGrid } = grid;
+  if (offGrid > stamps.length / 2) {
+    // The coarsest grid every timestamp sits on; 2d's grid is 1d's (local midnight), so it names 1d.
+    const fits = TIMEFRAMES.filter(
+      (timeframe) => timeframe !== '2d' && stamps.every((ts) => isOnGrid(ts, timeframe, options.timeZone) === undefined),
+    ).at(-1);
+    // Timestamps that fit no grid at all are bad rows, listed one by one like any other.
+    if (fits) {
+      throw new CsvFormatError(
+        `${offGrid} of ${stamps.length} rows are off the ${options.timeframe} grid, so this is not a ${options.timeframe} file: every timestamp fits ${fits}; import it with timeframe ${fits}`,
+      );
+    }
+  }
 
   const series = [...bySymbol].map(([symbol, acc]) => ({
     symbol,

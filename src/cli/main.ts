@@ -16,6 +16,8 @@ import { describeUnreachable } from '../shared/health.js';
 import { answer, withProducer } from './connect.js';
 import { runDev } from './dev.js';
 import { OperatorError, addOperatorCommands } from './operator.js';
+import { addBackupCommands } from './backup.js';
+import { BackupError } from '../backup/backup.js';
 
 function parseJson(value: string): unknown {
   try {
@@ -292,6 +294,7 @@ program
   });
 
 addOperatorCommands(program);
+addBackupCommands(program);
 
 try {
   await program.parseAsync();
@@ -303,7 +306,7 @@ try {
   } else if (error instanceof ValidationError || error instanceof UnknownJobError || error instanceof InvalidArgumentError) {
     process.stderr.write(`tickforge: ${error.message}\n`);
     process.exitCode = 2;
-  } else if (error instanceof JobFailedError || error instanceof OperatorError) {
+  } else if (error instanceof JobFailedError || error instanceof OperatorError || error instanceof BackupError) {
     process.stderr.write(`tickforge: ${error.message}\n`);
     process.exitCode = 1;
   } else {

@@ -6,6 +6,7 @@ import { buildContinuousContract } from '../futures/build-continuous.contract.js
 import { importFuturesContract } from '../futures/import-futures.contract.js';
 import { detectPatternsContract } from '../patterns/detect-patterns.contract.js';
 import { generateScenarioContract } from '../scenarios/generate-scenario.contract.js';
+import { backupContract } from '../shared/backup.contract.js';
 import { eodPipelineContract } from '../shared/eod-pipeline.contract.js';
 import { eodTriggerContract } from '../shared/eod-trigger.contract.js';
 import { InternalJobError, UnknownJobError } from '../shared/errors.js';
@@ -36,6 +37,7 @@ export const CONTRACTS = [
   warmCacheContract,
   detectPatternsContract,
   analyzePatternsContract,
+  backupContract,
 ] as const;
 
 export type AnyContract = (typeof CONTRACTS)[number];

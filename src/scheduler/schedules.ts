@@ -22,4 +22,11 @@ export const SCHEDULES: readonly AnySchedule[] = [
     tz: 'America/New_York',
     payload: {},
   },
+  {
+    id: 'backup',
+    job: 'backup',
+    pattern: '0 2 * * *',
+    tz: 'UTC',
+    payload: {},
+  },
 ];

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,8 +7,10 @@ import pg from 'pg';
 import { backupName, backupsBeyondRetention, BackupError, restoreBackup, writeBackup } from '../../src/backup/backup.js';
 import { tableFingerprints, userTables } from '../../src/backup/fingerprint.js';
 import type { Knex } from '../../src/shared/db.js';
-import { testConfig, TEST_DATABASE_URL, uniqueName } from '../helpers/config.js';
+import { configEnv, testConfig, TEST_DATABASE_URL, uniqueName } from '../helpers/config.js';
 import { dropSchemas, migratedDb } from '../helpers/db.js';
+import { ENTRIES } from '../helpers/process.js';
+import { TestSystem } from '../helpers/system.js';
 
 /** The URL of another database on the test server. */
 function databaseUrl(name: string): string {
@@ -108,5 +111,67 @@ describe('backup', () => {
     const refused = await restoreBackup(databaseUrl(restored), missing).catch((error: Error) => error);
     expect(refused).to.be.instanceOf(BackupError);
     expect((refused as Error).message).to.equal(`no backup at ${missing}`);
+  });
+});
+
+/** Runs the CLI to its end; its exit code and output. */
+function cli(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [ENTRIES.cli, ...args], { env, timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as NodeJS.ErrnoException).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('the backup job and tickforge restore', function () {
+  this.timeout(180_000);
+  const restored = uniqueName('tickforge_restore_cli');
+  let system: TestSystem;
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'tickforge-backup-job-'));
+    system = await TestSystem.create({ backupDir: dir, backupKeep: 2 });
+    await seed(system.db);
+    await system.startWorker({ queues: ['system'] });
+  });
+
+  after(async () => {
+    await system.close();
+    await admin(`DROP DATABASE IF EXISTS ${restored}`);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('should write a backup as a job and restore it exactly with the CLI into a new database', async () => {
+    const { result } = await system.run('backup', {});
+    expect(path.dirname(result.file)).to.equal(dir);
+    expect(await readdir(dir)).to.deep.equal([path.basename(result.file)]);
+
+    const env = { ...configEnv({ ...system.config, databaseUrl: databaseUrl(restored) }), LOG_LEVEL: 'warn' };
+    const run = await cli(env, ['--json', 'restore', result.file]);
+    expect(run.code, run.stderr).to.equal(0);
+    const answer = JSON.parse(run.stdout) as { database: string; tables: number; seconds: number };
+    expect(answer.database).to.equal(restored);
+    expect(answer.tables).to.be.above(5);
+
+    const before = await tableFingerprints(TEST_DATABASE_URL, [system.config.dbSchema]);
+    const after = await tableFingerprints(databaseUrl(restored), [system.config.dbSchema]);
+    expect(before[`${system.config.dbSchema}.bars`].rows).to.equal(3000);
+    // The backup job's own history row is written after its snapshot was taken.
+    const history = `${system.config.dbSchema}.job_history`;
+    expect(after[history].rows).to.equal(before[history].rows - 1);
+    delete before[history];
+    delete after[history];
+    expect(after).to.deep.equal(before);
+  });
+
+  it('should refuse to restore over a database that holds tables, naming it', async () => {
+    const [file] = await readdir(dir);
+    const env = { ...configEnv({ ...system.config, databaseUrl: databaseUrl(restored) }), LOG_LEVEL: 'warn' };
+    const run = await cli(env, ['restore', path.join(dir, file)]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(
+      new RegExp(`database ${restored} already holds \\d+ table\\(s\\) .*: a restore goes into an empty database`),
+    );
   });
 });

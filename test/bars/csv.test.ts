@@ -144,4 +144,23 @@ describe('parseBarsCsv', () => {
     expect(result.accepted).to.equal(1);
     expect(result.rejected[0].reason).to.match(/different instants/);
   });
+
+  it('should refuse a file whose rows mostly miss the timeframe grid, naming the timeframe they fit', () => {
+    const minutes = Array.from(
+      { length: 20 },
+      (_, i) => `${new Date(Date.parse('2013-10-04T13:30:00Z') + i * 60_000).toISOString()},10,11,9,10,100`,
+    );
+    const text = [header, ...minutes].join('\n');
+    expect(() => parseBarsCsv(text, { ...options, timeframe: '5m' }))
+      .to.throw(CsvFormatError)
+      .with.property(
+        'message',
+        '16 of 20 rows are off the 5m grid, so this is not a 5m file: every timestamp fits 1m; import it with timeframe 1m',
+      );
+    // A few stray rows are listed as rejected; the rest of the file is imported.
+    const mostlyFiveMinutes = [header, ...minutes.filter((_, i) => i % 5 === 0), minutes[1]].join('\n');
+    const result = parseBarsCsv(mostlyFiveMinutes, { ...options, timeframe: '5m' });
+    expect(result.series[0].bars.ts.length).to.equal(4);
+    expect(result.rejected.map((row) => row.reason)).to.deep.equal(['ts is not on the 5m grid (a multiple of 5 min)']);
+  });
 });

@@ -20,8 +20,11 @@ describe('scheduler', function () {
     await Promise.all([upsertSchedules(system.producer), upsertSchedules(system.producer), upsertSchedules(system.producer)]);
     const queue = system.producer.queue('sync');
     const schedulers = await queue.getJobSchedulers();
-    expect(schedulers.map((s) => s.key)).to.deep.equal(SCHEDULES.map((s) => s.id));
+    const backups = await system.producer.queue('system').getJobSchedulers();
+    expect([...schedulers, ...backups].map((s) => s.key)).to.deep.equal(SCHEDULES.map((s) => s.id));
     expect(schedulers[0]).to.deep.include({ pattern: '30 16 * * 1-5', tz: 'America/New_York' });
+    expect(backups[0]).to.deep.include({ pattern: '0 2 * * *', tz: 'UTC' });
+    expect(await system.producer.queue('system').getDelayedCount()).to.equal(1);
     expect(await queue.getDelayedCount()).to.equal(1);
     const [next] = await queue.getDelayed();
     // The next firing is 16:30 in New York on a weekday, whatever the season.
@@ -37,7 +40,7 @@ describe('scheduler', function () {
 
   it('should start, upsert, and stop cleanly with exit code 0 on SIGTERM', async () => {
     const scheduler = startProcess('scheduler', system.config);
-    await scheduler.waitForLine((line) => /upserted 1 job schedulers/.test(line.msg ?? ''));
+    await scheduler.waitForLine((line) => /upserted 2 job schedulers/.test(line.msg ?? ''));
     const exited = await scheduler.stop('SIGTERM');
     expect(exited.code).to.equal(0);
     expect(await system.producer.queue('sync').getJobSchedulersCount()).to.equal(1);

@@ -57,6 +57,7 @@ export const JOB_MESSAGE_KINDS: Record<JobName, string> = {
   'generate-scenario': 'scenario',
   'detect-patterns': 'pattern_detection',
   'analyze-patterns': 'pattern_analysis',
+  backup: 'backup',
   noop: 'noop',
 };
 
