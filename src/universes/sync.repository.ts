@@ -12,7 +12,8 @@ import {
   type SyncTask,
 } from './universes.js';
 import { effectiveEtfFilters } from './etf-themes.js';
-import { shiftDate, type DailySeries } from './performance.js';
+import { equalWeightIndex, shiftDate, type DailySeries } from './performance.js';
+import { CORRELATION_WINDOWS, correlationMatrix, correlationMoves, type CorrelationMove } from './correlation.js';
 import { REBALANCE_BENCHMARK, decideWeights, rankSectors, type RebalancePoint } from './sector-strength.js';
 import { localMidnight } from '../shared/zone.js';
 
@@ -508,6 +509,90 @@ async function rebalanceThemes(
   };
 }
 
+/** Daily closes of the current members of every ETF theme and of the benchmark, for the correlations. */
+const ETF_CLOSES = `
+  SELECT m.universe, b.symbol, to_char(b.ts AT TIME ZONE '${EXCHANGE_TIME_ZONE}', 'YYYY-MM-DD') AS date, b.close
+  FROM universe_members m
+  JOIN universes u ON u.key = m.universe AND u.category = 'etf_theme'
+  JOIN bars b ON b.symbol = m.symbol AND b.timeframe = '1d' AND b.variant = '' AND b.ts >= :correlationFrom AND b.ts < :dayEnd
+  WHERE m.removed_at IS NULL
+  ORDER BY m.universe, b.symbol, b.ts`;
+
+const STORE_CORRELATION = `
+  INSERT INTO etf_correlations (universe, "window", trading_date, labels, matrix, observations)
+  VALUES (:universe, :window, ${TRADING_DATE}, CAST(:labels AS jsonb), CAST(:matrix AS jsonb), :observations)
+  ON CONFLICT (universe, "window", trading_date)
+  DO UPDATE SET labels = excluded.labels, matrix = excluded.matrix, observations = excluded.observations, created_at = now()`;
+
+const PREVIOUS_CORRELATION = `
+  SELECT labels, matrix, observations FROM etf_correlations
+  WHERE universe = :universe AND "window" = :window AND trading_date < ${TRADING_DATE}
+  ORDER BY trading_date DESC LIMIT 1`;
+
+/** Groups ordered (universe, symbol, date, close) rows into series by universe and symbol. */
+function seriesByUniverse(
+  rows: ReadonlyArray<{ universe: string; symbol: string; date: string; close: number }>,
+): Map<string, Map<string, DailySeries>> {
+  const universes = new Map<string, Map<string, DailySeries>>();
+  for (const row of rows) {
+    const members = universes.get(row.universe) ?? new Map<string, DailySeries>();
+    universes.set(row.universe, members);
+    const series = members.get(row.symbol) ?? { dates: [], closes: [] };
+    members.set(row.symbol, series);
+    series.dates.push(row.date);
+    series.closes.push(row.close);
+  }
+  return universes;
+}
+
+/**
+ * The correlation step of etf_universe_maintenance, after the members are settled: for each
+ * ETF theme and window, the return correlation matrix of its members with bars, the theme's
+ * equal-weighted index and the benchmark, stored for the date; pairs that moved by more than
+ * CORRELATION_MOVE_THRESHOLD since the previous stored date are returned for the announcement.
+ */
+async function maintainCorrelations(
+  trx: Knex.Transaction,
+  bindings: Record<string, unknown> & { tradingDate: string },
+): Promise<{ changed: Record<string, number>; notes: Record<string, unknown> }> {
+  const correlationFrom = new Date(localMidnight(shiftDate(bindings.tradingDate, { years: -1, months: -3 }), EXCHANGE_TIME_ZONE));
+  const query = { ...bindings, correlationFrom, strengthFrom: correlationFrom, benchmark: REBALANCE_BENCHMARK };
+  const benchmarkRows = await trx.raw<{ rows: Array<{ date: string; close: number }> }>(BENCHMARK_CLOSES, query);
+  const benchmark = { dates: benchmarkRows.rows.map((row) => row.date), closes: benchmarkRows.rows.map((row) => row.close) };
+  const closes = await trx.raw<{ rows: Array<{ universe: string; symbol: string; date: string; close: number }> }>(
+    ETF_CLOSES,
+    query,
+  );
+  const moves: Array<CorrelationMove & { universe: string; window: number }> = [];
+  const stored: Array<{ universe: string; window: number; labels: number; observations: number }> = [];
+  for (const [universe, members] of seriesByUniverse(closes.rows)) {
+    const series = [...members].map(([label, memberSeries]) => ({ label, series: memberSeries }));
+    series.push({ label: universe, series: equalWeightIndex([...members.values()]) });
+    if (benchmark.dates.length > 0) series.push({ label: REBALANCE_BENCHMARK, series: benchmark });
+    for (const window of CORRELATION_WINDOWS) {
+      const current = correlationMatrix(series, window, bindings.tradingDate);
+      if (current.observations < 2) continue;
+      const previous = await trx.raw<{
+        rows: Array<{ labels: string[]; matrix: Array<Array<number | null>>; observations: number }>;
+      }>(PREVIOUS_CORRELATION, { ...bindings, universe, window });
+      await trx.raw(STORE_CORRELATION, {
+        ...bindings,
+        universe,
+        window,
+        labels: JSON.stringify(current.labels),
+        matrix: JSON.stringify(current.matrix),
+        observations: current.observations,
+      });
+      stored.push({ universe, window, labels: current.labels.length, observations: current.observations });
+      if (previous.rows.length > 0) {
+        const before = { ...previous.rows[0], from: null, to: null };
+        for (const move of correlationMoves(before, current)) moves.push({ universe, window, ...move });
+      }
+    }
+  }
+  return { changed: {}, notes: { correlations: stored, correlationMoves: moves } };
+}
+
 interface TaskPlan {
   /** Which symbols need daily figures, if the task reads any. */
   dailyFor?: string;
@@ -547,6 +632,7 @@ const PLANS: Record<SyncTask, TaskPlan> = {
     refreshEtfVolumes: true,
     prepare: SET_ETF_FILTERS,
     evaluation: ETF_EVALUATION,
+    after: maintainCorrelations,
     async notes(trx) {
       const unknown = await trx.raw<{ rows: Array<{ universe: string; symbol: string }> }>(
         `SELECT u.key AS universe, a.symbol FROM universes u
