@@ -18,7 +18,8 @@ import { Producer } from '../src/queues/producer.js';
 import { closeRedis, createRedis } from '../src/shared/redis.js';
 import { startProcess } from '../test/helpers/process.js';
 import { clearRedis } from '../test/helpers/redis.js';
-import { median, quantile, report, section } from './report.js';
+import { duration, summarize } from './measure.js';
+import { quantile, report, section } from './report.js';
 
 export const name = 'bars';
 
@@ -75,8 +76,12 @@ function sessionBars(first: number, count: number, seed: number): BarColumns {
 // Typed only as far as the benchmark uses it: nodejs-polars lives outside the project's dependencies.
 interface PolarsFrame {
   groupByDynamic(options: { indexColumn: string; every: string; offset?: string }): {
-    agg(...columns: unknown[]): { height: number };
+    agg(...columns: unknown[]): PolarsResult;
   };
+}
+interface PolarsResult {
+  height: number;
+  getColumn(name: string): { toArray(): Array<number | bigint> };
 }
 interface PolarsExpr {
   first(): PolarsExpr;
@@ -105,7 +110,7 @@ function loadPolars(): Polars | undefined {
 }
 
 /** The same aggregation as the kernel's for these grids: OHLCV and Σ(typical·v), session-aligned hours. */
-function polarsAggregate(pl: Polars, frame: PolarsFrame, target: (typeof KERNEL_TARGETS)[number]): number {
+function polarsAggregate(pl: Polars, frame: PolarsFrame, target: (typeof KERNEL_TARGETS)[number]): PolarsResult {
   const every = target === '1h' ? '1h' : target === '5m' ? '5m' : '1d';
   const typical = pl.col('high').add(pl.col('low')).add(pl.col('close')).div(3);
   return frame
@@ -117,7 +122,29 @@ function polarsAggregate(pl: Polars, frame: PolarsFrame, target: (typeof KERNEL_
       pl.col('close').last(),
       pl.col('volume').sum(),
       typical.mul(pl.col('volume')).sum().alias('pv'),
-    ).height;
+    );
+}
+
+/**
+ * Refuses to compare speeds unless both engines made the same buckets: the same number, and
+ * the same open, high, low, close and volume in each (bucket labels differ: Polars counts 1d
+ * from UTC midnight, the kernel from the session's open, with the same session inside).
+ */
+function assertSameBuckets(pl: Polars, frame: PolarsFrame, bars: BarColumns, target: (typeof KERNEL_TARGETS)[number]): void {
+  const ours = aggregateBars(bars, { source: '1m', targets: [target] }).bars[target]!;
+  const theirs = polarsAggregate(pl, frame, target);
+  if (theirs.height !== ours.ts.length)
+    throw new Error(
+      `1m→${target}: the kernel made ${ours.ts.length} buckets, Polars ${theirs.height}; the figures would not compare`,
+    );
+  for (const column of ['open', 'high', 'low', 'close', 'volume'] as const) {
+    const values = theirs.getColumn(column).toArray();
+    for (let i = 0; i < values.length; i++) {
+      const expected = Number(values[i]);
+      if (Math.abs(ours[column][i] - expected) > 1e-9 * Math.max(1, Math.abs(expected)))
+        throw new Error(`1m→${target}: bucket ${i} ${column} is ${ours[column][i]} in the kernel, ${expected} in Polars`);
+    }
+  }
 }
 
 function seconds(run: () => unknown): number {
@@ -151,6 +178,7 @@ async function kernelVsPolars(): Promise<void> {
       kernel.get(target)!.push(Math.min(...runs));
     }
     if (pl && frame) {
+      if (symbol === 0) for (const target of KERNEL_TARGETS) assertSameBuckets(pl, frame, bars, target);
       for (const target of KERNEL_TARGETS) {
         if (symbol === 0) for (let warm = 0; warm < WARMUP_RUNS; warm++) polarsAggregate(pl, frame, target);
         const runs = Array.from({ length: ROUNDS }, () => seconds(() => polarsAggregate(pl, frame, target)));
@@ -273,12 +301,26 @@ async function jobVsSql(config: Config, db: Knex): Promise<void> {
         .count({ n: '*' })
     )[0].n,
   );
+  // The two sides must have written the same bars, or the comparison means nothing.
+  const differences = await db.raw<{ rows: Array<{ timeframe: string; ts: Date; job: boolean; sql: boolean }> }>(`
+    SELECT coalesce(j.timeframe, q.timeframe) AS timeframe, coalesce(j.ts, q.ts) AS ts, j.ts IS NOT NULL AS job, q.ts IS NOT NULL AS sql
+    FROM (SELECT * FROM ${ident(schema)}.bars WHERE symbol = 'BENCH' AND variant = 'regular') j
+    FULL JOIN (SELECT * FROM ${ident(schema)}.bars WHERE symbol = 'BENCH' AND variant = 'sql') q USING (timeframe, ts)
+    WHERE j.ts IS NULL OR q.ts IS NULL
+       OR abs(j.open - q.open) > 1e-9 * abs(q.open) OR abs(j.high - q.high) > 1e-9 * abs(q.high)
+       OR abs(j.low - q.low) > 1e-9 * abs(q.low) OR abs(j.close - q.close) > 1e-9 * abs(q.close)
+       OR j.volume <> q.volume
+    ORDER BY 1, 2 LIMIT 5`);
+  if (differences.rows.length > 0 || jobRows !== sqlRows)
+    throw new Error(
+      `the aggregate-bars job (${jobRows} bars) and the SQL baseline (${sqlRows}) disagree: ${JSON.stringify(differences.rows)}`,
+    );
   report({
     what: `aggregate-bars job, ${bars.ts.length.toLocaleString('en-US')} 1m rows → 13 timeframes (${jobRows} bars written; enqueue to completed)`,
-    value: median(jobRuns),
+    ...duration(summarize(jobRuns)),
     unit: 's',
     better: 'lower',
-    baseline: { what: `13 × INSERT … SELECT … GROUP BY in PostgreSQL (${sqlRows} bars)`, value: median(sqlRuns) },
+    baseline: { what: `13 × INSERT … SELECT … GROUP BY in PostgreSQL (${sqlRows} bars)`, ...duration(summarize(sqlRuns)) },
   });
 }
 

@@ -11,13 +11,19 @@ import type { RecordedFigure } from './report.js';
 /** The fall of a ratio, as a share of the reference ratio, that counts as a regression unless `--margin` says otherwise. */
 export const DEFAULT_MARGIN = 0.2;
 
+const runsSchema = {
+  runs: z.number().int().positive().optional(),
+  spread: z.object({ low: z.number(), high: z.number() }).optional(),
+};
+
 const figureSchema = z.object({
   bench: z.string(),
   section: z.string(),
   what: z.string(),
   value: z.number(),
   unit: z.string(),
-  baseline: z.object({ what: z.string(), value: z.number() }).optional(),
+  ...runsSchema,
+  baseline: z.object({ what: z.string(), value: z.number(), ...runsSchema }).optional(),
   better: z.enum(['higher', 'lower']).optional(),
   ratio: z.number().optional(),
 });

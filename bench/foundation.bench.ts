@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { WorkerRuntime } from '../workers/runtime.js';
 import { loadConfig, type Config } from '../src/shared/config.js';
-import { BarsRepository } from '../src/bars/bars.repository.js';
+import { BAR_VALUE_COLUMNS, BarsRepository } from '../src/bars/bars.repository.js';
 import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/shared/db.js';
 import { allocateBars, encodeCopyRows, type BarColumns } from '../src/bars/columns.js';
 import { createLogger } from '../src/shared/logger.js';
 import { Producer } from '../src/queues/producer.js';
 import { closeRedis, createRedis } from '../src/shared/redis.js';
 import { clearRedis } from '../test/helpers/redis.js';
+import { interleaved, rate } from './measure.js';
 import { report, section } from './report.js';
 
 export const name = 'foundation';
@@ -42,24 +43,9 @@ function syntheticBars(rows: number): BarColumns {
   return bars;
 }
 
-async function timed(run: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await run();
-  return (performance.now() - started) / 1000;
-}
-
-async function importThroughput(db: Knex, schema: string): Promise<void> {
-  const bars = syntheticBars(IMPORT_ROWS);
-  const key = { symbol: 'BENCH', timeframe: '1m' as const, variant: '' };
-  const truncate = () => db.raw(`TRUNCATE ${ident(schema)}.bars`);
-
-  await truncate();
-  const copySeconds = await timed(() =>
-    db.transaction((trx) => new BarsRepository(trx, schema).upsertCopy(encodeCopyRows(key, 'provider', bars))),
-  );
-
-  await truncate();
-  const rows = Array.from(bars.ts, (ts, i) => ({
+/** The knex baseline's rows: built from the columns inside the timed run, as COPY's encoding is. */
+function knexRows(key: { symbol: string; timeframe: string; variant: string }, bars: BarColumns) {
+  return Array.from(bars.ts, (ts, i) => ({
     symbol: key.symbol,
     timeframe: key.timeframe,
     variant: key.variant,
@@ -73,24 +59,65 @@ async function importThroughput(db: Knex, schema: string): Promise<void> {
     trade_count: null,
     source: 'provider',
   }));
-  const knexSeconds = await timed(() =>
+}
+
+/** The same bars with every price moved by 1 %: stored first, so the timed upsert must update every row. */
+function shifted(bars: BarColumns): BarColumns {
+  const moved = allocateBars(bars.ts.length);
+  moved.ts.set(bars.ts);
+  for (const column of ['open', 'high', 'low', 'close', 'vwap'] as const)
+    moved[column].set(bars[column].map((value) => value * 1.01));
+  moved.volume.set(bars.volume);
+  moved.tradeCount.set(bars.tradeCount);
+  return moved;
+}
+
+async function importThroughput(db: Knex, schema: string): Promise<void> {
+  const bars = syntheticBars(IMPORT_ROWS);
+  const older = shifted(bars);
+  const key = { symbol: 'BENCH', timeframe: '1m' as const, variant: '' };
+  const table = `${ident(schema)}.bars`;
+  const copy = (columns: BarColumns) =>
+    db.transaction((trx) => new BarsRepository(trx, schema).upsertCopy(encodeCopyRows(key, 'provider', columns)));
+  // The product's conflict rule on both sides: update only rows whose values differ, and never let a fill replace a real bar.
+  const changed = BAR_VALUE_COLUMNS.map((column) => `bars.${column}`).join(', ');
+  const incoming = BAR_VALUE_COLUMNS.map((column) => `excluded.${column}`).join(', ');
+  const knexUpsert = () =>
     db.transaction(async (trx) => {
+      const rows = knexRows(key, bars);
       for (let i = 0; i < rows.length; i += 1_000) {
-        await trx(db.raw(`${ident(schema)}.bars`))
+        await trx(db.raw(table))
           .insert(rows.slice(i, i + 1_000))
           .onConflict(['symbol', 'timeframe', 'variant', 'ts'])
-          .merge();
+          .merge([...BAR_VALUE_COLUMNS])
+          .whereRaw(`(${changed}) IS DISTINCT FROM (${incoming}) AND (excluded.source <> 'fill' OR bars.source = 'fill')`);
       }
-    }),
-  );
-  await truncate();
+    });
+  const empty = () => db.raw(`TRUNCATE ${table}`);
+  const stale = async () => {
+    await empty();
+    await copy(older);
+  };
 
-  report({
-    what: `bars upsert, COPY + staging + INSERT … ON CONFLICT (${IMPORT_ROWS.toLocaleString('en-US')} rows)`,
-    value: IMPORT_ROWS / copySeconds,
-    unit: 'rows/s',
-    baseline: { what: 'knex batched insert … onConflict().merge(), 1,000 rows a batch', value: IMPORT_ROWS / knexSeconds },
-  });
+  for (const [round, prepare] of [
+    ['into an empty table', empty],
+    ['over stored rows with changed values', stale],
+  ] as const) {
+    const samples = await interleaved({
+      copy: { prepare, run: () => copy(bars) },
+      knex: { prepare, run: knexUpsert },
+    });
+    report({
+      what: `bars upsert ${round}, COPY + staging + INSERT … ON CONFLICT (${IMPORT_ROWS.toLocaleString('en-US')} rows, encoding included)`,
+      ...rate(IMPORT_ROWS, samples.copy),
+      unit: 'rows/s',
+      baseline: {
+        what: 'knex batched insert … onConflict().merge() with the same conflict rule, 1,000 rows a batch (row objects included)',
+        ...rate(IMPORT_ROWS, samples.knex),
+      },
+    });
+  }
+  await empty();
 }
 
 /** Adds `count` jobs in bulk and returns the seconds until the last one completed. */

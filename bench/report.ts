@@ -1,9 +1,15 @@
+/** How many runs a median took and how far they spread (slowest to fastest, in the figure's unit). */
+export interface Runs {
+  runs?: number;
+  spread?: { low: number; high: number };
+}
+
 /** One measured figure, optionally beside the baseline it is compared with in the same run. */
-export interface Figure {
+export interface Figure extends Runs {
   what: string;
   value: number;
   unit: string;
-  baseline?: { what: string; value: number };
+  baseline?: { what: string; value: number } & Runs;
   /** Whether a larger value is better (throughput) or a smaller one (latency). */
   better?: 'higher' | 'lower';
 }
@@ -20,7 +26,7 @@ const recorded: RecordedFigure[] = [];
 let currentBench = '';
 let currentSection = '';
 
-function format(value: number): string {
+export function format(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
   return value.toPrecision(3);
@@ -32,12 +38,19 @@ function ratioOf(figure: Figure): number | undefined {
   return (figure.better ?? 'higher') === 'higher' ? figure.value / figure.baseline.value : figure.baseline.value / figure.value;
 }
 
+/** ` (median of 5 runs, 1.20–1.31)` with a spread, ` (of 30 runs)` for a quantile, ` (1 run)` otherwise. */
+export function describeRuns(runs: Runs): string {
+  if (runs.runs === undefined || runs.runs === 1) return ' (1 run)';
+  if (!runs.spread) return ` (of ${runs.runs} runs)`;
+  return ` (median of ${runs.runs} runs, ${format(runs.spread.low)}–${format(runs.spread.high)})`;
+}
+
 /** Prints a figure on one line: value, unit, and against the baseline the ratio; keeps it for `--json`. */
 export function report(figure: Figure): void {
   const ratio = ratioOf(figure);
-  let line = `  ${figure.what}: ${format(figure.value)} ${figure.unit}`;
+  let line = `  ${figure.what}: ${format(figure.value)} ${figure.unit}${describeRuns(figure)}`;
   if (figure.baseline && ratio !== undefined) {
-    line += `  | baseline ${figure.baseline.what}: ${format(figure.baseline.value)} ${figure.unit}  | ratio ${ratio.toFixed(2)}×`;
+    line += `  | baseline ${figure.baseline.what}: ${format(figure.baseline.value)} ${figure.unit}${describeRuns(figure.baseline)}  | ratio ${ratio.toFixed(2)}×`;
   }
   process.stdout.write(`${line}\n`);
   recorded.push({ ...figure, bench: currentBench, section: currentSection, ...(ratio === undefined ? {} : { ratio }) });

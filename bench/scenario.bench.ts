@@ -19,27 +19,13 @@ import { createLogger } from '../src/shared/logger.js';
 import { Producer } from '../src/queues/producer.js';
 import type { PayloadOf } from '../src/queues/registry.js';
 import { closeRedis, createRedis } from '../src/shared/redis.js';
-import { median, report, section } from './report.js';
+import { duration, interleaved, summarize, timed } from './measure.js';
+import { report, section } from './report.js';
 
 export const name = 'scenario';
 
 const SYMBOLS = 500;
 const SESSIONS = 252;
-const ROUNDS = 5;
-
-async function timed(run: () => unknown): Promise<number> {
-  const started = performance.now();
-  await run();
-  return (performance.now() - started) / 1000;
-}
-
-/** Median seconds of `rounds` runs after one warm-up run. */
-async function medianSeconds(run: () => unknown, rounds = ROUNDS): Promise<number> {
-  await run();
-  const samples: number[] = [];
-  for (let i = 0; i < rounds; i++) samples.push(await timed(run));
-  return median(samples);
-}
 
 /** The floor any generator pays: a Gaussian random walk with the same PRNG, built into bars. */
 function randomWalk(symbols: string[], grid: SessionGrid): void {
@@ -77,33 +63,42 @@ async function daily(db: Knex, schema: string): Promise<void> {
   const symbols = syntheticSymbols(SYMBOLS);
   const dailySpec = spec('1d', []);
   const scenario = SCENARIOS.crash_2020 as unknown as Parameters<typeof generateSeries>[0]['scenario'];
-  const generate = await medianSeconds(() => {
-    for (const symbol of symbols) generateSeries({ scenario, params: dailySpec.params, seed: 42, symbol, grid, timeframe: '1d' });
+  const generation = await interleaved({
+    generate: {
+      run: () => {
+        for (const symbol of symbols)
+          generateSeries({ scenario, params: dailySpec.params, seed: 42, symbol, grid, timeframe: '1d' });
+      },
+    },
+    walk: { run: () => randomWalk(symbols, grid) },
   });
-  const walk = await medianSeconds(() => randomWalk(symbols, grid));
   report({
     what: `generate ${SYMBOLS} symbols × ${SESSIONS} daily sessions (crash_2020: GJR-GARCH-t, drawdown landing, bridge highs/lows), one thread`,
-    value: generate,
+    ...duration(generation.generate),
     unit: 's',
-    baseline: { what: 'Gaussian random walk with the same PRNG, built into bars', value: walk },
+    baseline: { what: 'Gaussian random walk with the same PRNG, built into bars', ...duration(generation.walk) },
     better: 'lower',
   });
 
-  const inline = await medianSeconds(() => runScenarioBatch(dailySpec, symbols, grid), 3);
   const threads = os.availableParallelism();
   const pool = new KernelPool(threads);
   const batches: string[][] = [];
   for (let i = 0; i < symbols.length; i += 25) batches.push(symbols.slice(i, i + 25));
-  const pooled = await medianSeconds(
-    () => Promise.all(batches.map((batch) => pool.run('generateScenario', { spec: dailySpec, symbols: batch, grid }))),
+  const batch = await interleaved(
+    {
+      pooled: {
+        run: () => Promise.all(batches.map((symbols) => pool.run('generateScenario', { spec: dailySpec, symbols, grid }))),
+      },
+      inline: { run: () => runScenarioBatch(dailySpec, symbols, grid) },
+    },
     3,
   );
   await pool.destroy();
   report({
-    what: `generate + validate + COPY-encode ${SYMBOLS} × ${SESSIONS} daily in the pool (${threads} threads, batches of 25)`,
-    value: pooled,
+    what: `generate + validate + COPY-encode ${SYMBOLS} × ${SESSIONS} daily in the pool (${threads} threads, batches of 25; target < 1 s)`,
+    ...duration(batch.pooled),
     unit: 's',
-    baseline: { what: 'the same on one thread', value: inline },
+    baseline: { what: 'the same on one thread', ...duration(batch.inline) },
     better: 'lower',
   });
 
@@ -121,21 +116,28 @@ async function minute(db: Knex, schema: string): Promise<void> {
   const targets = derivableTargets('1m');
   const minuteSpec = spec('1m', targets);
   const scenario = SCENARIOS.crash_2020 as unknown as Parameters<typeof generateSeries>[0]['scenario'];
-  const simulate = await medianSeconds(() =>
-    generateSeries({ scenario, params: minuteSpec.params, seed: 42, symbol: 'SYN0001', grid, timeframe: '1m' }),
-  );
-  const generate = await medianSeconds(() => buildSymbol(minuteSpec, 'SYN0001', grid));
+  // Interleaved after a warm-up each, so neither side gains from running on a warmer JIT.
+  const minuteRuns = await interleaved({
+    generate: { run: () => buildSymbol(minuteSpec, 'SYN0001', grid) },
+    simulate: {
+      run: () => generateSeries({ scenario, params: minuteSpec.params, seed: 42, symbol: 'SYN0001', grid, timeframe: '1m' }),
+    },
+    whole: { run: () => runScenarioBatch(minuteSpec, ['SYN0001'], grid) },
+  });
   const built = buildSymbol(minuteSpec, 'SYN0001', grid);
   const rows = built.stored.reduce((sum, s) => sum + s.bars.ts.length, 0);
   report({
     what: `generate 1 symbol × ${SESSIONS} sessions of 1m bars (${built.stored[0].bars.ts.length.toLocaleString('en-US')}) aggregated to all ${targets.length} timeframes, one thread`,
-    value: generate,
+    ...duration(minuteRuns.generate),
     unit: 's',
-    baseline: { what: '1m simulation alone, no aggregation', value: simulate },
+    baseline: { what: '1m simulation alone, no aggregation', ...duration(minuteRuns.simulate) },
     better: 'lower',
   });
-  const validated = await medianSeconds(() => runScenarioBatch(minuteSpec, ['SYN0001'], grid), 3);
-  report({ what: 'generate + aggregate + validate + COPY-encode the same', value: validated, unit: 's' });
+  report({
+    what: 'generate + aggregate + validate + COPY-encode the same (target < 0.5 s)',
+    ...duration(minuteRuns.whole),
+    unit: 's',
+  });
   const copy = runScenarioBatch(minuteSpec, ['SYN0001'], grid).copy;
   const load = await loadSeconds(db, schema, copy);
   report({
@@ -166,7 +168,7 @@ async function endToEnd(config: Config, payload: PayloadOf<'generate-scenario'>,
     }
     report({
       what: `${what}: generate-scenario job end to end (enqueue → generated, validated, loaded, announced)`,
-      value: median(samples),
+      ...duration(summarize(samples)),
       unit: 's',
     });
   } finally {

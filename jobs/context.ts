@@ -76,8 +76,12 @@ export interface JobContext {
   logger: Logger;
   /** Aborted when the job is cancelled or the worker shuts down; pass it to kernels.run. */
   signal: AbortSignal;
-  /** Reports percent done (0–100) to Bull Board and SSE; a message also goes to the job log. */
-  progress(percent: number, message?: string): Promise<void>;
+  /**
+   * Reports percent done (0–100) with the step in words (it also goes to the job log) to Bull
+   * Board, SSE and the WebSocket, with an estimated completion from the job's rate so far. The
+   * symbol defaults to the one the payload names; a job over many symbols names the current one.
+   */
+  progress(percent: number, step?: string, detail?: { symbol?: string }): Promise<void>;
   /** Appends a line to the job's log (Bull Board shows it). */
   log(message: string): Promise<void>;
   enqueue: EnqueueFn;

@@ -9,17 +9,19 @@ import { MAX_IMPORT_BYTES } from '../src/shared/import-source.js';
 import type { Store } from '../src/store/store.js';
 import type { JobContext } from './context.js';
 
-/** Reads an import file, refusing anything outside the allowed roots. */
+/**
+ * Reads an import file, refusing anything outside the allowed roots. A missing file and one
+ * outside the roots get the same answer, and the roots are not listed, so the message tells a
+ * caller nothing about the files of the worker's machine.
+ */
 export async function readImportFile(file: string, roots: string[]): Promise<Uint8Array> {
-  let resolved: string;
-  try {
-    resolved = await realpath(path.resolve(file));
-  } catch {
-    throw new InputError(`file ${file} does not exist or is not readable`);
-  }
+  const refused = () =>
+    new InputError(`file ${file} cannot be imported: it does not exist or is not under the import directories (TICKFORGE_IMPORT_ROOTS)`);
+  const resolved = await realpath(path.resolve(file)).catch(() => undefined);
+  if (resolved === undefined) throw refused();
   const allowed = await Promise.all(roots.map((root) => realpath(root).catch(() => undefined)));
   if (!allowed.some((root) => root !== undefined && (resolved === root || resolved.startsWith(root + path.sep)))) {
-    throw new InputError(`file ${file} is outside the import directories (${roots.join(', ')})`);
+    throw refused();
   }
   const info = await stat(resolved);
   if (!info.isFile()) throw new InputError(`file ${file} is not a regular file`);

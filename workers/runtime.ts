@@ -5,10 +5,10 @@ import { HANDLERS, pairHandlers } from '../jobs/index.js';
 import type { ChildJobs, JobContext, JobEvents } from '../jobs/context.js';
 import type { JobHandler } from '../jobs/handler.js';
 import { announceBars } from '../src/bars/announce.js';
-import { BarsCache } from '../src/bars/cache.js';
+import { BarsCache, cacheOptions } from '../src/bars/cache.js';
 import { KernelPool } from '../src/kernels/pool.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
-import { MetricsRelay } from '../src/metrics/relay.js';
+import { ProcessInstruments } from '../src/metrics/instruments.js';
 import { CancelListener } from '../src/queues/cancel.js';
 import { untilMigrated } from '../src/shared/health.js';
 import { Publisher } from '../src/notify/publisher.js';
@@ -16,6 +16,7 @@ import type { JobContract } from '../src/queues/contract.js';
 import { toFlowJob } from '../src/queues/flows.js';
 import { isQueueName, type QueueName } from '../src/queues/names.js';
 import { Producer } from '../src/queues/producer.js';
+import { estimateCompletion, payloadSymbol, type JobProgress } from '../src/queues/progress.js';
 import { CONTRACTS, activeQueues } from '../src/queues/registry.js';
 import type { Config } from '../src/shared/config.js';
 import { createDb, dbSettings, type Knex } from '../src/shared/db.js';
@@ -71,15 +72,19 @@ export class WorkerRuntime {
   readonly workers: Worker[] = [];
   readonly metrics: JobMetrics;
   readonly id = `${os.hostname()}:${process.pid}`;
+  /** The instance label of this worker's own figures, as the comprehensive health names it. */
+  readonly instance: string;
   private readonly handlers: Map<string, JobHandler>;
   private readonly store: Store;
   private readonly shutdown = new AbortController();
   private readonly active = new Map<string, Job>();
+  /** Jobs whose final failure `process` has recorded, until BullMQ reports it (see createWorker). */
+  private readonly recordedFailures = new Set<string>();
   private readonly history: JobHistoryRepository;
   private readonly publisher: Publisher;
   private readonly producer: Producer;
   private readonly flows: FlowProducer;
-  private readonly relay: MetricsRelay;
+  private readonly instruments: ProcessInstruments;
   private readonly cancelSubscriber: Redis;
   private readonly cancels: CancelListener;
   private readonly barsCache: BarsCache;
@@ -94,21 +99,22 @@ export class WorkerRuntime {
     readonly pool: KernelPool,
   ) {
     this.handlers = handlers;
+    this.instruments = new ProcessInstruments(redis, config.prefix, 'worker', db);
+    this.instance = this.instruments.instance;
     this.store = new Store(db, config.dbSchema);
     this.history = new JobHistoryRepository(db, config.dbSchema);
     this.publisher = new Publisher(redis, {
       service: 'tickforge-worker',
       stream: config.eventStream,
       streamMaxLen: config.eventStreamMaxLen,
+      onPublished: (channel) => this.instruments.eventPublished(channel),
     });
     this.producer = new Producer(redis, config.prefix);
     this.flows = new FlowProducer({ connection: redis, prefix: config.prefix });
-    this.metrics = createJobMetrics(() => ({
-      utilization: pool.utilization,
-      queueSize: pool.queueSize,
-      threads: pool.threads,
-    }));
-    this.relay = new MetricsRelay(redis, config.prefix, this.metrics.registry);
+    this.metrics = createJobMetrics(this.instruments.totals, this.instruments.own, {
+      pool: () => ({ utilization: pool.utilization, queueSize: pool.queueSize, threads: pool.threads }),
+      queues: () => this.workers.map((worker) => worker.name),
+    });
     // Cancel requests come over pub/sub from any process (API, CLI): the worker holding the job aborts it.
     this.cancelSubscriber = createRedis(config.redisUrl, 'subscriber', 'tickforge-worker-cancel');
     this.cancelSubscriber.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
@@ -118,7 +124,12 @@ export class WorkerRuntime {
         logger.info({ queue: request.queue, jobId: request.id }, `cancelling ${request.queue}/${request.id}: ${request.reason}`);
       }
     });
-    this.barsCache = new BarsCache(redis, config.prefix, { warmed: (keys) => this.metrics.cacheWarmed.inc(keys) });
+    // A worker warms Redis and bumps versions; it answers no request, so it keeps no answers in memory.
+    this.barsCache = new BarsCache(redis, config.prefix, {
+      ...cacheOptions(config),
+      memoryMaxBytes: 0,
+      metrics: { warmed: (keys) => this.metrics.cacheWarmed.inc(keys) },
+    });
   }
 
   /**
@@ -146,7 +157,9 @@ export class WorkerRuntime {
     const runtime = new WorkerRuntime(config, logger, paired, db, redis, new KernelPool(config.poolThreads));
     for (const queue of wanted as QueueName[]) runtime.workers.push(runtime.createWorker(queue));
     await Promise.all(runtime.workers.map((worker) => worker.waitUntilReady()));
-    runtime.relay.start();
+    runtime.instruments.start();
+    // Published at once, so the comprehensive health shows this worker from its first second.
+    await runtime.instruments.flush();
     await runtime.cancels.start();
     logger.info(
       { queues: wanted, concurrency: config.workerConcurrency, poolThreads: config.poolThreads, prefix: config.prefix },
@@ -156,6 +169,13 @@ export class WorkerRuntime {
   }
 
   private createWorker(queue: QueueName): Worker {
+    // Every series of the queue starts at zero, so a rate or a failure share reads 0 rather than nothing.
+    this.metrics.stalled.inc({ queue }, 0);
+    for (const [name, handler] of this.handlers) {
+      if (handler.contract.queue !== queue) continue;
+      this.metrics.retried.inc({ queue, name }, 0);
+      for (const outcome of ['completed', 'failed'] as const) this.metrics.finished.inc({ queue, name, outcome }, 0);
+    }
     const worker = new Worker(queue, (job, token, signal) => this.process(queue, job, token, signal), {
       connection: this.redis,
       prefix: this.config.prefix,
@@ -167,6 +187,17 @@ export class WorkerRuntime {
       name: this.id,
     });
     worker.on('error', (error) => this.logger.error({ queue, err: error }, `worker error on queue ${queue}: ${error.message}`));
+    worker.on('failed', (job, error) => {
+      // BullMQ fails some jobs without running the processor — one that stalled more than
+      // maxStalledCount times fails when a worker next takes it — so the failures `process`
+      // recorded are marked, and any other final failure is recorded here.
+      if (!job?.id || !job.finishedOn || this.recordedFailures.delete(job.id)) return;
+      const logger = this.logger.child({ job_id: job.id, job_name: job.name, queue, correlation_id: job.id });
+      const id = job.id;
+      void this.finish(queue, job, 'failed', job.processedOn ?? Date.now(), Math.max(job.attemptsMade, 1), undefined, error, logger).finally(
+        () => this.recordedFailures.delete(id),
+      );
+    });
     worker.on('stalled', (jobId) => {
       this.metrics.stalled.inc({ queue });
       this.logger.warn({ queue, jobId }, `job ${jobId} on ${queue} stalled (its lock expired) and goes back to wait`);
@@ -192,7 +223,9 @@ export class WorkerRuntime {
     });
     const started = Date.now();
     if (attempt === 1) {
-      this.metrics.wait.observe({ queue, name: job.name }, Math.max(0, started - job.timestamp - (job.opts.delay ?? 0)) / 1000);
+      const waitedMs = Math.max(0, started - job.timestamp - (job.opts.delay ?? 0));
+      this.metrics.wait.observe({ queue, name: job.name }, waitedMs / 1000);
+      this.instruments.performance.time('job.wait', job.name, waitedMs);
     }
     const handler = this.handlers.get(job.name);
     if (!handler || handler.contract.queue !== queue) {
@@ -210,6 +243,7 @@ export class WorkerRuntime {
       throw error;
     }
 
+    const defaultSymbol = payloadSymbol(parsed.data);
     const abort = signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal;
     const ctx: JobContext = {
       job: {
@@ -229,9 +263,17 @@ export class WorkerRuntime {
       etfFilterOverrides: this.config.etfFilters,
       logger,
       signal: abort,
-      progress: async (percent, message) => {
-        await job.updateProgress(Math.max(0, Math.min(100, Math.round(percent))));
-        if (message) await job.log(`${message} (${Math.round(percent)}%)`);
+      progress: async (percent, step, detail) => {
+        const progressPercent = Math.max(0, Math.min(100, Math.round(percent)));
+        const progress: JobProgress = {
+          progressPercent,
+          currentStep: step ?? (progressPercent === 100 ? 'done' : null),
+          symbol: detail?.symbol ?? defaultSymbol,
+          // The job's own rate since this attempt started.
+          estimatedCompletion: estimateCompletion(started, Date.now(), progressPercent),
+        };
+        await job.updateProgress(progress);
+        if (step) await job.log(`${step} (${progressPercent}%)`);
       },
       log: async (message) => {
         await job.log(message);
@@ -267,7 +309,7 @@ export class WorkerRuntime {
       if (final) await this.finish(queue, job, 'failed', started, attempt, undefined, error, logger);
       else {
         this.metrics.retried.inc({ queue, name: job.name });
-        this.metrics.duration.observe({ queue, name: job.name, outcome: 'failed' }, (Date.now() - started) / 1000);
+        this.timeAttempt(queue, job.name, 'failed', Date.now() - started);
         logger.warn(
           { err: error },
           `${job.name} ${job.id} failed attempt ${attempt} of ${attempts}, will retry: ${errorMessage(error)}`,
@@ -324,7 +366,7 @@ export class WorkerRuntime {
   ): Promise<void> {
     const finished = Date.now();
     this.metrics.finished.inc({ queue, name: job.name, outcome });
-    this.metrics.duration.observe({ queue, name: job.name, outcome }, (finished - started) / 1000);
+    this.timeAttempt(queue, job.name, outcome, finished - started);
     const recording = this.history.record({
       queue,
       jobId: job.id!,
@@ -343,6 +385,7 @@ export class WorkerRuntime {
       logger.info({ duration_ms: finished - started }, `${job.name} ${job.id} completed on attempt ${attempt}`);
       return;
     }
+    this.recordedFailures.add(job.id!);
     logger.error({ err: error }, `${job.name} ${job.id} failed for good on attempt ${attempt}: ${errorMessage(error)}`);
     // The job's own error is what the failure must report, even when its history row cannot be written.
     await recording.catch((historyError: unknown) => logger.warn({ err: historyError }, 'could not write the job history row'));
@@ -355,9 +398,17 @@ export class WorkerRuntime {
       .catch((publishError: unknown) => logger.warn({ err: publishError }, 'could not publish the failure event'));
   }
 
+  /** An attempt's processing time, for /metrics and the performance figures. */
+  private timeAttempt(queue: QueueName, name: string, outcome: 'completed' | 'failed', durationMs: number): void {
+    this.metrics.duration.observe({ queue, name, outcome }, durationMs / 1000);
+    this.instruments.performance.time('job.duration', name, durationMs);
+    this.instruments.performance.count('operations', 'worker');
+    if (outcome === 'failed') this.instruments.performance.count('errors', 'worker');
+  }
+
   /** Publishes this process's metrics now instead of at the next interval. */
   flushMetrics(): Promise<void> {
-    return this.relay.flush();
+    return this.instruments.flush();
   }
 
   /** Jobs this process is running right now. */
@@ -386,7 +437,7 @@ export class WorkerRuntime {
         await Promise.all(this.workers.map((worker) => worker.close(true)));
       }
     }
-    await this.relay.stop();
+    await this.instruments.stop();
     await closeRedis(this.cancelSubscriber);
     await this.pool.destroy();
     await this.producer.close();

@@ -167,6 +167,7 @@ export const aggregateBarsHandler = defineHandler(aggregateBarsContract, async (
       await ctx.progress(
         1 + (98 * done) / symbols.length,
         `${symbol}: ${result.sourceBars} base bars → ${built} bars, ${result.written} written, ${result.gaps.missing} missing`,
+        { symbol },
       );
       return result;
     },

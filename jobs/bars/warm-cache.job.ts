@@ -39,7 +39,8 @@ export const warmCacheHandler = defineHandler(warmCacheContract, async (ctx, pay
         throw error;
       });
       done++;
-      if (done % 25 === 0 || done === queries.length) await ctx.progress((100 * done) / queries.length);
+      if (done % 25 === 0 || done === queries.length)
+        await ctx.progress((100 * done) / queries.length, `warmed ${done} of ${queries.length} queries`);
       return { query, ...outcome };
     },
     { concurrency: PARALLEL_QUERIES, signal: ctx.signal },

@@ -147,7 +147,9 @@ export const detectPatternsHandler = defineHandler(detectPatternsContract, async
     async (symbol) => {
       const outcome = await detectSymbol(ctx, run, symbol);
       done++;
-      await ctx.progress(1 + (98 * done) / symbols.length, `${symbol}: ${outcome.bars} bars, ${outcome.detections} detections`);
+      await ctx.progress(1 + (98 * done) / symbols.length, `${symbol}: ${outcome.bars} bars, ${outcome.detections} detections`, {
+        symbol,
+      });
       return outcome;
     },
     { concurrency: Math.max(1, Math.min(MAX_PARALLEL_SYMBOLS, ctx.kernels.maxThreads)), signal: ctx.signal },

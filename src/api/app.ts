@@ -10,10 +10,10 @@ import type { QueueName } from '../queues/names.js';
 import type { Producer } from '../queues/producer.js';
 import { lastEodRun } from '../metrics/gather.js';
 import { accessLog } from './access-log.js';
-import { AuditTrail, auditTrail } from './audit.js';
+import { auditTrail } from './audit.js';
 import { requireRole, roleOf, type Tokens } from './auth.js';
 import { BOARD_PATH, bullBoard } from './board.js';
-import { HttpError, errorHandler } from './errors.js';
+import { HttpError, errorHandler, redisAnswers } from './errors.js';
 import type { JobEventHub } from './job-events.js';
 import type { WebMetrics } from './metrics.js';
 import { EnqueueRateLimit } from './rate-limit.js';
@@ -26,6 +26,7 @@ import { systemRouter } from './routes/system.js';
 import { universesRouter } from '../universes/routes.js';
 import { scenariosRouter } from '../scenarios/routes.js';
 import { barsRouter } from '../bars/routes.js';
+import type { BarsCache } from '../bars/cache.js';
 import { CONSOLE_PATH, consoleRouter } from '../console/router.js';
 import { apiDocsRouter } from './docs.js';
 import { analyticsRouter } from '../patterns/analytics-routes.js';
@@ -39,11 +40,13 @@ export interface AppDeps {
   events: JobEventHub;
   metrics: WebMetrics;
   queues: readonly QueueName[];
+  /** The bars cache GET /api/bars answers through. */
+  barsCache: BarsCache;
 }
 
 /** The HTTP API: job submission and status, live progress, health, metrics and Bull Board. */
 export function createApp(deps: AppDeps): express.Express {
-  const { config, logger, db, redis, producer, events, metrics, queues } = deps;
+  const { config, logger, db, redis, producer, events, metrics, queues, barsCache } = deps;
   const tokens: Tokens = { write: config.apiToken, read: config.readToken };
   const rateLimit = new EnqueueRateLimit(redis, config.prefix, config.rateLimitPerMinute);
   const app = express();
@@ -62,18 +65,23 @@ export function createApp(deps: AppDeps): express.Express {
   const system = systemRouter({ config, db, redis, producer, metrics, queues, tokens });
   app.use(system.root.router);
 
-  const audit = new AuditTrail(db);
-  app.use(auditTrail(audit, tokens, logger));
+  const store = new Store(db, config.dbSchema);
+  app.use(auditTrail(store.audit, tokens, logger));
 
   const writeBoard = bullBoard(producer, queues, false);
   const readBoard = bullBoard(producer, queues, true);
-  app.use(BOARD_PATH, requireRole('read', tokens), (req: Request, res: Response, next: NextFunction) =>
-    (req.role === 'write' ? writeBoard : readBoard)(req, res, next),
+  app.use(
+    BOARD_PATH,
+    requireRole('read', tokens),
+    // Bull Board answers its own errors with a 500; a Redis that is down or not answering is a 503.
+    async (_req: Request, _res: Response, next: NextFunction) => {
+      next(redis.status === 'ready' && (await redisAnswers(redis)) ? undefined : new UnavailableError('Redis'));
+    },
+    (req: Request, res: Response, next: NextFunction) => (req.role === 'write' ? writeBoard : readBoard)(req, res, next),
   );
 
   app.use(CONSOLE_PATH, consoleRouter(tokens, { board: BOARD_PATH, apiDocs: '/api/docs/', health: '/api/system/health' }));
 
-  const store = new Store(db, config.dbSchema);
   const routers = [
     system.api,
     deadLettersRouter(producer, tokens, queues),
@@ -81,13 +89,13 @@ export function createApp(deps: AppDeps): express.Express {
     futuresRouter(store, tokens),
     universesRouter(store, tokens),
     scenariosRouter(store, tokens),
-    barsRouter({ store, redis, prefix: config.prefix, metrics }, tokens),
+    barsRouter({ store, cache: barsCache }, tokens),
     monitoringRouter({
       redis,
       prefix: config.prefix,
       db,
       tokens,
-      audit,
+      audit: store.audit,
       lastEodRun: () => lastEodRun({ db, eodQueue: producer.queue('sync') }),
       sseConnections: () => events.connections,
     }),

@@ -1,80 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import type { AuditRepository } from '../shared/audit.repository.js';
 import { routeOf, tokenName } from './access-log.js';
 import type { Tokens } from './auth.js';
-
-/** One mutating call as the audit trail keeps it. */
-export interface AuditEntry {
-  at: string;
-  actor: string;
-  action: string;
-  method: string;
-  route: string;
-  status: number;
-  queue: string | null;
-  jobName: string | null;
-  jobIds: string[];
-  requestId: string;
-}
-
-export interface AuditQuery {
-  action?: string;
-  since?: Date;
-  limit: number;
-}
-
-interface AuditRow {
-  at: Date;
-  actor: string;
-  action: string;
-  method: string;
-  route: string;
-  status: number;
-  queue: string | null;
-  job_name: string | null;
-  job_ids: string[];
-  request_id: string;
-}
-
-/** The one writer and reader of `audit_log`. */
-export class AuditTrail {
-  constructor(private readonly db: Knex) {}
-
-  async record(entry: Omit<AuditEntry, 'at'>): Promise<void> {
-    await this.db('audit_log').insert({
-      actor: entry.actor,
-      action: entry.action,
-      method: entry.method,
-      route: entry.route,
-      status: entry.status,
-      queue: entry.queue,
-      job_name: entry.jobName,
-      job_ids: entry.jobIds,
-      request_id: entry.requestId,
-    });
-  }
-
-  /** Entries newest first, optionally of one action and since an instant. */
-  async list(query: AuditQuery): Promise<AuditEntry[]> {
-    const select = this.db<AuditRow>('audit_log').orderBy('id', 'desc').limit(query.limit);
-    if (query.action) select.where('action', query.action);
-    if (query.since) select.where('at', '>=', query.since);
-    const rows = (await select) as AuditRow[];
-    return rows.map((row) => ({
-      at: row.at.toISOString(),
-      actor: row.actor,
-      action: row.action,
-      method: row.method,
-      route: row.route,
-      status: row.status,
-      queue: row.queue,
-      jobName: row.job_name,
-      jobIds: row.job_ids,
-      requestId: String(row.request_id),
-    }));
-  }
-}
 
 /** Names of the mutating calls, by method and route pattern; Bull Board's actions are `board:<action>`. */
 const ACTIONS: Array<[RegExp, string]> = [
@@ -127,7 +55,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * it ends, refused ones included: who, what, on which jobs, and how it ended. A call the audit
  * could not record is logged; it never fails the call itself.
  */
-export function auditTrail(trail: AuditTrail, tokens: Tokens, logger: Logger) {
+export function auditTrail(trail: AuditRepository, tokens: Tokens, logger: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
     if (!MUTATING.has(req.method)) return next();
     let answer: unknown;

@@ -24,7 +24,11 @@ function matches(candidate: string, expected: string | undefined): boolean {
 
 /** The token in `Authorization: Bearer …`, or the password of `Basic …` (what a browser sends). */
 function presentedToken(req: Request): string | undefined {
-  const header = req.get('authorization');
+  return tokenOfAuthorization(req.get('authorization'));
+}
+
+/** The token an `Authorization` header value carries (Bearer, or the Basic password). */
+export function tokenOfAuthorization(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const [scheme, value] = header.split(' ', 2);
   if (!value) return undefined;
@@ -39,7 +43,11 @@ function presentedToken(req: Request): string | undefined {
 
 export function roleOf(req: Request, tokens: Tokens): Role | undefined {
   const token = presentedToken(req);
-  if (token === undefined) return undefined;
+  return token === undefined ? undefined : roleOfToken(token, tokens);
+}
+
+/** The role a token grants, or undefined for a token that is neither. */
+export function roleOfToken(token: string, tokens: Tokens): Role | undefined {
   if (matches(token, tokens.write)) return 'write';
   if (matches(token, tokens.read)) return 'read';
   return undefined;
@@ -48,7 +56,12 @@ export function roleOf(req: Request, tokens: Tokens): Role | undefined {
 /** A stable, non-secret name for the presented token (rate-limit keys, logs). */
 export function tokenId(req: Request): string {
   const token = presentedToken(req);
-  return token === undefined ? `ip:${req.ip}` : `token:${digest(token).toString('hex').slice(0, 16)}`;
+  return token === undefined ? `ip:${req.ip}` : tokenIdOf(token);
+}
+
+/** tokenId of a token presented some other way (a WebSocket's subprotocol or first message). */
+export function tokenIdOf(token: string): string {
+  return `token:${digest(token).toString('hex').slice(0, 16)}`;
 }
 
 declare module 'express-serve-static-core' {

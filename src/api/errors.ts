@@ -49,12 +49,32 @@ export function describeError(error: unknown): { status: number; body: Record<st
 /** How long the error handler's check of PostgreSQL may take. */
 const PROBE_MS = 2_000;
 
+/** How long the error handler waits for Redis to answer PING. */
+const REDIS_PROBE_MS = 500;
+
+/** True when Redis answers PING in time: a connection can be open to a server that has stopped. */
+export async function redisAnswers(redis: Redis): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      redis.ping().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), REDIS_PROBE_MS);
+      }),
+    ]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Which service tickforge depends on is down right now, judged by its state rather than by an
  * error's wording: Redis by its connection, PostgreSQL by a short probe.
  */
 async function unavailableService(redis: Redis, db: Queryable): Promise<'Redis' | 'PostgreSQL' | undefined> {
-  if (redis.status !== 'ready') return 'Redis';
+  if (redis.status !== 'ready' || !(await redisAnswers(redis))) return 'Redis';
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

@@ -9,7 +9,11 @@ export type JobEvent =
   /** The server is stopping; the stream should end. */
   | { type: 'closing' };
 
-type Listener = (event: JobEvent) => void;
+/** Called with a job's event and its id in the queue's event stream (absent for `closing`). */
+type Listener = (event: JobEvent, streamId?: string) => void;
+
+/** Called with every job event of a queue. */
+export type QueueListener = (jobId: string, event: JobEvent, streamId: string) => void;
 
 /**
  * One QueueEvents reader per queue for the whole web process, fanning events out to the
@@ -18,6 +22,7 @@ type Listener = (event: JobEvent) => void;
 export class JobEventHub {
   private readonly readers = new Map<QueueName, QueueEvents>();
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly queueListeners = new Map<QueueName, Set<QueueListener>>();
 
   constructor(
     private readonly connection: Redis,
@@ -36,19 +41,34 @@ export class JobEventHub {
       reader.on('error', () => {
         // Reconnection is ioredis's job; a dropped connection must not crash the server.
       });
-      reader.on('progress', ({ jobId, data }) => this.emit(queue, jobId, { type: 'progress', data }));
-      reader.on('completed', ({ jobId, returnvalue }) => this.emit(queue, jobId, { type: 'completed', returnvalue }));
-      reader.on('failed', ({ jobId, failedReason }) => this.emit(queue, jobId, { type: 'failed', failedReason }));
+      reader.on('progress', ({ jobId, data }, id) => this.emit(queue, jobId, { type: 'progress', data }, id));
+      reader.on('completed', ({ jobId, returnvalue }, id) => this.emit(queue, jobId, { type: 'completed', returnvalue }, id));
+      reader.on('failed', ({ jobId, failedReason }, id) => this.emit(queue, jobId, { type: 'failed', failedReason }, id));
       this.readers.set(queue, reader);
     }
     return reader;
   }
 
-  private emit(queue: QueueName, jobId: string, event: JobEvent): void {
-    for (const listener of this.listeners.get(`${queue}\n${jobId}`) ?? []) listener(event);
+  private emit(queue: QueueName, jobId: string, event: JobEvent, streamId: string): void {
+    for (const listener of this.listeners.get(`${queue}\n${jobId}`) ?? []) listener(event, streamId);
+    for (const listener of this.queueListeners.get(queue) ?? []) listener(jobId, event, streamId);
   }
 
-  /** Calls `listener` for every event of the job until the returned function is called. */
+  /** Calls `listener` for every job event of the queue until the returned function is called. */
+  watchQueue(queue: QueueName, listener: QueueListener): () => void {
+    this.reader(queue);
+    let set = this.queueListeners.get(queue);
+    if (!set) {
+      set = new Set();
+      this.queueListeners.set(queue, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.queueListeners.delete(queue);
+    };
+  }
+
   /** SSE streams open on this process (one listener each). */
   get connections(): number {
     let open = 0;
@@ -56,6 +76,7 @@ export class JobEventHub {
     return open;
   }
 
+  /** Calls `listener` for every event of the job until the returned function is called. */
   subscribe(queue: QueueName, jobId: string, listener: Listener): () => void {
     this.reader(queue);
     const key = `${queue}\n${jobId}`;
@@ -77,5 +98,6 @@ export class JobEventHub {
     await Promise.all([...this.readers.values()].map((reader) => reader.close()));
     this.readers.clear();
     this.listeners.clear();
+    this.queueListeners.clear();
   }
 }

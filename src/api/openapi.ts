@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { enqueuedJobSchema } from '../queues/producer.js';
 import { CONTRACTS } from '../queues/registry.js';
+import type { JobContract } from '../queues/contract.js';
 import { VERSION } from '../shared/version.js';
 import type { Role } from './auth.js';
 
@@ -108,7 +109,8 @@ function operation(route: DocumentedRoute) {
 /** The OpenAPI 3.1 document of the HTTP API: every documented route plus one submit path per job. */
 export function openApiDocument(routers: ApiRouter[]) {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const job of CONTRACTS) {
+  for (const job of CONTRACTS as readonly JobContract[]) {
+    if (job.internal) continue;
     paths[`/api/jobs/${job.name}`] = {
       post: operation({
         method: 'post',

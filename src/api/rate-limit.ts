@@ -23,23 +23,43 @@ export class EnqueueRateLimit {
     });
   }
 
+  /**
+   * Takes `points` from the budget of `key` (a tokenId): the points left, or the seconds until
+   * the budget allows it again.
+   */
+  async consume(key: string, points = 1): Promise<{ remaining: number } | { retryAfter: number }> {
+    try {
+      const result = await this.limiter.consume(key, Math.max(1, points));
+      return { remaining: result.remainingPoints };
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      return { retryAfter: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+    }
+  }
+
+  /** The refusal of a request over the limit. */
+  refusal(retryAfter: number): string {
+    return `rate limit of ${this.perMinute} jobs per minute for this token reached; retry in ${retryAfter} s`;
+  }
+
   middleware(cost: (req: Request) => number = () => 1) {
     return async (req: Request, res: Response, next: NextFunction) => {
-      const points = Math.max(1, cost(req));
+      let outcome: Awaited<ReturnType<EnqueueRateLimit['consume']>>;
       try {
-        const result = await this.limiter.consume(tokenId(req), points);
+        outcome = await this.consume(tokenId(req), cost(req));
+      } catch (error) {
+        return next(error);
+      }
+      if ('remaining' in outcome) {
         res.set('RateLimit-Limit', String(this.perMinute));
-        res.set('RateLimit-Remaining', String(result.remainingPoints));
+        res.set('RateLimit-Remaining', String(outcome.remaining));
         next();
-      } catch (rejection) {
-        if (!(rejection instanceof RateLimiterRes)) return next(rejection);
-        const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      } else {
+        const { retryAfter } = outcome;
         res.set('Retry-After', String(retryAfter));
         res.set('RateLimit-Limit', String(this.perMinute));
         res.set('RateLimit-Remaining', '0');
-        res.status(429).json({
-          error: `rate limit of ${this.perMinute} jobs per minute for this token reached; retry in ${retryAfter} s`,
-        });
+        res.status(429).json({ error: this.refusal(retryAfter) });
       }
     };
   }

@@ -1,22 +1,27 @@
 import type { Server } from 'node:http';
-import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../shared/config.js';
 import { createDb, dbSettings } from '../shared/db.js';
 import type { Logger } from '../shared/logger.js';
-import { PerformanceRecorder } from '../metrics/performance.js';
-import { observeQueries } from '../metrics/postgres.js';
+import { EventDeliveryListener } from '../metrics/event-delivery.js';
+import { ProcessInstruments } from '../metrics/instruments.js';
 import { Producer } from '../queues/producer.js';
 import { activeQueues } from '../queues/registry.js';
 import { closeRedis, createRedis } from '../shared/redis.js';
+import { BarsCache, cacheOptions } from '../bars/cache.js';
 import { createApp } from './app.js';
 import { JobEventHub } from './job-events.js';
 import { WebMetrics } from './metrics.js';
+import { EnqueueRateLimit } from './rate-limit.js';
+import { REALTIME_PATH, RealtimeServer } from './realtime/realtime-server.js';
+import { Store } from '../store/store.js';
 
 export interface WebServer {
   server: Server;
   /** The URL the server listens on, such as http://127.0.0.1:3000 */
   url: string;
+  /** The WebSocket at /api/ws. */
+  realtime: RealtimeServer;
   close(): Promise<void>;
 }
 
@@ -45,36 +50,72 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
   const producer = new Producer(redis, config.prefix);
   const events = new JobEventHub(subscriber, config.prefix);
   await events.open(queues);
-  const performance = new PerformanceRecorder(redis, config.prefix, `web:${os.hostname()}:${process.pid}`);
-  performance.start();
-  const stopTimingQueries = observeQueries((kind, durationMs) => performance.time('db.query', kind, durationMs));
-  const metrics = new WebMetrics(producer, queues, performance);
-  const app = createApp({ config, logger, db, redis, producer, events, metrics, queues });
+  const instruments = new ProcessInstruments(redis, config.prefix, 'web', db);
+  instruments.start();
+  const metrics = new WebMetrics({
+    producer,
+    queues,
+    redis,
+    prefix: config.prefix,
+    db,
+    instruments,
+    sseConnections: () => events.connections,
+  });
+  const deliveries = createRedis(config.redisUrl, 'subscriber', 'tickforge-web-deliveries');
+  deliveries.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
+  const delivery = new EventDeliveryListener(deliveries, (channel, publishedAt) => metrics.eventDelivered(channel, publishedAt));
+  await delivery.start();
+  const barsCache = new BarsCache(redis, config.prefix, {
+    ...cacheOptions(config),
+    metrics: { lookup: (tier, hit) => metrics.barsCache.inc({ tier, result: hit ? 'hit' : 'miss' }) },
+  });
+  await barsCache.listen();
+  metrics.watchBarsCache(barsCache);
+  const app = createApp({ config, logger, db, redis, producer, events, metrics, queues, barsCache });
+  const streamConnection = createRedis(config.redisUrl, 'subscriber', 'tickforge-web-stream');
+  streamConnection.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
+  const realtime = new RealtimeServer({
+    config,
+    logger,
+    tokens: { write: config.apiToken, read: config.readToken },
+    producer,
+    redis,
+    streamConnection,
+    jobEvents: events,
+    store: new Store(db, config.dbSchema),
+    metrics,
+    barsCache,
+    rateLimit: new EnqueueRateLimit(redis, config.prefix, config.rateLimitPerMinute),
+  });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, host, () => resolve(listening));
     listening.once('error', reject);
   });
+  await realtime.attach(server);
   const address = server.address() as AddressInfo;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
-  logger.info(`web listening on ${url} (API /api, Bull Board /admin/queues)`);
+  logger.info(`web listening on ${url} (API /api, WebSocket ${REALTIME_PATH}, Bull Board /admin/queues)`);
 
   let closing: Promise<void> | undefined;
   return {
     server,
     url,
+    realtime,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        await realtime.close();
         // Event streams stay open until their job ends; end them so the server can stop.
         await events.close();
         await stopped;
-        stopTimingQueries();
-        await performance.stop();
+        await delivery.stop();
+        await instruments.stop();
+        await barsCache.close();
         await producer.close();
         await db.destroy();
-        await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
+        await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(deliveries), closeRedis(streamConnection)]);
         logger.info('web stopped');
       })();
       return closing;

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type pg from 'pg';
+import QueryStream from 'pg-query-stream';
 import { BAR_PAGE_SELECT } from './pages.js';
 import { barsFromRows, type BarColumns, type BarRow, type SeriesKey } from './columns.js';
 import { copyOut } from '../shared/copy.js';
@@ -110,6 +112,38 @@ export class BarsReader {
     const bars = barsFromRows(found, (row) => row.t);
     const filled = Uint8Array.from(found, (row) => (row.source === 'fill' ? 1 : 0));
     return { bars, filled };
+  }
+
+  /**
+   * Real bars of a series with ts in [from, to), ascending, in chunks of `chunkRows`, read through
+   * a server-side cursor: any number of rows in the memory of one chunk. Ending the iteration
+   * early closes the cursor and hands the connection back.
+   */
+  async *stream(key: SeriesKey, options: { from?: number; to?: number; chunkRows: number }): AsyncGenerator<BarColumns> {
+    const { sql, bindings } = this.series(key, options.from, options.to)
+      .select(this.db.raw('(extract(epoch FROM ts) * 1000)::float8 AS t'), ...BAR_PAGE_SELECT.slice(1))
+      .orderBy('ts')
+      .toSQL()
+      .toNative();
+    const client = this.db.client as {
+      acquireConnection(): Promise<pg.Client>;
+      releaseConnection(connection: pg.Client): Promise<void>;
+    };
+    const connection = await client.acquireConnection();
+    const rows = connection.query(new QueryStream(sql, bindings as unknown[], { batchSize: options.chunkRows }));
+    try {
+      let chunk: Array<BarRow & { t: number }> = [];
+      for await (const row of rows as AsyncIterable<BarRow & { t: number }>) {
+        chunk.push(row);
+        if (chunk.length < options.chunkRows) continue;
+        yield barsFromRows(chunk, (bar) => bar.t);
+        chunk = [];
+      }
+      if (chunk.length > 0) yield barsFromRows(chunk, (bar) => bar.t);
+    } finally {
+      if (!rows.destroyed) await new Promise<void>((resolve) => rows.destroy().once('close', () => resolve()));
+      await client.releaseConnection(connection);
+    }
   }
 
   /**

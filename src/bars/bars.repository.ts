@@ -14,7 +14,8 @@ export interface StoredBar extends BarRow {
   source: string;
 }
 
-const VALUE_COLUMNS = ['open', 'high', 'low', 'close', 'volume', 'vwap', 'trade_count', 'source'] as const;
+/** The columns an upsert compares and replaces; the rest is the key. */
+export const BAR_VALUE_COLUMNS = ['open', 'high', 'low', 'close', 'volume', 'vwap', 'trade_count', 'source'] as const;
 
 /** The one writer of the `bars` table of a schema (production or a sandbox). */
 export class BarsRepository {
@@ -58,14 +59,14 @@ export class BarsRepository {
     const trx = requireTransaction(this.db, 'merging staged bars');
     await this.ensureStaging();
     const columns = BAR_COPY_COLUMNS.join(', ');
-    const changed = VALUE_COLUMNS.map((c) => `t.${c}`).join(', ');
-    const incoming = VALUE_COLUMNS.map((c) => `excluded.${c}`).join(', ');
+    const changed = BAR_VALUE_COLUMNS.map((c) => `t.${c}`).join(', ');
+    const incoming = BAR_VALUE_COLUMNS.map((c) => `excluded.${c}`).join(', ');
     const result = await trx.raw<{ rows: Array<{ staged: number; written: number }> }>(`
       WITH up AS (
         INSERT INTO ${this.table} AS t (${columns})
         SELECT ${columns} FROM ${this.staging}
         ON CONFLICT (symbol, timeframe, variant, ts) DO UPDATE
-          SET ${VALUE_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}
+          SET ${BAR_VALUE_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}
           WHERE (${changed}) IS DISTINCT FROM (${incoming})
             AND (excluded.source <> 'fill' OR t.source = 'fill')
         RETURNING 1
@@ -114,7 +115,7 @@ export class BarsRepository {
   /** Bars of one series with from <= ts < to, ascending. */
   async range(key: SeriesKey, from?: Date, to?: Date): Promise<StoredBar[]> {
     const query = this.db(this.db.raw(this.table))
-      .select<StoredBar[]>('ts', ...VALUE_COLUMNS)
+      .select<StoredBar[]>('ts', ...BAR_VALUE_COLUMNS)
       .where({ symbol: key.symbol, timeframe: key.timeframe, variant: key.variant })
       .orderBy('ts');
     if (from) query.where('ts', '>=', from);

@@ -3,6 +3,7 @@ import { barProblem, type BarColumns } from './columns.js';
 import { symbolProblem } from '../shared/symbols.js';
 import { isOnGrid, type Timeframe } from './timeframes.js';
 import { fromWallClock, localMidnight, parseIsoDate } from '../shared/zone.js';
+import { isInstantInRange, YEAR_RANGE_MESSAGE } from '../shared/dates.js';
 
 export interface ParseBarsOptions {
   timeframe: Timeframe;
@@ -49,6 +50,8 @@ const OPTIONAL = ['vwap', 'trade_count'] as const;
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const EPOCH_MS = /^\d{1,15}$/;
+/** trade_count is a PostgreSQL integer. */
+const MAX_TRADE_COUNT = 2 ** 31 - 1;
 const WITH_OFFSET = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 const NAIVE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 
@@ -63,10 +66,10 @@ function parseTs(raw: string, timeZone: string): { ts: number; style: TsStyle } 
     try {
       parseIsoDate(match[1]);
     } catch {
-      throw new RowError(`ts ${JSON.stringify(raw)} is not a calendar date`);
+      throw new RowError(`ts ${JSON.stringify(raw.slice(0, 40))} is not a calendar date`);
     }
     const ts = Date.parse(raw.replace(' ', 'T'));
-    if (!Number.isFinite(ts)) throw new RowError(`ts ${JSON.stringify(raw)} is not a valid ISO-8601 instant`);
+    if (!Number.isFinite(ts)) throw new RowError(`ts ${JSON.stringify(raw.slice(0, 40))} is not a valid ISO-8601 instant`);
     return { ts, style: 'absolute' };
   }
   match = NAIVE.exec(raw);
@@ -81,7 +84,7 @@ function parseTs(raw: string, timeZone: string): { ts: number; style: TsStyle } 
       return { ts: fromWallClock(year, month, day, hour, minute, timeZone) + second * 1000, style: 'local' };
     } catch (error) {
       if (error instanceof RowError) throw error;
-      throw new RowError(`ts ${JSON.stringify(raw)} is not a calendar date`);
+      throw new RowError(`ts ${JSON.stringify(raw.slice(0, 40))} is not a calendar date`);
     }
   }
   throw new RowError(
@@ -150,7 +153,7 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
   if (!tsColumn || missing.length > 0) {
     const needed = [...(tsColumn ? [] : ['ts']), ...missing].join(', ');
     throw new CsvFormatError(
-      `the header must name ts (or timestamp/date), open, high, low, close, volume; missing ${needed} in "${records[0].record.join(',').slice(0, 200)}"`,
+      `the header must name ts (or timestamp/date), open, high, low, close, volume; missing ${needed}`,
       1,
     );
   }
@@ -181,6 +184,7 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
         throw new RowError(`expected ${header.length} fields as in the header, found ${record.length}`);
       }
       const { ts, style } = parseTs(record[tsIndex], options.timeZone);
+      if (!isInstantInRange(ts)) throw new RowError(`ts ${JSON.stringify(record[tsIndex].slice(0, 40))} ${YEAR_RANGE_MESSAGE}`);
       if (firstStyle === undefined) firstStyle = { style, line };
       else if (style !== firstStyle.style) {
         throw new RowError(
@@ -202,6 +206,7 @@ export function parseBarsCsv(text: string, options: ParseBarsOptions): ParseBars
       if (!Number.isNaN(tradeCount) && (tradeCount < 0 || !Number.isInteger(tradeCount))) {
         throw new RowError(`trade_count ${countRaw} is not a whole number >= 0`);
       }
+      if (tradeCount > MAX_TRADE_COUNT) throw new RowError(`trade_count ${countRaw} is above ${MAX_TRADE_COUNT}, the most a bar stores`);
       const problem = barProblem(values[0], values[1], values[2], values[3], values[4]);
       if (problem) throw new RowError(problem);
 

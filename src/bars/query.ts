@@ -10,7 +10,8 @@ import { rangeBoundSchema, resolveBound } from './ranges.js';
 import { ALIGNMENTS, SESSION_MODES, periodBounds } from './sessions.js';
 import { symbolSchema } from '../shared/symbols.js';
 import { isIntraday, timeframeSchema, type Timeframe } from './timeframes.js';
-import type { BarsCache } from './cache.js';
+import { entryText, type BarsCache, type CacheEntry, type DataClass } from './cache.js';
+import { localDate, localMidnight } from '../shared/zone.js';
 
 /** Most bars one answer holds; a wider range is refused with a message to narrow it. */
 export const MAX_BARS_PER_ANSWER = 100_000;
@@ -36,21 +37,39 @@ export type BarsQuery = z.output<typeof barsQuerySchema>;
 export type BarsOrigin = 'stored' | 'provider' | 'derived';
 
 /**
- * The answer to a bar query: the bars (the JSON body, serialised once so a cache hit costs no
- * encoding), or why there are none. Both are cached; `key` changes whenever the answer can, so
- * it serves as an ETag.
+ * The answer to a bar query: the bars (the JSON body as cached, serialised and compressed once so
+ * a cache hit costs no encoding), or why there are none. Both are cached; `key` changes whenever
+ * the answer can, so it serves as an ETag.
  */
-export type BarsAnswer = { found: true; body: string; key: string } | { found: false; reason: string; key: string };
+export type BarsAnswer = { found: true; body: CacheEntry; key: string } | { found: false; reason: string; key: string };
 
-/** A computed answer before it is cached. */
-type Computed = { found: true; body: string } | { found: false; reason: string };
+/** A computed answer before it is encoded. */
+type Computed = { found: true; origin: BarsOrigin; variant: string; rows: SeriesRows } | { found: false; reason: string };
+
+/** The bars of an answer as a sequence of chunks, for the streamed formats. */
+export type BarsStream =
+  | { found: true; origin: BarsOrigin; variant: string; withFills: boolean; chunks: AsyncIterable<SeriesRows> }
+  | { found: false; reason: string };
+
+/** Rows per chunk of a streamed answer read from a stored series. */
+export const STREAM_CHUNK_ROWS = 10_000;
 
 /** The timeframes an answer may be derived from on the fly: alignment-neutral intraday bars and 1d. */
 const DERIVE_SOURCES: readonly Timeframe[] = ['1m', '5m', '15m', '30m', '1d'];
 
-/** How a cached answer starts: found answers hold the body, missing ones the reason. */
-const FOUND = 'found\n';
-const MISSING = 'missing\n';
+/** The kinds of cached answers: found ones hold the body, missing ones the reason. */
+const FOUND = 'found';
+const MISSING = 'missing';
+
+/**
+ * How long the query's answer may be cached: a range that ends before today (New York) is
+ * history; one that reaches today is market-hours data while NYSE is open, else the default.
+ */
+export function dataClassOf(query: BarsQuery, now: number): DataClass {
+  const to = query.to !== undefined ? resolveBound(query.to, 'to', query.session, NYSE) : undefined;
+  if (to !== undefined && to <= localMidnight(localDate(now, NYSE.timeZone), NYSE.timeZone)) return 'historical';
+  return NYSE.sessionAtInstant(now) ? 'market-hours' : 'default';
+}
 
 function aggregateJobHint(query: BarsQuery, source: Timeframe): string {
   const payload = {
@@ -76,21 +95,25 @@ function aggregateJobHint(query: BarsQuery, source: Timeframe): string {
  */
 export class BarsQueryService {
   private readonly maxDeriveSourceBars: number;
+  private readonly now: () => number;
+  private readonly chunkRows: number;
 
   constructor(
     private readonly reader: BarsReader,
     readonly cache: BarsCache,
-    options: { maxDeriveSourceBars?: number } = {},
+    options: { maxDeriveSourceBars?: number; now?: () => number; chunkRows?: number } = {},
   ) {
     this.maxDeriveSourceBars = options.maxDeriveSourceBars ?? MAX_DERIVE_SOURCE_BARS;
+    this.now = options.now ?? Date.now;
+    this.chunkRows = options.chunkRows ?? STREAM_CHUNK_ROWS;
   }
 
   /** The cached answer, or a fresh one (then cached). */
   async answer(query: BarsQuery): Promise<BarsAnswer> {
     const key = this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
-    const cached = await this.cache.get(key);
-    if (cached?.startsWith(FOUND)) return { found: true, body: cached.slice(FOUND.length), key };
-    if (cached?.startsWith(MISSING)) return { found: false, reason: cached.slice(MISSING.length), key };
+    const cached = await this.cache.get(key, query.symbol);
+    if (cached?.kind === FOUND) return { found: true, body: cached, key };
+    if (cached?.kind === MISSING) return { found: false, reason: await entryText(cached), key };
     return this.refresh(query, key);
   }
 
@@ -110,16 +133,45 @@ export class BarsQueryService {
   async refresh(query: BarsQuery, key?: string): Promise<BarsAnswer> {
     const cacheKey = key ?? this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
     const answer = await this.compute(query);
-    await this.cache.set(cacheKey, answer.found ? FOUND + answer.body : MISSING + answer.reason);
-    return { ...answer, key: cacheKey };
+    const dataClass = dataClassOf(query, this.now());
+    if (!answer.found) {
+      await this.cache.set(cacheKey, query.symbol, MISSING, answer.reason, dataClass);
+      return { ...answer, key: cacheKey };
+    }
+    const body = jsonBody(query, answer);
+    return { found: true, body: await this.cache.set(cacheKey, query.symbol, FOUND, body, dataClass), key: cacheKey };
+  }
+
+  /**
+   * The answer's bars in chunks, for the streamed formats (never cached): a stored series is read
+   * through a cursor without the row limit, so memory stays flat however many bars it holds;
+   * forward fills and derived bars are built in memory, within the limits of the JSON answer.
+   */
+  async stream(query: BarsQuery): Promise<BarsStream> {
+    if (query.fill === 'none') {
+      const { from, to } = bounds(query);
+      const variant = variantOf(query.timeframe, query.session, query.alignment);
+      const aggregateKey = { symbol: query.symbol, timeframe: query.timeframe, variant };
+      if (query.timeframe !== '1m' && (await this.reader.exists(aggregateKey))) {
+        const chunks = this.reader.stream(aggregateKey, { from, to, chunkRows: this.chunkRows });
+        return { found: true, origin: 'stored', variant, withFills: false, chunks: unfilled(chunks) };
+      }
+      const providerKey = { ...aggregateKey, variant: '' };
+      if (await this.reader.exists(providerKey)) {
+        const chunks = this.reader.stream(providerKey, { from, to, chunkRows: this.chunkRows });
+        const cut = isIntraday(query.timeframe)
+          ? mapChunks(chunks, (bars) => keptBars(bars, sessionMask(bars, query.timeframe, query.session, NYSE)))
+          : chunks;
+        return { found: true, origin: 'provider', variant: '', withFills: false, chunks: unfilled(cut) };
+      }
+    }
+    const computed = await this.compute(query);
+    if (!computed.found) return computed;
+    return { ...computed, withFills: query.fill === 'forward', chunks: once(computed.rows) };
   }
 
   private async compute(query: BarsQuery): Promise<Computed> {
-    const from = query.from !== undefined ? resolveBound(query.from, 'from', query.session, NYSE) : undefined;
-    const to = query.to !== undefined ? resolveBound(query.to, 'to', query.session, NYSE) : undefined;
-    if (from !== undefined && to !== undefined && from >= to) {
-      throw new ValidationError([{ path: 'from', message: `from (${query.from}) must be before to (${query.to})` }], 'query');
-    }
+    const { from, to } = bounds(query);
     // Fills are computed on the fly for whatever series answers, so a forward fill is the same
     // whether or not the aggregate was stored with one.
     const withFills = false;
@@ -135,14 +187,19 @@ export class BarsQueryService {
     if (query.timeframe !== '1m' && (await this.reader.exists(aggregateKey))) {
       const rows = await this.reader.rows(aggregateKey, { from, to, withFills, limit });
       if (rows.bars.ts.length > MAX_BARS_PER_ANSWER) throw tooMany();
-      return this.body(query, variant, 'stored', this.filled(query, rows.bars, from, to));
+      return { found: true, origin: 'stored', variant, rows: this.filled(query, rows.bars, from, to) };
     }
     const providerKey = { ...aggregateKey, variant: '' };
     if (await this.reader.exists(providerKey)) {
       const rows = await this.reader.rows(providerKey, { from, to, withFills, limit });
       if (rows.bars.ts.length > MAX_BARS_PER_ANSWER) throw tooMany();
       const keep = isIntraday(query.timeframe) ? sessionMask(rows.bars, query.timeframe, query.session, NYSE) : undefined;
-      return this.body(query, '', 'provider', this.filled(query, keep ? keptBars(rows.bars, keep) : rows.bars, from, to));
+      return {
+        found: true,
+        origin: 'provider',
+        variant: '',
+        rows: this.filled(query, keep ? keptBars(rows.bars, keep) : rows.bars, from, to),
+      };
     }
     return this.derive(query, variant, from, to);
   }
@@ -171,7 +228,12 @@ export class BarsQueryService {
       const built = aggregateBars(base.bars, { source, targets: [query.timeframe], ...options }).bars[query.timeframe]!;
       const first = from !== undefined ? periodBounds(query.timeframe, from, query.session, NYSE).start : -Infinity;
       const inRange = sliceBars(built, lowerBound(built.ts, first), lowerBound(built.ts, to ?? Infinity));
-      return this.body(query, variant, 'derived', this.filled(query, inRange, Number.isFinite(first) ? first : undefined, to));
+      return {
+        found: true,
+        origin: 'derived',
+        variant,
+        rows: this.filled(query, inRange, Number.isFinite(first) ? first : undefined, to),
+      };
     }
     return {
       found: false,
@@ -185,34 +247,59 @@ export class BarsQueryService {
     const options = { timeframe: query.timeframe, session: query.session, alignment: query.alignment, calendar: NYSE };
     return mergeFills(bars, fillGaps(bars, { ...options, from, to }));
   }
+}
 
-  /** The found answer's body. */
-  private body(query: BarsQuery, variant: string, origin: BarsOrigin, rows: SeriesRows): Computed {
-    const withFills = query.fill === 'forward';
-    const { bars, filled } = rows;
-    const out: Array<Record<string, unknown>> = [];
-    for (let i = 0; i < bars.ts.length; i++) {
-      const entry: Record<string, unknown> = {
-        ts: new Date(bars.ts[i]).toISOString(),
-        open: bars.open[i],
-        high: bars.high[i],
-        low: bars.low[i],
-        close: bars.close[i],
-        volume: bars.volume[i],
-        vwap: Number.isNaN(bars.vwap[i]) ? null : bars.vwap[i],
-      };
-      if (withFills) entry.filled = filled[i] === 1;
-      out.push(entry);
-    }
-    const body = JSON.stringify({
-      symbol: query.symbol,
-      timeframe: query.timeframe,
-      session: query.session,
-      alignment: query.alignment,
-      variant,
-      origin,
-      bars: out,
-    });
-    return { found: true, body };
+/** from/to of the query as instants; from must come before to. */
+function bounds(query: BarsQuery): { from?: number; to?: number } {
+  const from = query.from !== undefined ? resolveBound(query.from, 'from', query.session, NYSE) : undefined;
+  const to = query.to !== undefined ? resolveBound(query.to, 'to', query.session, NYSE) : undefined;
+  if (from !== undefined && to !== undefined && from >= to) {
+    throw new ValidationError([{ path: 'from', message: `from (${query.from}) must be before to (${query.to})` }], 'query');
   }
+  return { from, to };
+}
+
+async function* mapChunks(chunks: AsyncIterable<BarColumns>, map: (bars: BarColumns) => BarColumns): AsyncGenerator<BarColumns> {
+  for await (const bars of chunks) yield map(bars);
+}
+
+async function* once(rows: SeriesRows): AsyncGenerator<SeriesRows> {
+  yield rows;
+}
+
+async function* unfilled(chunks: AsyncIterable<BarColumns>): AsyncGenerator<SeriesRows> {
+  for await (const bars of chunks) yield { bars, filled: new Uint8Array(bars.ts.length) };
+}
+
+/** The bar objects of the JSON answer (and of NDJSON lines): vwap null when unknown, `filled` with fills. */
+export function barObjects(rows: SeriesRows, withFills: boolean): Array<Record<string, unknown>> {
+  const { bars, filled } = rows;
+  const out: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < bars.ts.length; i++) {
+    const entry: Record<string, unknown> = {
+      ts: new Date(bars.ts[i]).toISOString(),
+      open: bars.open[i],
+      high: bars.high[i],
+      low: bars.low[i],
+      close: bars.close[i],
+      volume: bars.volume[i],
+      vwap: Number.isNaN(bars.vwap[i]) ? null : bars.vwap[i],
+    };
+    if (withFills) entry.filled = filled[i] === 1;
+    out.push(entry);
+  }
+  return out;
+}
+
+/** The JSON answer of a found query. */
+function jsonBody(query: BarsQuery, answer: Extract<Computed, { found: true }>): string {
+  return JSON.stringify({
+    symbol: query.symbol,
+    timeframe: query.timeframe,
+    session: query.session,
+    alignment: query.alignment,
+    variant: answer.variant,
+    origin: answer.origin,
+    bars: barObjects(answer.rows, query.fill === 'forward'),
+  });
 }

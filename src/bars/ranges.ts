@@ -3,6 +3,7 @@ import type { TradingCalendar } from '../shared/calendar.js';
 import type { SessionMode } from './sessions.js';
 import { localMidnight, parseIsoDate } from '../shared/zone.js';
 import { ValidationError } from '../shared/errors.js';
+import { YEAR_RANGE, YEAR_RANGE_MESSAGE } from '../shared/dates.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
@@ -24,7 +25,12 @@ export const rangeBoundSchema = z
       }
     }
     return INSTANT.test(value) && Number.isFinite(Date.parse(value));
-  }, 'must be a date (YYYY-MM-DD) or an ISO-8601 instant with an offset (2024-03-05T14:30:00Z)');
+  }, 'must be a date (YYYY-MM-DD) or an ISO-8601 instant with an offset (2024-03-05T14:30:00Z)')
+  .refine((value) => {
+    const year = DATE.test(value) ? Number(value.slice(0, 4)) : new Date(Date.parse(value)).getUTCFullYear();
+    // A value the check above refused is not this check's to name again.
+    return Number.isNaN(year) || (year >= YEAR_RANGE.first && year <= YEAR_RANGE.last);
+  }, YEAR_RANGE_MESSAGE);
 
 /**
  * The instant (epoch ms) a bound stands for. A date `from` is the start of that day; a date

@@ -1,30 +1,30 @@
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
 import { requireRole, type Tokens } from '../api/auth.js';
-import type { WebMetrics } from '../api/metrics.js';
 import { ApiRouter } from '../api/openapi.js';
 import { parseOrThrow } from '../shared/validation.js';
 import type { Store } from '../store/store.js';
-import { BarsCache } from './cache.js';
+import { entryText, type BarsCache } from './cache.js';
+import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import { BAR_FORMATS, CONTENT_TYPES, encodeBars } from './formats.js';
 import { BarsQueryService, barsQuerySchema } from './query.js';
+
+/** GET /api/bars's parameters: the bar query and the format of the answer. */
+const barsRequestSchema = barsQuerySchema.extend({ format: z.enum(BAR_FORMATS).default('json') });
 
 export interface BarsRouterDeps {
   store: Store;
-  redis: Redis;
-  prefix: string;
-  metrics: WebMetrics;
+  /** The process's bars cache (listening for bumps, its lookups counted in the web metrics). */
+  cache: BarsCache;
 }
 
 /**
- * GET /api/bars?symbol&timeframe[&from&to&session&alignment&fill]: bars through the cache
- * (see BarsQueryService for which stored series answers). Every request is tallied for the
- * warm-cache job's "top N requested".
+ * GET /api/bars?symbol&timeframe[&from&to&session&alignment&fill&format]: bars through the cache
+ * (see BarsQueryService for which stored series answers) as one JSON document, or streamed as
+ * NDJSON, CSV or Arrow IPC (not cached). Every request is tallied for the warm-cache job's
+ * "top N requested".
  */
-export function barsRouter({ store, redis, prefix, metrics }: BarsRouterDeps, tokens: Tokens): ApiRouter {
-  const cache = new BarsCache(redis, prefix, {
-    hit: () => metrics.barsCache.inc({ result: 'hit' }),
-    miss: () => metrics.barsCache.inc({ result: 'miss' }),
-  });
+export function barsRouter({ store, cache }: BarsRouterDeps, tokens: Tokens): ApiRouter {
   const service = new BarsQueryService(store.barsReader, cache);
   const routes = new ApiRouter();
   routes.get(
@@ -32,9 +32,9 @@ export function barsRouter({ store, redis, prefix, metrics }: BarsRouterDeps, to
     {
       summary: 'OHLCV bars of a symbol and timeframe, through the cache: stored aggregates, provider bars, or derived on the fly',
       role: 'read',
-      query: barsQuerySchema,
+      query: barsRequestSchema,
       responses: {
-        200: '{symbol, timeframe, origin, bars}',
+        200: 'json: {symbol, timeframe, origin, bars}; ndjson: a bar per line; csv: a header and a row per bar; arrow: an Arrow IPC stream (X-Bars-Origin and X-Bars-Variant headers)',
         304: 'unchanged since the ETag the client holds',
         400: 'a bad parameter, named',
         404: 'nothing stored or derivable; names the aggregate-bars payload to run',
@@ -42,7 +42,18 @@ export function barsRouter({ store, redis, prefix, metrics }: BarsRouterDeps, to
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
-      const query = parseOrThrow(barsQuerySchema, req.query, 'query');
+      const { format, ...query } = parseOrThrow(barsRequestSchema, req.query, 'query');
+      if (format !== 'json') {
+        const [streamed] = await Promise.all([service.stream(query), cache.recordRequest(query)]);
+        if (!streamed.found) {
+          res.status(404).json({ error: streamed.reason });
+          return;
+        }
+        res.status(200).type(CONTENT_TYPES[format]);
+        res.set({ 'X-Bars-Origin': streamed.origin, 'X-Bars-Variant': streamed.variant });
+        await pipeline(encodeBars(format, streamed.chunks, streamed.withFills), res);
+        return;
+      }
       const [answer] = await Promise.all([service.answer(query), cache.recordRequest(query)]);
       if (!answer.found) {
         res.status(404).json({ error: answer.reason });
@@ -51,7 +62,13 @@ export function barsRouter({ store, redis, prefix, metrics }: BarsRouterDeps, to
       // The cache key names the versions the answer was built from: a client's copy is current
       // while it matches (Express answers 304 to a matching If-None-Match).
       res.set('ETag', `"${answer.key.slice(answer.key.lastIndexOf(':') + 1)}"`);
-      res.status(200).type('application/json').send(answer.body);
+      res.status(200).type('application/json').vary('Accept-Encoding');
+      // A compressed entry goes out as stored to a client that takes gzip: no work per hit.
+      if (answer.body.encoding === 'gzip' && req.acceptsEncodings('gzip') === 'gzip') {
+        res.set('Content-Encoding', 'gzip').send(answer.body.data);
+      } else {
+        res.send(answer.body.encoding === 'gzip' ? await entryText(answer.body) : answer.body.data);
+      }
     },
   );
   return routes;

@@ -5,7 +5,7 @@ import { loadConfigOrExit, type Config } from '../shared/config.js';
 import { dbSettings, migrateLatest, migrateRollback } from '../shared/db.js';
 import { SCENARIO_NAMES } from '../scenarios/catalog.js';
 import { TIMEFRAMES } from '../bars/timeframes.js';
-import { JOB_NAMES, type JobName } from '../queues/registry.js';
+import { PUBLIC_JOB_NAMES, type JobName } from '../queues/registry.js';
 import { UnknownJobError, ValidationError } from '../shared/errors.js';
 import { runDemo } from './demo.js';
 import { scenarioPayload, writeRunChart, type ScenarioCommandOptions } from './scenario.js';
@@ -98,7 +98,7 @@ program
 program
   .command('enqueue')
   .description('validate and enqueue a job')
-  .argument('<job>', `job name: ${JOB_NAMES.join(', ')}`)
+  .argument('<job>', `job name: ${PUBLIC_JOB_NAMES.join(', ')}`)
   .option('--data <json>', 'the payload as JSON', parseJson, {})
   .option('--idempotency-key <key>', 'enqueueing again with the same key returns the same job')
   .option('--wait', 'wait for the job to finish, showing progress; exit 1 if it fails')

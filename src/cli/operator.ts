@@ -8,6 +8,8 @@ import { QUEUES, isQueueName, type QueueName } from '../queues/names.js';
 import type { Producer } from '../queues/producer.js';
 import { queueStatus } from '../queues/status.js';
 import { readiness } from '../shared/health.js';
+import { isCalendarDate } from '../shared/zone.js';
+import { UniverseSyncRepository } from '../universes/sync.repository.js';
 import { answer, withProducer } from './connect.js';
 
 /** A queue name argument, or a usage error naming the queues. */
@@ -41,7 +43,7 @@ const json = (command: Command) => Boolean(command.optsWithGlobals<{ json?: bool
 const queuesOf = (config: Config): readonly QueueName[] => (config.queues as QueueName[] | undefined) ?? QUEUES;
 
 /**
- * The operator's commands: `jobs failed|show|retry|redrive|cancel`, `queues` and `health`.
+ * The operator's commands: `jobs failed|show|retry|redrive|cancel`, `queues`, `sync-rollback` and `health`.
  * Each reads or changes BullMQ state in Redis directly, like the API's dead-letter routes.
  */
 export function addOperatorCommands(program: Command): void {
@@ -149,6 +151,27 @@ export function addOperatorCommands(program: Command): void {
           .filter((q) => q.workers.length === 0 && q.waiting + q.prioritized + q.delayed > 0)
           .map((q) => `no worker serves ${q.queue}: its ${q.waiting + q.prioritized + q.delayed} jobs wait until one starts`),
       ]);
+    });
+
+  program
+    .command('sync-rollback')
+    .description('roll the end-of-day universe sync back to a date, so the dates after it can be synced again')
+    .argument('<date>', 'the last trading date to keep, YYYY-MM-DD')
+    .action(async (date: string, _options: unknown, command: Command) => {
+      if (!isCalendarDate(date)) throw new InvalidArgumentError('the date must be YYYY-MM-DD');
+      const config = loadConfigOrExit();
+      const db = createDb({ ...dbSettings(config), poolMax: 1 });
+      try {
+        const rollback = await new UniverseSyncRepository(db, config.dbSchema).rollBack(date);
+        answer(json(command), rollback, () => [
+          rollback.tasks.length === 0
+            ? `no sync task had synced past ${date}; nothing changed`
+            : `rolled back to ${date}: ${rollback.tasks.join(', ')}; ${rollback.membershipsDeleted} memberships deleted, ` +
+              `${rollback.membershipsReopened} reopened, ${rollback.runsDeleted} runs and ${rollback.changesDeleted} audit rows removed`,
+        ]);
+      } finally {
+        await db.destroy();
+      }
     });
 
   program

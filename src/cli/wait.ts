@@ -2,6 +2,7 @@ import { QueueEvents, type Job } from 'bullmq';
 import cliProgress from 'cli-progress';
 import type { Producer } from '../queues/producer.js';
 import type { QueueName } from '../queues/names.js';
+import { progressOf } from '../queues/progress.js';
 
 /** The job ended in the failed state. */
 export class JobFailedError extends Error {
@@ -61,11 +62,11 @@ export async function waitForJob(
   try {
     await events.waitUntilReady();
     events.on('progress', ({ jobId: id, data }) => {
-      if (id === jobId && typeof data === 'number') view?.update(data);
+      if (id === jobId) view?.update(progressOf(data).progressPercent);
     });
     const job: Job | undefined = await producer.queue(queue).getJob(jobId);
     if (!job) throw new Error(`no job ${jobId} in queue ${queue}`);
-    if (typeof job.progress === 'number') view?.update(job.progress);
+    view?.update(progressOf(job.progress).progressPercent);
     let attemptsSeen = 0;
     const onRetry = async ({ jobId: id }: { jobId: string }) => {
       if (id !== jobId) return;

@@ -1,3 +1,4 @@
+import { loadConfig, type Config } from '../shared/config.js';
 import type { AlertRule, Condition, RuleResult } from './alert-engine.js';
 
 /** The limits the alert rules hold the system to (settings `TICKFORGE_ALERT_*`). */
@@ -20,17 +21,27 @@ export interface AlertThresholds {
   redisMemoryBytes: number;
 }
 
-/** The defaults, documented in docs/operations.md. */
-export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
-  eodMinutes: 30,
-  queueWaitSeconds: 300,
-  failureRatePercent: 10,
-  failureRateMinJobs: 5,
-  jobP99BudgetMs: 600_000,
-  jobP99Budgets: {},
-  postgresPoolSaturation: 1,
-  redisMemoryBytes: 1024 ** 3,
-};
+/** The thresholds the settings `TICKFORGE_ALERT_*` give (docs/configuration.md). */
+export function alertThresholds(config: Config): AlertThresholds {
+  return {
+    eodMinutes: config.alertEodMinutes,
+    queueWaitSeconds: config.alertQueueWaitSeconds,
+    failureRatePercent: config.alertFailureRatePercent,
+    failureRateMinJobs: config.alertFailureRateMinJobs,
+    jobP99BudgetMs: config.alertJobP99Ms,
+    jobP99Budgets: Object.fromEntries(
+      (config.alertJobP99Budgets ?? []).map((entry) => {
+        const [name, ms] = entry.split('=');
+        return [name, Number(ms)];
+      }),
+    ),
+    postgresPoolSaturation: config.alertPostgresPoolPercent / 100,
+    redisMemoryBytes: config.alertRedisMemoryMb * 1024 ** 2,
+  };
+}
+
+/** The thresholds when no `TICKFORGE_ALERT_*` setting is given. */
+export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = alertThresholds(loadConfig({}));
 
 /** The latest EOD pipeline run: when it was triggered and, once it has, when it finished. */
 export interface EodRunState {

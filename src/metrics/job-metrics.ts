@@ -1,8 +1,7 @@
 import client from 'prom-client';
 
-/** Job-side metrics a worker process records; the web process aggregates them across workers. */
+/** Job-side metrics a worker process records; they add up into the deployment totals. */
 export interface JobMetrics {
-  registry: client.Registry;
   finished: client.Counter<'queue' | 'name' | 'outcome'>;
   retried: client.Counter<'queue' | 'name'>;
   stalled: client.Counter<'queue'>;
@@ -18,8 +17,16 @@ export interface PoolGauges {
   threads: number;
 }
 
-export function createJobMetrics(pool?: () => PoolGauges): JobMetrics {
-  const registry = new client.Registry();
+/**
+ * The worker's metrics: counters and histograms of its jobs in `registry` (the deployment
+ * totals), and in `own` (shown with the worker's instance) its kernel pool and the queues it
+ * serves, one `tickforge_worker_queue` series per queue.
+ */
+export function createJobMetrics(
+  registry: client.Registry,
+  own: client.Registry,
+  served: { pool: () => PoolGauges; queues: () => readonly string[] },
+): JobMetrics {
   const finished = new client.Counter({
     name: 'tickforge_jobs_finished_total',
     help: 'Jobs that finished for good, by outcome (completed, or failed after their last attempt)',
@@ -57,33 +64,39 @@ export function createJobMetrics(pool?: () => PoolGauges): JobMetrics {
     help: 'Bar-query cache entries written by the warm-cache job',
     registers: [registry],
   });
-  if (pool) {
-    new client.Gauge({
-      name: 'tickforge_pool_utilization',
-      help: 'Share of kernel-pool capacity spent running tasks (0-1), averaged over worker processes',
-      registers: [registry],
-      aggregator: 'average',
-      collect() {
-        this.set(pool().utilization);
-      },
-    });
-    new client.Gauge({
-      name: 'tickforge_pool_queue_size',
-      help: 'Kernel tasks waiting for a free thread',
-      registers: [registry],
-      collect() {
-        this.set(pool().queueSize);
-      },
-    });
-    new client.Gauge({
-      name: 'tickforge_pool_threads',
-      help: 'Kernel-pool threads running',
-      registers: [registry],
-      collect() {
-        this.set(pool().threads);
-      },
-    });
-  }
-  client.collectDefaultMetrics({ register: registry, prefix: 'tickforge_worker_' });
-  return { registry, finished, retried, stalled, duration, wait, cacheWarmed };
+  const { pool, queues } = served;
+  new client.Gauge({
+    name: 'tickforge_pool_utilization',
+    help: 'Share of the kernel pool capacity spent running tasks since the worker started (0-1)',
+    registers: [own],
+    collect() {
+      this.set(pool().utilization);
+    },
+  });
+  new client.Gauge({
+    name: 'tickforge_pool_queue_size',
+    help: 'Kernel tasks waiting for a free thread',
+    registers: [own],
+    collect() {
+      this.set(pool().queueSize);
+    },
+  });
+  new client.Gauge({
+    name: 'tickforge_pool_threads',
+    help: 'Kernel-pool threads running',
+    registers: [own],
+    collect() {
+      this.set(pool().threads);
+    },
+  });
+  new client.Gauge({
+    name: 'tickforge_worker_queue',
+    help: 'The queues this worker serves (1 per queue)',
+    labelNames: ['queue'] as const,
+    registers: [own],
+    collect() {
+      for (const queue of queues()) this.set({ queue }, 1);
+    },
+  });
+  return { finished, retried, stalled, duration, wait, cacheWarmed };
 }

@@ -84,7 +84,8 @@ export class MetricsPublisher {
       for (const value of metric.values) {
         const field = seriesField(metric.name, value.metricName ?? metric.name, value.labels);
         const delta = value.value - (this.sent.get(field) ?? 0);
-        if (delta === 0) continue;
+        // A series set up at zero is sent once, so that it shows (and rate() works) before its first event.
+        if (delta === 0 && this.sent.has(field)) continue;
         transaction.hincrbyfloat(key.totals, field, delta);
         sending.set(field, value.value);
       }

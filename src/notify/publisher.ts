@@ -6,6 +6,8 @@ export interface PublisherOptions {
   service: string;
   stream: string;
   streamMaxLen: number;
+  /** Told of every event once it is published, by channel name (for the metrics). */
+  onPublished?: (channel: string) => void;
 }
 
 /**
@@ -42,6 +44,7 @@ export class Publisher {
       .exec();
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];
+    this.options.onPublished?.(channel);
     return envelope;
   }
 }

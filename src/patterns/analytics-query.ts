@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { timeframeSchema } from '../bars/timeframes.js';
+import { patternKeySchema } from './catalog.js';
 import { REGIMES, VOLATILITY_REGIMES } from './context.js';
 
 /** What a query can group by. */
@@ -35,7 +36,7 @@ export const customQuerySchema = z
     filter: z
       .object({
         timeframe: timeframeSchema.default('1d'),
-        patterns: z.array(z.string().min(1)).min(1).max(100).optional(),
+        patterns: z.array(patternKeySchema).min(1).max(100).optional(),
         symbols: z.array(z.string().min(1)).min(1).max(1_000).optional(),
         universe: z.string().min(1).optional(),
         regimes: z.array(z.enum(REGIMES)).min(1).optional(),

@@ -18,7 +18,8 @@ import {
   seasonalPatternSchema,
   successPredictionsSchema,
 } from './analytics-schemas.js';
-import { analysisScopeSchema, scopeKey, type AnalysisScope } from './analytics-scope.js';
+import { analysisScopeSchema, commaList, scopeKey, type AnalysisScope } from './analytics-scope.js';
+import { patternKeySchema } from './catalog.js';
 import type { AnalysisRecord, SuccessRule } from './analytics.repository.js';
 import type { PatternAnalysis } from './analytics.js';
 
@@ -28,22 +29,10 @@ export interface AnalyticsRouterDeps {
   prefix: string;
 }
 
-const commaList = <T extends z.ZodType>(item: T, max: number) =>
-  z.preprocess(
-    (value) =>
-      typeof value === 'string'
-        ? value
-            .split(',')
-            .map((part) => part.trim())
-            .filter(Boolean)
-        : value,
-    z.array(item).min(1).max(max),
-  );
-
 /** The filters of the routes that serve a stored analysis. */
 const analysisQuerySchema = analysisScopeSchema
   .omit({ patterns: true })
-  .extend({ pattern: commaList(z.string().min(1), 100).optional().describe('pattern keys, comma-separated') })
+  .extend({ pattern: commaList(patternKeySchema, 100).optional().describe('pattern keys, comma-separated') })
   .strict();
 
 /** The request of the portfolio route. */
@@ -55,7 +44,7 @@ const portfolioQuerySchema = z
     to: tradingDateSchema,
     timeframe: timeframeSchema.default('1d'),
     horizon: z.coerce.number().int().min(1).max(250).default(5).describe('bars a signal is followed for'),
-    pattern: commaList(z.string().min(1), 100).optional(),
+    pattern: commaList(patternKeySchema, 100).optional(),
     detectorVersion: z.string().min(1).optional(),
   })
   .strict()

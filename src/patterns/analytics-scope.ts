@@ -6,8 +6,10 @@
 import { z } from 'zod';
 import { timeframeSchema } from '../bars/timeframes.js';
 import { tradingDateSchema } from '../shared/calendar.js';
+import { patternKeySchema } from './catalog.js';
 
-const list = (item: z.ZodString, max: number) =>
+/** A list given as an array or, in a query string, comma-separated. */
+export const commaList = <T extends z.ZodType>(item: T, max: number) =>
   z.preprocess(
     (value) =>
       typeof value === 'string'
@@ -23,11 +25,11 @@ const list = (item: z.ZodString, max: number) =>
 export const analysisScopeSchema = z.object({
   timeframe: timeframeSchema.default('1d'),
   universe: z.string().min(1).optional().describe('a universe key: its members as of `to`'),
-  symbols: list(z.string().min(1), 5_000).optional().describe('symbols, comma-separated in a query string'),
+  symbols: commaList(z.string().min(1), 5_000).optional().describe('symbols, comma-separated in a query string'),
   from: tradingDateSchema.optional().describe('first session, inclusive'),
   to: tradingDateSchema.optional().describe('last session, inclusive; the analysis is as of this date'),
   detectorVersion: z.string().min(1).optional().describe('only detections of this detector version'),
-  patterns: list(z.string().min(1), 100).optional().describe('pattern keys, comma-separated in a query string'),
+  patterns: commaList(patternKeySchema, 100).optional().describe('pattern keys, comma-separated in a query string'),
 });
 
 export type AnalysisScope = z.output<typeof analysisScopeSchema>;

@@ -5,6 +5,7 @@
  * of the old and the new version are then kept side by side so their performance can be
  * compared (docs/patterns.md).
  */
+import { z } from 'zod';
 import { candlesOf, type Candles } from './candles.js';
 import { CANDLESTICK_KEYS, CANDLESTICKS } from './candlesticks.js';
 import { EVENT_KEYS, EVENTS, type EventColumns } from './events.js';
@@ -64,6 +65,14 @@ export const PATTERN_KEYS: readonly PatternKey[] = [...CANDLESTICK_KEYS, ...EVEN
 export function isPatternKey(key: string): key is PatternKey {
   return Object.hasOwn(DETECTORS, key);
 }
+
+/** A pattern key, refused with the list of known keys. */
+export const patternKeySchema = z
+  .string()
+  .refine(isPatternKey, {
+    error: (issue) => `unknown pattern ${JSON.stringify(issue.input)}; known patterns: ${PATTERN_KEYS.join(', ')}`,
+  })
+  .transform((key) => key as PatternKey);
 
 /** The longest lookback among the given patterns: the history to read before a range. */
 export function lookbackOf(keys: readonly PatternKey[]): number {

@@ -4,7 +4,7 @@ import { SESSION_MODES, type SessionMode } from '../bars/sessions.js';
 import { timeframeSchema, type Timeframe } from '../bars/timeframes.js';
 import { defineContract, STANDARD_DEFAULTS } from '../queues/contract.js';
 import { symbolSchema } from '../shared/symbols.js';
-import { isPatternKey, PATTERN_KEYS, type PatternKey } from './catalog.js';
+import { PATTERN_KEYS, patternKeySchema, type PatternKey } from './catalog.js';
 
 const payloadSchema = z
   .object({
@@ -18,7 +18,7 @@ const payloadSchema = z
     from: rangeBoundSchema.optional().describe('first bar to report on (date or instant); default: the first stored bar'),
     to: rangeBoundSchema.optional().describe('date (inclusive) or instant (exclusive); default: after the last stored bar'),
     patterns: z
-      .array(z.string())
+      .array(patternKeySchema)
       .min(1)
       .max(PATTERN_KEYS.length)
       .optional()
@@ -29,17 +29,8 @@ const payloadSchema = z
     if (payload.symbols !== undefined && payload.universe !== undefined) {
       context.addIssue({ code: 'custom', path: ['universe'], message: 'give symbols or a universe, not both' });
     }
-    for (const [index, key] of (payload.patterns ?? []).entries()) {
-      if (!isPatternKey(key)) {
-        context.addIssue({
-          code: 'custom',
-          path: ['patterns', index],
-          message: `unknown pattern ${JSON.stringify(key)}; known patterns: ${PATTERN_KEYS.join(', ')}`,
-        });
-      }
-    }
   })
-  .transform((payload) => ({ ...payload, patterns: [...new Set(payload.patterns ?? PATTERN_KEYS)] as PatternKey[] }));
+  .transform((payload) => ({ ...payload, patterns: [...new Set(payload.patterns ?? PATTERN_KEYS)] }));
 
 /** What detection did on one symbol. */
 export interface DetectSymbolResult {

@@ -24,6 +24,11 @@ export interface JobContract<Name extends string = string, Schema extends z.ZodT
    * date, say); BullMQ ignores an add whose id is already present.
    */
   jobId?(payload: z.output<Schema>): string | undefined;
+  /**
+   * Added only by another job (a flow's child): the API and the CLI refuse it, since a caller
+   * adding it directly would bypass what its parent checks.
+   */
+  internal?: boolean;
   /** The type a completed job returns (the handler must return it); never set. */
   readonly [resultType]?: Result;
 }

@@ -6,7 +6,7 @@ import { parseOrThrow, toIssues } from '../shared/validation.js';
 import type { JobContract } from './contract.js';
 import { z } from 'zod';
 import { QUEUES, type QueueName } from './names.js';
-import { contractNamed, contractOf, type JobName, type PayloadOf } from './registry.js';
+import { contractOf, publicContractNamed, type JobName, type PayloadOf } from './registry.js';
 
 export interface EnqueueOptions {
   /** A caller-chosen key: enqueueing again with the same key returns the first job. */
@@ -68,10 +68,11 @@ export class Producer {
   /**
    * Validates and adds a job whose kind and payload come from outside the program (an HTTP
    * request, a CLI argument): both are checked at run time, an unknown name is an
-   * UnknownJobError and a bad payload a ValidationError naming each field.
+   * UnknownJobError, a kind only another job adds an InternalJobError, and a bad payload a
+   * ValidationError naming each field.
    */
   enqueueByName(name: string, payload: unknown, options?: EnqueueOptions): Promise<EnqueuedJob> {
-    return this.add(contractNamed(name), payload, options);
+    return this.add(publicContractNamed(name), payload, options);
   }
 
   private async add(contract: JobContract, payload: unknown, options: EnqueueOptions = {}): Promise<EnqueuedJob> {
@@ -98,7 +99,7 @@ export class Producer {
    * named at run time, as for enqueueByName.
    */
   async enqueueBulkByName(name: string, payloads: unknown[]): Promise<EnqueuedJob[]> {
-    const contract = contractNamed(name);
+    const contract = publicContractNamed(name);
     const problems: ValidationIssue[] = [];
     const data = payloads.map((payload, index) => {
       const parsed = contract.schema.safeParse(payload);

@@ -8,7 +8,7 @@ import { detectPatternsContract } from '../patterns/detect-patterns.contract.js'
 import { generateScenarioContract } from '../scenarios/generate-scenario.contract.js';
 import { eodPipelineContract } from '../shared/eod-pipeline.contract.js';
 import { eodTriggerContract } from '../shared/eod-trigger.contract.js';
-import { UnknownJobError } from '../shared/errors.js';
+import { InternalJobError, UnknownJobError } from '../shared/errors.js';
 import { noopContract } from '../shared/noop.contract.js';
 import { analyzePatternsContract } from '../patterns/analyze-patterns.contract.js';
 import { eodSyncTaskContract } from '../universes/eod-sync-task.contract.js';
@@ -66,6 +66,19 @@ export function contractNamed(name: string): JobContract {
   if (!contract) throw new UnknownJobError(name, JOB_NAMES);
   return contract;
 }
+
+/**
+ * The contract of a job kind a caller outside the program may add (HTTP, CLI): UnknownJobError
+ * for an unknown name, InternalJobError for a kind only another job adds.
+ */
+export function publicContractNamed(name: string): JobContract {
+  const contract = contractNamed(name);
+  if (contract.internal) throw new InternalJobError(name);
+  return contract;
+}
+
+/** The names of the job kinds callers may add. */
+export const PUBLIC_JOB_NAMES: readonly JobName[] = JOB_NAMES.filter((name) => !byName.get(name)!.internal);
 
 /** The contract of a job kind named in code. */
 export function contractOf<N extends JobName>(name: N): ContractOf<N> {

@@ -1,12 +1,12 @@
-import os from 'node:os';
 import { FlowProducer } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config.js';
 import { createDb, dbSettings, type Knex } from '../shared/db.js';
 import type { Logger } from '../shared/logger.js';
 import { AlertMonitor } from '../metrics/alert-monitor.js';
-import { DEFAULT_ALERT_THRESHOLDS } from '../metrics/alert-rules.js';
+import { alertThresholds } from '../metrics/alert-rules.js';
 import { gatherSnapshot } from '../metrics/gather.js';
+import { ProcessInstruments } from '../metrics/instruments.js';
 import { CHANNELS } from '../notify/channels.js';
 import { Publisher } from '../notify/publisher.js';
 import { QUEUES } from '../queues/names.js';
@@ -57,6 +57,8 @@ export class Scheduler {
   private listener?: EodSignalListener;
   private alerts?: AlertMonitor;
   private readonly store: Store;
+  /** This scheduler's own figures, published so the comprehensive health shows it live. */
+  private readonly instruments: ProcessInstruments;
 
   private constructor(
     private readonly logger: Logger,
@@ -65,8 +67,10 @@ export class Scheduler {
     private readonly flows: FlowProducer,
     private readonly db: Knex,
     schema: string,
+    prefix: string,
   ) {
     this.store = new Store(db, schema);
+    this.instruments = new ProcessInstruments(redis, prefix, 'scheduler', db);
   }
 
   static async start(config: Config, logger: Logger, options: SchedulerOptions = {}): Promise<Scheduler> {
@@ -75,7 +79,7 @@ export class Scheduler {
     const db = createDb({ ...dbSettings(config, logger), poolMax: 2 });
     const producer = new Producer(redis, config.prefix);
     const flows = new FlowProducer({ connection: redis, prefix: config.prefix });
-    const scheduler = new Scheduler(logger, redis, producer, flows, db, config.dbSchema);
+    const scheduler = new Scheduler(logger, redis, producer, flows, db, config.dbSchema, config.prefix);
     try {
       await waitForRedis(redis, 30_000);
       await untilMigrated(db, config.dbSchema, (line) => logger.info(line), { timeoutMs: config.migrationWaitMs });
@@ -97,6 +101,8 @@ export class Scheduler {
       logger.info(`listening for ${CHANNELS.eodComplete} on pub/sub and in the stream ${config.eventStream}`);
       scheduler.alerts = scheduler.alertMonitor(config);
       scheduler.alerts.start();
+      scheduler.instruments.start();
+      await scheduler.instruments.flush();
       return scheduler;
     } catch (error) {
       await scheduler.stop();
@@ -111,14 +117,15 @@ export class Scheduler {
       service: 'tickforge-scheduler',
       stream: config.eventStream,
       streamMaxLen: config.eventStreamMaxLen,
+      onPublished: (channel) => this.instruments.eventPublished(channel),
     });
     const queues = new Map(QUEUES.map((name) => [name, producer.queue(name)]));
     return new AlertMonitor({
       redis,
       prefix: config.prefix,
-      instance: `scheduler:${os.hostname()}:${process.pid}`,
+      instance: this.instruments.instance,
       intervalMs: ALERT_INTERVAL_MS,
-      thresholds: DEFAULT_ALERT_THRESHOLDS,
+      thresholds: alertThresholds(config),
       gather: () => gatherSnapshot({ redis, prefix: config.prefix, db, queues, eodQueue: producer.queue('sync') }),
       announce: async (transition) => {
         await publisher.publish('performanceAlert', transition, transition.alert.id);
@@ -144,6 +151,7 @@ export class Scheduler {
 
   async stop(): Promise<void> {
     await this.alerts?.stop();
+    await this.instruments.stop();
     await this.listener?.stop();
     await this.producer.close();
     await this.flows.close();

@@ -368,3 +368,12 @@ export function isNyseSession(date: string): boolean {
 }
 
 export const tradingDateSchema = calendarDateSchema.refine(isNyseSession, 'must be an NYSE trading session (2000–2030)');
+
+/**
+ * An NYSE session no later than today in New York: the date of a job that moves state forward
+ * to it (a sync, the end-of-day pipeline), where a future date would block every real one.
+ */
+export const pastTradingDateSchema = tradingDateSchema.refine(
+  (date) => date <= localDate(Date.now(), NYSE.timeZone),
+  'must not be after today in New York',
+);

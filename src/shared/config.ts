@@ -16,6 +16,8 @@ export class ConfigError extends Error {
 
 /** `../shared/data` beside the project checkout (this file compiles to dist/src/shared/config.js). */
 const SHARED_DATA_DIR = fileURLToPath(new URL('../../../../shared/data', import.meta.url));
+/** Where import files go unless TICKFORGE_IMPORT_ROOTS says otherwise. */
+export const DEFAULT_IMPORT_DIR = path.resolve('imports');
 
 const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
@@ -142,6 +144,21 @@ export const SETTINGS = {
     integer(6_000, 1),
     'jobs one token may enqueue per minute, counted in Redis across all web processes',
   ),
+  wsMaxBufferedBytes: setting(
+    'TICKFORGE_WS_MAX_BUFFERED_BYTES',
+    integer(8 * 1024 * 1024, 64 * 1024),
+    'bytes a WebSocket client may leave unread before the web process drops it (close 4008)',
+  ),
+  wsHeartbeatMs: setting(
+    'TICKFORGE_WS_HEARTBEAT_MS',
+    integer(30_000, 100),
+    'how often the web process pings each WebSocket client; one that has not answered the previous ping is dropped',
+  ),
+  wsCachePerformanceMs: setting(
+    'TICKFORGE_WS_CACHE_PERFORMANCE_MS',
+    integer(10_000, 100),
+    'how often cache_performance goes to the WebSocket clients subscribed to it',
+  ),
   workerConcurrency: setting(
     'TICKFORGE_WORKER_CONCURRENCY',
     integer(Math.max(2, os.availableParallelism() * 2), 1, 1000),
@@ -175,6 +192,49 @@ export const SETTINGS = {
     integer(120_000, 0),
     'how long a worker or scheduler starting on a schema with pending migrations waits for them (the Procfile web applies them) before giving up',
   ),
+  alertEodMinutes: setting(
+    'TICKFORGE_ALERT_EOD_MINUTES',
+    integer(30, 1),
+    'alert eod-late: minutes after its trigger by which the EOD pipeline must have finished',
+  ),
+  alertQueueWaitSeconds: setting(
+    'TICKFORGE_ALERT_QUEUE_WAIT_SECONDS',
+    integer(300, 1),
+    "alert queue-wait: seconds a queue's oldest waiting job may wait",
+  ),
+  alertFailureRatePercent: setting(
+    'TICKFORGE_ALERT_FAILURE_RATE_PERCENT',
+    integer(10, 0, 100),
+    "alert failure-rate: % of a queue's jobs that may fail for good over 15 minutes",
+  ),
+  alertFailureRateMinJobs: setting(
+    'TICKFORGE_ALERT_FAILURE_RATE_MIN_JOBS',
+    integer(5, 1),
+    'alert failure-rate: fewest jobs finished over 15 minutes before a failure rate counts',
+  ),
+  alertJobP99Ms: setting(
+    'TICKFORGE_ALERT_JOB_P99_MS',
+    integer(600_000, 1),
+    "alert job-p99: budget in ms for a job name's p99 duration over the last hour",
+  ),
+  alertJobP99Budgets: setting(
+    'TICKFORGE_ALERT_JOB_P99_BUDGETS',
+    list(',', { regex: /^[a-z-]+=\d+(,[a-z-]+=\d+)*$/, message: 'must look like eod-pipeline=1200000,import-bars=60000' }),
+    'alert job-p99: per job name budgets in ms that override TICKFORGE_ALERT_JOB_P99_MS (name=ms,name=ms)',
+    { separator: ',' },
+  ),
+  alertPostgresPoolPercent: setting(
+    'TICKFORGE_ALERT_POSTGRES_POOL_PERCENT',
+    integer(100, 1, 100),
+    "alert postgres-pool: % of a process's PostgreSQL pool in use that counts as saturated",
+  ),
+  alertRedisMemoryMb: setting('TICKFORGE_ALERT_REDIS_MEMORY_MB', integer(1024, 1), 'alert redis-memory: MiB Redis may use'),
+  backupDir: setting(
+    'TICKFORGE_BACKUP_DIR',
+    z.string().trim().min(1).default('backups'),
+    'directory the scheduled backup job writes its pg_dump files to (relative to the working directory)',
+  ),
+  backupKeep: setting('TICKFORGE_BACKUP_KEEP', integer(7, 1, 1000), 'how many of the newest backups the backup job keeps'),
   dataDir: setting(
     'TICKFORGE_DATA_DIR',
     z.string().trim().optional(),
@@ -183,7 +243,7 @@ export const SETTINGS = {
   importRoots: setting(
     'TICKFORGE_IMPORT_ROOTS',
     list(path.delimiter),
-    `directories (${path.delimiter}-separated) import jobs may read files from (default: the working directory, the temporary directory and the sample data)`,
+    `directories (${path.delimiter}-separated) import jobs may read files from (default: the imports directory under the working directory, and the sample data)`,
     { separator: path.delimiter },
   ),
   etfFilters: setting(
@@ -202,6 +262,36 @@ export const SETTINGS = {
       })
       .pipe(etfFilterOverridesSchema),
     'per-theme overrides of the ETF theme filters as JSON, e.g. {"bonds":{"min_avg_volume":1000000}} (fields min_aum, min_avg_volume, max_expense_ratio; default: the report\'s filters, see docs/universes.md)',
+  ),
+  cacheTtlDefault: setting(
+    'CACHE_TTL_DEFAULT',
+    integer(300, 1),
+    'seconds a bars answer stays cached when it is neither historical nor market-hours data',
+  ),
+  cacheTtlHistorical: setting(
+    'CACHE_TTL_HISTORICAL',
+    integer(3_600, 1),
+    'seconds a bars answer whose range ended before today (New York) stays cached',
+  ),
+  cacheTtlMarketHours: setting(
+    'CACHE_TTL_MARKET_HOURS',
+    integer(60, 1),
+    'seconds a bars answer reaching into today stays cached while NYSE is open',
+  ),
+  cacheMemoryMaxBytes: setting(
+    'CACHE_MEMORY_MAX_BYTES',
+    integer(64 * 1024 * 1024, 0),
+    'bytes of bars answers each web process keeps in its own memory (an LRU in front of Redis)',
+  ),
+  cacheRedisMaxBytes: setting(
+    'CACHE_REDIS_MAX_BYTES',
+    integer(256 * 1024 * 1024, 0),
+    'bytes the bars cache may use in Redis; it evicts its own entries to stay under, so queries cannot fill the Redis the queues need',
+  ),
+  cacheCompressMinBytes: setting(
+    'CACHE_COMPRESS_MIN_BYTES',
+    integer(16 * 1024, 0),
+    'bars answers at least this large are cached gzipped (and sent so to clients that accept gzip)',
   ),
   logLevel: setting(
     'LOG_LEVEL',
@@ -250,7 +340,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...settings,
     dataDir,
-    importRoots: settings.importRoots ?? [process.cwd(), os.tmpdir(), ...(dataDir ? [dataDir] : [])],
+    // A dedicated directory, never the working or temporary directory: a write token must not be
+    // able to have the worker read whatever lies there.
+    importRoots: settings.importRoots ?? [DEFAULT_IMPORT_DIR, ...(dataDir ? [dataDir] : [])],
   };
 }
 

@@ -39,6 +39,18 @@ export interface CsvRecords {
 }
 
 /**
+ * What each csv-parse failure means, in words of our own: the parser's messages quote the text
+ * around the fault, and a file that is not CSV must not be shown through an error.
+ */
+const CSV_PROBLEMS: Record<string, string> = {
+  CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed',
+  CSV_INVALID_CLOSING_QUOTE: 'a closing quote is followed by something other than a delimiter',
+  CSV_INVALID_OPENING_QUOTE: 'a quote appears inside an unquoted field',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'a closing quote is followed by something other than a delimiter',
+  CSV_MAX_RECORD_SIZE: 'a row is longer than 65,536 characters',
+};
+
+/**
  * Reads CSV text (BOM, quoting, blank lines and ragged rows tolerated) into records; throws
  * CsvFormatError for unreadable CSV or a file without a header row.
  */
@@ -54,8 +66,8 @@ export function readCsvRecords(text: string, options: { trimCells?: boolean } = 
       max_record_size: 64 * 1024,
     }) as unknown as CsvRecords['records'];
   } catch (error) {
-    const info = error as { lines?: number; message?: string };
-    throw new CsvFormatError(`the file is not readable CSV: ${String(info.message).replace(/^Invalid .*?: /, '')}`, info.lines);
+    const info = error as { lines?: number; code?: string };
+    throw new CsvFormatError(`the file is not readable CSV: ${CSV_PROBLEMS[info.code ?? ''] ?? 'it cannot be parsed'}`, info.lines);
   }
   if (records.length === 0) throw new CsvFormatError('the file is empty: a header row is required');
   const rawHeader = records[0].record.map((name) => name.trim());

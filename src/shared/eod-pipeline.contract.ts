@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineContract, STANDARD_DEFAULTS } from '../queues/contract.js';
-import { tradingDateSchema } from './calendar.js';
+import { pastTradingDateSchema } from './calendar.js';
 
 const DAY = 24 * 3600;
 
@@ -24,7 +24,7 @@ export const eodPipelineContract = defineContract<{ date: string; steps: Pipelin
   name: 'eod-pipeline',
   queue: 'sync',
   description: 'End-of-day pipeline for one trading date: its steps in order',
-  schema: z.object({ date: tradingDateSchema }).strict(),
+  schema: z.object({ date: pastTradingDateSchema }).strict(),
   defaults: { ...STANDARD_DEFAULTS, removeOnComplete: { age: 45 * DAY }, removeOnFail: { age: 90 * DAY } },
   jobId: (payload) => pipelineJobId(payload.date),
 });

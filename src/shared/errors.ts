@@ -50,6 +50,13 @@ export class UnknownJobError extends NotFoundError {
   }
 }
 
+/** A job kind that only another job adds, named by a caller from outside. */
+export class InternalJobError extends NotFoundError {
+  constructor(readonly jobName: string) {
+    super(`${JSON.stringify(jobName)} is added only by another job and cannot be enqueued directly`);
+  }
+}
+
 /** The request contradicts the current state: a job that is not failed, data replaced since. */
 export class ConflictError extends TickforgeError {
   readonly retryable = false;
@@ -84,9 +91,18 @@ export class DependencyFailedError extends TickforgeError {
   readonly status = 424;
 }
 
-/** Whether a failed attempt may succeed on a retry: only errors known to be final say no. */
+/**
+ * Whether a failed attempt may succeed on a retry: only errors known to be final say no — ours
+ * that say so, a value PostgreSQL cannot store or compute (SQLSTATE class 22, data exception),
+ * and a RangeError (a number or date a computation cannot represent). The same input fails
+ * the same way every time, so retrying only delays the answer.
+ */
 export function isRetryable(error: unknown): boolean {
-  return error instanceof TickforgeError ? error.retryable : true;
+  if (error instanceof TickforgeError) return error.retryable;
+  if (error instanceof RangeError) return false;
+  const database = error as { code?: unknown; routine?: unknown };
+  if (typeof database?.code === 'string' && database.routine !== undefined && database.code.startsWith('22')) return false;
+  return true;
 }
 
 /**
@@ -97,7 +113,8 @@ export function errorMessage(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const database = error as Error & { code?: string; routine?: string };
   if (database.code && database.routine) {
-    const said = error.message.slice(error.message.lastIndexOf(' - ') + 3);
+    const cut = error.message.lastIndexOf(' - ');
+    const said = cut < 0 ? error.message : error.message.slice(cut + 3);
     return `database error ${database.code}: ${said}`;
   }
   return error.message;

@@ -7,8 +7,20 @@ import { Redis, type RedisOptions } from 'ioredis';
  */
 export type RedisRole = 'producer' | 'worker' | 'subscriber';
 
+/**
+ * How long a command on a producer connection may wait for its answer. A Redis that stops
+ * answering (paused, swapping, a dead link the kernel has not noticed) keeps the connection
+ * open, so without a deadline every request behind it would hang.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+
 const roleOptions: Record<RedisRole, RedisOptions> = {
-  producer: { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 },
+  producer: {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+  },
   worker: { maxRetriesPerRequest: null, enableReadyCheck: true },
   subscriber: { maxRetriesPerRequest: null },
 };

@@ -5,6 +5,7 @@ import { PatternDetectionsRepository } from '../patterns/detections.repository.j
 import { PatternAnalyticsRepository } from '../patterns/analytics.repository.js';
 import { ScenarioRunsRepository } from '../scenarios/runs.repository.js';
 import { SandboxRepository, sandboxRefusal } from '../scenarios/sandbox.repository.js';
+import { AuditRepository } from '../shared/audit.repository.js';
 import type { Queryable } from '../shared/db.js';
 import { JobHistoryRepository } from '../shared/job-history.repository.js';
 import { SymbolsRepository } from '../universes/symbols.repository.js';
@@ -62,6 +63,7 @@ export class Store extends SchemaStore<Store> {
   readonly jobHistory = new JobHistoryRepository(this.db, this.schema);
   readonly patternDetections = new PatternDetectionsRepository(this.db, this.schema);
   readonly patternAnalytics = new PatternAnalyticsRepository(this.db, this.schema);
+  readonly audit = new AuditRepository(this.db);
 
   protected bound(db: Queryable): Store {
     return new Store(db, this.schema);

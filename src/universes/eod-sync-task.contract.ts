@@ -17,6 +17,7 @@ export const eodSyncTaskContract = defineContract<TaskOutcome>()({
     })
     .strict(),
   defaults: STANDARD_DEFAULTS,
+  internal: true,
 });
 
 /** The child job id of one task of a sync run. */

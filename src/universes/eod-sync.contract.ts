@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineContract, STANDARD_DEFAULTS } from '../queues/contract.js';
-import { tradingDateSchema } from '../shared/calendar.js';
+import { pastTradingDateSchema } from '../shared/calendar.js';
 import type { RunSummary } from './sync.repository.js';
 
 /** What a sync run changed, as eod-sync returns it and announces it on tickstock.cache.sync_complete. */
@@ -18,6 +18,6 @@ export const eodSyncContract = defineContract<SyncComplete>()({
   name: 'eod-sync',
   queue: 'sync',
   description: 'End-of-day universe sync for a trading date: five task children, then a summary and notifications',
-  schema: z.object({ date: tradingDateSchema }).strict(),
+  schema: z.object({ date: pastTradingDateSchema }).strict(),
   defaults: STANDARD_DEFAULTS,
 });

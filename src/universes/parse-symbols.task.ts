@@ -18,7 +18,9 @@ export function parseSymbols({ bytes, format, layout }: ParseSymbolsInput): Pars
     try {
       value = JSON.parse(text);
     } catch (error) {
-      return { ok: false, error: `the file is not valid JSON: ${(error as Error).message}` };
+      // The engine's message quotes the text around the error: give only where it is.
+      const position = /position (\d+)/.exec((error as Error).message)?.[1];
+      return { ok: false, error: `the file is not valid JSON${position === undefined ? '' : ` (at character ${position})`}` };
     }
     return { ok: true, ...parseSymbolsJson(value, layout) };
   });

@@ -307,10 +307,7 @@ export function parseSymbolsCsv(text: string, layout: SymbolLayout | 'auto' = 'a
   const header = chosen === 'tickforge' ? rawHeader.map((name) => name.toLowerCase()) : rawHeader;
   const needed = chosen === 'tickforge' ? 'symbol' : LAYOUTS[chosen].columns[0];
   if (!header.includes(needed)) {
-    throw new CsvFormatError(
-      `the ${chosen} layout needs a ${needed} column; the header is "${rawHeader.join(',').slice(0, 200)}"`,
-      1,
-    );
+    throw new CsvFormatError(`the ${chosen} layout needs a ${needed} column; the header has none`, 1);
   }
   const repeated = header.filter((name, i) => name !== '' && header.indexOf(name) !== i);
   if (repeated.length > 0) throw new CsvFormatError(`the header repeats ${[...new Set(repeated)].join(', ')}`, 1);

@@ -686,6 +686,17 @@ export interface UniverseRunChanges {
   members: number;
 }
 
+/** What a rollback of the sync to a date undid. */
+export interface SyncRollback {
+  to: string;
+  /** Tasks whose state moved back to the date. */
+  tasks: SyncTask[];
+  membershipsDeleted: number;
+  membershipsReopened: number;
+  changesDeleted: number;
+  runsDeleted: number;
+}
+
 /** What the ETF filters did to one theme in one run (see ETF_FILTER_REPORT). */
 export interface EtfFilterReport {
   universe: string;
@@ -861,5 +872,36 @@ export class UniverseSyncRepository {
       [runId],
     );
     return result.rows;
+  }
+
+  /**
+   * Rolls the sync back to a trading date, for an operator undoing runs of later dates (a date
+   * synced by mistake): memberships that began after it are deleted, those that ended after it
+   * reopen, the runs and audit rows of later dates go, and every task's state returns to the
+   * date, so the dates after it can be synced again. One transaction. Market caps are left as
+   * the last run set them: the next run recalculates them.
+   */
+  async rollBack(toDate: string): Promise<SyncRollback> {
+    return this.db.transaction(async (trx) => {
+      const later = (table: string, column: string) => trx.withSchema(this.schema).table(table).where(column, '>', toDate);
+      // Tasks wait on their state rows, so no run of any task interleaves with the rollback.
+      await trx.withSchema(this.schema).table('sync_task_state').forUpdate().select('task');
+      const membershipsDeleted = await later('universe_members', 'added_at').delete();
+      const membershipsReopened = await later('universe_members', 'removed_at').update({ removed_at: null });
+      const changesDeleted = await later('sync_changes_log', 'trading_date').delete();
+      const runsDeleted = await later('sync_runs', 'trading_date').delete();
+      const tasks = (await later('sync_task_state', 'synced_through').update(
+        { synced_through: toDate, updated_at: trx.fn.now() },
+        ['task'],
+      )) as Array<{ task: SyncTask }>;
+      return {
+        to: toDate,
+        tasks: tasks.map((row) => row.task).sort(),
+        membershipsDeleted,
+        membershipsReopened,
+        changesDeleted,
+        runsDeleted,
+      };
+    });
   }
 }

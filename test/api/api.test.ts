@@ -209,6 +209,6 @@ describe('HTTP API', function () {
     expect(metrics).to.match(/tickforge_jobs_finished_total\{queue="system",name="noop",outcome="completed"\}/);
     expect(metrics).to.match(/tickforge_job_duration_seconds_bucket\{.*queue="system".*name="noop"/);
     expect(metrics).to.match(/tickforge_queue_oldest_waiting_seconds\{queue="ingest"\} 0/);
-    expect(metrics).to.match(/tickforge_pool_threads [1-9]/);
+    expect(metrics).to.match(/tickforge_pool_threads\{instance="worker:[^"]+"\} [1-9]/);
   });
 });

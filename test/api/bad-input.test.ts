@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { BarsRepository } from '../../src/bars/bars.repository.js';
+import { QUEUES } from '../../src/queues/names.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { TestSystem } from '../helpers/system.js';
@@ -24,6 +25,7 @@ interface PayloadCase {
   breaks: string;
   payload: unknown;
   field: string;
+  mentions?: string;
 }
 interface BodyCase {
   breaks: string;
@@ -41,7 +43,15 @@ interface QueryCase {
 const payloads = jsonLines<PayloadCase>('payloads.generated.jsonl');
 const bodies = jsonLines<BodyCase>('bodies.jsonl');
 const queries = jsonLines<QueryCase>('queries.jsonl');
-const csvFiles = JSON.parse(readFileSync(path.join(CORPUS, 'csv/manifest.json'), 'utf8')) as Record<string, string>;
+/**
+ * Per file: what the failure under `onInvalid: 'fail'` mentions, and the rows (ts, close) the
+ * default `onInvalid: 'skip'` writes; with none, the import fails under skip too, for the same reason.
+ */
+interface CsvCase {
+  mentions: string;
+  skipWrites: Array<[string, number]>;
+}
+const csvFiles = JSON.parse(readFileSync(path.join(CORPUS, 'csv/manifest.json'), 'utf8')) as Record<string, CsvCase>;
 
 describe('bad input corpus', function () {
   this.timeout(120_000);
@@ -52,7 +62,7 @@ describe('bad input corpus', function () {
   const statuses: number[] = [];
 
   before(async () => {
-    system = await TestSystem.create();
+    system = await TestSystem.create({ importRoots: [os.tmpdir(), CORPUS] });
     web = await startWebServer(system.config, createLogger('test-web', system.config.logLevel), '127.0.0.1');
     await system.startWorker();
     dir = await mkdtemp(path.join(os.tmpdir(), 'tickforge-corpus-'));
@@ -63,6 +73,19 @@ describe('bad input corpus', function () {
     await system.close();
     await rm(dir, { recursive: true, force: true });
   });
+
+  /** Jobs of every state in every queue: a refused input must leave them all empty. */
+  async function expectNothingEnqueued(): Promise<void> {
+    const counts = await Promise.all(
+      QUEUES.map(async (queue) => {
+        const count = await system.producer
+          .queue(queue)
+          .getJobCountByTypes('waiting', 'delayed', 'prioritized', 'waiting-children', 'active', 'completed', 'failed');
+        return [queue, count] as const;
+      }),
+    );
+    expect(counts.filter(([, count]) => count > 0)).to.deep.equal([]);
+  }
 
   it(`should hold at least 200 malformed inputs`, () => {
     const total = payloads.length + bodies.length + queries.length + Object.keys(csvFiles).length + 1;
@@ -79,18 +102,17 @@ describe('bad input corpus', function () {
       });
       statuses.push(response.status);
       const body = (await response.json()) as { issues?: Array<{ path: string; message: string }> };
-      const named = body.issues?.some((issue) => issue.path === testCase.field || issue.path.startsWith(`${testCase.field}.`));
+      const named = body.issues?.some((issue) =>
+        testCase.field === ''
+          ? issue.path === '' && issue.message.includes(testCase.mentions!)
+          : issue.path === testCase.field || issue.path.startsWith(`${testCase.field}.`),
+      );
       if (response.status !== 400 || !named) {
         failures.push(`${testCase.job} with ${testCase.breaks}: ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
       }
     }
     expect(failures).to.deep.equal([]);
-    const counts = await Promise.all(
-      ['ingest', 'sync', 'system', 'futures'].map((queue) =>
-        system.producer.queue(queue as 'ingest').getJobCountByTypes('waiting', 'delayed', 'active', 'completed', 'failed'),
-      ),
-    );
-    expect(counts.reduce((sum, count) => sum + count, 0)).to.equal(0);
+    await expectNothingEnqueued();
   });
 
   it(`should refuse each of ${bodies.length} malformed request bodies with a 4xx that says why`, async () => {
@@ -110,6 +132,7 @@ describe('bad input corpus', function () {
       }
     }
     expect(failures).to.deep.equal([]);
+    await expectNothingEnqueued();
   });
 
   it(`should answer 400 naming the parameter for each of ${queries.length} malformed query strings`, async () => {
@@ -118,45 +141,76 @@ describe('bad input corpus', function () {
       const response = await fetch(`${web.url}${testCase.path}`, { headers: auth });
       statuses.push(response.status);
       const body = (await response.json()) as { error: string; issues?: Array<{ path: string }> };
-      const named =
-        testCase.param === '' ||
-        body.issues?.some((issue) => issue.path === testCase.param) ||
-        body.error.includes(testCase.param);
+      const named = body.issues?.some((issue) => issue.path === testCase.param) || body.error.includes(testCase.param);
       if (response.status !== 400 || !named)
         failures.push(`${testCase.path}: ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
     }
     expect(failures).to.deep.equal([]);
+    await expectNothingEnqueued();
   });
 
-  it(`should fail the import of each of ${Object.keys(csvFiles).length} malformed CSV files, naming the line or problem, writing no row`, async () => {
-    const failures: string[] = [];
-    for (const [file, mentions] of Object.entries(csvFiles)) {
-      const source = path.join(CORPUS, 'csv', file);
-      // Files with a symbol column name their own symbols; the others get one from the payload.
-      const ownSymbols = readFileSync(source, 'latin1').split('\n')[0].includes('symbol');
-      const symbol = ownSymbols ? {} : { symbol: `CSV${Object.keys(csvFiles).indexOf(file)}` };
-      const outcome = await system.run('import-bars', { file: source, ...symbol, timeframe: '1m', onInvalid: 'fail' }).then(
-        () => 'completed',
-        (error: Error) => error.message,
-      );
-      if (!outcome.includes(mentions))
-        failures.push(`${file}: expected a failure mentioning "${mentions}", got: ${outcome.slice(0, 200)}`);
-    }
-    expect(failures).to.deep.equal([]);
-    expect(await new BarsRepository(system.db, system.config.dbSchema).count()).to.equal(0);
-  });
+  for (const onInvalid of ['fail', 'skip'] as const) {
+    it(`should import each of ${Object.keys(csvFiles).length} malformed CSV files under onInvalid ${onInvalid} with exactly the rows it allows, naming the line or problem`, async () => {
+      const bars = new BarsRepository(system.db, system.config.dbSchema);
+      const failures: string[] = [];
+      for (const [index, [file, expected]] of Object.entries(csvFiles).entries()) {
+        const source = path.join(CORPUS, 'csv', file);
+        // Files with a symbol column name their own symbols; the others get one from the payload.
+        const ownSymbols = readFileSync(source, 'latin1').split('\n')[0].includes('symbol');
+        const symbol = `CSV${onInvalid.toUpperCase()}${index}`;
+        const before = await bars.count();
+        const outcome = await system
+          .run('import-bars', { file: source, ...(ownSymbols ? {} : { symbol }), timeframe: '1m', onInvalid })
+          .then(
+            ({ result }) => result,
+            (error: Error) => error.message,
+          );
+        const allowed = onInvalid === 'skip' ? expected.skipWrites : [];
+        const written = (await bars.count()) - before;
+        if (allowed.length === 0) {
+          if (typeof outcome !== 'string' || !outcome.includes(expected.mentions))
+            failures.push(
+              `${file}: expected a failure mentioning "${expected.mentions}", got: ${JSON.stringify(outcome).slice(0, 200)}`,
+            );
+        } else if (typeof outcome === 'string') {
+          failures.push(`${file}: expected ${allowed.length} rows written, got a failure: ${outcome.slice(0, 200)}`);
+        } else {
+          const stored = await system.db
+            .withSchema(system.config.dbSchema)
+            .table('bars')
+            .where({ symbol, timeframe: '1m' })
+            .orderBy('ts')
+            .select('ts', 'close');
+          const rows = stored.map((row: { ts: Date; close: number }) => [row.ts.toISOString(), Number(row.close)]);
+          const reasons = outcome.rejected.map((rejection) => `line ${rejection.line}: ${rejection.reason}`).join('; ');
+          if (
+            JSON.stringify(rows) !== JSON.stringify(allowed) ||
+            outcome.written !== allowed.length ||
+            !reasons.includes(expected.mentions)
+          )
+            failures.push(
+              `${file}: expected rows ${JSON.stringify(allowed)} and a rejection mentioning "${expected.mentions}", got rows ${JSON.stringify(rows)}, written ${outcome.written}, rejections "${reasons}"`,
+            );
+        }
+        if (written !== allowed.length) failures.push(`${file}: ${written} rows written, expected ${allowed.length}`);
+      }
+      expect(failures).to.deep.equal([]);
+    });
+  }
 
   it('should fail the import of 100 MB of garbage without writing a row, and keep serving', async () => {
     const file = path.join(dir, 'garbage.csv');
     const chunk = Buffer.alloc(1024 * 1024);
     for (let i = 0; i < chunk.length; i++) chunk[i] = 0x21 + ((i * 7919) % 90);
     await writeFile(file, Buffer.concat(Array.from({ length: 100 }, () => chunk)));
+    const bars = new BarsRepository(system.db, system.config.dbSchema);
+    const before = await bars.count();
     const outcome = await system.run('import-bars', { file, symbol: 'GARBAGE', timeframe: '1m' }).then(
       () => 'completed',
       (error: Error) => error.message,
     );
     expect(outcome).to.match(/cannot import: line 1: (the file is not readable CSV|the header must name)/);
-    expect(await new BarsRepository(system.db, system.config.dbSchema).count()).to.equal(0);
+    expect(await bars.count()).to.equal(before);
     expect((await fetch(`${web.url}/healthz`)).status).to.equal(200);
   });
 

@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import client from 'prom-client';
 import { accessLog } from '../../src/api/access-log.js';
-import { AuditTrail, auditTrail } from '../../src/api/audit.js';
+import { auditTrail } from '../../src/api/audit.js';
+import { AuditRepository } from '../../src/shared/audit.repository.js';
 import { requireRole } from '../../src/api/auth.js';
 import { errorHandler } from '../../src/api/errors.js';
 import { openApiDocument } from '../../src/api/openapi.js';
@@ -35,7 +36,7 @@ describe('monitoring routes', () => {
       prefix: config.prefix,
       db,
       tokens,
-      audit: new AuditTrail(db),
+      audit: new AuditRepository(db),
       lastEodRun,
       sseConnections: () => 3,
     });
@@ -50,7 +51,7 @@ describe('monitoring routes', () => {
     redis = new Redis(config.redisUrl);
     const app = express();
     app.use(accessLog(logger, tokens));
-    app.use(auditTrail(new AuditTrail(db), tokens, logger));
+    app.use(auditTrail(new AuditRepository(db), tokens, logger));
     app.post('/api/jobs/:name', requireRole('write', tokens), (req, res) => {
       res.status(202).json({ id: `${String(req.params.name)}-1`, queue: 'system', name: req.params.name });
     });

@@ -73,7 +73,7 @@ describe('GET /api/bars and the bars cache', function () {
   });
 
   it('should serve stored session-aligned hours, the second time from the cache', async () => {
-    const hitsBefore = await metric('tickforge_bars_cache_requests_total', '{result="hit"}');
+    const hitsBefore = await metric('tickforge_bars_cache_requests_total', '{tier="memory",result="hit"}');
     const query = { symbol: 'SPY', timeframe: '1h', from: '2013-10-07', to: '2013-10-07' };
     const first = await get(query);
     expect(first.status).to.equal(200);
@@ -83,7 +83,7 @@ describe('GET /api/bars and the bars cache', function () {
     );
     const second = await get(query);
     expect(second.body).to.deep.equal(first.body);
-    expect(await metric('tickforge_bars_cache_requests_total', '{result="hit"}')).to.equal(hitsBefore + 1);
+    expect(await metric('tickforge_bars_cache_requests_total', '{tier="memory",result="hit"}')).to.equal(hitsBefore + 1);
     // node:http rather than fetch, which adds Cache-Control: no-cache to conditional requests.
     const status = (headers: Record<string, string>) =>
       new Promise<{ status?: number; etag?: string }>((resolve, reject) => {
@@ -217,9 +217,10 @@ describe('GET /api/bars and the bars cache', function () {
     };
     expect(explicit.warmed).to.equal(2);
     for (const key of explicit.keys) expect(await system.redis.exists(key)).to.equal(1);
-    const hits = await metric('tickforge_bars_cache_requests_total', '{result="hit"}');
+    // The worker warmed Redis; this process has not seen the query, so Redis answers it.
+    const hits = await metric('tickforge_bars_cache_requests_total', '{tier="redis",result="hit"}');
     await get({ symbol: 'SPY', timeframe: '1d' });
-    expect(await metric('tickforge_bars_cache_requests_total', '{result="hit"}')).to.equal(hits + 1);
+    expect(await metric('tickforge_bars_cache_requests_total', '{tier="redis",result="hit"}')).to.equal(hits + 1);
 
     for (let i = 0; i < 5; i++) await get({ symbol: 'SPY', timeframe: '30m', from: '2013-10-07' });
     const top = (await system.run('warm-cache', { top: 1 })).result as { queries: number; warmed: number; alreadyCached: number };

@@ -75,6 +75,22 @@ describe('import-bars job', function () {
     ]);
   });
 
+  it('should reject, by line, the rows whose values the database could not store, and store the rest in one attempt', async () => {
+    const csv = [
+      'ts,open,high,low,close,volume,trade_count',
+      '2020-01-02T14:30:00Z,10,11,9,10,100,3000000000',
+      '999999999999999,10,11,9,10,100,5',
+      '2020-01-02T14:32:00Z,10,11,9,10,100,2147483647',
+    ].join('\n');
+    const { id, result } = await system.run('import-bars', { csv, symbol: 'BIG1', timeframe: '1m' });
+    expect(result).to.deep.include({ accepted: 1, written: 1, rejectedCount: 2 });
+    expect((result as { rejected: unknown[] }).rejected).to.deep.equal([
+      { line: 2, reason: 'trade_count 3000000000 is above 2147483647, the most a bar stores' },
+      { line: 3, reason: 'ts "999999999999999" must be in the years 1900–2199' },
+    ]);
+    expect((await system.producer.queue('ingest').getJob(id))?.attemptsMade).to.equal(1);
+  });
+
   it('should fail the job, writing nothing, when every row is invalid', async () => {
     const csv = ['ts,open,high,low,close,volume', '2020-01-02T14:30:00Z,10,9,9,10,100', '2020-01-02T14:31:00Z,x,9,9,10,100'].join(
       '\n',
@@ -113,11 +129,43 @@ describe('import-bars job', function () {
     expect(aapl.close).to.equal(67.85);
   });
 
-  it('should refuse a file outside the import directories without reading it', async () => {
-    const failure = await system
-      .run('import-bars', { file: '/etc/hostname', symbol: 'X', timeframe: '1m' })
-      .catch((error: Error) => error);
-    expect((failure as Error).message).to.match(/outside the import directories/);
+  it('should give one answer, naming no directory, for a file outside the import directories and a missing one', async () => {
+    const reasons: string[] = [];
+    for (const file of ['/etc/hostname', path.join(dir, 'missing.csv'), '/etc/no-such-file']) {
+      const failure = await system.run('import-bars', { file, symbol: 'X', timeframe: '1m' }).catch((error: Error) => error);
+      reasons.push((failure as Error).message.replace(file, '<file>'));
+    }
+    expect(new Set(reasons).size).to.equal(1);
+    expect(reasons[0]).to.match(/does not exist or is not under the import directories/);
+    expect(reasons[0]).not.to.include(os.tmpdir());
+  });
+
+  it('should quote nothing of a file that is not the expected format', async () => {
+    const secret = 'DATABASE_URL=postgres://app:hunter2-secret@db.internal:5432/prod';
+    const files = {
+      'secret.env': `${secret}\nREDIS_URL=redis://:hunter2-secret@cache\n`,
+      'secret-quote.txt': `x,"${secret}"y\n`,
+      'secret-open-quote.txt': `${secret} "quoted"\n`,
+      'secret.json': `${secret}\n`,
+    };
+    const reasons: string[] = [];
+    for (const [name, text] of Object.entries(files)) {
+      const file = path.join(dir, name);
+      await writeFile(file, text);
+      for (const [job, payload] of [
+        ['import-bars', { file, symbol: 'X', timeframe: '1m' }],
+        ['import-futures', { file }],
+        ['import-symbols', { file, ...(name.endsWith('.json') ? {} : { layout: 'tickforge' }) }],
+      ] as const) {
+        const failure = await system.run(job, payload as never).catch((error: Error) => error);
+        reasons.push((failure as Error).message);
+      }
+    }
+    expect(reasons).to.have.length(12);
+    for (const reason of reasons) {
+      expect(reason).to.match(/cannot import/);
+      expect(reason).not.to.match(/hunter2|DATABASE|postgres:|quoted/);
+    }
   });
 
   it('should reject a payload that names no source before it reaches a queue', async () => {

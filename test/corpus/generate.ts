@@ -8,10 +8,12 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { JobContract } from '../../src/queues/contract.js';
 import { CONTRACTS } from '../../src/queues/registry.js';
 
 interface Property {
   type?: string | string[];
+  description?: string;
   enum?: unknown[];
   pattern?: string;
   minimum?: number;
@@ -29,6 +31,8 @@ export interface PayloadCase {
   payload: unknown;
   /** The issue path the 400 must name ('' for the payload as a whole). */
   field: string;
+  /** Words the issue's message must contain, when the path alone does not say what is wrong. */
+  mentions?: string;
 }
 
 const HOSTILE = ["SPY'; DROP TABLE bars; --", '$(rm -rf /)', '`reboot`', '../../etc/passwd', 'A\u0000B', '<script>x</script>'];
@@ -47,7 +51,36 @@ const VALID: Record<string, Record<string, unknown>> = {
   'generate-scenario': { scenario: 'crash_2020', count: 2, seed: 7 },
   'aggregate-bars': { symbols: ['SPY'], source: '1m', from: '2013-10-07', to: '2013-10-08' },
   'warm-cache': { top: 10 },
+  'detect-patterns': { symbols: ['SPY'], timeframe: '1d' },
+  'analyze-patterns': { symbols: ['SPY'], successHorizon: 5 },
 };
+
+/** Jobs whose array fields share a schema with query strings, so a string is a valid list. */
+const COMMA_LISTS = new Set(['analyze-patterns']);
+
+/** Values a schema must refuse that no mechanical mutation finds: each broke a later step once. */
+const HAND_WRITTEN: PayloadCase[] = [
+  { job: 'eod-sync', breaks: 'a session after today in New York', payload: { date: '2030-12-30' }, field: 'date' },
+  { job: 'eod-pipeline', breaks: 'a session after today in New York', payload: { date: '2030-12-30' }, field: 'date' },
+  {
+    job: 'aggregate-bars',
+    breaks: 'a to date past the years a bar can have',
+    payload: { symbols: ['SPY'], source: '1m', from: '2013-10-07', to: '9999-12-31' },
+    field: 'to',
+  },
+  {
+    job: 'warm-cache',
+    breaks: 'a query whose to date is past the years a bar can have',
+    payload: { queries: [{ symbol: 'SPY', timeframe: '1d', to: '9999-12-31' }] },
+    field: 'queries.0.to',
+  },
+  {
+    job: 'detect-patterns',
+    breaks: 'a from date before the years a bar can have',
+    payload: { symbols: ['SPY'], from: '0001-01-01' },
+    field: 'from',
+  },
+];
 
 function wrongTypes(property: Property): unknown[] {
   const types = new Set([property.type ?? property.anyOf?.map((p) => p.type)].flat().filter(Boolean) as string[]);
@@ -61,7 +94,10 @@ function wrongTypes(property: Property): unknown[] {
     ['null', null],
   ];
   // An integer is also a number; a fraction is still wrong for an integer field.
-  const accepted = (type: string) => types.has(type) || (type === 'integer' && types.has('number'));
+  // A list field also takes its items comma-separated in one string (for query strings).
+  const commaSeparated = property.description?.includes('comma-separated') ?? false;
+  const accepted = (type: string) =>
+    types.has(type) || (type === 'integer' && types.has('number')) || (type === 'string' && commaSeparated);
   return candidates.filter(([type]) => !accepted(type)).map(([, value]) => value);
 }
 
@@ -87,7 +123,9 @@ function mutations(property: Property): Array<{ breaks: string; value: unknown }
 
 export function generatePayloadCases(): PayloadCase[] {
   const cases: PayloadCase[] = [];
-  for (const job of CONTRACTS) {
+  for (const job of CONTRACTS as readonly JobContract[]) {
+    // Internal jobs are refused by name before their schema is read (see bodies.jsonl).
+    if (job.internal) continue;
     const schema = z.toJSONSchema(job.schema, { io: 'input', unrepresentable: 'any' }) as {
       properties?: Record<string, Property>;
       required?: string[];
@@ -95,11 +133,11 @@ export function generatePayloadCases(): PayloadCase[] {
     const valid = VALID[job.name];
     if (!valid) throw new Error(`no valid example payload for job ${job.name}: add one to VALID`);
     cases.push(
-      { job: job.name, breaks: 'an unknown field', payload: { ...valid, unexpected: 1 }, field: '' },
-      { job: job.name, breaks: 'an array instead of an object', payload: [valid], field: '' },
-      { job: job.name, breaks: 'a string instead of an object', payload: 'payload', field: '' },
-      { job: job.name, breaks: 'null instead of an object', payload: null, field: '' },
-      { job: job.name, breaks: 'a number instead of an object', payload: 42, field: '' },
+      { job: job.name, breaks: 'an unknown field', payload: { ...valid, unexpected: 1 }, field: '', mentions: '"unexpected"' },
+      { job: job.name, breaks: 'an array instead of an object', payload: [valid], field: '', mentions: 'expected object, received array' },
+      { job: job.name, breaks: 'a string instead of an object', payload: 'payload', field: '', mentions: 'expected object, received string' },
+      { job: job.name, breaks: 'null instead of an object', payload: null, field: '', mentions: 'expected object, received null' },
+      { job: job.name, breaks: 'a number instead of an object', payload: 42, field: '', mentions: 'expected object, received number' },
     );
     for (const name of schema.required ?? []) {
       const { [name]: _dropped, ...rest } = valid;
@@ -107,11 +145,17 @@ export function generatePayloadCases(): PayloadCase[] {
     }
     for (const [name, property] of Object.entries(schema.properties ?? {})) {
       for (const { breaks, value } of mutations(property)) {
+        // Its lists also take the comma-separated form of a query string.
+        if (COMMA_LISTS.has(job.name) && property.type === 'array' && typeof value === 'string') continue;
         cases.push({ job: job.name, breaks: `${name} as ${breaks}`, payload: { ...valid, [name]: value }, field: name });
       }
     }
   }
-  return cases;
+  // A case the schema accepts would prove nothing: refuse to write it.
+  const all = [...cases, ...HAND_WRITTEN];
+  const accepted = all.filter((c) => CONTRACTS.find((job) => job.name === c.job)!.schema.safeParse(c.payload).success);
+  if (accepted.length > 0) throw new Error(`cases the schema accepts: ${accepted.map((c) => `${c.job} with ${c.breaks}`).join('; ')}`);
+  return all;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

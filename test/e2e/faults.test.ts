@@ -97,13 +97,14 @@ describe('faults', function () {
   });
 
   it('should reconnect workers, scheduler and API by themselves after CLIENT KILL and complete the batch', async () => {
-    const proxy = await new TcpProxy('127.0.0.1', 6379).start();
-    const viaProxy: Config = { ...system.config, redisUrl: `redis://127.0.0.1:${proxy.port}` };
+    // A proxy per process, so each one's connections can be listed, cut and seen to come back.
+    const proxies = await Promise.all(Array.from({ length: 4 }, () => new TcpProxy('127.0.0.1', 6379).start()));
+    const via = (proxy: TcpProxy): Config => ({ ...system.config, redisUrl: `redis://127.0.0.1:${proxy.port}` });
     const admin = new Redis(system.config.redisUrl);
     try {
-      const workers = [start('worker', viaProxy), start('worker', viaProxy)];
-      const web = start('web', viaProxy);
-      const scheduler = start('scheduler', viaProxy);
+      const workers = [start('worker', via(proxies[0])), start('worker', via(proxies[1]))];
+      const web = start('web', via(proxies[2]));
+      const scheduler = start('scheduler', via(proxies[3]));
       await Promise.all([...workers.map((worker) => worker.waitForLine(serving)), web.waitForLine(listening)]);
       await scheduler.waitForLine((line) => /upserted/.test(line.msg ?? ''));
       const url = /(http:\/\/[\d.:]+)/.exec(String((await web.waitForLine(listening)).msg))![1];
@@ -111,9 +112,14 @@ describe('faults', function () {
       const batch = await Promise.all(Array.from({ length: 30 }, () => system.producer.enqueue('noop', { waitMs: 300 })));
       const events = await system.events('system');
       await waitForEvent(events, 'completed');
-      const killed = proxy.upstreamPorts();
-      expect(killed.length).to.be.greaterThan(3);
-      for (const port of killed) await admin.client('KILL', 'ADDR', `127.0.0.1:${port}`).catch(() => undefined);
+      const acceptedBefore = proxies.map((proxy) => proxy.accepted);
+      for (const proxy of proxies) {
+        const ports = proxy.upstreamPorts();
+        expect(ports, 'connections of a process').to.not.be.empty;
+        let cut = 0;
+        for (const port of ports) cut += Number(await admin.client('KILL', 'ADDR', `127.0.0.1:${port}`, 'SKIPME', 'yes'));
+        expect(cut, 'connections Redis cut').to.equal(ports.length);
+      }
 
       await system.waitForCompleted(
         'system',
@@ -127,10 +133,14 @@ describe('faults', function () {
         });
         return response.status === 202;
       }, 'the API to enqueue again after CLIENT KILL');
+      await eventually(
+        async () => proxies.every((proxy, i) => proxy.accepted > acceptedBefore[i]),
+        'every process to open new connections after CLIENT KILL',
+      );
       for (const child of [...workers, web, scheduler]) expect((await child.stop('SIGTERM')).code).to.equal(0);
     } finally {
       admin.disconnect();
-      await proxy.close();
+      await Promise.all(proxies.map((proxy) => proxy.close()));
     }
   });
 
@@ -157,7 +167,16 @@ describe('faults', function () {
       for (let i = 0; i < jobs.length; i++) expect(await bars.count({ symbol: `PGRESTART${i}` })).to.equal(60_000);
       const history = await historyRows(own, 'ingest', jobs);
       expect(history.map((row) => row.outcome)).to.deep.equal(jobs.map(() => 'completed'));
-      expect(worker.lines.some((line) => /will retry/.test(line.msg ?? ''))).to.equal(true);
+      const retried = new Set(
+        worker.lines.filter((line) => /will retry/.test(line.msg ?? '')).map((line) => String(line.job_id)),
+      );
+      expect(retried.size).to.be.greaterThan(0);
+      for (const enqueued of jobs) {
+        const job = (await own.producer.queue('ingest').getJob(enqueued.id))!;
+        // The attempt that succeeded wrote every row itself: a failed attempt left none behind for it to find.
+        expect(job.returnvalue, `job ${job.id}`).to.include({ written: 60_000, unchanged: 0 });
+        if (retried.has(enqueued.id)) expect(job.attemptsMade, `attempts of retried job ${job.id}`).to.be.at.least(2);
+      }
       expect((await worker.stop('SIGTERM')).code).to.equal(0);
     } finally {
       await own.close();
@@ -238,5 +257,13 @@ describe('faults', function () {
     );
     const history = await historyRows(system, 'system', batch);
     expect(history.filter((row) => row.outcome === 'completed')).to.have.length(batch.length);
+    const handedBack = worker.lines.filter((line) => /handed back/.test(line.msg ?? '')).map((line) => String(line.job_id));
+    expect(handedBack, 'jobs handed back at the deadline').to.not.be.empty;
+    for (const enqueued of batch) {
+      const job = (await system.producer.queue('system').getJob(enqueued.id))!;
+      // A job handed back was started twice but used one attempt: the one that completed.
+      expect(job.attemptsMade, `attempts used by job ${job.id}`).to.equal(1);
+      expect(job.attemptsStarted, `attempts started by job ${job.id}`).to.equal(handedBack.includes(job.id!) ? 2 : 1);
+    }
   });
 });

@@ -100,6 +100,12 @@ describe('worker process', function () {
     await imported!.waitUntilFinished(events, 60_000);
     const bars = new BarsRepository(system.db, system.config.dbSchema);
     expect(await bars.count({ symbol: 'BIG' })).to.equal(rows);
+    // The first attempt was cut short and handed back, without using an attempt or leaving rows.
+    expect(first.lines.filter((line) => /handed back/.test(line.msg ?? '')).map((line) => line.job_id)).to.deep.equal([job.id]);
+    const finished = (await system.producer.queue('ingest').getJob(job.id))!;
+    expect(finished.attemptsStarted).to.equal(2);
+    expect(finished.attemptsMade).to.equal(1);
+    expect(finished.returnvalue).to.include({ written: rows, unchanged: 0 });
     const history = await system.db('job_history').where({ queue: 'ingest', job_id: job.id });
     expect(history).to.have.length(1);
     expect(history[0].outcome).to.equal('completed');

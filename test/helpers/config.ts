@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { configEnvironment, loadConfig, type Config } from '../../src/shared/config.js';
 
 /** The database integration tests use; each test file gets its own schema in it. */
@@ -17,9 +18,12 @@ export function uniqueName(stem: string): string {
  */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const id = randomBytes(5).toString('hex');
+  // Only the data location comes from the environment; everything else is the test's own.
+  const loaded = loadConfig(process.env.TICKFORGE_DATA_DIR ? { TICKFORGE_DATA_DIR: process.env.TICKFORGE_DATA_DIR } : {});
   return {
-    // Only the data location comes from the environment; everything else is the test's own.
-    ...loadConfig(process.env.TICKFORGE_DATA_DIR ? { TICKFORGE_DATA_DIR: process.env.TICKFORGE_DATA_DIR } : {}),
+    ...loaded,
+    // Tests write their import files under the temporary directory.
+    importRoots: [...loaded.importRoots, os.tmpdir()],
     databaseUrl: TEST_DATABASE_URL,
     redisUrl: TEST_REDIS_URL,
     dbSchema: `t_${id}`,

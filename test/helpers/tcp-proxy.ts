@@ -9,6 +9,8 @@ export class TcpProxy {
   private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   private blocked = false;
   port = 0;
+  /** Connections accepted and passed on since start: grows when a client reconnects. */
+  accepted = 0;
 
   constructor(
     private readonly targetHost: string,
@@ -19,6 +21,7 @@ export class TcpProxy {
         client.destroy();
         return;
       }
+      this.accepted++;
       const upstream = net.connect(this.targetPort, this.targetHost);
       const pair = { client, upstream };
       this.pairs.add(pair);

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { AlertEngine, type AlertTransition, type RuleResult } from '../../src/metrics/alert-engine.js';
+import { ConfigError, loadConfig } from '../../src/shared/config.js';
 import {
+  alertThresholds,
   DEFAULT_ALERT_THRESHOLDS,
   evaluateRules,
   type AlertThresholds,
@@ -176,5 +178,48 @@ describe('alert rules', () => {
     ).filter((r) => r.rule === 'failure-rate');
     expect(result.firing[0]).to.deep.include({ value: 25, threshold: 10, severity: 'warning' });
     expect(result.firing[0].message).to.equal('5 of 20 jobs of queue sync failed over the last 15 min (25 %, limit 10 %)');
+  });
+
+  it('should take every threshold from its TICKFORGE_ALERT_* setting', () => {
+    expect(DEFAULT_ALERT_THRESHOLDS).to.deep.equal({
+      eodMinutes: 30,
+      queueWaitSeconds: 300,
+      failureRatePercent: 10,
+      failureRateMinJobs: 5,
+      jobP99BudgetMs: 600_000,
+      jobP99Budgets: {},
+      postgresPoolSaturation: 1,
+      redisMemoryBytes: 1024 ** 3,
+    });
+    const config = loadConfig({
+      TICKFORGE_ALERT_EOD_MINUTES: '45',
+      TICKFORGE_ALERT_QUEUE_WAIT_SECONDS: '1',
+      TICKFORGE_ALERT_FAILURE_RATE_PERCENT: '50',
+      TICKFORGE_ALERT_FAILURE_RATE_MIN_JOBS: '2',
+      TICKFORGE_ALERT_JOB_P99_MS: '1000',
+      TICKFORGE_ALERT_JOB_P99_BUDGETS: 'eod-pipeline=1200000,import-bars=60000',
+      TICKFORGE_ALERT_POSTGRES_POOL_PERCENT: '80',
+      TICKFORGE_ALERT_REDIS_MEMORY_MB: '1',
+    });
+    expect(alertThresholds(config)).to.deep.equal({
+      eodMinutes: 45,
+      queueWaitSeconds: 1,
+      failureRatePercent: 50,
+      failureRateMinJobs: 2,
+      jobP99BudgetMs: 1000,
+      jobP99Budgets: { 'eod-pipeline': 1_200_000, 'import-bars': 60_000 },
+      postgresPoolSaturation: 0.8,
+      redisMemoryBytes: 1024 ** 2,
+    });
+    expect(
+      firing({ queues: [idleQueue('ingest', { waiting: 1, oldestWaitingSeconds: 2 })] }, alertThresholds(config)),
+    ).to.include('queue-wait:ingest');
+  });
+
+  it('should refuse a per-job budget list it cannot read, naming the variable', () => {
+    expect(() => loadConfig({ TICKFORGE_ALERT_JOB_P99_BUDGETS: 'import-bars:60s' }))
+      .to.throw(ConfigError)
+      .with.property('message')
+      .that.includes('TICKFORGE_ALERT_JOB_P99_BUDGETS="import-bars:60s": must look like eod-pipeline=1200000,import-bars=60000');
   });
 });

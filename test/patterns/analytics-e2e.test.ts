@@ -223,6 +223,14 @@ describe('pattern analytics end to end', function () {
     const unknown = await get(web, 'market/regime/impact', { pattern: 'cdlnothing' });
     expect(unknown.status).to.equal(400);
     expect(unknown.body.error).to.match(/cdlnothing/);
+    expect(unknown.body.error).to.match(/known patterns: .*cdlengulfing/);
+    const unseen = await get(web, 'market/regime/impact', { pattern: 'cdlhammer' });
+    expect(unseen.status).to.equal(400);
+    expect(unseen.body.error).to.match(/cdlhammer: no detection of it is stored/);
+    const unknownQuery = await post(web, 'custom/queries', { filter: { patterns: ['Engulfing'] }, metric: 'count' });
+    expect(unknownQuery.status).to.equal(400);
+    expect(unknownQuery.body.issues[0].path).to.equal('filter.patterns.0');
+    expect(unknownQuery.body.issues[0].message).to.match(/unknown pattern "Engulfing"/);
     const noAnalysis = await get(web, 'patterns/correlations', { universe: 'sector_nothing' });
     expect(noAnalysis.status).to.equal(404);
     expect(noAnalysis.body.error).to.match(/analyze-patterns/);

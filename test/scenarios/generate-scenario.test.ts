@@ -88,6 +88,49 @@ describe('generate-scenario job', function () {
     expect(envelope.data).to.include({ run_id: run.runId, passed: true });
   });
 
+  /** A symbol's stored daily bars, oldest first. */
+  const storedDaily = async (symbol: string) => {
+    const result = await system.db.raw<{ rows: Array<{ open: number; close: number }> }>(
+      `SELECT open, close FROM ${ident(sandbox)}.bars WHERE symbol = ? AND timeframe = '1d' ORDER BY ts`,
+      [symbol],
+    );
+    return result.rows.map((row) => ({ open: Number(row.open), close: Number(row.close) }));
+  };
+
+  it('should store bars whose own drawdown, return and volatility keep the scenario promises the report claims', async () => {
+    const crash = (await system.run('generate-scenario', { scenario: 'crash_2020', symbols: ['DDA', 'DDB'], seed: 23 }))
+      .result as RunResult;
+    const growth = (await system.run('generate-scenario', { scenario: 'growth_2021', symbols: ['GRA', 'GRB'], seed: 23 }))
+      .result as RunResult;
+    const reported = async (runId: string, symbol: string) => {
+      const row = await system.db('scenario_runs').where({ id: runId }).first();
+      const symbols = row.report.symbols as Array<{ symbol: string; figures: { totalReturn: number; maxDrawdown: number } }>;
+      return symbols.find((report) => report.symbol === symbol)!.figures;
+    };
+    for (const symbol of ['DDA', 'DDB']) {
+      const bars = await storedDaily(symbol);
+      expect(bars).to.have.length(252);
+      let peak = -Infinity;
+      let drawdown = 0;
+      for (const { close } of bars) {
+        peak = Math.max(peak, close);
+        drawdown = Math.min(drawdown, close / peak - 1);
+      }
+      expect(drawdown, `${symbol} drawdown of the stored closes`).to.be.within(-0.4, -0.3);
+      expect((await reported(crash.runId, symbol)).maxDrawdown).to.be.closeTo(drawdown, 1e-6);
+    }
+    for (const symbol of ['GRA', 'GRB']) {
+      const bars = await storedDaily(symbol);
+      const totalReturn = bars[bars.length - 1].close / bars[0].open - 1;
+      const returns = bars.slice(1).map((bar, i) => Math.log(bar.close / bars[i].close));
+      const mean = returns.reduce((sum, value) => sum + value, 0) / returns.length;
+      const dailyVolatility = Math.sqrt(returns.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (returns.length - 1));
+      expect(totalReturn, `${symbol} return of the stored bars`).to.be.within(0.24, 0.26);
+      expect(dailyVolatility, `${symbol} daily volatility of the stored closes`).to.be.within(0.015, 0.025);
+      expect((await reported(growth.runId, symbol)).totalReturn).to.be.closeTo(totalReturn, 1e-6);
+    }
+  });
+
   it('should write nothing new when the same run is loaded again', async () => {
     const payload: PayloadOf<'generate-scenario'> = { scenario: 'growth_2021', symbols: ['AAA', 'BBB'], seed: 5, sessions: 60 };
     const first = (await system.run('generate-scenario', payload)).result as RunResult;

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ConfigError, loadConfig, settingsTable } from '../../src/shared/config.js';
@@ -33,6 +35,13 @@ describe('config', () => {
     }
   });
 
+  it('should let imports read only a dedicated directory and the sample data by default, never the working or temporary directory', () => {
+    const config = loadConfig({ TICKFORGE_DATA_DIR: '/srv/sample' });
+    expect(config.importRoots).to.deep.equal([path.resolve('imports'), '/srv/sample']);
+    expect(config.importRoots).not.to.include(process.cwd());
+    expect(config.importRoots).not.to.include(os.tmpdir());
+  });
+
   it('should read lists and flags', () => {
     const config = loadConfig({ TICKFORGE_QUEUES: 'ingest,aggregate', TICKFORGE_INSECURE_DEV: '1' });
     expect(config.queues).to.deep.equal(['ingest', 'aggregate']);
@@ -43,7 +52,7 @@ describe('config', () => {
 describe('configuration docs', () => {
   it('should list exactly the variables of the settings table', () => {
     const docs = readFileSync(fileURLToPath(new URL('../../../docs/configuration.md', import.meta.url)), 'utf8');
-    const documented = [...docs.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]);
+    const documented = [...docs.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((match) => match[1]);
     expect(documented.sort()).to.deep.equal(
       settingsTable()
         .map((setting) => setting.env)

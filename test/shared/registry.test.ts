@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { HANDLERS, RegistryError, pairHandlers } from '../../jobs/index.js';
 import type { JobHandler } from '../../jobs/handler.js';
@@ -7,7 +9,43 @@ import { CONTRACTS } from '../../src/queues/registry.js';
 
 const contracts = CONTRACTS as readonly JobContract[];
 
+/** The exports of every compiled module under `dir` whose file name ends with `suffix`. */
+async function exportsOf(dir: string, suffix: string): Promise<unknown[]> {
+  const root = fileURLToPath(new URL(dir, import.meta.url));
+  const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith(suffix));
+  expect(files, `${suffix} files under ${dir}`).to.not.be.empty;
+  const modules = await Promise.all(
+    files.map((file) => import(new URL(`${dir}${file}`, import.meta.url).href) as Promise<object>),
+  );
+  return modules.flatMap((module) => Object.values(module));
+}
+
 describe('job registry', () => {
+  it('should register every contract and handler the source tree defines', async () => {
+    const defined = (await exportsOf('../../src/', '.contract.js')).filter(
+      (value): value is JobContract => typeof value === 'object' && value !== null && 'schema' in value && 'queue' in value,
+    );
+    const handlers = (await exportsOf('../../jobs/', '.job.js')).filter(
+      (value): value is JobHandler => typeof value === 'object' && value !== null && 'contract' in value && 'handle' in value,
+    );
+    expect(
+      defined.filter((contract) => !contracts.includes(contract)).map((c) => c.name),
+      'unregistered contracts',
+    ).to.deep.equal([]);
+    expect(
+      contracts.filter((contract) => !defined.includes(contract)).map((c) => c.name),
+      'contracts from nowhere',
+    ).to.deep.equal([]);
+    expect(
+      handlers.filter((handler) => !HANDLERS.includes(handler)).map((h) => h.contract.name),
+      'unregistered handlers',
+    ).to.deep.equal([]);
+    expect(
+      HANDLERS.filter((handler) => !handlers.includes(handler)).map((h) => h.contract.name),
+      'handlers from nowhere',
+    ).to.deep.equal([]);
+  });
+
   it('should pair every contract with exactly one handler of the same name', () => {
     const paired = pairHandlers(contracts, HANDLERS);
     expect([...paired.keys()].sort()).to.deep.equal(contracts.map((contract) => contract.name).sort());

@@ -9,6 +9,7 @@ import { DEFAULT_ETF_THEMES, etfUniverseKey } from '../../src/universes/universe
 import { selectEtfThemes } from '../../src/universes/etf-themes.js';
 import { etfFundsOn } from '../helpers/etfs.js';
 import { createLogger } from '../../src/shared/logger.js';
+import { UniverseSyncRepository } from '../../src/universes/sync.repository.js';
 import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
 import { closeRedis, createRedis } from '../../src/shared/redis.js';
 import { TEST_TOKEN } from '../helpers/config.js';
@@ -272,6 +273,33 @@ describe('eod-sync job', function () {
   it('should refuse to sync a date before one a task has already synced', async () => {
     const failure = await system.run('eod-sync', { date: EARLIER }).catch((error: Error) => error);
     expect((failure as Error).message).to.match(/already synced 2018-02-08.*cannot be synced after it/);
+  });
+
+  it('should sync the dates after a rollback again, restoring the memberships they had changed', async () => {
+    const [largest] = largestByMarketCap(1, DATE);
+    const rollback = await new UniverseSyncRepository(system.db, system.config.dbSchema).rollBack(DATE);
+    expect(rollback.tasks).to.have.length(5);
+    expect(rollback.runsDeleted).to.equal(1);
+    expect(rollback.membershipsReopened).to.be.at.least(3);
+    expect(await symbolsOf('top_100', NEXT)).to.include(largest);
+    const states = await system.db('sync_task_state').select(system.db.raw(`to_char(synced_through, 'YYYY-MM-DD') AS through`));
+    expect(states.map((row: { through: string }) => row.through)).to.deep.equal(Array(5).fill(DATE));
+
+    await sync(NEXT);
+    expect(await symbolsOf('top_100', NEXT)).to.not.include(largest);
+  });
+
+  it('should refuse a sync date after today in New York and the sync task job from outside, before either reaches a queue', async () => {
+    const future = await system.producer.enqueue('eod-sync', { date: '2030-12-30' }).catch((error: Error) => error);
+    expect((future as Error).message).to.match(/date: must not be after today in New York/);
+    const response = await fetch(`${web.url}/api/jobs/eod-sync-task`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ date: DATE, task: 'delisted_cleanup', runId: 'forged' }),
+    });
+    expect(response.status).to.equal(404);
+    expect(((await response.json()) as { error: string }).error).to.match(/cannot be enqueued directly/);
+    expect(await system.producer.queue('sync').getJobCountByTypes('waiting', 'delayed', 'prioritized')).to.equal(0);
   });
 
   it('should answer 404 for an unknown universe and 400 naming the field for a bad date', async () => {

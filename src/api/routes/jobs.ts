@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { isQueueName, type QueueName } from '../../queues/names.js';
 import type { Producer } from '../../queues/producer.js';
 import { cancelJob } from '../../queues/cancel.js';
+import { progressOf } from '../../queues/progress.js';
 import type { Redis } from 'ioredis';
 import { parseOrThrow } from '../../shared/validation.js';
 import { requireRole, type Tokens } from '../auth.js';
@@ -22,7 +23,9 @@ export async function describeJob(job: Job, queue: QueueName) {
     queue,
     name: job.name,
     state: await job.getState(),
-    progress: job.progress,
+    // The bare percentage as before, then the step, symbol and estimated completion.
+    progress: progressOf(job.progress).progressPercent,
+    ...progressOf(job.progress),
     attemptsMade: job.attemptsMade,
     attempts: job.opts.attempts ?? 1,
     data: job.data,
@@ -156,7 +159,10 @@ export function jobsRouter(
       };
       // Subscribe before reading the state, so an event in between is not lost.
       const unsubscribe = events.subscribe(queue, jobId, (event) => {
-        if (event.type === 'progress') send('progress', { progress: event.data });
+        if (event.type === 'progress') {
+          const progress = progressOf(event.data);
+          send('progress', { progress: progress.progressPercent, ...progress });
+        }
         else if (event.type === 'closing') {
           send('closing', { reason: 'the server is shutting down; reconnect to resume' });
           end();

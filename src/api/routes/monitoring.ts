@@ -12,7 +12,7 @@ import { redisFigures } from '../../metrics/redis-info.js';
 import { liveProcesses } from '../../metrics/totals.js';
 import { windowSchema } from '../../metrics/windows.js';
 import { parseOrThrow } from '../../shared/validation.js';
-import type { AuditTrail } from '../audit.js';
+import type { AuditRepository } from '../../shared/audit.repository.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { ApiRouter } from '../openapi.js';
 
@@ -123,7 +123,7 @@ export interface MonitoringDeps {
   prefix: string;
   db: Knex;
   tokens: Tokens;
-  audit: AuditTrail;
+  audit: AuditRepository;
   /** The last EOD run; null when none ran. */
   lastEodRun: () => Promise<EodRunState | null>;
   /** SSE streams this web process holds open. */

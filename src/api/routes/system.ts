@@ -51,13 +51,13 @@ export function systemRouter({ config, db, redis, producer, metrics, queues, tok
   root.get(
     '/metrics',
     {
-      summary: 'Prometheus metrics of this web process and of every live worker',
+      summary: 'Prometheus metrics of the deployment: totals every process added to, each live process with its instance, queues, Redis, EOD and alerts',
       role: 'public',
       produces: 'text/plain',
       responses: { 200: 'Prometheus text format' },
     },
     async (_req: Request, res: Response) => {
-      const { contentType, body } = await metrics.render(redis, config.prefix);
+      const { contentType, body } = await metrics.render();
       res.set('Content-Type', contentType).send(body);
     },
   );
@@ -90,7 +90,7 @@ export function systemRouter({ config, db, redis, producer, metrics, queues, tok
           }),
         ),
         Promise.all(queues.map(async (name) => ({ queue: name, workers: await producer.queue(name).getWorkersCount() }))),
-        metrics.poolSummary(redis, config.prefix),
+        metrics.poolSummary(),
         history.recentFailures(1),
       ]);
       const healthy = Object.values(checks).every((value) => value === 'ok');

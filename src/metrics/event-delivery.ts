@@ -1,0 +1,28 @@
+import type { Redis } from 'ioredis';
+import { CHANNELS } from '../notify/channels.js';
+
+/**
+ * Listens on every tickstock channel and reports, for each event, the channel and when its
+ * envelope says it was published: the delivery latency a subscriber on this host sees.
+ */
+export class EventDeliveryListener {
+  private readonly onMessage = (channel: string, message: string) => {
+    const publishedAt = Date.parse((JSON.parse(message) as { timestamp?: string }).timestamp ?? '');
+    if (Number.isFinite(publishedAt)) this.observe(channel, publishedAt);
+  };
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly observe: (channel: string, publishedAt: number) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscriber.on('message', this.onMessage);
+    await this.subscriber.subscribe(...Object.values(CHANNELS));
+  }
+
+  async stop(): Promise<void> {
+    this.subscriber.off('message', this.onMessage);
+    await this.subscriber.unsubscribe().catch(() => undefined);
+  }
+}
