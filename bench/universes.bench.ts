@@ -18,6 +18,8 @@ import { Producer } from '../src/queues/producer.js';
 import { closeRedis, createRedis } from '../src/shared/redis.js';
 import { duration, interleaved, summarize } from './measure.js';
 import { quantile, report, section } from './report.js';
+import { UniversesRepository } from '../src/universes/universes.repository.js';
+import { PERFORMANCE_HISTORY, shiftDate, universePerformance } from '../src/universes/performance.js';
 
 export const name = 'universes';
 
@@ -252,6 +254,54 @@ async function syncFigures(config: Config, db: Knex): Promise<void> {
   }
 }
 
+/** The report's ceiling for a universe query. */
+const QUERY_LIMIT_SECONDS = 2;
+
+/**
+ * The universe queries on the largest universe: its members as of the date, and its
+ * performance (members, 13 months of their daily bars, the figures), against a bare read of the
+ * same bar rows, the floor any such query stands on.
+ */
+async function universeQueries(config: Config, db: Knex): Promise<void> {
+  const universes = new UniversesRepository(db, config.dbSchema);
+  const largest = (await universes.list()).reduce((best, universe) => (universe.members > best.members ? universe : best));
+  const from = new Date(localMidnight(shiftDate(DAILY, PERFORMANCE_HISTORY), EXCHANGE_TIME_ZONE));
+  const to = new Date(localMidnight(shiftDate(DAILY, { days: 1 }), EXCHANGE_TIME_ZONE));
+  const symbols = (await universes.members(largest.key, DAILY)).map((member) => member.symbol);
+  let rows = 0;
+  const measured = await interleaved({
+    members: { run: () => universes.members(largest.key, DAILY) },
+    performance: {
+      run: async () => {
+        const current = (await universes.members(largest.key, DAILY)).map((member) => member.symbol);
+        const bars = await universes.dailyCloses(current, from, to);
+        rows = bars.length;
+        universePerformance(current, bars, DAILY);
+      },
+    },
+    bare: {
+      run: () =>
+        db.raw(
+          `SELECT symbol, ts, close, volume FROM ${ident(config.dbSchema)}.bars WHERE symbol = ANY(?) AND timeframe = '1d' AND ts >= ? AND ts < ?`,
+          [symbols, from, to],
+        ),
+    },
+  });
+  report({
+    what: `members of the largest universe (${largest.key}, ${symbols.length} symbols) as of ${DAILY} (limit ${QUERY_LIMIT_SECONDS} s)`,
+    ...duration(measured.members),
+    unit: 's',
+    better: 'lower',
+  });
+  report({
+    what: `performance of ${largest.key} (${rows.toLocaleString('en-US')} daily bars, every member and the theme; limit ${QUERY_LIMIT_SECONDS} s)`,
+    ...duration(measured.performance),
+    unit: 's',
+    better: 'lower',
+    baseline: { what: 'bare SELECT of the same bar rows (the floor)', ...duration(measured.bare) },
+  });
+}
+
 /** Commit of a one-row transaction → envelope on pub/sub + stream → subscriber, against a bare PUBLISH. */
 async function publishLatency(config: Config, db: Knex): Promise<void> {
   const redis = createRedis(config.redisUrl, 'producer');
@@ -335,6 +385,7 @@ export async function run(): Promise<void> {
       `  (seeded ${STOCKS + ETFS} symbols and ${bars.toLocaleString('en-US')} daily bars in ${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
     );
     await syncFigures(config, db);
+    await universeQueries(config, db);
     await publishLatency(config, db);
   } finally {
     await db.raw(`DROP SCHEMA ${ident(config.dbSchema)} CASCADE`);

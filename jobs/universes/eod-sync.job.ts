@@ -3,11 +3,14 @@ import { taskJobId } from '../../src/universes/eod-sync-task.contract.js';
 import { eodSyncContract } from '../../src/universes/eod-sync.contract.js';
 import { throwIfChildrenFailed } from '../children.js';
 import { defineHandler } from '../handler.js';
+import { CORRELATION_MOVE_THRESHOLD } from '../../src/universes/correlation.js';
+import type { EtfCorrelationUpdate } from '../../src/notify/channels.js';
 
 /**
  * eod-sync: the end-of-day universe sync for one trading date, a BullMQ flow whose parent (this
  * job) adds the five tasks as children and, once they have all committed, sums up the run from
- * the audit trail and announces it: tickstock.universe.updated for each changed universe, then
+ * the audit trail and announces it: tickstock.universe.updated for each changed universe,
+ * tickstock.etf.correlation_update when ETF correlations moved past the threshold, then
  * tickstock.cache.sync_complete with the summary.
  *
  * The tasks own disjoint sets of memberships (see docs/universes.md), so they may run in any
@@ -50,6 +53,16 @@ export const eodSyncHandler = defineHandler(eodSyncContract, async (ctx, payload
   const changed = await sync.universeChanges(runId);
   for (const universe of changed) {
     await ctx.events.publish('universeUpdated', { ...universe, trading_date: payload.date, run_id: runId });
+  }
+  const etf = outcomes.find((outcome) => outcome.task === 'etf_universe_maintenance')!;
+  const moves = (etf.notes.correlationMoves ?? []) as EtfCorrelationUpdate['moves'];
+  if (moves.length > 0) {
+    await ctx.events.publish('etfCorrelationUpdate', {
+      trading_date: payload.date,
+      run_id: runId,
+      threshold: CORRELATION_MOVE_THRESHOLD,
+      moves,
+    });
   }
   const tasks = Object.fromEntries(
     outcomes.map((outcome) => [outcome.task, { duration_ms: outcome.durationMs, ...outcome.notes }]),

@@ -17,6 +17,7 @@ export const CHANNELS = {
   patternsDetected: 'tickstock.patterns.detected',
   performanceAlert: 'tickstock.advanced.performance_alert',
   analyticsUpdated: 'tickstock.analytics.updated',
+  etfCorrelationUpdate: 'tickstock.etf.correlation_update',
 } as const;
 
 export type ChannelKey = keyof typeof CHANNELS;
@@ -107,6 +108,15 @@ export interface AnalyticsUpdated {
 }
 
 /** The payload of each channel. */
+/** ETF theme correlations that moved past the threshold in one sync run. */
+export interface EtfCorrelationUpdate {
+  trading_date: string;
+  run_id: string;
+  /** The move a pair's correlation had to exceed. */
+  threshold: number;
+  moves: Array<{ universe: string; window: number; a: string; b: string; before: number; after: number }>;
+}
+
 export interface EventPayloads {
   universeUpdated: UniverseUpdated;
   cacheSyncComplete: SyncComplete;
@@ -118,6 +128,7 @@ export interface EventPayloads {
   patternsDetected: PatternsDetected;
   performanceAlert: PerformanceAlert;
   analyticsUpdated: AnalyticsUpdated;
+  etfCorrelationUpdate: EtfCorrelationUpdate;
 }
 
 /** The envelope every event carries, on the channel and in the stream. */

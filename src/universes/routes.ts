@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Store } from '../store/store.js';
 import { symbolSchema } from '../shared/symbols.js';
 import { EXCHANGE_TIME_ZONE, universeKeySchema } from './universes.js';
+import { CORRELATION_WINDOWS } from './correlation.js';
 import { PERFORMANCE_HISTORY, shiftDate, universePerformance } from './performance.js';
 import { localDate, localMidnight } from '../shared/zone.js';
 import { calendarDateSchema } from '../shared/dates.js';
@@ -12,6 +13,19 @@ import { NotFoundError } from '../shared/errors.js';
 import { ApiRouter } from '../api/openapi.js';
 
 const membersQuery = z.object({ asOf: calendarDateSchema.optional() }).strict();
+
+const correlationsQuery = z
+  .object({
+    window: z.coerce
+      .number()
+      .refine(
+        (value) => (CORRELATION_WINDOWS as readonly number[]).includes(value),
+        `must be one of ${CORRELATION_WINDOWS.join(', ')}`,
+      )
+      .default(CORRELATION_WINDOWS[0]),
+    asOf: calendarDateSchema.optional(),
+  })
+  .strict();
 
 const changesQuery = z
   .object({
@@ -111,6 +125,40 @@ export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
       const to = new Date(localMidnight(shiftDate(asOf, { days: 1 }), EXCHANGE_TIME_ZONE));
       const rows = await universes.dailyCloses(symbols, from, to);
       res.json({ key: universe.key, asOf, ...universePerformance(symbols, rows, asOf) });
+    },
+  );
+
+  routes.get(
+    '/universes/:key/correlations',
+    {
+      summary:
+        'The rolling daily-return correlation matrix of an ETF theme (members, the theme index and SPY) stored by the EOD sync for the latest date on or before asOf',
+      role: 'read',
+      params: key,
+      query: correlationsQuery,
+      responses: {
+        200: '{key, window, tradingDate, labels, matrix, observations}',
+        400: 'a bad parameter, named',
+        404: 'unknown universe or no matrix stored',
+      },
+    },
+    requireRole('read', tokens),
+    async (req: Request, res: Response) => {
+      const query = parseOrThrow(correlationsQuery, req.query, 'query');
+      const universe = await findUniverse(req);
+      const stored = await universes.correlation(universe.key, query.window, query.asOf);
+      if (!stored)
+        throw new NotFoundError(
+          `no ${query.window}-session correlations of ${universe.key} stored${query.asOf ? ` on or before ${query.asOf}` : ''}`,
+        );
+      res.json({
+        key: universe.key,
+        window: stored.window,
+        tradingDate: stored.trading_date,
+        labels: stored.labels,
+        matrix: stored.matrix,
+        observations: stored.observations,
+      });
     },
   );
 

@@ -12,6 +12,10 @@ import {
   type SyncTask,
 } from './universes.js';
 import { effectiveEtfFilters } from './etf-themes.js';
+import { equalWeightIndex, shiftDate, type DailySeries } from './performance.js';
+import { CORRELATION_WINDOWS, correlationMatrix, correlationMoves, type CorrelationMove } from './correlation.js';
+import { REBALANCE_BENCHMARK, decideWeights, rankSectors, type RebalancePoint } from './sector-strength.js';
+import { localMidnight } from '../shared/zone.js';
 
 /** Changes one task made to one universe. */
 export interface ChangeCounts {
@@ -415,6 +419,180 @@ const APPLY_EVALUATION = `
   )
   SELECT universe, change, count(*)::int AS count FROM logged GROUP BY universe, change`;
 
+/** Daily closes of the current members of every sector theme, for the relative-strength ranking. */
+const SECTOR_CLOSES = `
+  SELECT m.universe, b.symbol, to_char(b.ts AT TIME ZONE '${EXCHANGE_TIME_ZONE}', 'YYYY-MM-DD') AS date, b.close
+  FROM universe_members m
+  JOIN universes u ON u.key = m.universe AND u.category = 'sector'
+  JOIN bars b ON b.symbol = m.symbol AND b.timeframe = '1d' AND b.variant = '' AND b.ts >= :strengthFrom AND b.ts < :dayEnd
+  WHERE m.removed_at IS NULL
+  ORDER BY m.universe, b.symbol, b.ts`;
+
+const BENCHMARK_CLOSES = `
+  SELECT to_char(b.ts AT TIME ZONE '${EXCHANGE_TIME_ZONE}', 'YYYY-MM-DD') AS date, b.close
+  FROM bars b
+  WHERE b.symbol = :benchmark AND b.timeframe = '1d' AND b.variant = '' AND b.ts >= :strengthFrom AND b.ts < :dayEnd
+  ORDER BY b.ts`;
+
+/** Records each ranked theme's strength, reference point and weight in its metadata. */
+const STORE_WEIGHTS = `
+  UPDATE universes u SET metadata = u.metadata || d.patch
+  FROM jsonb_to_recordset(CAST(:decisions AS jsonb)) AS d(universe text, patch jsonb)
+  WHERE u.key = d.universe AND u.metadata IS DISTINCT FROM u.metadata || d.patch`;
+
+/** Logs the theme weights a rebalancing changed; the symbol column holds the theme's key. */
+const LOG_WEIGHTS = `
+  INSERT INTO sync_changes_log (run_id, trading_date, task, universe, symbol, change, reason, before, after)
+  SELECT :runId, ${TRADING_DATE}, :taskName, c.universe, c.universe, 'updated', c.reason, c.before, c.after
+  FROM jsonb_to_recordset(CAST(:changes AS jsonb)) AS c(universe text, reason text, before jsonb, after jsonb)`;
+
+/**
+ * The rebalancing step of theme_rebalancing, after the members are settled: ranks the sector
+ * themes by relative strength against the benchmark and changes a theme's weight when its
+ * strength moved significantly (sector-strength.ts). Returns the number of weights changed per
+ * theme and what it found.
+ */
+async function rebalanceThemes(
+  trx: Knex.Transaction,
+  bindings: Record<string, unknown> & { tradingDate: string },
+): Promise<{ changed: Record<string, number>; notes: Record<string, unknown> }> {
+  const strengthFrom = new Date(localMidnight(shiftDate(bindings.tradingDate, { months: -3, days: -10 }), EXCHANGE_TIME_ZONE));
+  const query = { ...bindings, strengthFrom, benchmark: REBALANCE_BENCHMARK };
+  const benchmarkRows = await trx.raw<{ rows: Array<{ date: string; close: number }> }>(BENCHMARK_CLOSES, query);
+  const benchmark = { dates: benchmarkRows.rows.map((row) => row.date), closes: benchmarkRows.rows.map((row) => row.close) };
+  const closes = await trx.raw<{ rows: Array<{ universe: string; symbol: string; date: string; close: number }> }>(
+    SECTOR_CLOSES,
+    query,
+  );
+  const sectors = new Map<string, DailySeries[]>();
+  let current: DailySeries | undefined;
+  let currentKey = '';
+  for (const row of closes.rows) {
+    const key = `${row.universe}\u0000${row.symbol}`;
+    if (key !== currentKey) {
+      current = { dates: [], closes: [] };
+      currentKey = key;
+      const members = sectors.get(row.universe) ?? [];
+      members.push(current);
+      sectors.set(row.universe, members);
+    }
+    current!.dates.push(row.date);
+    current!.closes.push(row.close);
+  }
+  const strengths = rankSectors(sectors, benchmark, bindings.tradingDate);
+  const points = await trx.raw<{ rows: Array<{ key: string; point: RebalancePoint | null }> }>(
+    `SELECT key, metadata->'rebalance' AS point FROM universes WHERE category = 'sector'`,
+  );
+  const previous = new Map(points.rows.filter((row) => row.point !== null).map((row) => [row.key, row.point!]));
+  const decisions = decideWeights(strengths, previous, bindings.tradingDate);
+  const patches = decisions.map((decision) => ({
+    universe: decision.universe,
+    patch: { rebalance: decision.point, weight: decision.point.weight },
+  }));
+  if (patches.length > 0) await trx.raw(STORE_WEIGHTS, { decisions: JSON.stringify(patches) });
+  const changes = decisions
+    .filter((decision) => decision.trigger !== undefined && decision.previous!.weight !== decision.point.weight)
+    .map((decision) => ({
+      universe: decision.universe,
+      reason: `theme weight ${decision.previous!.weight} → ${decision.point.weight} (rank ${decision.strength.rank} of ${strengths.length} by relative strength vs ${REBALANCE_BENCHMARK}): ${decision.trigger}`,
+      before: decision.previous,
+      after: decision.point,
+    }));
+  if (changes.length > 0) await trx.raw(LOG_WEIGHTS, { ...bindings, changes: JSON.stringify(changes) });
+  return {
+    changed: Object.fromEntries(changes.map((change) => [change.universe, 1])),
+    notes: {
+      benchmark: REBALANCE_BENCHMARK,
+      ranking: strengths,
+      ...(benchmark.dates.length === 0 ? { skipped: `${REBALANCE_BENCHMARK} has no daily bars` } : {}),
+    },
+  };
+}
+
+/** Daily closes of the current members of every ETF theme and of the benchmark, for the correlations. */
+const ETF_CLOSES = `
+  SELECT m.universe, b.symbol, to_char(b.ts AT TIME ZONE '${EXCHANGE_TIME_ZONE}', 'YYYY-MM-DD') AS date, b.close
+  FROM universe_members m
+  JOIN universes u ON u.key = m.universe AND u.category = 'etf_theme'
+  JOIN bars b ON b.symbol = m.symbol AND b.timeframe = '1d' AND b.variant = '' AND b.ts >= :correlationFrom AND b.ts < :dayEnd
+  WHERE m.removed_at IS NULL
+  ORDER BY m.universe, b.symbol, b.ts`;
+
+const STORE_CORRELATION = `
+  INSERT INTO etf_correlations (universe, "window", trading_date, labels, matrix, observations)
+  VALUES (:universe, :window, ${TRADING_DATE}, CAST(:labels AS jsonb), CAST(:matrix AS jsonb), :observations)
+  ON CONFLICT (universe, "window", trading_date)
+  DO UPDATE SET labels = excluded.labels, matrix = excluded.matrix, observations = excluded.observations, created_at = now()`;
+
+const PREVIOUS_CORRELATION = `
+  SELECT labels, matrix, observations FROM etf_correlations
+  WHERE universe = :universe AND "window" = :window AND trading_date < ${TRADING_DATE}
+  ORDER BY trading_date DESC LIMIT 1`;
+
+/** Groups ordered (universe, symbol, date, close) rows into series by universe and symbol. */
+function seriesByUniverse(
+  rows: ReadonlyArray<{ universe: string; symbol: string; date: string; close: number }>,
+): Map<string, Map<string, DailySeries>> {
+  const universes = new Map<string, Map<string, DailySeries>>();
+  for (const row of rows) {
+    const members = universes.get(row.universe) ?? new Map<string, DailySeries>();
+    universes.set(row.universe, members);
+    const series = members.get(row.symbol) ?? { dates: [], closes: [] };
+    members.set(row.symbol, series);
+    series.dates.push(row.date);
+    series.closes.push(row.close);
+  }
+  return universes;
+}
+
+/**
+ * The correlation step of etf_universe_maintenance, after the members are settled: for each
+ * ETF theme and window, the return correlation matrix of its members with bars, the theme's
+ * equal-weighted index and the benchmark, stored for the date; pairs that moved by more than
+ * CORRELATION_MOVE_THRESHOLD since the previous stored date are returned for the announcement.
+ */
+async function maintainCorrelations(
+  trx: Knex.Transaction,
+  bindings: Record<string, unknown> & { tradingDate: string },
+): Promise<{ changed: Record<string, number>; notes: Record<string, unknown> }> {
+  const correlationFrom = new Date(localMidnight(shiftDate(bindings.tradingDate, { years: -1, months: -3 }), EXCHANGE_TIME_ZONE));
+  const query = { ...bindings, correlationFrom, strengthFrom: correlationFrom, benchmark: REBALANCE_BENCHMARK };
+  const benchmarkRows = await trx.raw<{ rows: Array<{ date: string; close: number }> }>(BENCHMARK_CLOSES, query);
+  const benchmark = { dates: benchmarkRows.rows.map((row) => row.date), closes: benchmarkRows.rows.map((row) => row.close) };
+  const closes = await trx.raw<{ rows: Array<{ universe: string; symbol: string; date: string; close: number }> }>(
+    ETF_CLOSES,
+    query,
+  );
+  const moves: Array<CorrelationMove & { universe: string; window: number }> = [];
+  const stored: Array<{ universe: string; window: number; labels: number; observations: number }> = [];
+  for (const [universe, members] of seriesByUniverse(closes.rows)) {
+    const series = [...members].map(([label, memberSeries]) => ({ label, series: memberSeries }));
+    series.push({ label: universe, series: equalWeightIndex([...members.values()]) });
+    if (benchmark.dates.length > 0) series.push({ label: REBALANCE_BENCHMARK, series: benchmark });
+    for (const window of CORRELATION_WINDOWS) {
+      const current = correlationMatrix(series, window, bindings.tradingDate);
+      if (current.observations < 2) continue;
+      const previous = await trx.raw<{
+        rows: Array<{ labels: string[]; matrix: Array<Array<number | null>>; observations: number }>;
+      }>(PREVIOUS_CORRELATION, { ...bindings, universe, window });
+      await trx.raw(STORE_CORRELATION, {
+        ...bindings,
+        universe,
+        window,
+        labels: JSON.stringify(current.labels),
+        matrix: JSON.stringify(current.matrix),
+        observations: current.observations,
+      });
+      stored.push({ universe, window, labels: current.labels.length, observations: current.observations });
+      if (previous.rows.length > 0) {
+        const before = { ...previous.rows[0], from: null, to: null };
+        for (const move of correlationMoves(before, current)) moves.push({ universe, window, ...move });
+      }
+    }
+  }
+  return { changed: {}, notes: { correlations: stored, correlationMoves: moves } };
+}
+
 interface TaskPlan {
   /** Which symbols need daily figures, if the task reads any. */
   dailyFor?: string;
@@ -427,6 +605,8 @@ interface TaskPlan {
   prepare?: string;
   evaluation: string;
   notes?: (trx: Knex.Transaction) => Promise<Record<string, unknown>>;
+  /** A step after the memberships are applied that changes universes themselves (and logs it). */
+  after?: typeof rebalanceThemes;
 }
 
 const PLANS: Record<SyncTask, TaskPlan> = {
@@ -445,12 +625,14 @@ const PLANS: Record<SyncTask, TaskPlan> = {
     dailyFor: `${eligibleStock('s')} AND s.sector IS NOT NULL`,
     ensureSectors: true,
     evaluation: THEME_EVALUATION,
+    after: rebalanceThemes,
   },
   etf_universe_maintenance: {
     dailyFor: `s.kind = 'etf' AND NOT ${gone('s')}`,
     refreshEtfVolumes: true,
     prepare: SET_ETF_FILTERS,
     evaluation: ETF_EVALUATION,
+    after: maintainCorrelations,
     async notes(trx) {
       const unknown = await trx.raw<{ rows: Array<{ universe: string; symbol: string }> }>(
         `SELECT u.key AS universe, a.symbol FROM universes u
@@ -585,13 +767,17 @@ export class UniverseSyncRepository {
       );
       const universes: Record<string, ChangeCounts> = {};
       for (const row of applied.rows) (universes[row.universe] ??= emptyCounts())[row.change] += row.count;
+      const after = plan.after ? await plan.after(trx, bindings) : { changed: {}, notes: {} };
+      for (const [universe, count] of Object.entries(after.changed)) (universes[universe] ??= emptyCounts()).updated += count;
       const changed = Object.keys(universes);
       if (changed.length > 0) await trx('universes').whereIn('key', changed).update({ last_universe_update: trx.fn.now() });
-      const notes = plan.notes ? await plan.notes(trx) : {};
+      const notes = { ...(plan.notes ? await plan.notes(trx) : {}), ...after.notes };
       await trx('sync_task_state')
         .where({ task })
         .update({ synced_through: tradingDate, run_id: runId, updated_at: trx.fn.now() });
-      const membershipChanges = applied.rows.reduce((sum, row) => sum + row.count, 0);
+      const membershipChanges =
+        applied.rows.reduce((sum, row) => sum + row.count, 0) +
+        Object.values(after.changed).reduce((sum, count) => sum + count, 0);
       return {
         task,
         tradingDate,

@@ -54,6 +54,15 @@ export interface DailyCloseRow {
   volume: number;
 }
 
+/** A stored correlation matrix. */
+export interface CorrelationRow {
+  trading_date: string;
+  window: number;
+  labels: string[];
+  matrix: Array<Array<number | null>>;
+  observations: number;
+}
+
 const day = (column: string) => `to_char(${column}, 'YYYY-MM-DD')`;
 
 /** Reads universes, their members at a date, and their audit trail. */
@@ -156,5 +165,18 @@ export class UniversesRepository {
       { zone: EXCHANGE_TIME_ZONE, symbols: [...symbols], from, to },
     );
     return result.rows;
+  }
+
+  /** The stored correlation matrix of an ETF theme for a window, of the latest date on or before `asOf` (or the latest). */
+  async correlation(key: string, window: number, asOf?: string): Promise<CorrelationRow | undefined> {
+    const query = this.db
+      .withSchema(this.schema)
+      .table('etf_correlations')
+      .select(this.db.raw(`${day('trading_date')} AS trading_date`), 'window', 'labels', 'matrix', 'observations')
+      .where({ universe: key, window })
+      .orderBy('trading_date', 'desc')
+      .first();
+    if (asOf !== undefined) query.where('trading_date', '<=', asOf);
+    return query;
   }
 }

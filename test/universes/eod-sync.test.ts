@@ -81,7 +81,7 @@ describe('eod-sync job', function () {
   };
 
   before(async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     system = await TestSystem.create();
     await system.startWorker();
     web = await startWebServer(system.config, createLogger('test-web', 'silent'), '127.0.0.1');
