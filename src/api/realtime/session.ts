@@ -45,6 +45,8 @@ export class RealtimeSession {
   private nextSubscription = 1;
   private tokenKey: string;
   private dropped = false;
+  /** The connection is closing or closed. */
+  private ended = false;
   /** Whether the client answered the last ping. */
   alive = true;
   private authTimer: NodeJS.Timeout | undefined;
@@ -146,6 +148,7 @@ export class RealtimeSession {
 
   /** Ends every subscription; the connection is closing. */
   stop(): void {
+    this.ended = true;
     clearTimeout(this.authTimer);
     for (const subscription of this.subscriptions.values()) subscription.stop();
     this.subscriptions.clear();
@@ -267,6 +270,8 @@ export class RealtimeSession {
         subscription.stop = this.context.cachePerformance.subscribe((snapshot) => this.send({ subscription: id, ...snapshot }));
         if (acknowledge) this.send({ type: 'subscribed', subscription: id, broadcast: message.broadcast });
       }
+      // The client left while the subscription was being set up: nothing may keep listening for it.
+      if (this.ended) subscription.stop();
     } catch (error) {
       subscription.stop();
       this.subscriptions.delete(id);
