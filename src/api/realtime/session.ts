@@ -46,6 +46,8 @@ export class RealtimeSession {
   private nextSubscription = 1;
   private tokenKey: string;
   private dropped = false;
+  /** The connection is closing or closed. */
+  private ended = false;
   /** Whether the client answered the last ping. */
   alive = true;
   private authTimer: NodeJS.Timeout | undefined;
@@ -147,6 +149,7 @@ export class RealtimeSession {
 
   /** Ends every subscription; the connection is closing. */
   stop(): void {
+    this.ended = true;
     clearTimeout(this.authTimer);
     for (const subscription of this.subscriptions.values()) subscription.stop();
     this.subscriptions.clear();
@@ -268,6 +271,8 @@ export class RealtimeSession {
         subscription.stop = this.context.cachePerformance.subscribe((snapshot) => this.send({ subscription: id, ...snapshot }));
         if (acknowledge) this.send({ type: 'subscribed', subscription: id, broadcast: message.broadcast });
       }
+      // The client left while the subscription was being set up: nothing may keep listening for it.
+      if (this.ended) subscription.stop();
     } catch (error) {
       subscription.stop();
       this.subscriptions.delete(id);
