@@ -10,6 +10,7 @@ import { KernelPool } from '../src/kernels/pool.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
 import { MetricsRelay } from '../src/metrics/relay.js';
 import { CancelListener } from '../src/queues/cancel.js';
+import { WorkerHeartbeat } from '../src/queues/heartbeat.js';
 import { untilMigrated } from '../src/shared/health.js';
 import { Publisher } from '../src/notify/publisher.js';
 import type { JobContract } from '../src/queues/contract.js';
@@ -83,6 +84,7 @@ export class WorkerRuntime {
   private readonly cancelSubscriber: Redis;
   private readonly cancels: CancelListener;
   private readonly barsCache: BarsCache;
+  private heartbeat?: WorkerHeartbeat;
   private stopping?: Promise<void>;
 
   private constructor(
@@ -98,6 +100,7 @@ export class WorkerRuntime {
     this.history = new JobHistoryRepository(db, config.dbSchema);
     this.publisher = new Publisher(redis, {
       service: 'tickforge-worker',
+      prefix: config.prefix,
       stream: config.eventStream,
       streamMaxLen: config.eventStreamMaxLen,
     });
@@ -148,6 +151,10 @@ export class WorkerRuntime {
     await Promise.all(runtime.workers.map((worker) => worker.waitUntilReady()));
     runtime.relay.start();
     await runtime.cancels.start();
+    runtime.heartbeat = new WorkerHeartbeat(redis, config.prefix, { id: runtime.id, queues: wanted }, (error) =>
+      logger.warn({ err: error }, `renewing the worker heartbeat failed: ${error.message}`),
+    );
+    await runtime.heartbeat.start();
     logger.info(
       { queues: wanted, concurrency: config.workerConcurrency, poolThreads: config.poolThreads, prefix: config.prefix },
       `worker ${runtime.id} serving ${wanted.join(', ')}`,
@@ -376,6 +383,8 @@ export class WorkerRuntime {
   private async drain(): Promise<void> {
     const deadline = this.config.shutdownTimeoutMs;
     this.logger.info(`stopping: no new jobs; waiting up to ${deadline} ms for ${this.active.size} running`);
+    // Withdrawn first: a draining worker no longer counts as serving its queues.
+    await this.heartbeat?.stop();
     const closing = Promise.all(this.workers.map((worker) => worker.close()));
     if (!(await settlesWithin(closing, deadline))) {
       this.logger.warn(`deadline passed with ${this.active.size} jobs running; handing them back`);
