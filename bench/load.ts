@@ -110,7 +110,6 @@ async function main(): Promise<void> {
     ...loadConfig(),
     dbSchema: `load_${id}`,
     prefix: `load-${id}`,
-    eventStream: `tickstock.events.load-${id}`,
     apiToken: TOKEN,
     port: 0,
     rateLimitPerMinute: 10_000_000,

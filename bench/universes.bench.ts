@@ -12,7 +12,7 @@ import type { SymbolRecord } from '../src/universes/symbol-rows.js';
 import { DEFAULT_ETF_THEMES, EXCHANGE_TIME_ZONE } from '../src/universes/universes.js';
 import { localMidnight } from '../src/shared/zone.js';
 import { createLogger } from '../src/shared/logger.js';
-import { CHANNELS } from '../src/notify/channels.js';
+import { channelName } from '../src/notify/channels.js';
 import { Publisher } from '../src/notify/publisher.js';
 import { Producer } from '../src/queues/producer.js';
 import { closeRedis, createRedis } from '../src/shared/redis.js';
@@ -219,7 +219,7 @@ async function syncFigures(config: Config, db: Knex): Promise<void> {
     });
     const arrivalOf = (id: string) =>
       arrivals.has(id) ? Promise.resolve(arrivals.get(id)!) : new Promise<number>((resolve) => waiters.set(id, resolve));
-    await subscriber.subscribe(CHANNELS.cacheSyncComplete);
+    await subscriber.subscribe(channelName('cacheSyncComplete', config.prefix));
     const latencies: number[] = [];
     for (let i = 0; i < LATENCY_RUNS; i++) {
       const run = await runSync(producer, events, DAILY);
@@ -306,8 +306,8 @@ async function universeQueries(config: Config, db: Knex): Promise<void> {
 async function publishLatency(config: Config, db: Knex): Promise<void> {
   const redis = createRedis(config.redisUrl, 'producer');
   const subscriber = createRedis(config.redisUrl, 'subscriber');
-  const publisher = new Publisher(redis, { service: 'bench', stream: `${config.eventStream}`, streamMaxLen: 10_000 });
-  const channel = CHANNELS.universeUpdated;
+  const publisher = new Publisher(redis, { service: 'bench', prefix: config.prefix, stream: `${config.eventStream}`, streamMaxLen: 10_000 });
+  const channel = channelName('universeUpdated', config.prefix);
   const pending = new Map<number, (at: number) => void>();
   subscriber.on('message', (_channel: string, message: string) => {
     const at = performance.now();
@@ -372,7 +372,6 @@ export async function run(): Promise<void> {
     ...base,
     dbSchema: `bench_${id}`,
     prefix: `bench-${id}`,
-    eventStream: `tickstock.events.bench-${id}`,
     logLevel: 'silent',
   };
   await migrateLatest(dbSettings(config));

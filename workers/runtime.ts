@@ -11,6 +11,7 @@ import { KernelPool } from '../src/kernels/pool.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
 import { ProcessInstruments } from '../src/metrics/instruments.js';
 import { CancelListener } from '../src/queues/cancel.js';
+import { WorkerHeartbeat } from '../src/queues/heartbeat.js';
 import { untilMigrated } from '../src/shared/health.js';
 import { Publisher } from '../src/notify/publisher.js';
 import type { JobContract } from '../src/queues/contract.js';
@@ -89,6 +90,7 @@ export class WorkerRuntime {
   private readonly cancelSubscriber: Redis;
   private readonly cancels: CancelListener;
   private readonly barsCache: BarsCache;
+  private heartbeat?: WorkerHeartbeat;
   private stopping?: Promise<void>;
 
   private constructor(
@@ -106,6 +108,7 @@ export class WorkerRuntime {
     this.history = new JobHistoryRepository(db, config.dbSchema);
     this.publisher = new Publisher(redis, {
       service: 'tickforge-worker',
+      prefix: config.prefix,
       stream: config.eventStream,
       streamMaxLen: config.eventStreamMaxLen,
       onPublished: (channel) => this.instruments.eventPublished(channel),
@@ -162,6 +165,10 @@ export class WorkerRuntime {
     // Published at once, so the comprehensive health shows this worker from its first second.
     await runtime.instruments.flush();
     await runtime.cancels.start();
+    runtime.heartbeat = new WorkerHeartbeat(redis, config.prefix, { id: runtime.id, queues: wanted }, (error) =>
+      logger.warn({ err: error }, `renewing the worker heartbeat failed: ${error.message}`),
+    );
+    await runtime.heartbeat.start();
     logger.info(
       { queues: wanted, concurrency: config.workerConcurrency, poolThreads: config.poolThreads, prefix: config.prefix },
       `worker ${runtime.id} serving ${wanted.join(', ')}`,
@@ -431,6 +438,8 @@ export class WorkerRuntime {
   private async drain(): Promise<void> {
     const deadline = this.config.shutdownTimeoutMs;
     this.logger.info(`stopping: no new jobs; waiting up to ${deadline} ms for ${this.active.size} running`);
+    // Withdrawn first: a draining worker no longer counts as serving its queues.
+    await this.heartbeat?.stop();
     const closing = Promise.all(this.workers.map((worker) => worker.close()));
     if (!(await settlesWithin(closing, deadline))) {
       this.logger.warn(`deadline passed with ${this.active.size} jobs running; handing them back`);

@@ -6,6 +6,7 @@ import { readWindow } from './performance.js';
 import { gaugeValue } from './process.js';
 import { redisFigures } from './redis-info.js';
 import { liveProcesses } from './totals.js';
+import { liveWorkers } from '../queues/heartbeat.js';
 
 export interface GatherDeps {
   redis: Redis;
@@ -59,19 +60,20 @@ async function queueStates(deps: GatherDeps, now: number): Promise<QueueState[]>
     .select('queue', 'outcome')
     .count<Array<{ queue: string; outcome: string; count: number | string }>>({ count: '*' })
     .groupBy('queue', 'outcome');
+  const workers = await liveWorkers(deps.redis, deps.prefix);
   return Promise.all(
     [...deps.queues].map(async ([name, queue]) => {
-      const [counts, [oldest], liveWorkers] = await Promise.all([
+      const [counts, [oldest]] = await Promise.all([
         queue.getJobCounts('waiting', 'prioritized'),
         queue.getJobs(['waiting'], 0, 0, true),
-        queue.getWorkersCount(),
       ]);
+      const serving = workers.filter((worker) => worker.queues.includes(name)).length;
       const finished = failures.filter((row) => row.queue === name);
       return {
         queue: name,
         waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
         oldestWaitingSeconds: oldest ? Math.max(0, (now - oldest.timestamp) / 1000) : 0,
-        liveWorkers,
+        liveWorkers: serving,
         finished15m: finished.reduce((sum, row) => sum + Number(row.count), 0),
         failed15m: finished.filter((row) => row.outcome === 'failed').reduce((sum, row) => sum + Number(row.count), 0),
       };

@@ -1,10 +1,11 @@
+import { isDefaultNamespace } from '../shared/namespace.js';
 import type { SyncComplete } from '../universes/eod-sync.contract.js';
 import type { AlertTransition } from '../metrics/alert-engine.js';
 import type { UniverseRunChanges } from '../universes/sync.repository.js';
 
 /**
- * Every Redis pub/sub channel tickforge publishes on or listens to, by key. The names are the
- * TickStock ones; docs/events.md documents each payload.
+ * Every Redis pub/sub channel tickforge publishes on or listens to, by key, as the default
+ * namespace names them: the TickStock names. docs/events.md documents each payload.
  */
 export const CHANNELS = {
   universeUpdated: 'tickstock.universe.updated',
@@ -21,7 +22,6 @@ export const CHANNELS = {
 } as const;
 
 export type ChannelKey = keyof typeof CHANNELS;
-export type Channel = (typeof CHANNELS)[ChannelKey];
 
 /** tickstock.bars.updated: bars of one symbol were written and are readable now. */
 export interface BarsUpdated {
@@ -142,7 +142,17 @@ export interface EventEnvelope<T = unknown> {
   correlation_id: string | null;
 }
 
-/** The Redis channel name of a channel key. */
-export function channelName(key: ChannelKey): Channel {
-  return CHANNELS[key];
+/**
+ * The Redis channel of a channel key in a deployment's namespace (TICKFORGE_PREFIX): the
+ * TickStock name in the default namespace, `<prefix>:<TickStock name>` in any other, so
+ * deployments sharing a Redis server never hear each other (pub/sub ignores the database index).
+ */
+export function channelName(key: ChannelKey, prefix: string): string {
+  return isDefaultNamespace(prefix) ? CHANNELS[key] : `${prefix}:${CHANNELS[key]}`;
+}
+
+/** Every channel of a namespace, by key. */
+export function channelsOf(prefix: string): Record<ChannelKey, string> {
+  const keys = Object.keys(CHANNELS) as ChannelKey[];
+  return Object.fromEntries(keys.map((key) => [key, channelName(key, prefix)])) as Record<ChannelKey, string>;
 }

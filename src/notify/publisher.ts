@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
 import { VERSION } from '../shared/version.js';
-import { channelName, type ChannelKey, type EventEnvelope, type EventPayloads } from './channels.js';
+import { CHANNELS, channelName, type ChannelKey, type EventEnvelope, type EventPayloads } from './channels.js';
 
 export interface PublisherOptions {
   service: string;
+  /** The deployment's namespace (TICKFORGE_PREFIX): it names the channels. */
+  prefix: string;
   stream: string;
   streamMaxLen: number;
   /** Told of every event once it is published, by channel name (for the metrics). */
@@ -27,12 +29,12 @@ export class Publisher {
     data: EventPayloads[K],
     correlationId?: string | null,
   ): Promise<EventEnvelope<EventPayloads[K]>> {
-    const channel = channelName(key);
+    const channel = channelName(key, this.options.prefix);
     const envelope: EventEnvelope<EventPayloads[K]> = {
       timestamp: new Date().toISOString(),
       service: this.options.service,
       version: VERSION,
-      event_type: channel.replace(/^tickstock\./, ''),
+      event_type: CHANNELS[key].replace(/^tickstock\./, ''),
       data,
       correlation_id: correlationId ?? null,
     };

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../shared/logger.js';
-import { CHANNELS } from '../notify/channels.js';
+import { channelName } from '../notify/channels.js';
 import { closeRedis, createRedis } from '../shared/redis.js';
 
 /** The consumer group the schedulers read the event stream with: each entry goes to one of them. */
@@ -37,23 +37,29 @@ const BLOCK_MS = 2_000;
 const CLAIM_IDLE_MS = 60_000;
 
 /**
- * Listens for `tickstock.eod.complete` on pub/sub (immediate) and in the event stream through
- * a consumer group (signals sent while no scheduler was running are read on start). Either
- * path calls the handler; the pipeline's date-derived job id makes a repeat harmless.
+ * Listens for its namespace's eod_complete channel (`tickstock.eod.complete` in the default
+ * namespace) on pub/sub (immediate) and in the namespace's event stream through a consumer
+ * group (signals sent while no scheduler was running are read on start). Either path calls
+ * the handler; the pipeline's date-derived job id makes a repeat harmless. Signals of other
+ * deployments on the same Redis travel on other channels and streams and are never seen.
  */
 export class EodSignalListener {
   private readonly subscriber: Redis;
   private readonly reader: Redis;
   private readonly consumer = `${os.hostname()}:${process.pid}`;
+  /** The channel this deployment's eod_complete signals arrive on. */
+  readonly channel: string;
   private stopped = false;
   private loop?: Promise<void>;
 
   constructor(
     redisUrl: string,
+    prefix: string,
     private readonly stream: string,
     private readonly logger: Logger,
     private readonly onSignal: SignalHandler,
   ) {
+    this.channel = channelName('eodComplete', prefix);
     this.subscriber = createRedis(redisUrl, 'subscriber', 'tickforge-scheduler-signals');
     this.reader = createRedis(redisUrl, 'subscriber', 'tickforge-scheduler-stream');
     for (const connection of [this.subscriber, this.reader]) {
@@ -63,9 +69,9 @@ export class EodSignalListener {
 
   async start(): Promise<void> {
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel === CHANNELS.eodComplete) void this.handle(message, 'pubsub');
+      if (channel === this.channel) void this.handle(message, 'pubsub');
     });
-    await this.subscriber.subscribe(CHANNELS.eodComplete);
+    await this.subscriber.subscribe(this.channel);
     try {
       await this.reader.xgroup('CREATE', this.stream, SIGNAL_GROUP, '$', 'MKSTREAM');
     } catch (error) {
@@ -92,7 +98,7 @@ export class EodSignalListener {
     for (const [id, fields] of entries) {
       const channel = fields[fields.indexOf('channel') + 1];
       const event = fields[fields.indexOf('event') + 1];
-      if (channel === CHANNELS.eodComplete && event !== undefined) await this.handle(event, 'stream');
+      if (channel === this.channel && event !== undefined) await this.handle(event, 'stream');
       await this.reader.xack(this.stream, SIGNAL_GROUP, id);
     }
   }

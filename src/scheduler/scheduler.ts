@@ -7,7 +7,6 @@ import { AlertMonitor } from '../metrics/alert-monitor.js';
 import { alertThresholds } from '../metrics/alert-rules.js';
 import { gatherSnapshot } from '../metrics/gather.js';
 import { ProcessInstruments } from '../metrics/instruments.js';
-import { CHANNELS } from '../notify/channels.js';
 import { Publisher } from '../notify/publisher.js';
 import { QUEUES } from '../queues/names.js';
 import { Producer } from '../queues/producer.js';
@@ -48,7 +47,7 @@ export async function upsertSchedules(producer: Producer, schedules: readonly An
 /**
  * The scheduler process: keeps the job schedulers in place, enqueues the end-of-day pipelines
  * of sessions missed while it was down, and starts a date's pipeline as soon as a
- * `tickstock.eod.complete` signal names it.
+ * eod_complete signal of its namespace names it.
  */
 /** How often the alert rules are evaluated. */
 const ALERT_INTERVAL_MS = 15_000;
@@ -94,11 +93,11 @@ export class Scheduler {
         logger.info({ dates: caughtUp.added }, `catch-up: enqueued the pipelines of ${caughtUp.added.join(', ')}`);
       }
       if (caughtUp.skipped) logger.info(`catch-up: ${caughtUp.skipped}`);
-      scheduler.listener = new EodSignalListener(config.redisUrl, config.eventStream, logger, (date, source) =>
+      scheduler.listener = new EodSignalListener(config.redisUrl, config.prefix, config.eventStream, logger, (date, source) =>
         scheduler.onEodComplete(date, source),
       );
       await scheduler.listener.start();
-      logger.info(`listening for ${CHANNELS.eodComplete} on pub/sub and in the stream ${config.eventStream}`);
+      logger.info(`listening for ${scheduler.listener.channel} on pub/sub and in the stream ${config.eventStream}`);
       scheduler.alerts = scheduler.alertMonitor(config);
       scheduler.alerts.start();
       scheduler.instruments.start();
@@ -115,6 +114,7 @@ export class Scheduler {
     const { redis, producer, db, logger } = this;
     const publisher = new Publisher(redis, {
       service: 'tickforge-scheduler',
+      prefix: config.prefix,
       stream: config.eventStream,
       streamMaxLen: config.eventStreamMaxLen,
       onPublished: (channel) => this.instruments.eventPublished(channel),

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadEnvFile } from './env-file.js';
 import { etfFilterOverridesSchema } from '../universes/etf-themes.js';
+import { eventStreamName } from './namespace.js';
 
 /** Raised when an environment variable holds a value tickforge cannot use. */
 export class ConfigError extends Error {
@@ -104,12 +105,12 @@ export const SETTINGS = {
       .trim()
       .regex(/^[A-Za-z0-9_{}.-]+$/, 'may hold letters, digits and _ { } . - only (no ":")')
       .default('tickforge'),
-    'BullMQ key prefix; use a hash tag such as {tickforge} on Redis Cluster',
+    "the deployment's namespace: prefixes every Redis key, channel and stream it uses (tickforge keeps the TickStock channel names); use a hash tag such as {tickforge} on Redis Cluster",
   ),
   eventStream: setting(
     'TICKFORGE_EVENT_STREAM',
-    z.string().trim().min(1).default('tickstock.events'),
-    'Redis stream every event is also appended to',
+    z.string().trim().min(1).optional(),
+    'Redis stream every event is also appended to (default: tickstock.events in the default namespace, <TICKFORGE_PREFIX>:tickstock.events in any other)',
   ),
   eventStreamMaxLen: setting(
     'TICKFORGE_EVENT_STREAM_MAXLEN',
@@ -309,9 +310,11 @@ type SettingKey = keyof typeof SETTINGS;
 type Settings = { [K in SettingKey]: z.output<(typeof SETTINGS)[K]['schema']> };
 
 /** The validated settings every tickforge process runs with (see SETTINGS for what each means). */
-export type Config = Omit<Settings, 'importRoots'> & {
+export type Config = Omit<Settings, 'importRoots' | 'eventStream'> & {
   /** Directories import jobs may read files from. */
   importRoots: string[];
+  /** The event stream, derived from the namespace unless set. */
+  eventStream: string;
 };
 
 const ENTRIES = Object.entries(SETTINGS) as Array<[SettingKey, Setting]>;
@@ -348,6 +351,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // A dedicated directory, never the working or temporary directory: a write token must not be
     // able to have the worker read whatever lies there.
     importRoots: settings.importRoots ?? [DEFAULT_IMPORT_DIR, ...(dataDir ? [dataDir] : [])],
+    eventStream: settings.eventStream ?? eventStreamName(settings.prefix),
   };
 }
 

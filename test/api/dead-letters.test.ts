@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
+import { type EventEnvelope } from '../../src/notify/channels.js';
 import { closeRedis, createRedis } from '../../src/shared/redis.js';
 import { TEST_READ_TOKEN, TEST_TOKEN } from '../helpers/config.js';
 import { TestSystem } from '../helpers/system.js';
@@ -23,7 +23,7 @@ describe('dead letters, redrive, bulk enqueue and rate limits', function () {
     web = await startWebServer(system.config, createLogger('test-web', system.config.logLevel), '127.0.0.1');
     await system.startWorker();
     subscriber = createRedis(system.config.redisUrl, 'subscriber');
-    await subscriber.subscribe(CHANNELS.advancedError);
+    await subscriber.subscribe(system.channels.advancedError);
     dir = await mkdtemp(path.join(os.tmpdir(), 'tickforge-dlq-'));
   });
 

@@ -36,7 +36,7 @@ describe('WebSocket /api/ws', function () {
     web = await startWebServer(system.config, logger, '127.0.0.1');
     // A second web process of the same deployment.
     other = await startWebServer(system.config, logger, '127.0.0.1');
-    publisher = new Publisher(system.redis, { service: 'test', stream: system.config.eventStream, streamMaxLen: 1_000 });
+    publisher = new Publisher(system.redis, { service: 'test', prefix: system.config.prefix, stream: system.config.eventStream, streamMaxLen: 1_000 });
     await system.startWorker();
     await system.run('import-bars', { file: dataFile(SPY_1MIN), symbol: 'SPY', timeframe: '1m' });
     await system.run('import-bars', { file: dataFile(GOOG_1MIN), symbol: 'GOOG', timeframe: '1m' });

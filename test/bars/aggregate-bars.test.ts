@@ -8,7 +8,7 @@ import type { BarColumns } from '../../src/bars/columns.js';
 import { NYSE } from '../../src/shared/calendar.js';
 import { coarserThan, type Timeframe } from '../../src/bars/timeframes.js';
 import { localMidnight } from '../../src/shared/zone.js';
-import { CHANNELS, type BarsUpdated, type EventEnvelope } from '../../src/notify/channels.js';
+import { type BarsUpdated, type EventEnvelope } from '../../src/notify/channels.js';
 import { closeRedis, createRedis } from '../../src/shared/redis.js';
 import { NEW_YORK, loadBars, nyTime } from '../helpers/bars.js';
 import { GOOG_1MIN, SHY_1MIN, SPY_1MIN, SPY_DAILY, dataFile } from '../helpers/data.js';
@@ -60,7 +60,7 @@ describe('aggregate-bars job', function () {
     await system.startWorker();
     bars = new BarsRepository(system.db, system.config.dbSchema);
     subscriber = createRedis(system.config.redisUrl, 'subscriber');
-    await subscriber.subscribe(CHANNELS.barsUpdated);
+    await subscriber.subscribe(system.channels.barsUpdated);
     await system.run('import-bars', { file: dataFile(SPY_1MIN), symbol: 'SPY', timeframe: '1m' });
     await system.run('import-bars', { file: dataFile(SHY_1MIN), symbol: 'SHY', timeframe: '1m' });
   });

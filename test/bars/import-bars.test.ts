@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { BarsRepository } from '../../src/bars/bars.repository.js';
-import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
+import { type EventEnvelope } from '../../src/notify/channels.js';
 import { createRedis, closeRedis } from '../../src/shared/redis.js';
 import { SPY_1MIN, dataFile } from '../helpers/data.js';
 import { TestSystem } from '../helpers/system.js';
@@ -23,7 +23,7 @@ describe('import-bars job', function () {
     await system.startWorker();
     bars = new BarsRepository(system.db, system.config.dbSchema);
     subscriber = createRedis(system.config.redisUrl, 'subscriber');
-    await subscriber.subscribe(CHANNELS.barsUpdated);
+    await subscriber.subscribe(system.channels.barsUpdated);
     dir = await mkdtemp(path.join(os.tmpdir(), 'tickforge-import-'));
   });
 
@@ -35,7 +35,7 @@ describe('import-bars job', function () {
 
   it('should import the real SPY file once and change nothing when it is imported again', async () => {
     const notified = waitForEvent<[string, string]>(subscriber, 'message', (channel, message) => {
-      return channel === CHANNELS.barsUpdated && (JSON.parse(message) as EventEnvelope<{ symbol: string }>).data.symbol === 'SPY';
+      return channel === system.channels.barsUpdated && (JSON.parse(message) as EventEnvelope<{ symbol: string }>).data.symbol === 'SPY';
     });
     const first = await system.run('import-bars', { file: dataFile(SPY_1MIN), symbol: 'SPY', timeframe: '1m' });
     expect(first.result).to.deep.include({ rowsRead: 4839, accepted: 4839, written: 4839, unchanged: 0, rejectedCount: 0 });
@@ -51,7 +51,7 @@ describe('import-bars job', function () {
       job: 'import-bars',
     });
     const streamed = await system.redis.xrange(system.config.eventStream, '-', '+');
-    expect(streamed.some(([, fields]) => fields.includes(CHANNELS.barsUpdated))).to.equal(true);
+    expect(streamed.some(([, fields]) => fields.includes(system.channels.barsUpdated))).to.equal(true);
 
     const again = await system.run('import-bars', { file: dataFile(SPY_1MIN), symbol: 'SPY', timeframe: '1m' });
     expect(again.result).to.deep.include({ written: 0, unchanged: 4839 });

@@ -7,7 +7,7 @@ import type { RollEvent } from '../../src/futures/adjust.js';
 import type { BuildContinuousResult } from '../../src/futures/build-continuous.contract.js';
 import type { PayloadOf } from '../../src/queues/registry.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { CHANNELS, type BarsUpdated, type EventEnvelope } from '../../src/notify/channels.js';
+import { type BarsUpdated, type EventEnvelope } from '../../src/notify/channels.js';
 import { closeRedis, createRedis } from '../../src/shared/redis.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { ES_FUTURES, dataFile } from '../helpers/data.js';
@@ -52,7 +52,7 @@ describe('build-continuous job', function () {
     futures = new FuturesRepository(system.db, system.config.dbSchema);
     web = await startWebServer(system.config, createLogger('test-web', 'silent'), '127.0.0.1');
     subscriber = createRedis(system.config.redisUrl, 'subscriber');
-    await subscriber.subscribe(CHANNELS.barsUpdated);
+    await subscriber.subscribe(system.channels.barsUpdated);
     await system.run('import-futures', { file: dataFile(ES_FUTURES) });
   });
 

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { BarsRepository } from '../../src/bars/bars.repository.js';
 import { FuturesRepository } from '../../src/futures/futures.repository.js';
 import { NYSE } from '../../src/shared/calendar.js';
-import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
+import { type EventEnvelope } from '../../src/notify/channels.js';
 import { closeRedis, createRedis } from '../../src/shared/redis.js';
 import { ES_FUTURES, dataFile } from '../helpers/data.js';
 import { TestSystem } from '../helpers/system.js';
@@ -37,7 +37,7 @@ describe('import-futures job', function () {
     bars = new BarsRepository(system.db, system.config.dbSchema);
     futures = new FuturesRepository(system.db, system.config.dbSchema);
     subscriber = createRedis(system.config.redisUrl, 'subscriber');
-    await subscriber.subscribe(CHANNELS.barsUpdated);
+    await subscriber.subscribe(system.channels.barsUpdated);
   });
 
   after(async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { eventStreamName } from '../../src/shared/namespace.js';
 import { configEnvironment, loadConfig, type Config } from '../../src/shared/config.js';
 
 /** The database integration tests use; each test file gets its own schema in it. */
@@ -30,7 +31,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     sandboxSchema: `t_${id}_sandbox`,
     dbPoolMax: 5,
     prefix: `tft-${id}`,
-    eventStream: `tickstock.events.tft-${id}`,
+    eventStream: eventStreamName(`tft-${id}`),
     apiToken: TEST_TOKEN,
     readToken: TEST_READ_TOKEN,
     port: 0,

@@ -6,6 +6,7 @@ import type { Config } from '../../src/shared/config.js';
 import type { Knex } from '../../src/shared/db.js';
 import { createLogger } from '../../src/shared/logger.js';
 import type { QueueName } from '../../src/queues/names.js';
+import { channelsOf, type ChannelKey } from '../../src/notify/channels.js';
 import { Producer } from '../../src/queues/producer.js';
 import type { JobName, PayloadOf, ResultOf } from '../../src/queues/registry.js';
 import { closeRedis, createRedis } from '../../src/shared/redis.js';
@@ -28,6 +29,11 @@ export class TestSystem {
     readonly redis: Redis,
     readonly producer: Producer,
   ) {}
+
+  /** This system's pub/sub channels: its namespace's. */
+  get channels(): Record<ChannelKey, string> {
+    return channelsOf(this.config.prefix);
+  }
 
   static async create(overrides: Partial<Config> = {}): Promise<TestSystem> {
     const config = testConfig(overrides);

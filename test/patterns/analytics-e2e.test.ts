@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
-import { CHANNELS } from '../../src/notify/channels.js';
 import { REGIMES, trendRegimes } from '../../src/patterns/context.js';
 import { NYSE } from '../../src/shared/calendar.js';
 import { createLogger } from '../../src/shared/logger.js';
@@ -150,7 +149,7 @@ describe('pattern analytics end to end', function () {
       .count<{ count: string }[]>('* as count');
     expect(Number(bear[0].count)).to.be.greaterThan(50);
     const events = (await planted.redis.xrange(planted.config.eventStream, '-', '+')).filter(([, fields]) =>
-      fields.includes(CHANNELS.analyticsUpdated),
+      fields.includes(planted.channels.analyticsUpdated),
     );
     expect(events).to.have.length(1);
   });

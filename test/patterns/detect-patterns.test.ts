@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { sliceBars, type BarColumns } from '../../src/bars/columns.js';
-import { CHANNELS, type EventEnvelope, type PatternsDetected } from '../../src/notify/channels.js';
+import { type EventEnvelope, type PatternsDetected } from '../../src/notify/channels.js';
 import { DETECTORS, PATTERN_KEYS } from '../../src/patterns/catalog.js';
 import type { DetectPatternsResult } from '../../src/patterns/detect-patterns.contract.js';
 import { detectPatterns } from '../../src/patterns/detect.js';
@@ -40,7 +40,7 @@ describe('detect-patterns job', function () {
     await system.startWorker();
     detections = new PatternDetectionsRepository(system.db, system.config.dbSchema);
     subscriber = createRedis(system.config.redisUrl, 'subscriber');
-    await subscriber.subscribe(CHANNELS.patternsDetected);
+    await subscriber.subscribe(system.channels.patternsDetected);
     await system.run('import-bars', { file: dataFile(SPY_DAILY), symbol: 'SPY', timeframe: '1d' });
   });
 

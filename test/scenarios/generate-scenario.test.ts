@@ -10,7 +10,7 @@ import { BarsRepository } from '../../src/bars/bars.repository.js';
 import { ident } from '../../src/shared/db.js';
 import { SandboxRepository } from '../../src/scenarios/sandbox.repository.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
+import { type EventEnvelope } from '../../src/notify/channels.js';
 import { closeRedis, createRedis } from '../../src/shared/redis.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { startProcess } from '../helpers/process.js';
@@ -43,7 +43,7 @@ describe('generate-scenario job', function () {
     await system.startWorker();
     web = await startWebServer(system.config, createLogger('test-web', 'silent'), '127.0.0.1');
     subscriber = createRedis(system.config.redisUrl, 'subscriber');
-    await subscriber.subscribe(CHANNELS.scenarioLoaded);
+    await subscriber.subscribe(system.channels.scenarioLoaded);
   });
 
   after(async () => {
@@ -60,7 +60,7 @@ describe('generate-scenario job', function () {
   };
 
   it('should load a run into the sandbox only, record it, and announce it after commit', async () => {
-    const announced = waitForEvent<[string, string]>(subscriber, 'message', (channel) => channel === CHANNELS.scenarioLoaded);
+    const announced = waitForEvent<[string, string]>(subscriber, 'message', (channel) => channel === system.channels.scenarioLoaded);
     const { id, result } = await system.run('generate-scenario', { scenario: 'crash_2020', count: 3, seed: 11 });
     const run = result as RunResult;
     expect(run).to.include({ schema: sandbox, symbols: 3, written: 756, unchanged: 0, replaced: 0, passed: true });

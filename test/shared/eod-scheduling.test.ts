@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import type { Job } from 'bullmq';
 import { createLogger } from '../../src/shared/logger.js';
-import { CHANNELS } from '../../src/notify/channels.js';
 import { Publisher } from '../../src/notify/publisher.js';
 import { SIGNAL_GROUP } from '../../src/scheduler/eod-signals.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
@@ -38,7 +37,7 @@ describe('end-of-day scheduling', function () {
   before(async () => {
     system = await TestSystem.create();
     await system.startWorker();
-    publisher = new Publisher(system.redis, { service: 'test', stream: system.config.eventStream, streamMaxLen: 1_000 });
+    publisher = new Publisher(system.redis, { service: 'test', prefix: system.config.prefix, stream: system.config.eventStream, streamMaxLen: 1_000 });
   });
 
   after(async () => {
@@ -68,7 +67,7 @@ describe('end-of-day scheduling', function () {
       );
       // The stream copy of the signal has been read and acknowledged by the scheduler's group.
       const [signal] = (await system.redis.xrange(system.config.eventStream, '-', '+')).filter(([, fields]) =>
-        fields.includes(CHANNELS.eodComplete),
+        fields.includes(system.channels.eodComplete),
       );
       await eventually(async () => {
         const group = (await streamGroups()).find((g) => g.name === SIGNAL_GROUP);
@@ -81,7 +80,7 @@ describe('end-of-day scheduling', function () {
       for (const trigger of triggers) expect(trigger.summary.jobId).to.equal(`eod-${DATE}`);
       // Each step's start, the pipeline's end and each trigger's outcome are announced.
       const statuses = (await system.redis.xrange(system.config.eventStream, '-', '+'))
-        .filter(([, fields]) => fields.includes(CHANNELS.automationStatus))
+        .filter(([, fields]) => fields.includes(system.channels.automationStatus))
         .map(
           ([, fields]) =>
             (JSON.parse(fields[fields.indexOf('event') + 1]) as { data: { status: string; step?: string; date: string } }).data,
@@ -152,7 +151,7 @@ describe('end-of-day scheduling', function () {
   it('should start a pipeline for an eod_complete signal and stop with exit code 0 on SIGTERM', async () => {
     const process = startProcess('scheduler', system.config);
     try {
-      await process.waitForLine((line) => /listening for tickstock\.eod\.complete/.test(line.msg ?? ''));
+      await process.waitForLine((line) => (line.msg ?? '').startsWith(`listening for ${system.channels.eodComplete} `));
       await publisher.publish('eodComplete', { date: '2018-02-12' }, null);
       await finished('eod-2018-02-12');
     } finally {

@@ -10,7 +10,7 @@ import { selectEtfThemes } from '../../src/universes/etf-themes.js';
 import { etfFundsOn } from '../helpers/etfs.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { UniverseSyncRepository } from '../../src/universes/sync.repository.js';
-import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
+import { type EventEnvelope } from '../../src/notify/channels.js';
 import { closeRedis, createRedis } from '../../src/shared/redis.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { SP500_CONSTITUENTS, US_ETFS, dataFile } from '../helpers/data.js';
@@ -71,7 +71,7 @@ describe('eod-sync job', function () {
     const complete = waitForEvent<[string, string]>(subscriber, 'message', (channel, message) => {
       const envelope = JSON.parse(message) as EventEnvelope<{ trading_date?: string }>;
       return (
-        channel === CHANNELS.cacheSyncComplete && envelope.correlation_id === enqueued.id && envelope.data.trading_date === date
+        channel === system.channels.cacheSyncComplete && envelope.correlation_id === enqueued.id && envelope.data.trading_date === date
       );
     });
     const job = await system.producer.queue('sync').getJob(enqueued.id);
@@ -89,7 +89,7 @@ describe('eod-sync job', function () {
     subscriber.on('message', (channel: string, message: string) => {
       received.push({ channel, envelope: JSON.parse(message) as EventEnvelope<Record<string, unknown>> });
     });
-    await subscriber.subscribe(CHANNELS.universeUpdated, CHANNELS.cacheSyncComplete);
+    await subscriber.subscribe(system.channels.universeUpdated, system.channels.cacheSyncComplete);
     dir = await mkdtemp(path.join(os.tmpdir(), 'tickforge-sync-'));
 
     await system.run('import-symbols', { file: dataFile(SP500_CONSTITUENTS) });
@@ -154,7 +154,7 @@ describe('eod-sync job', function () {
     const ofRun = received.filter(
       (event) => event.envelope.correlation_id === first.id && event.envelope.data.trading_date === DATE,
     );
-    const updated = ofRun.filter((event) => event.channel === CHANNELS.universeUpdated);
+    const updated = ofRun.filter((event) => event.channel === system.channels.universeUpdated);
     const changedUniverses = Object.keys(first.summary.universes).sort();
     expect(changedUniverses).to.include.members(['top_100', 'ipo_recent', 'sector_information_technology']);
     expect(updated.map((event) => event.envelope.data.universe).sort()).to.deep.equal(changedUniverses);
@@ -168,7 +168,7 @@ describe('eod-sync job', function () {
       expect((event.envelope.data.added as string[]).length).to.equal(counts.added);
       expect((event.envelope.data.removed as string[]).length).to.equal(counts.removed);
     }
-    const [complete] = ofRun.filter((event) => event.channel === CHANNELS.cacheSyncComplete);
+    const [complete] = ofRun.filter((event) => event.channel === system.channels.cacheSyncComplete);
     expect(complete.envelope.event_type).to.equal('cache.sync_complete');
     expect(complete.envelope.data).to.deep.include({
       run_id: first.summary.run_id,
@@ -195,7 +195,7 @@ describe('eod-sync job', function () {
     ).to.deep.equal([{ count: 0 }]);
     expect(await system.db('universe_members').count<Array<{ count: number }>>({ count: '*' })).to.deep.equal(before);
     const announced = received.filter(
-      (event) => event.envelope.correlation_id === again.id && event.channel === CHANNELS.universeUpdated,
+      (event) => event.envelope.correlation_id === again.id && event.channel === system.channels.universeUpdated,
     );
     expect(announced).to.deep.equal([]);
   });

@@ -4,7 +4,7 @@ import type { EventEnvelope } from '../../notify/channels.js';
 /** One event read from the namespace's event stream, with its id there. */
 export interface StreamedEvent {
   id: string;
-  /** The channel without `tickstock.`, such as `bars.updated`. */
+  /** The channel without its namespace and `tickstock.`, such as `bars.updated`. */
   channel: string;
   envelope: EventEnvelope;
 }
@@ -26,7 +26,7 @@ export function parseEntry([id, fields]: Entry): StreamedEvent | null {
   const body = field('event');
   if (channel === undefined || body === undefined) return null;
   try {
-    return { id, channel: channel.replace(/^tickstock\./, ''), envelope: JSON.parse(body) as EventEnvelope };
+    return { id, channel: channel.replace(/^(?:.*:)?tickstock\./, ''), envelope: JSON.parse(body) as EventEnvelope };
   } catch {
     return null;
   }

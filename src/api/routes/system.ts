@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../shared/config.js';
 import type { Knex } from '../../shared/db.js';
 import { readiness } from '../../shared/health.js';
+import { liveWorkers, workersPerQueue } from '../../queues/heartbeat.js';
 import type { QueueName } from '../../queues/names.js';
 import type { Producer } from '../../queues/producer.js';
 import { JobHistoryRepository } from '../../shared/job-history.repository.js';
@@ -89,7 +90,7 @@ export function systemRouter({ config, db, redis, producer, metrics, queues, tok
             };
           }),
         ),
-        Promise.all(queues.map(async (name) => ({ queue: name, workers: await producer.queue(name).getWorkersCount() }))),
+        liveWorkers(redis, config.prefix).then((live) => workersPerQueue(live, queues)),
         metrics.poolSummary(),
         history.recentFailures(1),
       ]);
