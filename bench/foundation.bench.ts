@@ -137,7 +137,7 @@ async function queueThroughput(config: Config): Promise<void> {
     config: { ...config, workerConcurrency: CONCURRENCY, queues: ['system'] },
     logger: createLogger('bench', 'silent'),
   });
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config, 'producer');
   const producer = new Producer(redis, config.prefix);
   const ourSeconds = await drain(config.redisUrl, producer.queue('system'), 'noop', { cpuMs: 0, waitMs: 0 }, QUEUE_JOBS);
   await runtime.stop();

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { Queryable } from '../shared/db.js';
 import { TickforgeError, UnavailableError, ValidationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -53,7 +53,7 @@ const PROBE_MS = 2_000;
  * Which service tickforge depends on is down right now, judged by its state rather than by an
  * error's wording: Redis by its connection, PostgreSQL by a short probe.
  */
-async function unavailableService(redis: Redis, db: Queryable): Promise<'Redis' | 'PostgreSQL' | undefined> {
+async function unavailableService(redis: RedisClient, db: Queryable): Promise<'Redis' | 'PostgreSQL' | undefined> {
   if (redis.status !== 'ready') return 'Redis';
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -76,7 +76,7 @@ async function unavailableService(redis: Redis, db: Queryable): Promise<'Redis' 
  * while Redis or PostgreSQL is down is that service's 503 (with Retry-After), so clients retry
  * rather than report a bug.
  */
-export function errorHandler(logger: Logger, dependencies: { redis: Redis; db: Queryable }) {
+export function errorHandler(logger: Logger, dependencies: { redis: RedisClient; db: Queryable }) {
   return async (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     let answer = describeError(error);
     if (answer.status === 500) {

@@ -1,5 +1,5 @@
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { QueueName } from '../queues/names.js';
 
 export type JobEvent =
@@ -20,7 +20,7 @@ export class JobEventHub {
   private readonly listeners = new Map<string, Set<Listener>>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly prefix: string,
   ) {}
 

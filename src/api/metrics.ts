@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import client from 'prom-client';
 import type { PerformanceRecorder } from '../metrics/performance.js';
 import { aggregateMetrics, relayedWorkers } from '../metrics/relay.js';
@@ -79,7 +79,7 @@ export class WebMetrics {
   }
 
   /** Each live worker's kernel pool: threads, utilization and tasks queued. */
-  async poolSummary(redis: Redis, prefix: string) {
+  async poolSummary(redis: RedisClient, prefix: string) {
     const workers = await relayedWorkers(redis, prefix);
     const gauge = (metrics: (typeof workers)[number]['metrics'], name: string) =>
       Number(metrics.find((metric) => metric.name === name)?.values[0]?.value ?? 0);
@@ -93,7 +93,7 @@ export class WebMetrics {
   }
 
   /** Prometheus text for this process merged with every live worker's relayed metrics. */
-  async render(redis: Redis, prefix: string): Promise<{ contentType: string; body: string }> {
+  async render(redis: RedisClient, prefix: string): Promise<{ contentType: string; body: string }> {
     const merged = await aggregateMetrics(redis, prefix, this.registry);
     return { contentType: merged.contentType, body: await merged.metrics() };
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { TIMEFRAMES, timeframeRank, type Timeframe } from './timeframes.js';
 
 /** How long a cached answer lives at most; versions make it stale-proof, the TTL only frees memory. */
@@ -28,7 +28,7 @@ export class BarsCache {
   private readonly root: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     readonly metrics: BarsCacheMetrics = {},
     private readonly ttlSeconds = BARS_CACHE_TTL_SECONDS,

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { requireRole, type Tokens } from '../api/auth.js';
 import type { WebMetrics } from '../api/metrics.js';
 import { ApiRouter } from '../api/openapi.js';
@@ -10,7 +10,7 @@ import { BarsQueryService, barsQuerySchema } from './query.js';
 
 export interface BarsRouterDeps {
   store: Store;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   metrics: WebMetrics;
 }

@@ -1,5 +1,5 @@
+import type { RedisClient } from '../shared/redis.js';
 import os from 'node:os';
-import type { Redis } from 'ioredis';
 import client from 'prom-client';
 
 /** How often a worker publishes its metrics, and after how long a silent worker is dropped. */
@@ -22,7 +22,7 @@ export class MetricsRelay {
   readonly id = `${os.hostname()}:${process.pid}`;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly registry: client.Registry,
   ) {}
@@ -46,7 +46,7 @@ export class MetricsRelay {
 }
 
 /** The metrics each live worker relayed, by worker id; entries of silent workers are dropped. */
-export async function relayedWorkers(redis: Redis, prefix: string): Promise<Array<{ id: string } & RelayedMetrics>> {
+export async function relayedWorkers(redis: RedisClient, prefix: string): Promise<Array<{ id: string } & RelayedMetrics>> {
   const entries = await redis.hgetall(relayKey(prefix));
   const now = Date.now();
   const fresh: Array<{ id: string } & RelayedMetrics> = [];
@@ -61,7 +61,7 @@ export async function relayedWorkers(redis: Redis, prefix: string): Promise<Arra
 }
 
 /** Merges the metrics every live worker relayed with the caller's own registry. */
-export async function aggregateMetrics(redis: Redis, prefix: string, local: client.Registry): Promise<client.Registry> {
+export async function aggregateMetrics(redis: RedisClient, prefix: string, local: client.Registry): Promise<client.Registry> {
   const workers = await relayedWorkers(redis, prefix);
   return client.AggregatorRegistry.aggregate([await local.getMetricsAsJSON(), ...workers.map((worker) => worker.metrics)]);
 }
