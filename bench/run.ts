@@ -22,6 +22,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   scenario: () => import('./scenario.bench.js'),
   patterns: () => import('./patterns.bench.js'),
   analytics: () => import('./analytics.bench.js'),
+  scaling: () => import('./scaling.bench.js'),
 };
 
 function usage(message: string): never {
