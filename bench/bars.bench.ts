@@ -277,7 +277,7 @@ async function jobVsSql(config: Config, db: Knex): Promise<void> {
     config: { ...config, queues: ['aggregate'] },
     logger: createLogger('bench', 'silent'),
   });
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config, 'producer');
   const producer = new Producer(redis, config.prefix);
   const events = new QueueEvents('aggregate', { connection: { url: config.redisUrl }, prefix: config.prefix });
   await events.waitUntilReady();
@@ -334,7 +334,7 @@ async function apiLatency(config: Config): Promise<void> {
   const web = startProcess('web', { ...config, port: 0 });
   const listening = await web.waitForLine((line) => /web listening on/.test(line.msg ?? ''));
   const webUrl = /(http:\/\/[\d.:]+)/.exec(String(listening.msg))![1];
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config, 'producer');
   const cache = new BarsCache(redis, config.prefix);
   const headers = { authorization: `Bearer ${config.apiToken}` };
   const url = `${webUrl}/api/bars?symbol=BENCH&timeframe=1h&from=2023-03-01&to=2023-03-31`;

@@ -153,7 +153,7 @@ async function sp500Import(config: Config, db: Knex): Promise<void> {
     config: { ...config, queues: ['ingest'] },
     logger: createLogger('bench', 'silent'),
   });
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config, 'producer');
   const producer = new Producer(redis, config.prefix);
   const events = new QueueEvents('ingest', { connection: { url: config.redisUrl }, prefix: config.prefix });
   await events.waitUntilReady();
@@ -226,7 +226,7 @@ async function queueThroughput(config: Config): Promise<void> {
     config: { ...config, workerConcurrency: CONCURRENCY, queues: ['system'] },
     logger: createLogger('bench', 'silent'),
   });
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config, 'producer');
   const producer = new Producer(redis, config.prefix);
   const ourSeconds = await drain(config.redisUrl, producer.queue('system'), 'noop', { cpuMs: 0, waitMs: 0 }, QUEUE_JOBS);
   await runtime.stop();

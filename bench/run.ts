@@ -23,6 +23,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   patterns: () => import('./patterns.bench.js'),
   analytics: () => import('./analytics.bench.js'),
   ws: () => import('./ws.bench.js'),
+  scaling: () => import('./scaling.bench.js'),
 };
 
 function usage(message: string): never {

@@ -153,7 +153,7 @@ async function endToEnd(config: Config, payload: PayloadOf<'generate-scenario'>,
     config: { ...config, queues: ['scenario'] },
     logger: createLogger('bench', 'silent'),
   });
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config, 'producer');
   const producer = new Producer(redis, config.prefix);
   const events = new QueueEvents('scenario', { connection: { url: config.redisUrl }, prefix: config.prefix });
   await events.waitUntilReady();

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { WorkerRuntime } from '../workers/runtime.js';
 import { loadConfig, type Config } from '../src/shared/config.js';
 import { copyInto } from '../src/shared/copy.js';
@@ -15,7 +14,7 @@ import { createLogger } from '../src/shared/logger.js';
 import { channelName } from '../src/notify/channels.js';
 import { Publisher } from '../src/notify/publisher.js';
 import { Producer } from '../src/queues/producer.js';
-import { closeRedis, createRedis } from '../src/shared/redis.js';
+import { closeRedis, createRedis, type RedisClient } from '../src/shared/redis.js';
 import { duration, interleaved, summarize } from './measure.js';
 import { quantile, report, section } from './report.js';
 import { UniversesRepository } from '../src/universes/universes.repository.js';
@@ -173,11 +172,11 @@ async function runSync(producer: Producer, events: QueueEvents, date: string) {
 
 async function syncFigures(config: Config, db: Knex): Promise<void> {
   const runtime = await WorkerRuntime.start({ config: { ...config, queues: ['sync'] }, logger: createLogger('bench', 'silent') });
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config, 'producer');
   const producer = new Producer(redis, config.prefix);
   const events = new QueueEvents('sync', { connection: { url: config.redisUrl }, prefix: config.prefix });
   await events.waitUntilReady();
-  const subscriber = createRedis(config.redisUrl, 'subscriber');
+  const subscriber = createRedis(config, 'subscriber');
   try {
     const initial = await runSync(producer, events, INITIAL);
     report({
@@ -304,8 +303,8 @@ async function universeQueries(config: Config, db: Knex): Promise<void> {
 
 /** Commit of a one-row transaction → envelope on pub/sub + stream → subscriber, against a bare PUBLISH. */
 async function publishLatency(config: Config, db: Knex): Promise<void> {
-  const redis = createRedis(config.redisUrl, 'producer');
-  const subscriber = createRedis(config.redisUrl, 'subscriber');
+  const redis = createRedis(config, 'producer');
+  const subscriber = createRedis(config, 'subscriber');
   const publisher = new Publisher(redis, { service: 'bench', prefix: config.prefix, stream: `${config.eventStream}`, streamMaxLen: 10_000 });
   const channel = channelName('universeUpdated', config.prefix);
   const pending = new Map<number, (at: number) => void>();
@@ -376,7 +375,7 @@ export async function run(): Promise<void> {
   };
   await migrateLatest(dbSettings(config));
   const db = createDb(dbSettings(config));
-  const redis: Redis = createRedis(config.redisUrl, 'producer');
+  const redis: RedisClient = createRedis(config, 'producer');
   try {
     const started = performance.now();
     const bars = await seed(db, config.dbSchema);

@@ -122,7 +122,7 @@ export async function run(): Promise<void> {
     logLevel: 'warn' as const,
   };
   const env = { PATH: process.env.PATH, ...configEnvironment(config) };
-  const redis = createRedis(config.redisUrl, 'producer', 'bench-ws');
+  const redis = createRedis(config, 'producer', 'bench-ws');
   const producer = new Producer(redis, config.prefix);
   const reader = new QueueEvents('system', { connection: { url: config.redisUrl }, prefix: config.prefix });
   const sentAt = new Map<string, number>();

@@ -1,6 +1,5 @@
 import os from 'node:os';
 import { DelayedError, FlowProducer, MetricsTime, UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { HANDLERS, pairHandlers } from '../jobs/index.js';
 import type { ChildJobs, JobContext, JobEvents } from '../jobs/context.js';
 import type { JobHandler } from '../jobs/handler.js';
@@ -25,7 +24,7 @@ import { createDb, dbSettings, type Knex } from '../src/shared/db.js';
 import { errorMessage, isRetryable } from '../src/shared/errors.js';
 import { JobHistoryRepository } from '../src/shared/job-history.repository.js';
 import type { Logger } from '../src/shared/logger.js';
-import { closeRedis, createRedis, waitForRedis } from '../src/shared/redis.js';
+import { closeRedis, createRedis, waitForRedis, type RedisClient } from '../src/shared/redis.js';
 import { toIssues } from '../src/shared/validation.js';
 import { Store } from '../src/store/store.js';
 
@@ -87,7 +86,7 @@ export class WorkerRuntime {
   private readonly producer: Producer;
   private readonly flows: FlowProducer;
   private readonly instruments: ProcessInstruments;
-  private readonly cancelSubscriber: Redis;
+  private readonly cancelSubscriber: RedisClient;
   private readonly cancels: CancelListener;
   private readonly barsCache: BarsCache;
   private heartbeat?: WorkerHeartbeat;
@@ -98,7 +97,7 @@ export class WorkerRuntime {
     private readonly logger: Logger,
     handlers: Map<string, JobHandler>,
     readonly db: Knex,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly pool: KernelPool,
   ) {
     this.handlers = handlers;
@@ -120,7 +119,7 @@ export class WorkerRuntime {
       queues: () => this.workers.map((worker) => worker.name),
     });
     // Cancel requests come over pub/sub from any process (API, CLI): the worker holding the job aborts it.
-    this.cancelSubscriber = createRedis(config.redisUrl, 'subscriber', 'tickforge-worker-cancel');
+    this.cancelSubscriber = createRedis(config, 'subscriber', 'tickforge-worker-cancel');
     this.cancelSubscriber.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
     this.cancels = new CancelListener(this.cancelSubscriber, config.prefix, (request) => {
       const worker = this.workers.find((candidate) => candidate.name === request.queue);
@@ -149,7 +148,7 @@ export class WorkerRuntime {
       throw new Error(`TICKFORGE_QUEUES names queues without jobs: ${unknown.join(', ')}`);
     }
     const db = createDb(dbSettings(config, logger));
-    const redis = createRedis(config.redisUrl, 'worker', 'tickforge-worker');
+    const redis = createRedis(config, 'worker', 'tickforge-worker');
     try {
       await untilMigrated(db, config.dbSchema, (line) => logger.info(line), { timeoutMs: config.migrationWaitMs });
       await waitForRedis(redis, 10_000);

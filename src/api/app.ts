@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { Config } from '../shared/config.js';
 import type { Knex } from '../shared/db.js';
 import { UnavailableError } from '../shared/errors.js';
@@ -35,7 +35,7 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   db: Knex;
-  redis: Redis;
+  redis: RedisClient;
   producer: Producer;
   events: JobEventHub;
   metrics: WebMetrics;

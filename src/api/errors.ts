@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { Queryable } from '../shared/db.js';
 import { TickforgeError, UnavailableError, ValidationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -49,11 +49,11 @@ export function describeError(error: unknown): { status: number; body: Record<st
 /** How long the error handler's check of PostgreSQL may take. */
 const PROBE_MS = 2_000;
 
-/** How long the error handler waits for Redis to answer PING. */
+/** How long the error handler waits for RedisClient to answer PING. */
 const REDIS_PROBE_MS = 500;
 
-/** True when Redis answers PING in time: a connection can be open to a server that has stopped. */
-export async function redisAnswers(redis: Redis): Promise<boolean> {
+/** True when RedisClient answers PING in time: a connection can be open to a server that has stopped. */
+export async function redisAnswers(redis: RedisClient): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
@@ -71,9 +71,9 @@ export async function redisAnswers(redis: Redis): Promise<boolean> {
 
 /**
  * Which service tickforge depends on is down right now, judged by its state rather than by an
- * error's wording: Redis by its connection, PostgreSQL by a short probe.
+ * error's wording: RedisClient by its connection, PostgreSQL by a short probe.
  */
-async function unavailableService(redis: Redis, db: Queryable): Promise<'Redis' | 'PostgreSQL' | undefined> {
+async function unavailableService(redis: RedisClient, db: Queryable): Promise<'Redis' | 'PostgreSQL' | undefined> {
   if (redis.status !== 'ready' || !(await redisAnswers(redis))) return 'Redis';
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -93,10 +93,10 @@ async function unavailableService(redis: Redis, db: Queryable): Promise<'Redis' 
 
 /**
  * The API's last handler: answers with describeError's status and body. An unexpected error
- * while Redis or PostgreSQL is down is that service's 503 (with Retry-After), so clients retry
+ * while RedisClient or PostgreSQL is down is that service's 503 (with Retry-After), so clients retry
  * rather than report a bug.
  */
-export function errorHandler(logger: Logger, dependencies: { redis: Redis; db: Queryable }) {
+export function errorHandler(logger: Logger, dependencies: { redis: RedisClient; db: Queryable }) {
   return async (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     let answer = describeError(error);
     if (answer.status === 500) {

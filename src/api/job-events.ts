@@ -1,5 +1,5 @@
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { QueueName } from '../queues/names.js';
 
 export type JobEvent =
@@ -25,7 +25,7 @@ export class JobEventHub {
   private readonly queueListeners = new Map<QueueName, Set<QueueListener>>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly prefix: string,
   ) {}
 

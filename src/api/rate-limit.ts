@@ -1,11 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { tokenId } from './auth.js';
 import { HttpError } from './errors.js';
 
 /**
- * Limits how many jobs a token may enqueue per minute. The counters live in Redis, so the
+ * Limits how many jobs a token may enqueue per minute. The counters live in RedisClient, so the
  * limit holds across every web process. A request costs one point per job it enqueues (or
  * puts back), charged after validation: a refused request costs nothing.
  */
@@ -13,7 +13,7 @@ export class EnqueueRateLimit {
   private readonly limiter: RateLimiterRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     prefix: string,
     readonly perMinute: number,
   ) {
@@ -92,14 +92,14 @@ export class ComputeLimitError extends HttpError {
 
 /**
  * Limits how many bars answers a token may have computed per minute (cache misses and streamed
- * answers; cache hits cost nothing), counted in Redis across every web process, so one client
+ * answers; cache hits cost nothing), counted in RedisClient across every web process, so one client
  * cannot keep the web processes and PostgreSQL busy with distinct queries.
  */
 export class ComputeRateLimit {
   private readonly limiter: RateLimiterRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     prefix: string,
     readonly perMinute: number,
   ) {

@@ -64,9 +64,9 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
   if (!config.apiToken) logger.warn('TICKFORGE_INSECURE_DEV=1: the API and Bull Board accept requests without a token');
   const queues = activeQueues();
   const db = createDb(dbSettings(config, logger));
-  const redis = createRedis(config.redisUrl, 'producer', 'tickforge-web');
+  const redis = createRedis(config, 'producer', 'tickforge-web');
   redis.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
-  const subscriber = createRedis(config.redisUrl, 'subscriber', 'tickforge-web-events');
+  const subscriber = createRedis(config, 'subscriber', 'tickforge-web-events');
   subscriber.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
   const producer = new Producer(redis, config.prefix);
   const events = new JobEventHub(subscriber, config.prefix);
@@ -82,7 +82,7 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
     instruments,
     sseConnections: () => events.connections,
   });
-  const deliveries = createRedis(config.redisUrl, 'subscriber', 'tickforge-web-deliveries');
+  const deliveries = createRedis(config, 'subscriber', 'tickforge-web-deliveries');
   deliveries.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
   const delivery = new EventDeliveryListener(deliveries, (channel, publishedAt) => metrics.eventDelivered(channel, publishedAt));
   await delivery.start();
@@ -90,10 +90,10 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
     ...cacheOptions(config),
     metrics: { lookup: (tier, hit) => metrics.barsCache.inc({ tier, result: hit ? 'hit' : 'miss' }) },
   });
-  await barsCache.listen();
+  await barsCache.listen(createRedis(config, 'subscriber', 'tickforge-web-bars-cache'));
   metrics.watchBarsCache(barsCache);
   const app = createApp({ config, logger, db, redis, producer, events, metrics, queues, barsCache });
-  const streamConnection = createRedis(config.redisUrl, 'subscriber', 'tickforge-web-stream');
+  const streamConnection = createRedis(config, 'subscriber', 'tickforge-web-stream');
   streamConnection.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
   const realtime = new RealtimeServer({
     config,

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../shared/config.js';
 import { TIMEFRAMES, timeframeRank, type Timeframe } from './timeframes.js';
@@ -157,10 +158,10 @@ export class BarsCache {
   readonly metrics: BarsCacheMetrics;
   /** Absent when memoryMaxBytes is 0. */
   private readonly memory?: LRUCache<string, CacheEntry & { symbol: string }>;
-  private listener?: Redis;
+  private listener?: RedisClient;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     options: Partial<BarsCacheOptions> & { metrics?: BarsCacheMetrics } = {},
   ) {
@@ -188,12 +189,12 @@ export class BarsCache {
   }
 
   /**
-   * Subscribes (on a connection of its own) to the bumps of every process, dropping this
-   * process's in-memory answers of a symbol as soon as any process bumps it.
+   * Subscribes on `listener` (a subscriber connection of its own, closed with the cache) to the
+   * bumps of every process, dropping this process's in-memory answers of a symbol as soon as any
+   * process bumps it.
    */
-  async listen(): Promise<void> {
+  async listen(listener: RedisClient): Promise<void> {
     if (this.listener) return;
-    const listener = this.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
     listener.on('error', () => {
       // ioredis reconnects; lookups read versions from Redis, so a missed message never serves stale data.
     });

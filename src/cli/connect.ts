@@ -1,13 +1,12 @@
 import type { Config } from '../shared/config.js';
-import type { Redis } from 'ioredis';
 import { Producer } from '../queues/producer.js';
-import { closeRedis, createRedis, waitForRedis } from '../shared/redis.js';
+import { closeRedis, createRedis, waitForRedis, type RedisClient } from '../shared/redis.js';
 
 import { redactedUrl } from '../shared/health.js';
 
 /** Runs `run` with a producer on the configured Redis; an unreachable Redis is named with REDIS_URL. */
-export async function withProducer<T>(config: Config, run: (producer: Producer, redis: Redis) => Promise<T>): Promise<T> {
-  const redis = createRedis(config.redisUrl, 'producer', 'tickforge-cli');
+export async function withProducer<T>(config: Config, run: (producer: Producer, redis: RedisClient) => Promise<T>): Promise<T> {
+  const redis = createRedis(config, 'producer', 'tickforge-cli');
   redis.on('error', () => undefined);
   const producer = new Producer(redis, config.prefix);
   try {

@@ -53,7 +53,7 @@ async function submit(
     try {
       const result = await waitForJob(
         producer,
-        config.redisUrl,
+        config,
         job.queue,
         job.id,
         progressView(`${name} ${job.id}`),

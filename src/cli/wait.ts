@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import type { Producer } from '../queues/producer.js';
 import type { QueueName } from '../queues/names.js';
 import { progressOf } from '../queues/progress.js';
+import { closeRedis, createRedis, type RedisConnection } from '../shared/redis.js';
 
 /** The job ended in the failed state. */
 export class JobFailedError extends Error {
@@ -50,14 +51,15 @@ export function progressView(label: string, stream: NodeJS.WriteStream = process
  */
 export async function waitForJob(
   producer: Producer,
-  redisUrl: string,
+  connection: RedisConnection,
   queue: QueueName,
   jobId: string,
   view?: ProgressView,
   timeoutMs = 24 * 3600_000,
   notice: (line: string) => void = () => undefined,
 ): Promise<unknown> {
-  const events = new QueueEvents(queue, { connection: { url: redisUrl }, prefix: producer.prefix });
+  const reader = createRedis(connection, 'worker', 'tickforge-cli-events');
+  const events = new QueueEvents(queue, { connection: reader, prefix: producer.prefix });
   events.on('error', () => undefined);
   try {
     await events.waitUntilReady();
@@ -98,6 +100,7 @@ export async function waitForJob(
   } finally {
     view?.stop();
     await events.close();
+    await closeRedis(reader);
   }
 }
 

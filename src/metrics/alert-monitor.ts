@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { AlertEngine, type Alert, type AlertTransition } from './alert-engine.js';
 import { evaluateRules, type AlertThresholds, type MonitoringSnapshot } from './alert-rules.js';
 
@@ -30,7 +30,7 @@ async function within(ms: number, promise: Promise<unknown> | undefined): Promis
 }
 
 export interface AlertMonitorOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** This process (`role:host:pid`): the holder of the evaluation lease. */
   instance: string;
@@ -113,12 +113,12 @@ export class AlertMonitor {
 }
 
 /** The active alerts, oldest first. */
-export async function activeAlerts(redis: Redis, prefix: string): Promise<Alert[]> {
+export async function activeAlerts(redis: RedisClient, prefix: string): Promise<Alert[]> {
   const stored = Object.values(await redis.hgetall(keys(prefix).active)).map((text) => JSON.parse(text) as Alert);
   return stored.sort((a, b) => a.since.localeCompare(b.since));
 }
 
 /** The latest transitions, newest first. */
-export async function recentTransitions(redis: Redis, prefix: string, limit = RECENT_ALERTS): Promise<RecordedTransition[]> {
+export async function recentTransitions(redis: RedisClient, prefix: string, limit = RECENT_ALERTS): Promise<RecordedTransition[]> {
   return (await redis.lrange(keys(prefix).recent, 0, limit - 1)).map((text) => JSON.parse(text) as RecordedTransition);
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { CHANNELS } from '../notify/channels.js';
 
 /**
@@ -12,7 +12,7 @@ export class EventDeliveryListener {
   };
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly observe: (channel: string, publishedAt: number) => void,
   ) {}
 

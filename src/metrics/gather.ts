@@ -1,5 +1,5 @@
+import type { RedisClient } from '../shared/redis.js';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import type { EodRunState, MonitoringSnapshot, QueueState } from './alert-rules.js';
 import { readWindow } from './performance.js';
@@ -9,7 +9,7 @@ import { liveProcesses } from './totals.js';
 import { liveWorkers } from '../queues/heartbeat.js';
 
 export interface GatherDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   db: Knex;
   /** Every queue by name. */

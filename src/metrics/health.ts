@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type client from 'prom-client';
 import type { Alert, AlertRule } from './alert-engine.js';
 import type { EodRunState } from './alert-rules.js';
@@ -160,7 +160,7 @@ export function overallStatus(components: Array<Pick<ComponentHealth, 'status'>>
  * are gone (a stopped worker) are forgotten.
  */
 export async function withSince(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   components: Array<Omit<ComponentHealth, 'since'>>,
   now: number,

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { Knex } from 'knex';
 import client from 'prom-client';
 import { PerformanceRecorder } from './performance.js';
@@ -35,7 +35,7 @@ export class ProcessInstruments {
   private readonly published: client.Counter<'channel'>;
   private stopTimingQueries?: () => void;
 
-  constructor(redis: Redis, prefix: string, role: ProcessRole, db?: Knex) {
+  constructor(redis: RedisClient, prefix: string, role: ProcessRole, db?: Knex) {
     const nth = (made.get(role) ?? 0) + 1;
     made.set(role, nth);
     this.instance = `${role}:${os.hostname()}:${process.pid}${nth > 1 ? `:${nth}` : ''}`;

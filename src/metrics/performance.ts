@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { Sketch, type PerformanceStat } from './sketch.js';
 import { mergeStored, SlotRecorder, Tally, windowMs, windowSlots, WINDOWS, type WindowName } from './windows.js';
 
@@ -27,7 +27,7 @@ export class PerformanceRecorder {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly instance: string,
     private readonly clock: () => number = Date.now,
@@ -111,7 +111,7 @@ export interface WindowFigures {
 const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
 
 /** Reads and merges every process's slots of the window that ends at `now`. */
-export async function readWindow(redis: Redis, prefix: string, window: WindowName, now = Date.now()): Promise<WindowFigures> {
+export async function readWindow(redis: RedisClient, prefix: string, window: WindowName, now = Date.now()): Promise<WindowFigures> {
   const slots = windowSlots(window, now);
   const pipeline = redis.pipeline();
   for (const slot of slots) pipeline.hgetall(slotKey(prefix, window, slot));

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 
 /** What Redis says about its memory and clients. */
 export interface RedisFigures {
@@ -9,7 +9,7 @@ export interface RedisFigures {
 }
 
 /** Reads `INFO memory` and `INFO clients`. */
-export async function redisFigures(redis: Redis): Promise<RedisFigures> {
+export async function redisFigures(redis: RedisClient): Promise<RedisFigures> {
   const [memory, clients] = await Promise.all([redis.info('memory'), redis.info('clients')]);
   const field = (text: string, name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(text)?.[1] ?? 0);
   return {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import client from 'prom-client';
 
 /** How often a process publishes its metrics, and after how long a silent process's gauges are dropped. */
@@ -54,7 +54,7 @@ export class MetricsPublisher {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly registries: ProcessRegistries,
     /** `role:host:pid`: the `instance` label of this process's own figures. */
@@ -108,7 +108,7 @@ export class MetricsPublisher {
 }
 
 /** Every live process's published snapshot, by instance; snapshots of silent processes are removed. */
-export async function liveProcesses(redis: Redis, prefix: string): Promise<Array<{ instance: string } & PublishedProcess>> {
+export async function liveProcesses(redis: RedisClient, prefix: string): Promise<Array<{ instance: string } & PublishedProcess>> {
   const key = keys(prefix).processes;
   const entries = await redis.hgetall(key);
   const now = Date.now();
@@ -139,7 +139,7 @@ function sampleOrder(a: client.MetricValueWithName<string>, b: client.MetricValu
  * The deployment's metrics: the totals every process added to, and each live process's own
  * figures labelled with its `instance`.
  */
-export async function deploymentMetrics(redis: Redis, prefix: string): Promise<client.Registry> {
+export async function deploymentMetrics(redis: RedisClient, prefix: string): Promise<client.Registry> {
   const key = keys(prefix);
   const [totals, families, processes] = await Promise.all([
     redis.hgetall(key.totals),

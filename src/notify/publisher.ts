@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { VERSION } from '../shared/version.js';
 import { CHANNELS, channelName, type ChannelKey, type EventEnvelope, type EventPayloads } from './channels.js';
 
@@ -19,7 +19,7 @@ export interface PublisherOptions {
  */
 export class Publisher {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: PublisherOptions,
   ) {}
 

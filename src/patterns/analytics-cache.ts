@@ -1,5 +1,5 @@
+import type { RedisClient } from '../shared/redis.js';
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 
 /** How long a cached analytics answer lives at most; its key names the analysis, the TTL only frees memory. */
 export const ANALYTICS_CACHE_TTL_SECONDS = 600;
@@ -14,7 +14,7 @@ export class AnalyticsCache {
   private readonly root: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly ttlSeconds = ANALYTICS_CACHE_TTL_SECONDS,
   ) {

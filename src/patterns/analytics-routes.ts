@@ -1,5 +1,5 @@
+import type { RedisClient } from '../shared/redis.js';
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { requireRole, type Tokens } from '../api/auth.js';
 import { ApiRouter } from '../api/openapi.js';
@@ -25,7 +25,7 @@ import type { PatternAnalysis } from './analytics.js';
 
 export interface AnalyticsRouterDeps {
   store: Store;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
 }
 

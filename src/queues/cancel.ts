@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { QueueName } from './names.js';
 import type { Producer } from './producer.js';
 
@@ -27,7 +27,7 @@ export function cancelChannel(prefix: string): string {
  * good with "cancelled: <reason>"); a job that has not started is removed; a finished one is
  * left as it is.
  */
-export async function cancelJob(producer: Producer, publisher: Redis, request: CancelRequest): Promise<CancelOutcome> {
+export async function cancelJob(producer: Producer, publisher: RedisClient, request: CancelRequest): Promise<CancelOutcome> {
   const job = await producer.queue(request.queue).getJob(request.id);
   if (!job) return { outcome: 'not-found' };
   const state = await job.getState();
@@ -53,7 +53,7 @@ export async function cancelJob(producer: Producer, publisher: Redis, request: C
  */
 export class CancelListener {
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly prefix: string,
     private readonly cancel: (request: CancelRequest) => void,
   ) {}

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 
 /** How often a worker process renews its heartbeat, and how long one lasts without renewal. */
 export const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -28,7 +28,7 @@ export class WorkerHeartbeat {
   private readonly member: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     worker: LiveWorker,
     private readonly onError: (error: Error) => void = () => undefined,
@@ -53,13 +53,16 @@ export class WorkerHeartbeat {
 }
 
 /** The namespace's workers whose heartbeat has not expired; expired ones are removed. */
-export async function liveWorkers(redis: Redis, prefix: string, now = Date.now()): Promise<LiveWorker[]> {
+export async function liveWorkers(redis: RedisClient, prefix: string, now = Date.now()): Promise<LiveWorker[]> {
   const key = heartbeatKey(prefix);
   const [, live] = await Promise.all([redis.zremrangebyscore(key, '-inf', now), redis.zrangebyscore(key, now, '+inf')]);
   return live.map((member) => JSON.parse(member) as LiveWorker);
 }
 
 /** How many live workers serve each queue. */
-export function workersPerQueue(workers: readonly LiveWorker[], queues: readonly string[]): Array<{ queue: string; workers: number }> {
+export function workersPerQueue(
+  workers: readonly LiveWorker[],
+  queues: readonly string[],
+): Array<{ queue: string; workers: number }> {
   return queues.map((queue) => ({ queue, workers: workers.filter((worker) => worker.queues.includes(queue)).length }));
 }

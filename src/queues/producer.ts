@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { ConflictError, ValidationError, type ValidationIssue } from '../shared/errors.js';
 import { parseOrThrow, toIssues } from '../shared/validation.js';
 import type { JobContract } from './contract.js';
@@ -47,7 +47,7 @@ export class Producer {
   private readonly queues = new Map<QueueName, Queue>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     readonly prefix: string,
   ) {}
 

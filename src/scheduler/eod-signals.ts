@@ -1,9 +1,8 @@
 import os from 'node:os';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../shared/logger.js';
 import { channelName } from '../notify/channels.js';
-import { closeRedis, createRedis } from '../shared/redis.js';
+import { closeRedis, createRedis, type RedisClient, type RedisConnection } from '../shared/redis.js';
 
 /** The consumer group the schedulers read the event stream with: each entry goes to one of them. */
 export const SIGNAL_GROUP = 'tickforge-scheduler';
@@ -44,8 +43,8 @@ const CLAIM_IDLE_MS = 60_000;
  * deployments on the same Redis travel on other channels and streams and are never seen.
  */
 export class EodSignalListener {
-  private readonly subscriber: Redis;
-  private readonly reader: Redis;
+  private readonly subscriber: RedisClient;
+  private readonly reader: RedisClient;
   private readonly consumer = `${os.hostname()}:${process.pid}`;
   /** The channel this deployment's eod_complete signals arrive on. */
   readonly channel: string;
@@ -53,15 +52,15 @@ export class EodSignalListener {
   private loop?: Promise<void>;
 
   constructor(
-    redisUrl: string,
+    connection: RedisConnection,
     prefix: string,
     private readonly stream: string,
     private readonly logger: Logger,
     private readonly onSignal: SignalHandler,
   ) {
     this.channel = channelName('eodComplete', prefix);
-    this.subscriber = createRedis(redisUrl, 'subscriber', 'tickforge-scheduler-signals');
-    this.reader = createRedis(redisUrl, 'subscriber', 'tickforge-scheduler-stream');
+    this.subscriber = createRedis(connection, 'subscriber', 'tickforge-scheduler-signals');
+    this.reader = createRedis(connection, 'subscriber', 'tickforge-scheduler-stream');
     for (const connection of [this.subscriber, this.reader]) {
       connection.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
     }

@@ -1,5 +1,4 @@
 import { FlowProducer } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config.js';
 import { createDb, dbSettings, type Knex } from '../shared/db.js';
 import type { Logger } from '../shared/logger.js';
@@ -11,7 +10,7 @@ import { Publisher } from '../notify/publisher.js';
 import { QUEUES } from '../queues/names.js';
 import { Producer } from '../queues/producer.js';
 import { contractOf } from '../queues/registry.js';
-import { closeRedis, createRedis, waitForRedis } from '../shared/redis.js';
+import { closeRedis, createRedis, waitForRedis, type RedisClient } from '../shared/redis.js';
 import { parseOrThrow } from '../shared/validation.js';
 import { untilMigrated } from '../shared/health.js';
 import { catchUpMissedSessions } from './catch-up.js';
@@ -61,7 +60,7 @@ export class Scheduler {
 
   private constructor(
     private readonly logger: Logger,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly producer: Producer,
     private readonly flows: FlowProducer,
     private readonly db: Knex,
@@ -73,7 +72,7 @@ export class Scheduler {
   }
 
   static async start(config: Config, logger: Logger, options: SchedulerOptions = {}): Promise<Scheduler> {
-    const redis = createRedis(config.redisUrl, 'worker', 'tickforge-scheduler');
+    const redis = createRedis(config, 'worker', 'tickforge-scheduler');
     redis.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
     const db = createDb({ ...dbSettings(config, logger), poolMax: 2 });
     const producer = new Producer(redis, config.prefix);
@@ -93,7 +92,7 @@ export class Scheduler {
         logger.info({ dates: caughtUp.added }, `catch-up: enqueued the pipelines of ${caughtUp.added.join(', ')}`);
       }
       if (caughtUp.skipped) logger.info(`catch-up: ${caughtUp.skipped}`);
-      scheduler.listener = new EodSignalListener(config.redisUrl, config.prefix, config.eventStream, logger, (date, source) =>
+      scheduler.listener = new EodSignalListener(config, config.prefix, config.eventStream, logger, (date, source) =>
         scheduler.onEodComplete(date, source),
       );
       await scheduler.listener.start();

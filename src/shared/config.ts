@@ -98,6 +98,15 @@ export const SETTINGS = {
   sandboxSchema: setting('TICKFORGE_SANDBOX_SCHEMA', identifier('sandbox'), 'schema synthetic scenario data goes to'),
   dbPoolMax: setting('TICKFORGE_DB_POOL_MAX', integer(10, 1, 200), 'PostgreSQL connections per process'),
   redisUrl: setting('REDIS_URL', url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'), 'Redis connection'),
+  redisClusterNodes: setting(
+    'REDIS_CLUSTER_NODES',
+    list(',', {
+      regex: /^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/,
+      message: 'must be a comma-separated list of host:port seed nodes',
+    }),
+    'Redis Cluster seed nodes (host:port, comma-separated); when set, tickforge connects to the cluster and REDIS_URL only lends its user, password and TLS',
+    { separator: ',' },
+  ),
   prefix: setting(
     'TICKFORGE_PREFIX',
     z
@@ -344,6 +353,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   const settings = values as Settings;
+  if (settings.redisClusterNodes && !/\{[^{}]+\}/.test(settings.prefix)) {
+    throw new ConfigError(
+      `invalid configuration:\n  TICKFORGE_PREFIX=${JSON.stringify(settings.prefix)}: must carry a hash tag such as {${settings.prefix}} when REDIS_CLUSTER_NODES is set, so that each namespace's keys share one hash slot`,
+    );
+  }
   const dataDir = settings.dataDir ?? (existsSync(SHARED_DATA_DIR) ? SHARED_DATA_DIR : undefined);
   return {
     ...settings,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { Config } from './config.js';
 import { pendingMigrations, type Knex } from './db.js';
 
@@ -33,7 +33,7 @@ const problem = (check: PromiseSettledResult<unknown>, variable: string, url: st
 
 /** Redis, PostgreSQL and the migrations, each 'ok' or what is wrong, naming the variable that points at it. */
 export async function readiness(
-  redis: Redis,
+  redis: RedisClient,
   db: Knex,
   config: Pick<Config, 'redisUrl' | 'databaseUrl' | 'dbSchema'>,
 ): Promise<Readiness> {

@@ -1,7 +1,16 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+
+/** A connection to a single Redis server or to a Redis Cluster: BullMQ and every tickforge module take either. */
+export type RedisClient = Redis | Cluster;
+
+/** Where Redis is: REDIS_URL, or the seed nodes of a cluster (REDIS_URL then only lends its credentials and TLS). */
+export interface RedisConnection {
+  redisUrl: string;
+  redisClusterNodes?: readonly string[];
+}
 
 /**
- * The two connection roles BullMQ needs. A producer (API, CLI, scheduler enqueueing) fails
+ * The connection roles BullMQ needs. A producer (API, CLI, scheduler enqueueing) fails
  * fast when Redis is away so callers can answer 503; a worker connection blocks and retries
  * forever, as BullMQ requires for its blocking commands.
  */
@@ -25,18 +34,52 @@ const roleOptions: Record<RedisRole, RedisOptions> = {
   subscriber: { maxRetriesPerRequest: null },
 };
 
-export function createRedis(url: string, role: RedisRole, name?: string): Redis {
-  return new Redis(url, {
+// Reconnect with a capped backoff; the process keeps running while Redis is away.
+const backoff = (times: number) => Math.min(200 * 2 ** Math.min(times, 5), 5_000);
+
+/** A `host:port` seed node as ioredis takes it. */
+function seedNode(node: string): { host: string; port: number } {
+  const at = node.lastIndexOf(':');
+  return { host: node.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(node.slice(at + 1)) };
+}
+
+/**
+ * The one way tickforge connects to Redis: a Cluster client when cluster seed nodes are
+ * configured, a single-server client otherwise. Every queue, flow, job scheduler, cache, rate
+ * limit, pub/sub subscriber, stream reader and metrics publisher gets its connection here.
+ */
+export function createRedis(connection: RedisConnection, role: RedisRole, name?: string): RedisClient {
+  const { enableOfflineQueue, ...perNode } = roleOptions[role];
+  if (connection.redisClusterNodes && connection.redisClusterNodes.length > 0) {
+    const url = new URL(connection.redisUrl);
+    const options: ClusterOptions = {
+      enableOfflineQueue,
+      enableReadyCheck: true,
+      clusterRetryStrategy: backoff,
+      // A failover moves slots: ask again shortly instead of failing the command.
+      retryDelayOnFailover: 200,
+      retryDelayOnClusterDown: 300,
+      retryDelayOnTryAgain: 200,
+      redisOptions: {
+        ...perNode,
+        connectionName: name,
+        username: url.username ? decodeURIComponent(url.username) : undefined,
+        password: url.password ? decodeURIComponent(url.password) : undefined,
+        tls: url.protocol === 'rediss:' ? {} : undefined,
+      },
+    };
+    return new Cluster(connection.redisClusterNodes.map(seedNode), options);
+  }
+  return new Redis(connection.redisUrl, {
     ...roleOptions[role],
     connectionName: name,
     lazyConnect: false,
-    // Reconnect with a capped backoff; the process keeps running while Redis is away.
-    retryStrategy: (times) => Math.min(200 * 2 ** Math.min(times, 5), 5_000),
+    retryStrategy: backoff,
   });
 }
 
 /** Closes a connection without waiting on a server that may be gone. */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
   try {
     await Promise.race([redis.quit(), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
@@ -47,7 +90,7 @@ export async function closeRedis(redis: Redis): Promise<void> {
 }
 
 /** Rejects unless the connection reaches the ready state within the deadline. */
-export async function waitForRedis(redis: Redis, timeoutMs = 5_000): Promise<void> {
+export async function waitForRedis(redis: RedisClient, timeoutMs = 5_000): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -2,11 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { type EventEnvelope } from '../../src/notify/channels.js';
-import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { closeRedis, createRedis, type RedisClient } from '../../src/shared/redis.js';
 import { TEST_READ_TOKEN, TEST_TOKEN } from '../helpers/config.js';
 import { TestSystem } from '../helpers/system.js';
 import { waitForEvent } from '../helpers/wait.js';
@@ -14,7 +13,7 @@ import { waitForEvent } from '../helpers/wait.js';
 describe('dead letters, redrive, bulk enqueue and rate limits', function () {
   let system: TestSystem;
   let web: WebServer;
-  let subscriber: Redis;
+  let subscriber: RedisClient;
   let dir: string;
   const json = { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' };
 
@@ -22,7 +21,7 @@ describe('dead letters, redrive, bulk enqueue and rate limits', function () {
     system = await TestSystem.create({ rateLimitPerMinute: 40 });
     web = await startWebServer(system.config, createLogger('test-web', system.config.logLevel), '127.0.0.1');
     await system.startWorker();
-    subscriber = createRedis(system.config.redisUrl, 'subscriber');
+    subscriber = createRedis(system.config, 'subscriber');
     await subscriber.subscribe(system.channels.advancedError);
     dir = await mkdtemp(path.join(os.tmpdir(), 'tickforge-dlq-'));
   });

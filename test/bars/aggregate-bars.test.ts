@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import type { AggregateSymbolResult as SymbolResult } from '../../src/bars/aggregate-bars.contract.js';
 import { BarsRepository } from '../../src/bars/bars.repository.js';
 import { aggregateBars, variantOf } from '../../src/bars/aggregate.js';
@@ -9,7 +8,7 @@ import { NYSE } from '../../src/shared/calendar.js';
 import { coarserThan, type Timeframe } from '../../src/bars/timeframes.js';
 import { localMidnight } from '../../src/shared/zone.js';
 import { type BarsUpdated, type EventEnvelope } from '../../src/notify/channels.js';
-import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { closeRedis, createRedis, type RedisClient } from '../../src/shared/redis.js';
 import { NEW_YORK, loadBars, nyTime } from '../helpers/bars.js';
 import { GOOG_1MIN, SHY_1MIN, SPY_1MIN, SPY_DAILY, dataFile } from '../helpers/data.js';
 import { TestSystem } from '../helpers/system.js';
@@ -30,7 +29,7 @@ function csvOf(relative: string, keep: (line: string) => boolean): string {
 describe('aggregate-bars job', function () {
   let system: TestSystem;
   let bars: BarsRepository;
-  let subscriber: Redis;
+  let subscriber: RedisClient;
   const spy = loadBars(SPY_1MIN, '1m');
 
   /** Stored bars of a series as columns, for comparing with the kernel. */
@@ -59,7 +58,7 @@ describe('aggregate-bars job', function () {
     system = await TestSystem.create();
     await system.startWorker();
     bars = new BarsRepository(system.db, system.config.dbSchema);
-    subscriber = createRedis(system.config.redisUrl, 'subscriber');
+    subscriber = createRedis(system.config, 'subscriber');
     await subscriber.subscribe(system.channels.barsUpdated);
     await system.run('import-bars', { file: dataFile(SPY_1MIN), symbol: 'SPY', timeframe: '1m' });
     await system.run('import-bars', { file: dataFile(SHY_1MIN), symbol: 'SHY', timeframe: '1m' });

@@ -4,10 +4,9 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { BarsRepository } from '../../src/bars/bars.repository.js';
 import { type EventEnvelope } from '../../src/notify/channels.js';
-import { createRedis, closeRedis } from '../../src/shared/redis.js';
+import { createRedis, closeRedis, type RedisClient } from '../../src/shared/redis.js';
 import { SPY_1MIN, dataFile } from '../helpers/data.js';
 import { TestSystem } from '../helpers/system.js';
 import { waitForEvent } from '../helpers/wait.js';
@@ -15,14 +14,14 @@ import { waitForEvent } from '../helpers/wait.js';
 describe('import-bars job', function () {
   let system: TestSystem;
   let bars: BarsRepository;
-  let subscriber: Redis;
+  let subscriber: RedisClient;
   let dir: string;
 
   before(async () => {
     system = await TestSystem.create();
     await system.startWorker();
     bars = new BarsRepository(system.db, system.config.dbSchema);
-    subscriber = createRedis(system.config.redisUrl, 'subscriber');
+    subscriber = createRedis(system.config, 'subscriber');
     await subscriber.subscribe(system.channels.barsUpdated);
     dir = await mkdtemp(path.join(os.tmpdir(), 'tickforge-import-'));
   });

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { BarsRepository, type StoredBar } from '../../src/bars/bars.repository.js';
 import { FuturesRepository } from '../../src/futures/futures.repository.js';
@@ -8,7 +7,7 @@ import type { BuildContinuousResult } from '../../src/futures/build-continuous.c
 import type { PayloadOf } from '../../src/queues/registry.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { type BarsUpdated, type EventEnvelope } from '../../src/notify/channels.js';
-import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { closeRedis, createRedis, type RedisClient } from '../../src/shared/redis.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { ES_FUTURES, dataFile } from '../helpers/data.js';
 import { TestSystem } from '../helpers/system.js';
@@ -23,7 +22,7 @@ describe('build-continuous job', function () {
   let bars: BarsRepository;
   let futures: FuturesRepository;
   let web: WebServer;
-  let subscriber: Redis;
+  let subscriber: RedisClient;
   const byDate = new Map<string, Map<string, StoredBar>>();
 
   /** A stored bar of a contract or series on a session date. */
@@ -51,7 +50,7 @@ describe('build-continuous job', function () {
     bars = new BarsRepository(system.db, system.config.dbSchema);
     futures = new FuturesRepository(system.db, system.config.dbSchema);
     web = await startWebServer(system.config, createLogger('test-web', 'silent'), '127.0.0.1');
-    subscriber = createRedis(system.config.redisUrl, 'subscriber');
+    subscriber = createRedis(system.config, 'subscriber');
     await subscriber.subscribe(system.channels.barsUpdated);
     await system.run('import-futures', { file: dataFile(ES_FUTURES) });
   });

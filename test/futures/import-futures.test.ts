@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { BarsRepository } from '../../src/bars/bars.repository.js';
 import { FuturesRepository } from '../../src/futures/futures.repository.js';
 import { NYSE } from '../../src/shared/calendar.js';
 import { type EventEnvelope } from '../../src/notify/channels.js';
-import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { closeRedis, createRedis, type RedisClient } from '../../src/shared/redis.js';
 import { ES_FUTURES, dataFile } from '../helpers/data.js';
 import { TestSystem } from '../helpers/system.js';
 import { waitForEvent } from '../helpers/wait.js';
@@ -29,14 +28,14 @@ describe('import-futures job', function () {
   let system: TestSystem;
   let bars: BarsRepository;
   let futures: FuturesRepository;
-  let subscriber: Redis;
+  let subscriber: RedisClient;
 
   before(async () => {
     system = await TestSystem.create();
     await system.startWorker();
     bars = new BarsRepository(system.db, system.config.dbSchema);
     futures = new FuturesRepository(system.db, system.config.dbSchema);
-    subscriber = createRedis(system.config.redisUrl, 'subscriber');
+    subscriber = createRedis(system.config, 'subscriber');
     await subscriber.subscribe(system.channels.barsUpdated);
   });
 

@@ -1,5 +1,4 @@
 import { QueueEvents, QueueEventsProducer } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { WorkerRuntime } from '../../workers/runtime.js';
 import type { JobHandler } from '../../jobs/handler.js';
 import type { Config } from '../../src/shared/config.js';
@@ -9,7 +8,7 @@ import type { QueueName } from '../../src/queues/names.js';
 import { channelsOf, type ChannelKey } from '../../src/notify/channels.js';
 import { Producer } from '../../src/queues/producer.js';
 import type { JobName, PayloadOf, ResultOf } from '../../src/queues/registry.js';
-import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { closeRedis, createRedis, waitForRedis, type RedisClient } from '../../src/shared/redis.js';
 import { testConfig } from './config.js';
 import { dropSchemas, migratedDb } from './db.js';
 import { clearRedis } from './redis.js';
@@ -22,11 +21,12 @@ import { waitForEvent } from './wait.js';
 export class TestSystem {
   private readonly readers = new Map<QueueName, QueueEvents>();
   private readonly runtimes: WorkerRuntime[] = [];
+  private readonly connections: RedisClient[] = [];
 
   private constructor(
     readonly config: Config,
     readonly db: Knex,
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly producer: Producer,
   ) {}
 
@@ -38,7 +38,8 @@ export class TestSystem {
   static async create(overrides: Partial<Config> = {}): Promise<TestSystem> {
     const config = testConfig(overrides);
     const db = await migratedDb(config);
-    const redis = createRedis(config.redisUrl, 'producer', 'tickforge-test');
+    const redis = createRedis(config, 'producer', 'tickforge-test');
+    await waitForRedis(redis, 30_000);
     return new TestSystem(config, db, redis, new Producer(redis, config.prefix));
   }
 
@@ -65,13 +66,20 @@ export class TestSystem {
   async events(queue: QueueName): Promise<QueueEvents> {
     let reader = this.readers.get(queue);
     if (!reader) {
-      const connection = { url: this.config.redisUrl };
+      const connection = createRedis(this.config, 'worker', 'tickforge-test-events');
+      this.connections.push(connection);
       reader = new QueueEvents(queue, { connection, prefix: this.config.prefix });
       this.readers.set(queue, reader);
       await reader.waitUntilReady();
-      const marker = new QueueEventsProducer(queue, { connection, prefix: this.config.prefix });
-      const seen = waitForEvent(reader, 'reader-ready');
-      await marker.publishEvent({ eventName: 'reader-ready' });
+      const marker = new QueueEventsProducer(queue, { connection: this.redis, prefix: this.config.prefix });
+      const seen = waitForEvent(reader, 'reader-ready', undefined, 60_000);
+      // The reader's first blocking read may reach Redis after a marker sent on another connection: repeat until one is read.
+      let reading = false;
+      void seen.then(() => (reading = true), () => undefined);
+      while (!reading) {
+        await marker.publishEvent({ eventName: 'reader-ready' });
+        await Promise.race([seen, new Promise((resolve) => setTimeout(resolve, 500))]);
+      }
       await seen;
       await marker.close();
     }
@@ -117,6 +125,7 @@ export class TestSystem {
   async close(): Promise<void> {
     await Promise.all(this.runtimes.map((runtime) => runtime.stop()));
     await Promise.all([...this.readers.values()].map((reader) => reader.close()));
+    await Promise.all(this.connections.map((connection) => closeRedis(connection)));
     await this.producer.close();
     await closeRedis(this.redis);
     await clearRedis(this.config);

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { sliceBars, type BarColumns } from '../../src/bars/columns.js';
 import { type EventEnvelope, type PatternsDetected } from '../../src/notify/channels.js';
 import { DETECTORS, PATTERN_KEYS } from '../../src/patterns/catalog.js';
@@ -7,7 +6,7 @@ import type { DetectPatternsResult } from '../../src/patterns/detect-patterns.co
 import { detectPatterns } from '../../src/patterns/detect.js';
 import { PatternDetectionsRepository } from '../../src/patterns/detections.repository.js';
 import { ValidationError } from '../../src/shared/errors.js';
-import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { closeRedis, createRedis, type RedisClient } from '../../src/shared/redis.js';
 import { HISTORY_BARS } from '../../jobs/patterns/detect-patterns.job.js';
 import { loadBars } from '../helpers/bars.js';
 import { SPY_DAILY, dataFile } from '../helpers/data.js';
@@ -21,7 +20,7 @@ describe('detect-patterns job', function () {
   this.timeout(180_000);
   let system: TestSystem;
   let detections: PatternDetectionsRepository;
-  let subscriber: Redis;
+  let subscriber: RedisClient;
   const spy = loadBars(SPY_DAILY, '1d', 'SPY');
 
   /** The kernel's detections on SPY in 2019 given the job's history: the oracle. */
@@ -39,7 +38,7 @@ describe('detect-patterns job', function () {
     system = await TestSystem.create();
     await system.startWorker();
     detections = new PatternDetectionsRepository(system.db, system.config.dbSchema);
-    subscriber = createRedis(system.config.redisUrl, 'subscriber');
+    subscriber = createRedis(system.config, 'subscriber');
     await subscriber.subscribe(system.channels.patternsDetected);
     await system.run('import-bars', { file: dataFile(SPY_DAILY), symbol: 'SPY', timeframe: '1d' });
   });

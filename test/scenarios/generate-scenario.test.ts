@@ -4,14 +4,13 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { PayloadOf } from '../../src/queues/registry.js';
 import { XMLValidator } from 'fast-xml-parser';
-import type { Redis } from 'ioredis';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { BarsRepository } from '../../src/bars/bars.repository.js';
 import { ident } from '../../src/shared/db.js';
 import { SandboxRepository } from '../../src/scenarios/sandbox.repository.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { type EventEnvelope } from '../../src/notify/channels.js';
-import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { closeRedis, createRedis, type RedisClient } from '../../src/shared/redis.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { startProcess } from '../helpers/process.js';
 import { TestSystem } from '../helpers/system.js';
@@ -33,7 +32,7 @@ interface RunResult {
 describe('generate-scenario job', function () {
   let system: TestSystem;
   let web: WebServer;
-  let subscriber: Redis;
+  let subscriber: RedisClient;
   let sandbox: string;
   const auth = { authorization: `Bearer ${TEST_TOKEN}` };
 
@@ -42,7 +41,7 @@ describe('generate-scenario job', function () {
     sandbox = system.config.sandboxSchema;
     await system.startWorker();
     web = await startWebServer(system.config, createLogger('test-web', 'silent'), '127.0.0.1');
-    subscriber = createRedis(system.config.redisUrl, 'subscriber');
+    subscriber = createRedis(system.config, 'subscriber');
     await subscriber.subscribe(system.channels.scenarioLoaded);
   });
 

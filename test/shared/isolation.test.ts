@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { type EventEnvelope } from '../../src/notify/channels.js';
 import { Publisher } from '../../src/notify/publisher.js';
 import { HEARTBEAT_TTL_MS, liveWorkers } from '../../src/queues/heartbeat.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { closeRedis, createRedis, type RedisClient } from '../../src/shared/redis.js';
 import type { WorkerRuntime } from '../../workers/runtime.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { TestSystem } from '../helpers/system.js';
@@ -20,7 +19,7 @@ interface Deployment {
   web: WebServer;
   /** Every message heard on any of the deployment's channels. */
   heard: Array<{ channel: string; envelope: EventEnvelope }>;
-  listener: Redis;
+  listener: RedisClient;
 }
 
 const logger = createLogger('test-isolation', 'silent');
@@ -30,7 +29,7 @@ async function deploy(): Promise<Deployment> {
   const worker = await system.startWorker();
   const scheduler = await Scheduler.start(system.config, logger);
   const web = await startWebServer(system.config, logger, '127.0.0.1');
-  const listener = createRedis(system.config.redisUrl, 'subscriber', 'tickforge-test-listener');
+  const listener = createRedis(system.config, 'subscriber', 'tickforge-test-listener');
   const heard: Deployment['heard'] = [];
   listener.on('message', (channel: string, message: string) => {
     heard.push({ channel, envelope: JSON.parse(message) as EventEnvelope });
@@ -125,9 +124,12 @@ describe('deployments sharing one Redis server', function () {
     expect((await health(first)).find((entry) => entry.queue === 'sync')!.workers).to.equal(1);
   });
 
-  it("should drop a worker that died without stopping once its heartbeat expires", async () => {
+  it('should drop a worker that died without stopping once its heartbeat expires', async () => {
     const { redis, config } = first.system;
-    await eventually(async () => (await liveWorkers(redis, config.prefix)).length === 1, 'the first deployment to have one worker');
+    await eventually(
+      async () => (await liveWorkers(redis, config.prefix)).length === 1,
+      'the first deployment to have one worker',
+    );
     expect(await liveWorkers(redis, config.prefix, Date.now() + HEARTBEAT_TTL_MS + 1)).to.deep.equal([]);
   });
 });

@@ -1,24 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
-import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { closeRedis, createRedis, type RedisClient } from '../../src/shared/redis.js';
 import { TestSystem } from '../helpers/system.js';
 import { eventually, waitForEvent } from '../helpers/wait.js';
 
 describe('jobs that stall too often', function () {
   this.timeout(60_000);
   let system: TestSystem;
-  let subscriber: Redis;
+  let subscriber: RedisClient;
   let crashing: Worker;
-  let connection: Redis;
+  let connection: RedisClient;
 
   before(async () => {
     system = await TestSystem.create();
-    subscriber = createRedis(system.config.redisUrl, 'subscriber');
+    subscriber = createRedis(system.config, 'subscriber');
     await subscriber.subscribe(CHANNELS.advancedError);
-    connection = createRedis(system.config.redisUrl, 'worker');
+    connection = createRedis(system.config, 'worker');
     // A worker that takes jobs and never renews their locks: what a worker killed with -9 leaves.
     crashing = new Worker('system', null, {
       connection,

@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { BarsRepository } from '../../src/bars/bars.repository.js';
 import { DEFAULT_ETF_THEMES, etfUniverseKey } from '../../src/universes/universes.js';
@@ -11,7 +10,7 @@ import { etfFundsOn } from '../helpers/etfs.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { UniverseSyncRepository } from '../../src/universes/sync.repository.js';
 import { type EventEnvelope } from '../../src/notify/channels.js';
-import { closeRedis, createRedis } from '../../src/shared/redis.js';
+import { closeRedis, createRedis, type RedisClient } from '../../src/shared/redis.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { SP500_CONSTITUENTS, US_ETFS, dataFile } from '../helpers/data.js';
 import { closesOn, largestByMarketCap, readEtfs, writeDailySlice } from '../helpers/sp500.js';
@@ -48,7 +47,7 @@ interface Change {
 describe('eod-sync job', function () {
   let system: TestSystem;
   let web: WebServer;
-  let subscriber: Redis;
+  let subscriber: RedisClient;
   let dir: string;
   const received: Array<{ channel: string; envelope: EventEnvelope<Record<string, unknown>> }> = [];
 
@@ -85,7 +84,7 @@ describe('eod-sync job', function () {
     system = await TestSystem.create();
     await system.startWorker();
     web = await startWebServer(system.config, createLogger('test-web', 'silent'), '127.0.0.1');
-    subscriber = createRedis(system.config.redisUrl, 'subscriber');
+    subscriber = createRedis(system.config, 'subscriber');
     subscriber.on('message', (channel: string, message: string) => {
       received.push({ channel, envelope: JSON.parse(message) as EventEnvelope<Record<string, unknown>> });
     });

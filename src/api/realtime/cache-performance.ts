@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import type { Broadcast } from './context.js';
 
 /** Keys read per SCAN step when counting a tier's entries. */
@@ -32,7 +32,7 @@ export interface TierFigures {
   memoryBytes: number;
 }
 
-async function countEntries(redis: Redis, match: string): Promise<{ entries: number; sample: string[] }> {
+async function countEntries(redis: RedisClient, match: string): Promise<{ entries: number; sample: string[] }> {
   let cursor = '0';
   let entries = 0;
   const sample: string[] = [];
@@ -46,7 +46,7 @@ async function countEntries(redis: Redis, match: string): Promise<{ entries: num
 }
 
 /** The cache_performance message: every tier's hit rate, entries and memory, and Redis's memory and evictions. */
-export async function cachePerformance(redis: Redis, tiers: readonly CacheTier[]): Promise<Record<string, unknown>> {
+export async function cachePerformance(redis: RedisClient, tiers: readonly CacheTier[]): Promise<Record<string, unknown>> {
   const figures: TierFigures[] = [];
   for (const tier of tiers) {
     const { entries, sample } = await countEntries(redis, tier.match);

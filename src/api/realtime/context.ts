@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import type { BarsQueryService } from '../../bars/query.js';
 import type { QueueName } from '../../queues/names.js';
 import type { Producer } from '../../queues/producer.js';
@@ -16,7 +16,7 @@ const REMEMBERED_JOBS = 10_000;
 
 /**
  * The name and symbols of jobs seen in event streams, so that a subscription to a job kind (and
- * symbol) can tell its jobs' events apart. Each job is read from Redis once.
+ * symbol) can tell its jobs' events apart. Each job is read from RedisClient once.
  */
 export class JobKinds {
   private readonly known = new Map<string, Promise<{ name: string; symbols: string[] } | null>>();
@@ -77,7 +77,7 @@ export interface RealtimeContext {
   tokens: Tokens;
   producer: Producer;
   /** The producer's connection: stream reads for resume, cancel requests. */
-  redis: Redis;
+  redis: RedisClient;
   jobEvents: JobEventHub;
   jobKinds: JobKinds;
   channels: ChannelFanout;

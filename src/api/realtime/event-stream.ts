@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import type { EventEnvelope } from '../../notify/channels.js';
 
 /** One event read from the namespace's event stream, with its id there. */
@@ -43,7 +43,7 @@ export class EventStreamReader {
 
   constructor(
     /** A connection of its own: the reads block. */
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly stream: string,
     private readonly onEvent: (event: StreamedEvent) => void,
   ) {}
@@ -70,7 +70,7 @@ export class EventStreamReader {
             if (event) this.onEvent(event);
           }
         } catch {
-          // Reconnection is ioredis's job; wait a little rather than spin while Redis is away.
+          // Reconnection is ioredis's job; wait a little rather than spin while RedisClient is away.
           if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, BLOCK_MS));
         }
       }
@@ -89,7 +89,7 @@ export class EventStreamReader {
  * away) reads from the oldest entry still there.
  */
 export async function readAfter(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   since: string,
   limit: number,

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BarsCache } from '../../bars/cache.js';
 import { BarsQueryService } from '../../bars/query.js';
@@ -29,9 +29,9 @@ export interface RealtimeDeps {
   logger: Logger;
   tokens: Tokens;
   producer: Producer;
-  redis: Redis;
+  redis: RedisClient;
   /** A connection of its own for the blocking reads of the event stream. */
-  streamConnection: Redis;
+  streamConnection: RedisClient;
   jobEvents: JobEventHub;
   store: Store;
   metrics: WebMetrics;

@@ -5,7 +5,7 @@ import { isQueueName, type QueueName } from '../../queues/names.js';
 import type { Producer } from '../../queues/producer.js';
 import { cancelJob } from '../../queues/cancel.js';
 import { progressOf } from '../../queues/progress.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
@@ -82,7 +82,7 @@ export function jobsRouter(
   events: JobEventHub,
   tokens: Tokens,
   rateLimit: EnqueueRateLimit,
-  publisher: Redis,
+  publisher: RedisClient,
 ): ApiRouter {
   const routes = new ApiRouter();
 

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { ALERT_RULES } from '../../metrics/alert-engine.js';
@@ -119,7 +119,7 @@ const auditSchema = z.object({
 });
 
 export interface MonitoringDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   db: Knex;
   tokens: Tokens;

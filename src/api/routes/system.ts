@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import type { Config } from '../../shared/config.js';
 import type { Knex } from '../../shared/db.js';
 import { readiness } from '../../shared/health.js';
@@ -15,7 +15,7 @@ import { ApiRouter } from '../openapi.js';
 export interface SystemDeps {
   config: Config;
   db: Knex;
-  redis: Redis;
+  redis: RedisClient;
   producer: Producer;
   metrics: WebMetrics;
   queues: readonly QueueName[];
@@ -39,7 +39,7 @@ export function systemRouter({ config, db, redis, producer, metrics, queues, tok
   root.get(
     '/readyz',
     {
-      summary: 'Readiness: Redis, PostgreSQL and migrations',
+      summary: 'Readiness: RedisClient, PostgreSQL and migrations',
       role: 'public',
       responses: { 200: 'ready', 503: 'what is not ready' },
     },
