@@ -28,6 +28,10 @@ export class KernelPool implements Kernels {
       minThreads: Math.min(1, threads),
       maxThreads: threads,
       idleTimeout: 30_000,
+      // Piscina loads the task file with require() first. Node 20's require() of an ES module can
+      // abort the whole process (a fatal V8 error) when a thread is torn down while it loads, so
+      // the threads refuse it and piscina falls back to import().
+      execArgv: [...process.execArgv, '--no-experimental-require-module'],
     });
   }
 

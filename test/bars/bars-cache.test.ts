@@ -138,12 +138,13 @@ describe('bars cache tiers: TTL by data class, invalidation across web processes
       timeframe: '1d',
     });
     const query = { symbol: 'XPC', timeframe: '1d', from: '2017-01-03', to: '2017-01-10' };
-    // The deployment's total of memory hits: one more for each web process that answers again.
-    const memoryHits = async () =>
-      [...(await series(webs[0], 'tickforge_bars_cache_requests_total', { tier: 'memory', result: 'hit' })).values()].reduce(
-        (sum, value) => sum + value,
-        0,
-      );
+    // The deployment's total of memory hits: one more for each web process that answers again. A
+    // scrape publishes the scraped process's counts first, so scrape the others before reading.
+    const memoryHits = async () => {
+      for (const web of webs.slice(1)) await fetch(`${web.url}/metrics`);
+      const counts = await series(webs[0], 'tickforge_bars_cache_requests_total', { tier: 'memory', result: 'hit' });
+      return [...counts.values()].reduce((sum, value) => sum + value, 0);
+    };
     const before = await Promise.all(webs.map((web) => get(web, query)));
     const hits = await memoryHits();
     for (const web of webs) expect((await get(web, query)).body).to.deep.equal(before[0].body);
