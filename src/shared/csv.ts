@@ -51,20 +51,26 @@ const CSV_PROBLEMS: Record<string, string> = {
 };
 
 /**
+ * How every CSV is read: a BOM, blank lines and ragged rows tolerated, and rows ended by CRLF, LF
+ * or CR in any mix (csv-parse would otherwise take the first row's ending for the whole file and
+ * merge the rows ended otherwise).
+ */
+const READ_OPTIONS = {
+  bom: true,
+  skip_empty_lines: true,
+  relax_column_count: true,
+  max_record_size: 64 * 1024,
+  record_delimiter: ['\r\n', '\n', '\r'],
+};
+
+/**
  * Reads CSV text (BOM, quoting, blank lines and ragged rows tolerated) into records; throws
  * CsvFormatError for unreadable CSV or a file without a header row.
  */
 export function readCsvRecords(text: string, options: { trimCells?: boolean } = {}): CsvRecords {
   let records: CsvRecords['records'];
   try {
-    records = parse(text, {
-      bom: true,
-      info: true,
-      trim: options.trimCells ?? true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      max_record_size: 64 * 1024,
-    }) as unknown as CsvRecords['records'];
+    records = parse(text, { ...READ_OPTIONS, info: true, trim: options.trimCells ?? true }) as unknown as CsvRecords['records'];
   } catch (error) {
     const info = error as { lines?: number; code?: string };
     throw new CsvFormatError(`the file is not readable CSV: ${CSV_PROBLEMS[info.code ?? ''] ?? 'it cannot be parsed'}`, info.lines);
@@ -83,11 +89,8 @@ export function forEachCsvRecord(text: string, visit: (record: string[], line: n
   let count = 0;
   try {
     parse(text, {
-      bom: true,
+      ...READ_OPTIONS,
       trim: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      max_record_size: 64 * 1024,
       on_record: (record: string[], context) => {
         count++;
         visit(record, context.lines);

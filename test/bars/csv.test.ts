@@ -49,6 +49,17 @@ describe('parseBarsCsv', () => {
     expect([...result.series[0].bars.ts]).to.deep.equal([Date.parse('2024-03-10T06:59:00Z'), Date.parse('2024-03-10T07:00:00Z')]);
   });
 
+  it('should read rows ended by CRLF, LF and CR mixed in one file as separate rows, with their own line numbers', () => {
+    const rows = ['2020-01-02T14:30:00Z,10,11,9,10.5,100', '2020-01-02T14:31:00Z,10,11,9,10.5,100', 'bad,1,1,1,1,1', '2020-01-02T14:33:00Z,10,11,9,10.5,100'];
+    const text = `ts,open,high,low,close,volume\r\n${rows[0]}\n${rows[1]}\r${rows[2]}\r\n${rows[3]}\n`;
+    const result = parseBarsCsv(text, { timeframe: '1m', timeZone: 'UTC', symbol: 'SPY' });
+    expect(result.accepted).to.equal(3);
+    expect(result.rejected.map((row) => row.line)).to.deep.equal([4]);
+    expect(Array.from(result.series[0].bars.ts)).to.deep.equal(
+      ['2020-01-02T14:30:00Z', '2020-01-02T14:31:00Z', '2020-01-02T14:33:00Z'].map((ts) => Date.parse(ts)),
+    );
+  });
+
   it('should reject bad rows with their line number and reason', () => {
     const text = [
       header,
