@@ -45,6 +45,7 @@ async function seed(db: Knex): Promise<void> {
     name: 'import-bars',
     outcome: 'completed',
     attempts: 1,
+    enqueued_at: new Date('2025-03-03T20:59:58.000Z'),
     finished_at: new Date('2025-03-03T21:00:00.123Z'),
     duration_ms: 1234,
     summary: { rows: 3000 },
@@ -66,7 +67,7 @@ describe('backup', () => {
   after(async () => {
     await dropSchemas(db, config);
     await admin(`DROP DATABASE IF EXISTS ${restored}`);
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('should restore every table exactly (row counts and content checksums) into an empty database', async () => {
