@@ -63,6 +63,12 @@ const READ_OPTIONS = {
   record_delimiter: ['\r\n', '\n', '\r'],
 };
 
+/** The refusal of text csv-parse could not read: what is wrong and where, quoting nothing of it. */
+function unreadable(error: unknown): CsvFormatError {
+  const info = error as { lines?: number; code?: string };
+  return new CsvFormatError(`the file is not readable CSV: ${CSV_PROBLEMS[info.code ?? ''] ?? 'it cannot be parsed'}`, info.lines);
+}
+
 /**
  * Reads CSV text (BOM, quoting, blank lines and ragged rows tolerated) into records; throws
  * CsvFormatError for unreadable CSV or a file without a header row.
@@ -72,8 +78,7 @@ export function readCsvRecords(text: string, options: { trimCells?: boolean } = 
   try {
     records = parse(text, { ...READ_OPTIONS, info: true, trim: options.trimCells ?? true }) as unknown as CsvRecords['records'];
   } catch (error) {
-    const info = error as { lines?: number; code?: string };
-    throw new CsvFormatError(`the file is not readable CSV: ${CSV_PROBLEMS[info.code ?? ''] ?? 'it cannot be parsed'}`, info.lines);
+    throw unreadable(error);
   }
   if (records.length === 0) throw new CsvFormatError('the file is empty: a header row is required');
   const rawHeader = records[0].record.map((name) => name.trim());
@@ -99,8 +104,7 @@ export function forEachCsvRecord(text: string, visit: (record: string[], line: n
     });
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
-    const info = error as { lines?: number; message?: string };
-    throw new CsvFormatError(`the file is not readable CSV: ${String(info.message).replace(/^Invalid .*?: /, '')}`, info.lines);
+    throw unreadable(error);
   }
   if (count === 0) throw new CsvFormatError('the file is empty: a header row is required');
   return count;
