@@ -7,6 +7,7 @@ import { announceBars } from '../src/bars/announce.js';
 import { backupSettings, writeBackup } from '../src/backup/backup.js';
 import { BarsCache, cacheOptions } from '../src/bars/cache.js';
 import { KernelPool } from '../src/kernels/pool.js';
+import { etfFilterOverrides, type EtfFilterOverrides } from '../src/universes/etf-themes.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/job-metrics.js';
 import { ProcessInstruments } from '../src/metrics/instruments.js';
 import { CancelListener } from '../src/queues/cancel.js';
@@ -99,6 +100,8 @@ export class WorkerRuntime {
     readonly db: Knex,
     private readonly redis: RedisClient,
     readonly pool: KernelPool,
+    /** TICKFORGE_ETF_FILTERS, checked against the ETF themes. */
+    private readonly etfFilterOverrides: EtfFilterOverrides,
   ) {
     this.handlers = handlers;
     this.instruments = new ProcessInstruments(redis, config.prefix, 'worker', db);
@@ -147,6 +150,7 @@ export class WorkerRuntime {
     if (unknown.length > 0) {
       throw new Error(`TICKFORGE_QUEUES names queues without jobs: ${unknown.join(', ')}`);
     }
+    const etfFilters = etfFilterOverrides(config.etfFilters);
     const db = createDb(dbSettings(config, logger));
     const redis = createRedis(config, 'worker', 'tickforge-worker');
     try {
@@ -157,7 +161,7 @@ export class WorkerRuntime {
       await closeRedis(redis);
       throw error;
     }
-    const runtime = new WorkerRuntime(config, logger, paired, db, redis, new KernelPool(config.poolThreads));
+    const runtime = new WorkerRuntime(config, logger, paired, db, redis, new KernelPool(config.poolThreads), etfFilters);
     for (const queue of wanted as QueueName[]) runtime.workers.push(runtime.createWorker(queue));
     await Promise.all(runtime.workers.map((worker) => worker.waitUntilReady()));
     runtime.instruments.start();
@@ -267,7 +271,7 @@ export class WorkerRuntime {
       barsCache: this.barsCache,
       sandboxSchema: this.config.sandboxSchema,
       importRoots: this.config.importRoots,
-      etfFilterOverrides: this.config.etfFilters,
+      etfFilterOverrides: this.etfFilterOverrides,
       backups: { write: (signal) => writeBackup(backupSettings(this.config), new Date(), signal) },
       logger,
       signal: abort,

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadEnvFile } from './env-file.js';
-import { etfFilterOverridesSchema } from '../universes/etf-themes.js';
 import { eventStreamName } from './namespace.js';
 
 /** Raised when an environment variable holds a value tickforge cannot use. */
@@ -270,7 +269,8 @@ export const SETTINGS = {
           return z.NEVER;
         }
       })
-      .pipe(etfFilterOverridesSchema),
+      // The shape here; the themes and fields are checked by the universes feature when a worker starts.
+      .pipe(z.record(z.string(), z.record(z.string(), z.number()))),
     'per-theme overrides of the ETF theme filters as JSON, e.g. {"bonds":{"min_avg_volume":1000000}} (fields min_aum, min_avg_volume, max_expense_ratio; default: the report\'s filters, see docs/universes.md)',
   ),
   cacheTtlDefault: setting(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from '../shared/config.js';
 import { DEFAULT_ETF_THEMES, etfFilterSchema, type EtfFilter } from './universes.js';
 
 /** What the theme rule reads of a fund: the reference file's category and holdings. */
@@ -106,6 +107,14 @@ export const etfFilterOverridesSchema = z.record(z.string(), etfFilterSchema.par
   }
 });
 export type EtfFilterOverrides = z.infer<typeof etfFilterOverridesSchema>;
+
+/** The overrides of TICKFORGE_ETF_FILTERS checked against the themes and filter fields; ConfigError names what is wrong. */
+export function etfFilterOverrides(setting: unknown): EtfFilterOverrides {
+  const parsed = etfFilterOverridesSchema.safeParse(setting);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'} ${issue.message}`);
+  throw new ConfigError(`invalid configuration:\n  TICKFORGE_ETF_FILTERS: ${problems.join('; ')}`);
+}
 
 /** Each theme's filter: the report's default with the theme's override laid over it. */
 export function effectiveEtfFilters(overrides: EtfFilterOverrides = {}): Record<string, EtfFilter> {

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import {
   ETF_FILTER_STEPS,
   effectiveEtfFilters,
+  etfFilterOverrides,
   etfFilterOverridesSchema,
   etfThemeOf,
   failedSteps,
@@ -13,7 +14,7 @@ import {
 import type { EtfFilterReport } from '../../src/universes/sync.repository.js';
 import { DEFAULT_ETF_THEMES, etfUniverseKey } from '../../src/universes/universes.js';
 import { UniversesRepository } from '../../src/universes/universes.repository.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { ConfigError, loadConfig } from '../../src/shared/config.js';
 import { US_ETFS, dataFile } from '../helpers/data.js';
 import { etfFundsOn } from '../helpers/etfs.js';
 import { readEtfs } from '../helpers/sp500.js';
@@ -60,6 +61,8 @@ describe('ETF themes by rule', () => {
     });
     expect(etfFilterOverridesSchema.safeParse({ bonds: { min_aum: -1 } }).success).to.equal(false);
     expect(() => loadConfig({ TICKFORGE_ETF_FILTERS: '{bonds' })).to.throw(/TICKFORGE_ETF_FILTERS.*must be a JSON object/);
+    const unknownTheme = loadConfig({ TICKFORGE_ETF_FILTERS: '{"crypto":{"min_aum":1}}' }).etfFilters;
+    expect(() => etfFilterOverrides(unknownTheme)).to.throw(ConfigError, /TICKFORGE_ETF_FILTERS: crypto is not a theme/);
     expect(loadConfig({ TICKFORGE_ETF_FILTERS: JSON.stringify(OVERRIDES) }).etfFilters).to.deep.equal(OVERRIDES);
   });
 
