@@ -84,7 +84,7 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
   });
   const deliveries = createRedis(config, 'subscriber', 'tickforge-web-deliveries');
   deliveries.on('error', (error) => logger.debug({ err: error }, 'Redis connection error'));
-  const delivery = new EventDeliveryListener(deliveries, (channel, publishedAt) => metrics.eventDelivered(channel, publishedAt));
+  const delivery = new EventDeliveryListener(deliveries, config.prefix, (channel, publishedAt) => metrics.eventDelivered(channel, publishedAt));
   await delivery.start();
   const barsCache = new BarsCache(redis, config.prefix, {
     ...cacheOptions(config),

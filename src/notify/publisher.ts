@@ -8,7 +8,7 @@ export interface PublisherOptions {
   prefix: string;
   stream: string;
   streamMaxLen: number;
-  /** Told of every event once it is published, by channel name (for the metrics). */
+  /** Told of every event once it is published, by its TickStock channel name without the namespace (for the metrics). */
   onPublished?: (channel: string) => void;
 }
 
@@ -46,7 +46,7 @@ export class Publisher {
       .exec();
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];
-    this.options.onPublished?.(channel);
+    this.options.onPublished?.(CHANNELS[key]);
     return envelope;
   }
 }

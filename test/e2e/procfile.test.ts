@@ -41,7 +41,7 @@ describe('Procfile', function () {
       await processes.get('worker')!.waitForLine((line) => /serving/.test(line.msg ?? ''), 60_000);
       await processes
         .get('scheduler')!
-        .waitForLine((line) => /listening for tickstock\.eod\.complete/.test(line.msg ?? ''), 60_000);
+        .waitForLine((line) => /listening for \S*tickstock\.eod\.complete/.test(line.msg ?? ''), 60_000);
       for (const [name, process] of processes) expect(process.child.exitCode, `${name} exited`).to.equal(null);
     } finally {
       for (const [name, process] of processes) {

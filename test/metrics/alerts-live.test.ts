@@ -83,6 +83,7 @@ describe('alerts on live figures', () => {
         name: 'import-bars',
         outcome: 'failed',
         attempts: 3,
+        enqueued_at: new Date(),
         finished_at: new Date(),
       })),
     );

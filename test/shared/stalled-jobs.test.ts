@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Worker } from 'bullmq';
-import { CHANNELS, type EventEnvelope } from '../../src/notify/channels.js';
+import { channelName, type EventEnvelope } from '../../src/notify/channels.js';
 import { closeRedis, createRedis, type RedisClient } from '../../src/shared/redis.js';
 import { TestSystem } from '../helpers/system.js';
 import { eventually, waitForEvent } from '../helpers/wait.js';
@@ -16,7 +16,7 @@ describe('jobs that stall too often', function () {
   before(async () => {
     system = await TestSystem.create();
     subscriber = createRedis(system.config, 'subscriber');
-    await subscriber.subscribe(CHANNELS.advancedError);
+    await subscriber.subscribe(channelName('advancedError', system.config.prefix));
     connection = createRedis(system.config, 'worker');
     // A worker that takes jobs and never renews their locks: what a worker killed with -9 leaves.
     crashing = new Worker('system', null, {
@@ -49,7 +49,7 @@ describe('jobs that stall too often', function () {
     await crashing.close();
 
     const announced = waitForEvent<[string, string]>(subscriber, 'message', (channel, message) => {
-      return channel === CHANNELS.advancedError && (JSON.parse(message) as EventEnvelope<unknown>).correlation_id === jobId;
+      return channel === channelName('advancedError', system.config.prefix) && (JSON.parse(message) as EventEnvelope<unknown>).correlation_id === jobId;
     });
     await system.startWorker();
     const [, message] = await announced;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { NYSE } from '../../src/shared/calendar.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { CHANNELS, type EtfCorrelationUpdate, type EventEnvelope } from '../../src/notify/channels.js';
+import { channelName, type EtfCorrelationUpdate, type EventEnvelope } from '../../src/notify/channels.js';
 import { CORRELATION_MOVE_THRESHOLD, correlationMoves, pearson } from '../../src/universes/correlation.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { TestSystem } from '../helpers/system.js';
@@ -162,7 +162,7 @@ describe('ETF correlations in the EOD sync', function () {
         channel: fields[fields.indexOf('channel') + 1],
         envelope: JSON.parse(fields[fields.indexOf('event') + 1]) as EventEnvelope<EtfCorrelationUpdate>,
       }))
-      .filter((event) => event.channel === CHANNELS.etfCorrelationUpdate);
+      .filter((event) => event.channel === channelName('etfCorrelationUpdate', system.config.prefix));
     expect(events).to.have.length(1);
     const { envelope } = events[0];
     expect(envelope.correlation_id).to.equal(secondRun);

@@ -34,6 +34,8 @@ interface Subscription {
   stop: () => void;
   /** Live messages that arrived during the replay, sent after it (those it did not already send). */
   held?: Array<{ id: string; message: Outgoing }>;
+  /** The last stream entry a replay read: a live message of that entry or an earlier one arrives late and is dropped. */
+  replayedThrough?: string;
 }
 
 /**
@@ -283,7 +285,9 @@ export class RealtimeSession {
   /** Delivers a live message, or holds it while the subscription's missed messages are read back. */
   private deliver(subscription: Subscription, streamId: string, message: Outgoing): void {
     if (subscription.held) subscription.held.push({ id: streamId, message });
-    else this.send(message);
+    else if (subscription.replayedThrough === undefined || compareStreamIds(streamId, subscription.replayedThrough) > 0) {
+      this.send(message);
+    }
   }
 
   /**
@@ -308,6 +312,7 @@ export class RealtimeSession {
     }
     const held = subscription.held;
     subscription.held = undefined;
+    subscription.replayedThrough = last;
     for (const { id: streamId, message } of held) if (compareStreamIds(streamId, last) > 0) this.send(message);
     this.send({ type: 'resumed', subscription: id, since, replayed, truncated });
   }
