@@ -11,6 +11,7 @@ import { successPredictions } from '../src/patterns/analytics-model.js';
 import { regimeImpact } from '../src/patterns/analytics-regime.js';
 import { seasonality } from '../src/patterns/analytics-seasonal.js';
 import { report, section } from './report.js';
+import { uniformStream } from '../src/scenarios/random.js';
 
 export const name = 'analytics';
 
@@ -22,21 +23,10 @@ const SECTORS = 11;
 const DAY = 86_400_000;
 const TARGET_SECONDS = 10;
 
-/** A seeded generator (mulberry32), so every run analyses the same history. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Five years of 500 symbols with a million detections of 34 patterns, regimes in 60-session blocks. */
 function syntheticInput(): AnalyticsInput {
-  const random = prng(42);
+  const random = uniformStream(42, 'analytics bench');
   const regime = Int8Array.from({ length: SESSIONS }, (_, t) => (t < 220 ? -1 : Math.floor(t / 60) % 3));
   const volatility = Int8Array.from({ length: SESSIONS }, (_, t) => (t < 272 ? -1 : Math.floor(t / 45) % 3));
   const count = DETECTIONS;

@@ -19,6 +19,7 @@ import { duration, interleaved, summarize } from './measure.js';
 import { quantile, report, section } from './report.js';
 import { UniversesRepository } from '../src/universes/universes.repository.js';
 import { PERFORMANCE_HISTORY, shiftDate, universePerformance } from '../src/universes/performance.js';
+import { uniformStream } from '../src/scenarios/random.js';
 
 export const name = 'universes';
 
@@ -43,17 +44,6 @@ const DAILY = '2018-02-07';
 const LATENCY_RUNS = 30;
 const PUBLISH_SAMPLES = 1_000;
 
-/** A seeded generator (mulberry32), so every run builds the same universe. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** 5,000 stocks in 11 sectors (a few recent IPOs, a few delisted on DAILY) and 300 ETFs over the 7 themes. */
 function syntheticSymbols(random: () => number): SymbolRecord[] {
@@ -102,7 +92,7 @@ function* syntheticBars(symbols: string[], random: () => number): Generator<stri
 }
 
 async function seed(db: Knex, schema: string): Promise<number> {
-  const random = prng(20180207);
+  const random = uniformStream(20180207, 'universes bench');
   const records = syntheticSymbols(random);
   await db.transaction((trx) => new SymbolsRepository(trx, schema).upsert(records));
   await db.transaction((trx) =>

@@ -100,3 +100,9 @@ export function logGamma(x: number): number {
   const t = shifted + 7.5;
   return 0.5 * Math.log(2 * Math.PI) + (shifted + 0.5) * Math.log(t) - t + Math.log(sum);
 }
+
+/** A seeded uniform stream on (0, 1) for synthetic data outside scenarios (benchmarks, tests). */
+export function uniformStream(seed: number, purpose: string): () => number {
+  const random = new ScenarioRandom(seed, 'synthetic', purpose);
+  return () => random.uniform();
+}

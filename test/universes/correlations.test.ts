@@ -6,6 +6,7 @@ import { channelName, type EtfCorrelationUpdate, type EventEnvelope } from '../.
 import { CORRELATION_MOVE_THRESHOLD, correlationMoves, pearson } from '../../src/universes/correlation.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { TestSystem } from '../helpers/system.js';
+import { uniformStream } from '../../src/scenarios/random.js';
 
 const FIRST = '2021-01-04';
 const DAY_ONE = '2021-04-30';
@@ -14,17 +15,6 @@ const SYMBOLS = ['AGG', 'BND', 'TIP', 'SPY'] as const;
 /** On DAY_TWO BND and TIP jump 40 % and AGG falls 40 %: a move that drags their correlations apart. */
 const SHOCK: Record<string, number> = { AGG: 0.6, BND: 1.4, TIP: 1.4, SPY: 1 };
 
-/** A seeded generator (mulberry32), so every run builds the same walks. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Correlation written out: covariance over the product of the standard deviations. */
 function directCorrelation(x: number[], y: number[]): number {
@@ -99,7 +89,7 @@ describe('ETF correlations in the EOD sync', function () {
     system = await TestSystem.create();
     await system.startWorker();
     web = await startWebServer(system.config, createLogger('test-web', 'silent'), '127.0.0.1');
-    const random = prng(16);
+    const random = uniformStream(16, 'etf correlations');
     const common = sessions.map(() => random() - 0.5);
     for (const symbol of SYMBOLS) {
       let close = 100;
