@@ -51,6 +51,7 @@ const VALID: Record<string, Record<string, unknown>> = {
   'generate-scenario': { scenario: 'crash_2020', count: 2, seed: 7 },
   'aggregate-bars': { symbols: ['SPY'], source: '1m', from: '2013-10-07', to: '2013-10-08' },
   'warm-cache': { top: 10 },
+  backup: {},
   'detect-patterns': { symbols: ['SPY'], timeframe: '1d' },
   'analyze-patterns': { symbols: ['SPY'], successHorizon: 5 },
 };
