@@ -49,10 +49,10 @@ export function describeError(error: unknown): { status: number; body: Record<st
 /** How long the error handler's check of PostgreSQL may take. */
 const PROBE_MS = 2_000;
 
-/** How long the error handler waits for RedisClient to answer PING. */
+/** How long the error handler waits for Redis to answer PING. */
 const REDIS_PROBE_MS = 500;
 
-/** True when RedisClient answers PING in time: a connection can be open to a server that has stopped. */
+/** True when Redis answers PING in time: a connection can be open to a server that has stopped. */
 export async function redisAnswers(redis: RedisClient): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -71,7 +71,7 @@ export async function redisAnswers(redis: RedisClient): Promise<boolean> {
 
 /**
  * Which service tickforge depends on is down right now, judged by its state rather than by an
- * error's wording: RedisClient by its connection, PostgreSQL by a short probe.
+ * error's wording: Redis by its connection, PostgreSQL by a short probe.
  */
 async function unavailableService(redis: RedisClient, db: Queryable): Promise<'Redis' | 'PostgreSQL' | undefined> {
   if (redis.status !== 'ready' || !(await redisAnswers(redis))) return 'Redis';
@@ -93,7 +93,7 @@ async function unavailableService(redis: RedisClient, db: Queryable): Promise<'R
 
 /**
  * The API's last handler: answers with describeError's status and body. An unexpected error
- * while RedisClient or PostgreSQL is down is that service's 503 (with Retry-After), so clients retry
+ * while Redis or PostgreSQL is down is that service's 503 (with Retry-After), so clients retry
  * rather than report a bug.
  */
 export function errorHandler(logger: Logger, dependencies: { redis: RedisClient; db: Queryable }) {

@@ -1,6 +1,7 @@
 import { QueueEvents } from 'bullmq';
 import type { RedisClient } from '../shared/redis.js';
 import type { QueueName } from '../queues/names.js';
+import { KeyedListeners } from '../shared/listeners.js';
 
 export type JobEvent =
   | { type: 'progress'; data: unknown }
@@ -21,8 +22,8 @@ export type QueueListener = (jobId: string, event: JobEvent, streamId: string) =
  */
 export class JobEventHub {
   private readonly readers = new Map<QueueName, QueueEvents>();
-  private readonly listeners = new Map<string, Set<Listener>>();
-  private readonly queueListeners = new Map<QueueName, Set<QueueListener>>();
+  private readonly listeners = new KeyedListeners<string, Listener>();
+  private readonly queueListeners = new KeyedListeners<QueueName, QueueListener>();
 
   constructor(
     private readonly connection: RedisClient,
@@ -50,51 +51,30 @@ export class JobEventHub {
   }
 
   private emit(queue: QueueName, jobId: string, event: JobEvent, streamId: string): void {
-    for (const listener of this.listeners.get(`${queue}\n${jobId}`) ?? []) listener(event, streamId);
-    for (const listener of this.queueListeners.get(queue) ?? []) listener(jobId, event, streamId);
+    for (const listener of this.listeners.of(`${queue}\n${jobId}`)) listener(event, streamId);
+    for (const listener of this.queueListeners.of(queue)) listener(jobId, event, streamId);
   }
 
   /** Calls `listener` for every job event of the queue until the returned function is called. */
   watchQueue(queue: QueueName, listener: QueueListener): () => void {
     this.reader(queue);
-    let set = this.queueListeners.get(queue);
-    if (!set) {
-      set = new Set();
-      this.queueListeners.set(queue, set);
-    }
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0) this.queueListeners.delete(queue);
-    };
+    return this.queueListeners.add(queue, listener);
   }
 
   /** SSE streams open on this process (one listener each). */
   get connections(): number {
-    let open = 0;
-    for (const set of this.listeners.values()) open += set.size;
-    return open;
+    return this.listeners.size;
   }
 
   /** Calls `listener` for every event of the job until the returned function is called. */
   subscribe(queue: QueueName, jobId: string, listener: Listener): () => void {
     this.reader(queue);
-    const key = `${queue}\n${jobId}`;
-    let set = this.listeners.get(key);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(key, set);
-    }
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(key);
-    };
+    return this.listeners.add(`${queue}\n${jobId}`, listener);
   }
 
   /** Tells every watcher the server is stopping, then stops reading. */
   async close(): Promise<void> {
-    for (const set of [...this.listeners.values()]) for (const listener of [...set]) listener({ type: 'closing' });
+    for (const listener of this.listeners.all()) listener({ type: 'closing' });
     await Promise.all([...this.readers.values()].map((reader) => reader.close()));
     this.readers.clear();
     this.listeners.clear();

@@ -30,7 +30,7 @@ export interface WebMetricsDeps {
 
 /**
  * The web process's metrics and /metrics itself. Request times, cache outcomes and event
- * delivery add up into the deployment totals; the state of the queues, RedisClient, the last EOD run
+ * delivery add up into the deployment totals; the state of the queues, Redis, the last EOD run
  * and the active alerts belong to the deployment, not to a process, so they are read at scrape
  * time and shown without an instance.
  */
@@ -150,7 +150,7 @@ export class WebMetrics {
     });
     new client.Gauge({
       name: 'tickforge_redis_used_memory_bytes',
-      help: 'Memory RedisClient uses (INFO memory used_memory)',
+      help: 'Memory Redis uses (INFO memory used_memory)',
       registers: [this.scraped],
       async collect() {
         this.set((await redisFigures(redis)).usedMemoryBytes);
@@ -158,7 +158,7 @@ export class WebMetrics {
     });
     new client.Gauge({
       name: 'tickforge_redis_connected_clients',
-      help: 'Clients connected to RedisClient (INFO clients)',
+      help: 'Clients connected to Redis (INFO clients)',
       registers: [this.scraped],
       async collect() {
         this.set((await redisFigures(redis)).connectedClients);
@@ -209,7 +209,7 @@ export class WebMetrics {
   watchBarsCache(cache: BarsCache): void {
     new client.Gauge({
       name: 'tickforge_bars_cache_bytes',
-      help: 'Bytes the bars cache holds: in this process (memory) and in RedisClient (counted against CACHE_REDIS_MAX_BYTES)',
+      help: 'Bytes the bars cache holds: in this process (memory) and in Redis (counted against CACHE_REDIS_MAX_BYTES)',
       labelNames: ['tier'] as const,
       registers: [this.deps.instruments.own],
       async collect() {

@@ -4,8 +4,28 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { tokenId } from './auth.js';
 import { HttpError } from './errors.js';
 
+/** A budget of `points` a minute per key, counted in Redis so it holds across every web process. */
+function perMinuteLimiter(redis: RedisClient, keyPrefix: string, points: number): RateLimiterRedis {
+  return new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration: 60 });
+}
+
+/** Takes `points` from the budget of `key`: the points left, or the seconds until the budget allows it again. */
+async function take(
+  limiter: RateLimiterRedis,
+  key: string,
+  points: number,
+): Promise<{ remaining: number } | { retryAfter: number }> {
+  try {
+    const result = await limiter.consume(key, points);
+    return { remaining: result.remainingPoints };
+  } catch (rejection) {
+    if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    return { retryAfter: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+  }
+}
+
 /**
- * Limits how many jobs a token may enqueue per minute. The counters live in RedisClient, so the
+ * Limits how many jobs a token may enqueue per minute. The counters live in Redis, so the
  * limit holds across every web process. A request costs one point per job it enqueues (or
  * puts back), charged after validation: a refused request costs nothing.
  */
@@ -17,26 +37,12 @@ export class EnqueueRateLimit {
     prefix: string,
     readonly perMinute: number,
   ) {
-    this.limiter = new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `${prefix}:ratelimit:enqueue`,
-      points: perMinute,
-      duration: 60,
-    });
+    this.limiter = perMinuteLimiter(redis, `${prefix}:ratelimit:enqueue`, perMinute);
   }
 
-  /**
-   * Takes `points` from the budget of `key` (a tokenId): the points left, or the seconds until
-   * the budget allows it again.
-   */
-  async consume(key: string, points = 1): Promise<{ remaining: number } | { retryAfter: number }> {
-    try {
-      const result = await this.limiter.consume(key, Math.max(1, points));
-      return { remaining: result.remainingPoints };
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      return { retryAfter: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
-    }
+  /** Takes `points` from the budget of `key` (a tokenId), as `take` does. */
+  consume(key: string, points = 1): Promise<{ remaining: number } | { retryAfter: number }> {
+    return take(this.limiter, key, Math.max(1, points));
   }
 
   /** The refusal of a request over the limit. */
@@ -52,16 +58,14 @@ export class EnqueueRateLimit {
   async charge(req: Request, res: Response, points: number): Promise<void> {
     if (points <= 0) return;
     res.set('RateLimit-Limit', String(this.perMinute));
-    try {
-      const result = await this.limiter.consume(tokenId(req), points);
-      res.set('RateLimit-Remaining', String(result.remainingPoints));
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      res.set('Retry-After', String(retryAfter));
-      res.set('RateLimit-Remaining', '0');
-      throw new HttpError(429, this.refusal(retryAfter));
+    const outcome = await this.consume(tokenId(req), points);
+    if ('remaining' in outcome) {
+      res.set('RateLimit-Remaining', String(outcome.remaining));
+      return;
     }
+    res.set('Retry-After', String(outcome.retryAfter));
+    res.set('RateLimit-Remaining', '0');
+    throw new HttpError(429, this.refusal(outcome.retryAfter));
   }
 
   /** Gives back points charged for jobs that were not enqueued after all. */
@@ -92,7 +96,7 @@ export class ComputeLimitError extends HttpError {
 
 /**
  * Limits how many bars answers a token may have computed per minute (cache misses and streamed
- * answers; cache hits cost nothing), counted in RedisClient across every web process, so one client
+ * answers; cache hits cost nothing), counted in Redis across every web process, so one client
  * cannot keep the web processes and PostgreSQL busy with distinct queries.
  */
 export class ComputeRateLimit {
@@ -103,12 +107,7 @@ export class ComputeRateLimit {
     prefix: string,
     readonly perMinute: number,
   ) {
-    this.limiter = new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `${prefix}:ratelimit:bars-compute`,
-      points: perMinute,
-      duration: 60,
-    });
+    this.limiter = perMinuteLimiter(redis, `${prefix}:ratelimit:bars-compute`, perMinute);
   }
 
   /**
@@ -116,13 +115,10 @@ export class ComputeRateLimit {
    * throws ComputeLimitError (answered 429).
    */
   async charge(req: Request, res: Response): Promise<void> {
-    try {
-      await this.limiter.consume(tokenId(req), 1);
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      res.set('Retry-After', String(retryAfter));
-      throw new ComputeLimitError(this.perMinute, retryAfter);
+    const outcome = await take(this.limiter, tokenId(req), 1);
+    if ('retryAfter' in outcome) {
+      res.set('Retry-After', String(outcome.retryAfter));
+      throw new ComputeLimitError(this.perMinute, outcome.retryAfter);
     }
   }
 }

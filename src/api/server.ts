@@ -109,17 +109,21 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
     rateLimit: new EnqueueRateLimit(redis, config.prefix, config.rateLimitPerMinute),
   });
 
-  let server: Server;
-  try {
-    server = await listen(createServer(app), config.port, host);
-  } catch (error) {
-    await events.close();
+  /** Everything started above, in the order it can be let go of. */
+  const release = async () => {
     await delivery.stop();
     await instruments.stop();
     await barsCache.close();
     await producer.close();
     await db.destroy();
     await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(deliveries), closeRedis(streamConnection)]);
+  };
+  let server: Server;
+  try {
+    server = await listen(createServer(app), config.port, host);
+  } catch (error) {
+    await events.close();
+    await release();
     throw error;
   }
   await realtime.attach(server);
@@ -140,12 +144,7 @@ export async function startWebServer(config: Config, logger: Logger, host = '0.0
         // Event streams stay open until their job ends; end them so the server can stop.
         await events.close();
         await stopped;
-        await delivery.stop();
-        await instruments.stop();
-        await barsCache.close();
-        await producer.close();
-        await db.destroy();
-        await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(deliveries), closeRedis(streamConnection)]);
+        await release();
         logger.info('web stopped');
       })();
       return closing;

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../shared/redis.js';
-import { channelsOf } from '../notify/channels.js';
+import { channelsOf, tickstockName } from '../notify/channels.js';
 
 /**
  * Listens on every tickstock channel of a deployment's namespace and reports, for each event, the
@@ -9,7 +9,7 @@ import { channelsOf } from '../notify/channels.js';
 export class EventDeliveryListener {
   private readonly onMessage = (channel: string, message: string) => {
     const publishedAt = Date.parse((JSON.parse(message) as { timestamp?: string }).timestamp ?? '');
-    if (Number.isFinite(publishedAt)) this.observe(channel.replace(/^.*:(?=tickstock\.)/, ''), publishedAt);
+    if (Number.isFinite(publishedAt)) this.observe(tickstockName(channel), publishedAt);
   };
 
   constructor(

@@ -151,6 +151,11 @@ export function channelName(key: ChannelKey, prefix: string): string {
   return isDefaultNamespace(prefix) ? CHANNELS[key] : `${prefix}:${CHANNELS[key]}`;
 }
 
+/** The TickStock name of a namespace's channel (`ns:tickstock.bars.updated` → `tickstock.bars.updated`). */
+export function tickstockName(channel: string): string {
+  return channel.replace(/^.*:(?=tickstock\.)/, '');
+}
+
 /** Every channel of a namespace, by key. */
 export function channelsOf(prefix: string): Record<ChannelKey, string> {
   const keys = Object.keys(CHANNELS) as ChannelKey[];

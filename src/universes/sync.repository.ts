@@ -419,19 +419,19 @@ const APPLY_EVALUATION = `
   )
   SELECT universe, change, count(*)::int AS count FROM logged GROUP BY universe, change`;
 
-/** Daily closes of the current members of every sector theme, for the relative-strength ranking. */
-const SECTOR_CLOSES = `
+/** Daily closes from :from of the current members of every theme of a :category, by universe and symbol. */
+const THEME_CLOSES = `
   SELECT m.universe, b.symbol, to_char(b.ts AT TIME ZONE '${EXCHANGE_TIME_ZONE}', 'YYYY-MM-DD') AS date, b.close
   FROM universe_members m
-  JOIN universes u ON u.key = m.universe AND u.category = 'sector'
-  JOIN bars b ON b.symbol = m.symbol AND b.timeframe = '1d' AND b.variant = '' AND b.ts >= :strengthFrom AND b.ts < :dayEnd
+  JOIN universes u ON u.key = m.universe AND u.category = :category
+  JOIN bars b ON b.symbol = m.symbol AND b.timeframe = '1d' AND b.variant = '' AND b.ts >= :from AND b.ts < :dayEnd
   WHERE m.removed_at IS NULL
   ORDER BY m.universe, b.symbol, b.ts`;
 
 const BENCHMARK_CLOSES = `
   SELECT to_char(b.ts AT TIME ZONE '${EXCHANGE_TIME_ZONE}', 'YYYY-MM-DD') AS date, b.close
   FROM bars b
-  WHERE b.symbol = :benchmark AND b.timeframe = '1d' AND b.variant = '' AND b.ts >= :strengthFrom AND b.ts < :dayEnd
+  WHERE b.symbol = :benchmark AND b.timeframe = '1d' AND b.variant = '' AND b.ts >= :from AND b.ts < :dayEnd
   ORDER BY b.ts`;
 
 /** Records each ranked theme's strength, reference point and weight in its metadata. */
@@ -447,6 +447,28 @@ const LOG_WEIGHTS = `
   FROM jsonb_to_recordset(CAST(:changes AS jsonb)) AS c(universe text, reason text, before jsonb, after jsonb)`;
 
 /**
+ * Daily closes from `from` to the trading day: the benchmark's, and those of the current members
+ * of every theme of `category`, by universe and symbol.
+ */
+async function themeCloses(
+  trx: Knex.Transaction,
+  bindings: Record<string, unknown>,
+  category: 'sector' | 'etf_theme',
+  from: Date,
+): Promise<{ benchmark: DailySeries; members: Map<string, Map<string, DailySeries>> }> {
+  const query = { ...bindings, from, category, benchmark: REBALANCE_BENCHMARK };
+  const benchmarkRows = await trx.raw<{ rows: Array<{ date: string; close: number }> }>(BENCHMARK_CLOSES, query);
+  const closes = await trx.raw<{ rows: Array<{ universe: string; symbol: string; date: string; close: number }> }>(
+    THEME_CLOSES,
+    query,
+  );
+  return {
+    benchmark: { dates: benchmarkRows.rows.map((row) => row.date), closes: benchmarkRows.rows.map((row) => row.close) },
+    members: seriesByUniverse(closes.rows),
+  };
+}
+
+/**
  * The rebalancing step of theme_rebalancing, after the members are settled: ranks the sector
  * themes by relative strength against the benchmark and changes a theme's weight when its
  * strength moved significantly (sector-strength.ts). Returns the number of weights changed per
@@ -457,28 +479,8 @@ async function rebalanceThemes(
   bindings: Record<string, unknown> & { tradingDate: string },
 ): Promise<{ changed: Record<string, number>; notes: Record<string, unknown> }> {
   const strengthFrom = new Date(localMidnight(shiftDate(bindings.tradingDate, { months: -3, days: -10 }), EXCHANGE_TIME_ZONE));
-  const query = { ...bindings, strengthFrom, benchmark: REBALANCE_BENCHMARK };
-  const benchmarkRows = await trx.raw<{ rows: Array<{ date: string; close: number }> }>(BENCHMARK_CLOSES, query);
-  const benchmark = { dates: benchmarkRows.rows.map((row) => row.date), closes: benchmarkRows.rows.map((row) => row.close) };
-  const closes = await trx.raw<{ rows: Array<{ universe: string; symbol: string; date: string; close: number }> }>(
-    SECTOR_CLOSES,
-    query,
-  );
-  const sectors = new Map<string, DailySeries[]>();
-  let current: DailySeries | undefined;
-  let currentKey = '';
-  for (const row of closes.rows) {
-    const key = `${row.universe}\u0000${row.symbol}`;
-    if (key !== currentKey) {
-      current = { dates: [], closes: [] };
-      currentKey = key;
-      const members = sectors.get(row.universe) ?? [];
-      members.push(current);
-      sectors.set(row.universe, members);
-    }
-    current!.dates.push(row.date);
-    current!.closes.push(row.close);
-  }
+  const { benchmark, members } = await themeCloses(trx, bindings, 'sector', strengthFrom);
+  const sectors = new Map([...members].map(([universe, series]) => [universe, [...series.values()]]));
   const strengths = rankSectors(sectors, benchmark, bindings.tradingDate);
   const points = await trx.raw<{ rows: Array<{ key: string; point: RebalancePoint | null }> }>(
     `SELECT key, metadata->'rebalance' AS point FROM universes WHERE category = 'sector'`,
@@ -508,15 +510,6 @@ async function rebalanceThemes(
     },
   };
 }
-
-/** Daily closes of the current members of every ETF theme and of the benchmark, for the correlations. */
-const ETF_CLOSES = `
-  SELECT m.universe, b.symbol, to_char(b.ts AT TIME ZONE '${EXCHANGE_TIME_ZONE}', 'YYYY-MM-DD') AS date, b.close
-  FROM universe_members m
-  JOIN universes u ON u.key = m.universe AND u.category = 'etf_theme'
-  JOIN bars b ON b.symbol = m.symbol AND b.timeframe = '1d' AND b.variant = '' AND b.ts >= :correlationFrom AND b.ts < :dayEnd
-  WHERE m.removed_at IS NULL
-  ORDER BY m.universe, b.symbol, b.ts`;
 
 const STORE_CORRELATION = `
   INSERT INTO etf_correlations (universe, "window", trading_date, labels, matrix, observations)
@@ -556,16 +549,10 @@ async function maintainCorrelations(
   bindings: Record<string, unknown> & { tradingDate: string },
 ): Promise<{ changed: Record<string, number>; notes: Record<string, unknown> }> {
   const correlationFrom = new Date(localMidnight(shiftDate(bindings.tradingDate, { years: -1, months: -3 }), EXCHANGE_TIME_ZONE));
-  const query = { ...bindings, correlationFrom, strengthFrom: correlationFrom, benchmark: REBALANCE_BENCHMARK };
-  const benchmarkRows = await trx.raw<{ rows: Array<{ date: string; close: number }> }>(BENCHMARK_CLOSES, query);
-  const benchmark = { dates: benchmarkRows.rows.map((row) => row.date), closes: benchmarkRows.rows.map((row) => row.close) };
-  const closes = await trx.raw<{ rows: Array<{ universe: string; symbol: string; date: string; close: number }> }>(
-    ETF_CLOSES,
-    query,
-  );
+  const { benchmark, members: themes } = await themeCloses(trx, bindings, 'etf_theme', correlationFrom);
   const moves: Array<CorrelationMove & { universe: string; window: number }> = [];
   const stored: Array<{ universe: string; window: number; labels: number; observations: number }> = [];
-  for (const [universe, members] of seriesByUniverse(closes.rows)) {
+  for (const [universe, members] of themes) {
     const series = [...members].map(([label, memberSeries]) => ({ label, series: memberSeries }));
     series.push({ label: universe, series: equalWeightIndex([...members.values()]) });
     if (benchmark.dates.length > 0) series.push({ label: REBALANCE_BENCHMARK, series: benchmark });

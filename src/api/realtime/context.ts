@@ -10,13 +10,14 @@ import type { Tokens } from '../auth.js';
 import type { JobEventHub } from '../job-events.js';
 import type { EnqueueRateLimit } from '../rate-limit.js';
 import type { StreamedEvent } from './event-stream.js';
+import { KeyedListeners } from '../../shared/listeners.js';
 
 /** Jobs remembered by JobKinds; the oldest are forgotten first. */
 const REMEMBERED_JOBS = 10_000;
 
 /**
  * The name and symbols of jobs seen in event streams, so that a subscription to a job kind (and
- * symbol) can tell its jobs' events apart. Each job is read from RedisClient once.
+ * symbol) can tell its jobs' events apart. Each job is read from Redis once.
  */
 export class JobKinds {
   private readonly known = new Map<string, Promise<{ name: string; symbols: string[] } | null>>();
@@ -45,23 +46,14 @@ export class JobKinds {
 
 /** Hands each event of the namespace's stream to the sessions subscribed to its channel. */
 export class ChannelFanout {
-  private readonly listeners = new Map<string, Set<(event: StreamedEvent) => void>>();
+  private readonly listeners = new KeyedListeners<string, (event: StreamedEvent) => void>();
 
   publish(event: StreamedEvent): void {
-    for (const listener of this.listeners.get(event.channel) ?? []) listener(event);
+    for (const listener of this.listeners.of(event.channel)) listener(event);
   }
 
   subscribe(channel: string, listener: (event: StreamedEvent) => void): () => void {
-    let set = this.listeners.get(channel);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(channel, set);
-    }
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(channel);
-    };
+    return this.listeners.add(channel, listener);
   }
 }
 

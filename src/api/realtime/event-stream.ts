@@ -1,5 +1,5 @@
 import type { RedisClient } from '../../shared/redis.js';
-import type { EventEnvelope } from '../../notify/channels.js';
+import { tickstockName, type EventEnvelope } from '../../notify/channels.js';
 
 /** One event read from the namespace's event stream, with its id there. */
 export interface StreamedEvent {
@@ -26,7 +26,7 @@ export function parseEntry([id, fields]: Entry): StreamedEvent | null {
   const body = field('event');
   if (channel === undefined || body === undefined) return null;
   try {
-    return { id, channel: channel.replace(/^(?:.*:)?tickstock\./, ''), envelope: JSON.parse(body) as EventEnvelope };
+    return { id, channel: tickstockName(channel).replace(/^tickstock\./, ''), envelope: JSON.parse(body) as EventEnvelope };
   } catch {
     return null;
   }
@@ -70,7 +70,7 @@ export class EventStreamReader {
             if (event) this.onEvent(event);
           }
         } catch {
-          // Reconnection is ioredis's job; wait a little rather than spin while RedisClient is away.
+          // Reconnection is ioredis's job; wait a little rather than spin while Redis is away.
           if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, BLOCK_MS));
         }
       }

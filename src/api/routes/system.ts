@@ -39,7 +39,7 @@ export function systemRouter({ config, db, redis, producer, metrics, queues, tok
   root.get(
     '/readyz',
     {
-      summary: 'Readiness: RedisClient, PostgreSQL and migrations',
+      summary: 'Readiness: Redis, PostgreSQL and migrations',
       role: 'public',
       responses: { 200: 'ready', 503: 'what is not ready' },
     },
