@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { enqueuedJobSchema } from '../queues/producer.js';
 import { CONTRACTS } from '../queues/registry.js';
@@ -29,6 +29,8 @@ export interface RouteDoc {
 export interface ResponseDoc {
   description: string;
   schema: z.ZodType;
+  /** Other content types the same response may come as (a `format` parameter picks one), each a text or binary stream. */
+  alternatives?: string[];
 }
 
 interface DocumentedRoute extends RouteDoc {
@@ -58,6 +60,18 @@ export class ApiRouter {
     return this;
   }
 }
+
+/**
+ * Sends a route's JSON answer with the body typed by the zod schema its OpenAPI document shows,
+ * so the document and the answer cannot drift apart. The schema is for the compiler only: the
+ * body is not parsed again at run time.
+ */
+export function sendJson<S extends z.ZodType>(res: Response, _schema: S, body: z.output<S>, status = 200): void {
+  res.status(status).json(body);
+}
+
+/** The schema of a success whose body is not JSON (text, an event stream, an image). */
+const TEXT_BODY = { type: 'string' };
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -140,10 +154,17 @@ function operation(route: DocumentedRoute & { mount: string }) {
       : {}),
     responses: Object.fromEntries(
       Object.entries(responses).map(([status, response]) => {
-        const { description, schema } = typeof response === 'string' ? { description: response, schema: undefined } : response;
-        if (Number(status) === success && route.produces) return [status, { description, content: { [route.produces]: {} } }];
-        const body = Number(status) >= 400 ? { $ref: '#/components/schemas/Error' } : schema ? jsonSchema(schema, 'output') : {};
-        return [status, { description, content: { 'application/json': { schema: body } } }];
+        const { description, schema, alternatives = [] }: Partial<ResponseDoc> =
+          typeof response === 'string' ? { description: response } : response;
+        if (Number(status) === success && route.produces) {
+          return [status, { description, content: { [route.produces]: { schema: TEXT_BODY } } }];
+        }
+        const body = schema ? jsonSchema(schema, 'output') : Number(status) >= 400 ? { $ref: '#/components/schemas/Error' } : {};
+        const content = {
+          'application/json': { schema: body },
+          ...Object.fromEntries(alternatives.map((type) => [type, { schema: TEXT_BODY }])),
+        };
+        return [status, { description, content }];
       }),
     ),
   };

@@ -34,7 +34,33 @@ export const barsQuerySchema = z
 export type BarsQuery = z.output<typeof barsQuerySchema>;
 
 /** Where an answer's bars came from. */
-export type BarsOrigin = 'stored' | 'provider' | 'derived';
+export const BARS_ORIGINS = ['stored', 'provider', 'derived'] as const;
+export type BarsOrigin = (typeof BARS_ORIGINS)[number];
+
+/** One bar of the JSON answer (and one NDJSON line): vwap null when unknown, `filled` with fills. */
+export const barObjectSchema = z.object({
+  ts: z.string().describe("ISO-8601 UTC: the bar's period start"),
+  open: z.number(),
+  high: z.number(),
+  low: z.number(),
+  close: z.number(),
+  volume: z.number(),
+  vwap: z.number().nullable(),
+  filled: z.boolean().optional().describe('with fill=forward: whether the bar is a fill (volume 0, the previous close)'),
+});
+
+export type BarObject = z.output<typeof barObjectSchema>;
+
+/** The JSON answer of GET /api/bars. */
+export const barsAnswerSchema = z.object({
+  symbol: z.string(),
+  timeframe: timeframeSchema,
+  session: z.enum(SESSION_MODES),
+  alignment: z.enum(ALIGNMENTS),
+  variant: z.string().describe('which stored series answered: session mode and alignment, empty for provider bars'),
+  origin: z.enum(BARS_ORIGINS),
+  bars: z.array(barObjectSchema),
+});
 
 /**
  * The answer to a bar query: the bars (the JSON body as cached, serialised and compressed once so
@@ -275,12 +301,12 @@ async function* unfilled(chunks: AsyncIterable<BarColumns>): AsyncGenerator<Seri
   for await (const bars of chunks) yield { bars, filled: new Uint8Array(bars.ts.length) };
 }
 
-/** The bar objects of the JSON answer (and of NDJSON lines): vwap null when unknown, `filled` with fills. */
-export function barObjects(rows: SeriesRows, withFills: boolean): Array<Record<string, unknown>> {
+/** The bar objects of the JSON answer (and of NDJSON lines). */
+export function barObjects(rows: SeriesRows, withFills: boolean): BarObject[] {
   const { bars, filled } = rows;
-  const out: Array<Record<string, unknown>> = [];
+  const out: BarObject[] = [];
   for (let i = 0; i < bars.ts.length; i++) {
-    const entry: Record<string, unknown> = {
+    const entry: BarObject = {
       ts: new Date(bars.ts[i]).toISOString(),
       open: bars.open[i],
       high: bars.high[i],
@@ -305,5 +331,5 @@ function jsonBody(query: BarsQuery, answer: Extract<Computed, { found: true }>):
     variant: answer.variant,
     origin: answer.origin,
     bars: barObjects(answer.rows, query.fill === 'forward'),
-  });
+  } satisfies z.output<typeof barsAnswerSchema>);
 }

@@ -8,7 +8,7 @@ import { entryText, type BarsCache } from './cache.js';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { BAR_FORMATS, CONTENT_TYPES, encodeBars } from './formats.js';
-import { BarsQueryService, barsQuerySchema } from './query.js';
+import { BarsQueryService, barsAnswerSchema, barsQuerySchema } from './query.js';
 
 /** GET /api/bars's parameters: the bar query and the format of the answer. */
 const barsRequestSchema = barsQuerySchema.extend({ format: z.enum(BAR_FORMATS).default('json') });
@@ -37,7 +37,12 @@ export function barsRouter({ store, cache, computeLimit }: BarsRouterDeps, token
       role: 'read',
       query: barsRequestSchema,
       responses: {
-        200: 'json: {symbol, timeframe, origin, bars}; ndjson: a bar per line; csv: a header and a row per bar; arrow: an Arrow IPC stream (X-Bars-Origin and X-Bars-Variant headers)',
+        200: {
+          description:
+            'json: the answer below; ndjson: a bar per line; csv: a header and a row per bar; arrow: an Arrow IPC stream (X-Bars-Origin and X-Bars-Variant headers)',
+          schema: barsAnswerSchema,
+          alternatives: Object.values(CONTENT_TYPES),
+        },
         304: 'unchanged since the ETag the client holds',
         400: 'a bad parameter, named',
         429: 'this token had CACHE_MISS_RATE_LIMIT answers computed in the last minute; Retry-After says when to retry',

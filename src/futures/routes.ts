@@ -9,7 +9,7 @@ import { localDate, localMidnight } from '../shared/zone.js';
 import { parseOrThrow } from '../shared/validation.js';
 import { requireRole, type Tokens } from '../api/auth.js';
 import { NotFoundError } from '../shared/errors.js';
-import { ApiRouter } from '../api/openapi.js';
+import { ApiRouter, sendJson } from '../api/openapi.js';
 
 const querySchema = z
   .object({
@@ -30,6 +30,45 @@ const querySchema = z
     path: ['from'],
   });
 
+const continuousSchema = z.object({
+  series: z.string().describe('the series symbol'),
+  root: z.string(),
+  roll: rollPolicySchema,
+  rollOffset: z.number().int(),
+  adjust: adjustmentSchema,
+  timeframe: z.string(),
+  builtAt: z.string(),
+  jobId: z.string().nullable(),
+  contracts: z.array(z.string()),
+  bars: z.array(
+    z.object({
+      ts: z.string(),
+      date: z.string().describe('session date'),
+      contract: z.string().describe('the contract held that session'),
+      open: z.number(),
+      high: z.number(),
+      low: z.number(),
+      close: z.number(),
+      volume: z.number(),
+    }),
+  ),
+  rolls: z.array(
+    z.object({
+      rollDate: z.string().describe('the first session held in the new contract'),
+      referenceDate: z.string().nullable(),
+      fromContract: z.string(),
+      toContract: z.string(),
+      fromClose: z.number().nullable(),
+      toClose: z.number().nullable(),
+      trigger: z.enum(['calendar', 'volume', 'open_interest', 'forced']),
+      difference: z.number().nullable(),
+      ratio: z.number().nullable(),
+      cumulativeAdjustment: z.number().nullable(),
+      issue: z.string().nullable(),
+    }),
+  ),
+});
+
 /** GET /api/futures/:root/continuous — a built continuous series with its roll events. */
 export function futuresRouter(store: Store, tokens: Tokens): ApiRouter {
   const routes = new ApiRouter();
@@ -43,7 +82,7 @@ export function futuresRouter(store: Store, tokens: Tokens): ApiRouter {
       params: { root: 'futures root such as ES' },
       query: querySchema,
       responses: {
-        200: 'the series',
+        200: { description: 'the series', schema: continuousSchema },
         400: 'a bad parameter, named',
         404: 'not built yet: names the build-continuous payload to run',
       },
@@ -84,7 +123,7 @@ export function futuresRouter(store: Store, tokens: Tokens): ApiRouter {
           volume: row.volume,
         };
       });
-      res.json({
+      sendJson(res, continuousSchema, {
         series: symbol,
         ...definition,
         timeframe: series.timeframe,

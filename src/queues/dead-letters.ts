@@ -1,11 +1,29 @@
 import type { Job } from 'bullmq';
-import type { QueueName } from './names.js';
+import { z } from 'zod';
+import { QUEUES, type QueueName } from './names.js';
 import type { Producer } from './producer.js';
 
+/** A failed job as the dead-letter routes and the CLI show it. */
+export const failedJobSchema = z.object({
+  id: z.string(),
+  queue: z.enum(QUEUES),
+  name: z.string(),
+  failedReason: z.string(),
+  attemptsMade: z.number().int(),
+  attempts: z.number().int(),
+  data: z.unknown().describe('the payload'),
+  failedAt: z.string().nullable().describe('ISO-8601 UTC'),
+});
+
+export type FailedJob = z.output<typeof failedJobSchema>;
+
+/** A page of failed jobs and how many there are in all. */
+export const failedPageSchema = z.object({ total: z.number().int(), offset: z.number().int(), jobs: z.array(failedJobSchema) });
+
 /** The dead-letter view of a failed job: why, how often, and with what payload. */
-export function describeFailed(job: Job, queue: QueueName) {
+export function describeFailed(job: Job, queue: QueueName): FailedJob {
   return {
-    id: job.id,
+    id: String(job.id),
     queue,
     name: job.name,
     failedReason: job.failedReason,
@@ -15,9 +33,6 @@ export function describeFailed(job: Job, queue: QueueName) {
     failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
   };
 }
-
-/** A failed job as the dead-letter routes and the CLI show it. */
-export type FailedJob = ReturnType<typeof describeFailed>;
 
 /** Which failed jobs: by job name and failure time (epoch ms, `to` exclusive). */
 export interface FailedFilter {
@@ -56,7 +71,7 @@ export async function listFailed(
   producer: Producer,
   queues: readonly QueueName[],
   query: { name?: string; limit: number; offset: number },
-): Promise<{ total: number; offset: number; jobs: FailedJob[] }> {
+): Promise<z.output<typeof failedPageSchema>> {
   const jobs: FailedJob[] = [];
   if (query.name !== undefined) {
     let total = 0;

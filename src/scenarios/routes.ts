@@ -8,7 +8,7 @@ import { runChart } from './run-chart.js';
 import { parseOrThrow } from '../shared/validation.js';
 import { requireRole, type Tokens } from '../api/auth.js';
 import { NotFoundError } from '../shared/errors.js';
-import { ApiRouter } from '../api/openapi.js';
+import { ApiRouter, sendJson } from '../api/openapi.js';
 import { runSeries } from './run-series.js';
 import { NYSE } from '../shared/calendar.js';
 import { rangeBoundSchema, resolveBound } from '../bars/ranges.js';
@@ -35,6 +35,53 @@ const chartQuerySchema = z
   })
   .strict();
 
+const runSchema = z.object({
+  id: z.string(),
+  scenario: z.string(),
+  seed: z.number().int(),
+  generatorVersion: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  symbols: z.array(z.string()),
+  timeframe: z.string(),
+  targets: z.array(z.string()).describe('the timeframes aggregated from the simulated bars'),
+  start: z.string().describe('first session date'),
+  sessions: z.number().int(),
+  schema: z.string().describe('the PostgreSQL schema the bars were loaded into'),
+  series: z.array(z.object({ timeframe: z.string(), variant: z.string(), rows: z.number().int() })),
+  passed: z.boolean(),
+  failedChecks: z.array(z.string()),
+  report: z.unknown().describe('the validation report: targets and stylized facts per symbol'),
+  diagnostics: z.unknown(),
+  jobId: z.string().nullable(),
+  createdAt: z.string(),
+  loadedAt: z.string(),
+  chart: z.string().describe('the SVG chart of the first (or asked-for) symbol'),
+});
+
+const seriesSchema = z.object({
+  id: z.string(),
+  symbol: z.string(),
+  timeframe: z.string(),
+  bars: z.array(
+    z.object({
+      ts: z.string().nullable(),
+      open: z.number(),
+      high: z.number(),
+      low: z.number(),
+      close: z.number(),
+      volume: z.number(),
+    }),
+  ),
+  phases: z.array(
+    z.object({
+      name: z.string(),
+      meaning: z.enum(['up', 'down', 'crash', 'flat']).describe('what the phase does to the price'),
+      from: z.string().nullable(),
+      to: z.string().nullable(),
+    }),
+  ),
+});
+
 /** GET /api/scenarios/:id (the run and its validation report) and /api/scenarios/:id/chart (SVG). */
 export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
   const routes = new ApiRouter();
@@ -48,7 +95,11 @@ export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
       role: 'read',
       params: runParam,
       query: runQuerySchema,
-      responses: { 200: 'the run', 400: 'a bad id or parameter, named', 404: 'no such run, or symbol not in it' },
+      responses: {
+        200: { description: 'the run', schema: runSchema },
+        400: 'a bad id or parameter, named',
+        404: 'no such run, or symbol not in it',
+      },
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
@@ -60,7 +111,7 @@ export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
       if (query.symbol !== undefined && !run.symbols.includes(query.symbol)) {
         throw new NotFoundError(`symbol ${query.symbol} is not part of run ${id}`);
       }
-      res.json({
+      sendJson(res, runSchema, {
         id: run.id,
         scenario: run.scenario,
         seed: run.seed,
@@ -94,7 +145,7 @@ export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
       params: runParam,
       query: seriesQuerySchema,
       responses: {
-        200: '{id, symbol, timeframe, bars, phases}',
+        200: { description: 'the bars and the phases', schema: seriesSchema },
         400: 'a bad parameter, or a range of too many bars',
         404: 'no such run or symbol',
         409: 'the bars were replaced by a later run',
@@ -108,7 +159,7 @@ export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
       const to = query.to !== undefined ? resolveBound(query.to, 'to', 'regular', NYSE) : undefined;
       const series = await runSeries(store, id, { symbol: query.symbol, timeframe: query.timeframe, from, to });
       const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
-      res.json({
+      sendJson(res, seriesSchema, {
         id: series.run.id,
         symbol: series.symbol,
         timeframe: series.timeframe,

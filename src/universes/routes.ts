@@ -3,14 +3,15 @@ import { z } from 'zod';
 import type { Store } from '../store/store.js';
 import { symbolSchema } from '../shared/symbols.js';
 import { EXCHANGE_TIME_ZONE, universeKeySchema } from './universes.js';
+import type { UniverseRow } from './universes.repository.js';
 import { CORRELATION_WINDOWS } from './correlation.js';
-import { PERFORMANCE_HISTORY, shiftDate, universePerformance } from './performance.js';
+import { PERFORMANCE_HISTORY, PERFORMANCE_PERIODS, shiftDate, universePerformance } from './performance.js';
 import { localDate, localMidnight } from '../shared/zone.js';
 import { calendarDateSchema } from '../shared/dates.js';
 import { parseOrThrow } from '../shared/validation.js';
 import { requireRole, type Tokens } from '../api/auth.js';
 import { NotFoundError } from '../shared/errors.js';
-import { ApiRouter } from '../api/openapi.js';
+import { ApiRouter, sendJson } from '../api/openapi.js';
 
 const membersQuery = z.object({ asOf: calendarDateSchema.optional() }).strict();
 
@@ -42,6 +43,93 @@ const changesQuery = z
   })
   .strict();
 
+const universeSchema = z.object({
+  key: z.string(),
+  category: z.string(),
+  description: z.string(),
+  liquidity_filter: z.record(z.string(), z.unknown()),
+  metadata: z.record(z.string(), z.unknown()),
+  last_universe_update: z.string().nullable().describe('ISO-8601 UTC of the last sync that changed it'),
+});
+
+const universesSchema = z.object({
+  universes: z.array(
+    universeSchema.extend({
+      members: z.number().int().describe('current members'),
+      flagged: z.number().int().describe('current members with a flag'),
+    }),
+  ),
+});
+
+const memberSchema = z.object({
+  symbol: z.string(),
+  name: z.string().nullable(),
+  kind: z.string(),
+  sector: z.string().nullable(),
+  market_cap: z.number().nullable(),
+  added_at: z.string(),
+  removed_at: z.string().nullable(),
+  flags: z.record(z.string(), z.unknown()),
+});
+
+const membersSchema = universeSchema.extend({
+  asOf: z.string().nullable().describe('the date asked for, or null for today'),
+  count: z.number().int(),
+  members: z.array(memberSchema),
+});
+
+const changesSchema = z.object({
+  key: z.string(),
+  changes: z.array(
+    z.object({
+      id: z.number().int(),
+      trading_date: z.string(),
+      run_id: z.string(),
+      task: z.string(),
+      symbol: z.string(),
+      change: z.enum(['added', 'removed', 'updated']),
+      reason: z.string(),
+      before: z.unknown(),
+      after: z.unknown(),
+      created_at: z.string(),
+    }),
+  ),
+  next: z.number().int().nullable().describe('pass as `before` for the next page; null on the last page'),
+});
+
+const figuresShape = {
+  lastDate: z.string().nullable(),
+  lastClose: z.number().nullable(),
+  returns: z.object(Object.fromEntries(PERFORMANCE_PERIODS.map((period) => [period, z.number().nullable()])) as Record<
+    (typeof PERFORMANCE_PERIODS)[number],
+    z.ZodNullable<z.ZodNumber>
+  >),
+  volatility: z.number().nullable(),
+  maxDrawdown: z.number().nullable(),
+  avgVolume: z.number().nullable(),
+};
+
+const performanceSchema = z.object({
+  key: z.string(),
+  asOf: z.string(),
+  members: z.array(z.object({ symbol: z.string(), ...figuresShape })),
+  theme: z.object({ ...figuresShape, membersWithBars: z.number().int() }),
+});
+
+const correlationsSchema = z.object({
+  key: z.string(),
+  window: z.number().int(),
+  tradingDate: z.string(),
+  labels: z.array(z.string()),
+  matrix: z.array(z.array(z.number().nullable())),
+  observations: z.number().int(),
+});
+
+const universeView = <T extends Omit<UniverseRow, 'members' | 'flagged'>>(row: T) => ({
+  ...row,
+  last_universe_update: row.last_universe_update?.toISOString() ?? null,
+});
+
 /**
  * GET /universes, /universes/:key?asOf=, /universes/:key/changes, /universes/:key/performance?asOf=:
  * universes, members at a date, audit trail, performance from stored daily bars.
@@ -61,10 +149,14 @@ export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
 
   routes.get(
     '/universes',
-    { summary: 'Every universe with its category, filter and member count', role: 'read', responses: { 200: '{universes}' } },
+    {
+      summary: 'Every universe with its category, filter and member count',
+      role: 'read',
+      responses: { 200: { description: 'the universes', schema: universesSchema } },
+    },
     requireRole('read', tokens),
     async (_req: Request, res: Response) => {
-      res.json({ universes: await universes.list() });
+      sendJson(res, universesSchema, { universes: (await universes.list()).map(universeView) });
     },
   );
 
@@ -75,14 +167,17 @@ export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
       role: 'read',
       params: key,
       query: membersQuery,
-      responses: { 200: 'the universe and its members', 400: 'a bad date, named', 404: 'unknown universe' },
+      responses: {
+        200: { description: 'the universe and its members', schema: membersSchema },
+        400: 'a bad date, named', 404: 'unknown universe',
+      },
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
       const query = parseOrThrow(membersQuery, req.query, 'query');
       const universe = await findUniverse(req);
       const members = await universes.members(universe.key, query.asOf);
-      res.json({ ...universe, asOf: query.asOf ?? null, count: members.length, members });
+      sendJson(res, membersSchema, { ...universeView(universe), asOf: query.asOf ?? null, count: members.length, members });
     },
   );
 
@@ -93,7 +188,11 @@ export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
       role: 'read',
       params: key,
       query: changesQuery,
-      responses: { 200: '{key, changes, next}', 400: 'a bad parameter, named', 404: 'unknown universe' },
+      responses: {
+        200: { description: 'a page of changes, newest first', schema: changesSchema },
+        400: 'a bad parameter, named',
+        404: 'unknown universe',
+      },
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
@@ -101,7 +200,11 @@ export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
       const universe = await findUniverse(req);
       const changes = await universes.changes(universe.key, query);
       const next = changes.length === query.limit ? changes[changes.length - 1].id : null;
-      res.json({ key: universe.key, changes, next });
+      sendJson(res, changesSchema, {
+        key: universe.key,
+        changes: changes.map((change) => ({ ...change, created_at: change.created_at.toISOString() })),
+        next,
+      });
     },
   );
 
@@ -113,7 +216,11 @@ export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
       role: 'read',
       params: key,
       query: membersQuery,
-      responses: { 200: '{key, asOf, members, theme}', 400: 'a bad date, named', 404: 'unknown universe' },
+      responses: {
+        200: { description: 'the figures of each member and of the theme', schema: performanceSchema },
+        400: 'a bad date, named',
+        404: 'unknown universe',
+      },
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
@@ -124,7 +231,7 @@ export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
       const from = new Date(localMidnight(shiftDate(asOf, PERFORMANCE_HISTORY), EXCHANGE_TIME_ZONE));
       const to = new Date(localMidnight(shiftDate(asOf, { days: 1 }), EXCHANGE_TIME_ZONE));
       const rows = await universes.dailyCloses(symbols, from, to);
-      res.json({ key: universe.key, asOf, ...universePerformance(symbols, rows, asOf) });
+      sendJson(res, performanceSchema, { key: universe.key, asOf, ...universePerformance(symbols, rows, asOf) });
     },
   );
 
@@ -137,7 +244,7 @@ export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
       params: key,
       query: correlationsQuery,
       responses: {
-        200: '{key, window, tradingDate, labels, matrix, observations}',
+        200: { description: 'the stored matrix', schema: correlationsSchema },
         400: 'a bad parameter, named',
         404: 'unknown universe or no matrix stored',
       },
@@ -151,7 +258,7 @@ export function universesRouter(store: Store, tokens: Tokens): ApiRouter {
         throw new NotFoundError(
           `no ${query.window}-session correlations of ${universe.key} stored${query.asOf ? ` on or before ${query.asOf}` : ''}`,
         );
-      res.json({
+      sendJson(res, correlationsSchema, {
         key: universe.key,
         window: stored.window,
         tradingDate: stored.trading_date,

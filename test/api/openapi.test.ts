@@ -62,6 +62,24 @@ describe('the OpenAPI document', function () {
     }
   });
 
+  it('should give every success response a schema when the document is generated', () => {
+    const missing = operations().flatMap(({ name, operation }) =>
+      Object.entries(operation.responses)
+        .filter(([status]) => status.startsWith('2'))
+        .flatMap(([status, response]) => {
+          const contents = Object.entries(response.content ?? {});
+          if (contents.length === 0) return [`${name} ${status}: no content`];
+          return contents
+            .filter(([, content]) => !content.schema || Object.keys(content.schema).length === 0)
+            .map(([type, content]) => `${name} ${status} ${type}: ${content.schema ? 'empty schema' : 'no schema'}`);
+        }),
+    );
+    expect(missing).to.deep.equal([]);
+    const job = document.paths['/api/jobs/{queue}/{id}'].get.responses['200'].content!['application/json'].schema!;
+    expect(job).to.have.nested.property('properties.state');
+    expect(job).to.have.nested.property('properties.timestamps.properties.created');
+  });
+
   it('should give every operation a unique operationId, tags and the 401/403/429 answers of its role', () => {
     const ids = operations().map(({ operation }) => operation.operationId);
     expect(ids.filter((id) => !id)).to.deep.equal([]);

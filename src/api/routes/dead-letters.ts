@@ -1,12 +1,12 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { QUEUES, type QueueName } from '../../queues/names.js';
-import { listFailed, putBack, redrive } from '../../queues/dead-letters.js';
+import { failedPageSchema, listFailed, putBack, redrive } from '../../queues/dead-letters.js';
 import type { Producer } from '../../queues/producer.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
-import { ApiRouter } from '../openapi.js';
+import { ApiRouter, sendJson } from '../openapi.js';
 import type { EnqueueRateLimit } from '../rate-limit.js';
 import { findJob, queueParam } from './jobs.js';
 
@@ -33,6 +33,14 @@ export const redriveSchema = z
   })
   .strict();
 
+const redrivenSchema = z.object({
+  queue: z.enum(QUEUES),
+  retried: z.number().int().describe('how many jobs this request put back'),
+  ids: z.array(z.string()),
+});
+
+const retriedSchema = z.object({ id: z.string(), queue: z.enum(QUEUES), state: z.string() });
+
 /**
  * Dead letters: jobs that used up their attempts stay in BullMQ's failed set (and Bull Board);
  * these routes list them and put them back, one by one or in bulk.
@@ -51,12 +59,12 @@ export function deadLettersRouter(
       summary: 'Jobs that used up their attempts, newest first, with reason, attempts and payload',
       role: 'read',
       query: failedQuerySchema,
-      responses: { 200: '{total, offset, jobs}', 400: 'a bad query parameter, named' },
+      responses: { 200: { description: 'a page of failed jobs', schema: failedPageSchema }, 400: 'a bad query parameter, named' },
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
       const query = parseOrThrow(failedQuerySchema, req.query, 'query');
-      res.json(await listFailed(producer, query.queue ? [query.queue] : queues, query));
+      sendJson(res, failedPageSchema, await listFailed(producer, query.queue ? [query.queue] : queues, query));
     },
   );
 
@@ -68,7 +76,7 @@ export function deadLettersRouter(
       params: { queue: 'queue name' },
       body: redriveSchema,
       responses: {
-        200: '{queue, retried, ids}: the jobs this request put back (safe to repeat)',
+        200: { description: 'the jobs this request put back (safe to repeat)', schema: redrivenSchema },
         400: 'a bad filter, named',
         404: 'unknown queue',
         429: 'rate limit',
@@ -82,7 +90,7 @@ export function deadLettersRouter(
         charge: (count) => rateLimit.charge(req, res, count),
         refund: (count) => rateLimit.refund(req, count),
       });
-      res.json({ queue, retried: ids.length, ids });
+      sendJson(res, redrivenSchema, { queue, retried: ids.length, ids });
     },
   );
 
@@ -92,7 +100,11 @@ export function deadLettersRouter(
       summary: 'Put one failed job back, with fresh attempts',
       role: 'write',
       params: { queue: 'queue name', id: 'job id' },
-      responses: { 200: '{id, queue, state}', 404: 'unknown queue or job', 409: 'the job is not failed' },
+      responses: {
+        200: { description: 'the job, put back', schema: retriedSchema },
+        404: 'unknown queue or job',
+        409: 'the job is not failed',
+      },
     },
     requireRole('write', tokens),
     async (req: Request, res: Response) => {
@@ -105,7 +117,7 @@ export function deadLettersRouter(
         await rateLimit.refund(req, 1);
         throw notFailed(await job.getState());
       }
-      res.json({ id: job.id, queue, state: await job.getState() });
+      sendJson(res, retriedSchema, { id: String(job.id), queue, state: await job.getState() });
     },
   );
 

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
 import type { Job } from 'bullmq';
 import { z } from 'zod';
-import { isQueueName, type QueueName } from '../../queues/names.js';
-import type { Producer } from '../../queues/producer.js';
+import { isQueueName, QUEUES, type QueueName } from '../../queues/names.js';
+import { enqueuedJobSchema, type Producer } from '../../queues/producer.js';
 import { cancelJob } from '../../queues/cancel.js';
 import { progressOf } from '../../queues/progress.js';
 import type { RedisClient } from '../../shared/redis.js';
@@ -10,16 +10,37 @@ import { parseOrThrow } from '../../shared/validation.js';
 import { requireRole, type Tokens } from '../auth.js';
 import { HttpError } from '../errors.js';
 import type { JobEventHub } from '../job-events.js';
-import { ApiRouter } from '../openapi.js';
+import { ApiRouter, sendJson } from '../openapi.js';
 import type { EnqueueRateLimit } from '../rate-limit.js';
 
 /** How often an open event stream re-checks the job, as a safety net and a keep-alive. */
 const HEARTBEAT_MS = 5_000;
 
+const instantOrNull = z.string().nullable().describe('ISO-8601 UTC, or null when it has not happened');
+
+/** The JSON view of a job that GET /api/jobs/:queue/:id returns (and the SSE stream's first event). */
+export const jobViewSchema = z.object({
+  id: z.string(),
+  queue: z.enum(QUEUES),
+  name: z.string(),
+  state: z.string().describe('waiting, active, delayed, prioritized, waiting-children, completed, failed or unknown'),
+  progress: z.number().describe('0–100, as progressPercent'),
+  progressPercent: z.number(),
+  currentStep: z.string().nullable().describe('the step in words'),
+  symbol: z.string().nullable(),
+  estimatedCompletion: instantOrNull,
+  attemptsMade: z.number().int(),
+  attempts: z.number().int(),
+  data: z.unknown().describe('the payload'),
+  result: z.unknown().describe('what the job returned, or null'),
+  failedReason: z.string().nullable(),
+  timestamps: z.object({ created: z.string(), processed: instantOrNull, finished: instantOrNull }),
+});
+
 /** The JSON view of a job that GET /api/jobs/:queue/:id returns. */
-export async function describeJob(job: Job, queue: QueueName) {
+export async function describeJob(job: Job, queue: QueueName): Promise<z.output<typeof jobViewSchema>> {
   return {
-    id: job.id,
+    id: String(job.id),
     queue,
     name: job.name,
     state: await job.getState(),
@@ -75,6 +96,15 @@ const bulkSchema = z
   .object({ payloads: z.array(z.unknown()).min(1).max(MAX_BULK, `at most ${MAX_BULK} payloads per request`) })
   .strict();
 
+const bulkEnqueuedSchema = z.object({ count: z.number().int(), jobs: z.array(enqueuedJobSchema) });
+
+const cancelledSchema = z.object({
+  id: z.string(),
+  queue: z.enum(QUEUES),
+  outcome: z.enum(['cancelling', 'removed']),
+  state: z.string().describe('the state the job was in when cancelled'),
+});
+
 const JOB_PARAMS = { queue: 'queue name', id: 'job id' };
 
 export function jobsRouter(
@@ -94,7 +124,7 @@ export function jobsRouter(
       params: { name: 'job name' },
       body: bulkSchema,
       responses: {
-        202: '{count, jobs}',
+        202: { description: 'every payload enqueued', schema: bulkEnqueuedSchema },
         400: 'a payload fails; issues name it as payloads.N.field',
         404: 'unknown job',
         429: 'rate limit',
@@ -106,7 +136,7 @@ export function jobsRouter(
       const jobs = await producer.enqueueBulkByName(String(req.params.name), payloads, {
         beforeAdd: (count) => rateLimit.charge(req, res, count),
       });
-      res.status(202).json({ count: jobs.length, jobs });
+      sendJson(res, bulkEnqueuedSchema, { count: jobs.length, jobs }, 202);
     },
   );
 
@@ -126,12 +156,12 @@ export function jobsRouter(
       summary: 'A job: state, progress, attempts, payload, result or failure reason, timestamps',
       role: 'read',
       params: JOB_PARAMS,
-      responses: { 200: 'the job', 404: 'unknown queue or job' },
+      responses: { 200: { description: 'the job', schema: jobViewSchema }, 404: 'unknown queue or job' },
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
       const { job, queue } = await findJob(producer, req);
-      res.json(await describeJob(job, queue));
+      sendJson(res, jobViewSchema, await describeJob(job, queue));
     },
   );
 
@@ -215,8 +245,8 @@ export function jobsRouter(
       params: { queue: 'queue name', id: 'job id' },
       body: cancelSchema,
       responses: {
-        202: '{id, queue, outcome: cancelling} — its worker was asked to stop it',
-        200: '{id, queue, outcome: removed} — it had not started',
+        202: { description: 'outcome cancelling: its worker was asked to stop it', schema: cancelledSchema },
+        200: { description: 'outcome removed: it had not started', schema: cancelledSchema },
         404: 'unknown queue or job',
         409: 'the job has already finished',
       },
@@ -229,7 +259,7 @@ export function jobsRouter(
       const result = await cancelJob(producer, publisher, { queue, id, reason });
       if (result.outcome === 'not-found') throw new HttpError(404, `no job ${JSON.stringify(id.slice(0, 80))} in queue ${queue}`);
       if (result.outcome === 'finished') throw new HttpError(409, `job ${id} has already ${result.state}; nothing to cancel`);
-      res.status(result.outcome === 'cancelling' ? 202 : 200).json({ id, queue, ...result });
+      sendJson(res, cancelledSchema, { id, queue, ...result }, result.outcome === 'cancelling' ? 202 : 200);
     },
   );
 
