@@ -11,6 +11,9 @@ import { INTRADAY_MINUTES, timeframeRank, type Timeframe } from '../../src/bars/
 import type { ChunkPlan, TimeframeCount } from '../../src/bars/aggregate-chunk.task.js';
 import { aggregateBarsContract, type AggregateSymbolResult } from '../../src/bars/aggregate-bars.contract.js';
 import type { ContractParsedPayload } from '../../src/queues/contract.js';
+import { InputError } from '../../src/shared/errors.js';
+import { didYouMean, sameButCase } from '../../src/shared/suggest.js';
+import { localDate } from '../../src/shared/zone.js';
 import type { JobContext } from '../context.js';
 import { defineHandler } from '../handler.js';
 
@@ -52,7 +55,12 @@ function resolveRun(payload: Payload): Run {
  * then merged with one INSERT … ON CONFLICT. The read range is widened to whole periods of the
  * coarsest target, so a stored weekly or monthly bar always covers every base bar of its period.
  */
-async function aggregateSymbol(ctx: JobContext, run: Run, symbol: string): Promise<AggregateSymbolResult> {
+async function aggregateSymbol(
+  ctx: JobContext,
+  run: Run,
+  symbol: string,
+  withoutBaseBars: string | undefined,
+): Promise<AggregateSymbolResult> {
   const { payload } = run;
   const key = { symbol, timeframe: payload.source, variant: payload.sourceVariant };
   const result: AggregateSymbolResult = {
@@ -62,9 +70,10 @@ async function aggregateSymbol(ctx: JobContext, run: Run, symbol: string): Promi
     written: 0,
     unchanged: 0,
     gaps: emptyGapReport(payload.source),
+    ...(withoutBaseBars === undefined ? {} : { note: withoutBaseBars }),
   };
 
-  const extent = await ctx.store.barsReader.extent(key, run.from, run.to);
+  const extent = withoutBaseBars === undefined ? await ctx.store.barsReader.extent(key, run.from, run.to) : undefined;
   if (!extent) return result;
   // Without bounds, the range is the whole days of the stored bars, so gaps count full sessions.
   const rangeFrom = run.from ?? periodBounds('1d', extent.first, payload.session, NYSE).start;
@@ -142,6 +151,36 @@ function writtenSeries(run: Run, result: AggregateSymbolResult): WrittenSeries[]
   }));
 }
 
+/** Why a named symbol has no base bars in the run's range: the series, the range, and what is stored instead. */
+async function noBaseBars(ctx: JobContext, run: Run, symbol: string, stored: () => Promise<string[]>): Promise<string> {
+  const { source, sourceVariant, from, to } = run.payload;
+  const series = `${source} bars of ${symbol}${sourceVariant ? ` (variant ${sourceVariant})` : ''}`;
+  const whole = await ctx.store.barsReader.extent({ symbol, timeframe: source, variant: sourceVariant });
+  if (!whole) {
+    return `no ${series} are stored${didYouMean(sameButCase(symbol, await stored()))}; import them first (import-bars) or check the symbol and source timeframe`;
+  }
+  const range = from !== undefined && to !== undefined ? `between ${from} and ${to}` : from !== undefined ? `from ${from} on` : `up to ${to}`;
+  const day = (ts: number) => localDate(ts, NYSE.timeZone);
+  return `no ${series} ${range}; they run from ${day(whole.first)} to ${day(whole.last)}`;
+}
+
+/**
+ * The named symbols with no base bars in the run's range, each with why. When none of them has
+ * any the job cannot do anything asked of it and fails at once (nothing is written); otherwise
+ * the others are aggregated and these are reported in the result.
+ */
+async function symbolsWithoutBaseBars(ctx: JobContext, run: Run, symbols: string[]): Promise<Map<string, string>> {
+  const { source, sourceVariant } = run.payload;
+  const present = new Set(await ctx.store.barsReader.symbolsWithBars(source, sourceVariant, run.from, run.to));
+  let stored: Promise<string[]> | undefined;
+  const storedSymbols = () => (stored ??= ctx.store.barsReader.storedSymbols());
+  const absent = symbols.filter((symbol) => !present.has(symbol));
+  const reasons = new Map<string, string>();
+  for (const symbol of absent) reasons.set(symbol, await noBaseBars(ctx, run, symbol, storedSymbols));
+  if (absent.length === symbols.length) throw new InputError([...reasons.values()].join('; '));
+  return reasons;
+}
+
 /**
  * aggregate-bars: coarser bars from stored base bars for one, many or all symbols (see
  * docs/bars.md for the semantics and the variant naming).
@@ -152,6 +191,7 @@ export const aggregateBarsHandler = defineHandler(aggregateBarsContract, async (
     payload.symbols === undefined
       ? await ctx.store.barsReader.symbolsWithBars(payload.source, payload.sourceVariant, run.from, run.to)
       : [...new Set(typeof payload.symbols === 'string' ? [payload.symbols] : payload.symbols)];
+  const withoutBaseBars = payload.symbols === undefined ? new Map<string, string>() : await symbolsWithoutBaseBars(ctx, run, symbols);
   await ctx.progress(
     1,
     `aggregating ${symbols.length} symbols from ${payload.source} to ${run.targets.join(', ')} (${payload.session}, ${payload.alignment})`,
@@ -160,7 +200,7 @@ export const aggregateBarsHandler = defineHandler(aggregateBarsContract, async (
   const results = await pMap(
     symbols,
     async (symbol) => {
-      const result = await aggregateSymbol(ctx, run, symbol);
+      const result = await aggregateSymbol(ctx, run, symbol, withoutBaseBars.get(symbol));
       await ctx.events.barsWritten(writtenSeries(run, result));
       done++;
       const built = Object.values(result.timeframes).reduce((sum, count) => sum + (count?.bars ?? 0), 0);

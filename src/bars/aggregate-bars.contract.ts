@@ -69,6 +69,8 @@ export interface AggregateSymbolResult {
   written: number;
   unchanged: number;
   gaps: GapReport;
+  /** Why nothing was read, when a named symbol has no base bars in the range (and others do). */
+  note?: string;
 }
 
 /** What aggregate-bars did, per symbol and in total. */

@@ -48,15 +48,24 @@ export class BarsReader {
     return row?.first && row.last ? { first: row.first.getTime(), last: row.last.getTime() } : undefined;
   }
 
-  /**
-   * The symbols with real bars of this timeframe and variant in [from, to), in order. A loose
-   * index scan (one probe of the primary key per symbol) instead of a DISTINCT over every row.
-   */
+  /** The symbols with bars of this timeframe and variant in [from, to), in order. */
   async symbolsWithBars(timeframe: string, variant: string, from?: number, to?: number): Promise<string[]> {
     const range = [from !== undefined ? `AND ts >= ?` : '', to !== undefined ? `AND ts < ?` : ''].join(' ');
     const bounds = [...(from !== undefined ? [iso(from)] : []), ...(to !== undefined ? [iso(to)] : [])];
-    const probe = (after: string) =>
-      `SELECT symbol FROM ${this.table} WHERE ${after} timeframe = ? AND variant = ? ${range} ORDER BY symbol LIMIT 1`;
+    return this.distinctSymbols(`timeframe = ? AND variant = ? ${range}`, [timeframe, variant, ...bounds]);
+  }
+
+  /** Every symbol with any stored bar, in order (for "did you mean" when a symbol is not found). */
+  async storedSymbols(): Promise<string[]> {
+    return this.distinctSymbols('TRUE', []);
+  }
+
+  /**
+   * The symbols of the rows matching `condition`, in order: a loose index scan (one probe of the
+   * primary key per symbol) instead of a DISTINCT over every row.
+   */
+  private async distinctSymbols(condition: string, bindings: readonly unknown[]): Promise<string[]> {
+    const probe = (after: string) => `SELECT symbol FROM ${this.table} WHERE ${after} ${condition} ORDER BY symbol LIMIT 1`;
     const result = await this.db.raw<{ rows: Array<{ symbol: string }> }>(
       `WITH RECURSIVE found(symbol) AS (
          SELECT (${probe('')})
@@ -64,7 +73,7 @@ export class BarsReader {
          SELECT (${probe('symbol > found.symbol AND')}) FROM found WHERE found.symbol IS NOT NULL
        )
        SELECT symbol FROM found WHERE symbol IS NOT NULL`,
-      [timeframe, variant, ...bounds, timeframe, variant, ...bounds],
+      [...bindings, ...bindings] as Knex.RawBinding[],
     );
     return result.rows.map((row) => row.symbol);
   }

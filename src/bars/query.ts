@@ -9,6 +9,7 @@ import { fillGaps, mergeFills } from './gaps.js';
 import { rangeBoundSchema, resolveBound } from './ranges.js';
 import { ALIGNMENTS, SESSION_MODES, periodBounds } from './sessions.js';
 import { symbolSchema } from '../shared/symbols.js';
+import { didYouMean, sameButCase } from '../shared/suggest.js';
 import { isIntraday, timeframeSchema, type Timeframe } from './timeframes.js';
 import { entryText, type BarsCache, type CacheEntry, type DataClass } from './cache.js';
 import { localDate, localMidnight } from '../shared/zone.js';
@@ -265,9 +266,10 @@ export class BarsQueryService {
         rows: this.filled(query, inRange, Number.isFinite(first) ? first : undefined, to),
       };
     }
+    const stored = sameButCase(query.symbol, await this.reader.storedSymbols());
     return {
       found: false,
-      reason: `no ${query.timeframe} bars of ${query.symbol} (${variant}) are stored, and no finer bars to build them from (${candidates.join(', ') || 'none can be'})`,
+      reason: `no ${query.timeframe} bars of ${query.symbol} (${variant}) are stored, and no finer bars to build them from (${candidates.join(', ') || 'none can be'})${didYouMean(stored)}`,
     };
   }
 

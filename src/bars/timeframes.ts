@@ -1,12 +1,42 @@
 import { z } from 'zod';
 import { toWallClock } from '../shared/zone.js';
+import { closestMatch, didYouMean } from '../shared/suggest.js';
 
 /** Every timeframe tickforge stores, finest first. */
 export const TIMEFRAMES = ['1m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '2d', '1w', '1M'] as const;
 export type Timeframe = (typeof TIMEFRAMES)[number];
 
+/** The ways people write a unit, each with the letter tickforge writes it with ('m' minute, 'M' month). */
+const UNIT_SPELLINGS: Array<[RegExp, string]> = [
+  [/^(m|min|mins|minutes?)$/i, 'm'],
+  [/^(h|hr|hrs|hours?)$/i, 'h'],
+  [/^(d|days?)$/i, 'd'],
+  [/^(w|wk|wks|weeks?)$/i, 'w'],
+  [/^(mo|mos|mon|mons|months?)$/i, 'M'],
+];
+
+/**
+ * The timeframe someone who wrote `value` most likely meant: `1H`, `1hour` and `60m` mean 1h,
+ * `1D` means 1d, `1mo` means 1M; else the one nearest by spelling, if any is near.
+ */
+export function suggestTimeframe(value: string): Timeframe | undefined {
+  const written = /^(\d+)\s*([a-z]+)$/i.exec(value.trim());
+  if (written) {
+    const [, digits, word] = written;
+    // A lone capital M is a month, as tickforge writes it; every other spelling is read case-blind.
+    const unit = word === 'M' ? 'M' : UNIT_SPELLINGS.find(([pattern]) => pattern.test(word))?.[1];
+    let count = Number(digits);
+    let letter = unit;
+    if (unit === 'm' && count >= 60 && count % 60 === 0) [count, letter] = [count / 60, 'h'];
+    const candidate = `${count}${letter}`;
+    if (unit && (TIMEFRAMES as readonly string[]).includes(candidate)) return candidate as Timeframe;
+  }
+  return closestMatch(value, TIMEFRAMES) as Timeframe | undefined;
+}
+
 export const timeframeSchema = z.enum(TIMEFRAMES, {
-  message: `must be one of ${TIMEFRAMES.join(', ')}`,
+  error: (issue) =>
+    `must be one of ${TIMEFRAMES.join(', ')}${typeof issue.input === 'string' ? didYouMean(suggestTimeframe(issue.input)) : ''}`,
 });
 
 const MINUTE = 60_000;

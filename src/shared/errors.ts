@@ -1,3 +1,5 @@
+import { closestMatch, didYouMean } from './suggest.js';
+
 /**
  * The errors tickforge raises on purpose. Each says whether trying again can help and which
  * HTTP status answers it, so the worker runtime (retry or fail for good) and the API (which
@@ -46,7 +48,7 @@ export class UnknownJobError extends NotFoundError {
     readonly jobName: string,
     known: readonly string[],
   ) {
-    super(`unknown job ${JSON.stringify(jobName)}; known jobs: ${known.join(', ')}`);
+    super(`unknown job ${JSON.stringify(jobName)}${didYouMean(closestMatch(jobName, known))}; known jobs: ${known.join(', ')}`);
   }
 }
 

@@ -244,6 +244,42 @@ describe('aggregate-bars job', function () {
     expect((failed as Error).message).to.match(/from \(2013-10-09\) must be before to \(2013-10-08\)/);
   });
 
+  it('should fail at once naming the symbol and source timeframe when a named symbol has no base bars at all', async () => {
+    const enqueued = await system.producer.enqueue('aggregate-bars', { symbols: 'spy', targets: ['1d'] });
+    const job = await system.producer.queue('aggregate').getJob(enqueued.id);
+    const failed = await job!.waitUntilFinished(await system.events('aggregate'), 60_000).catch((error: Error) => error);
+    expect((failed as Error).message).to.equal(
+      'no 1m bars of spy are stored; did you mean SPY?; import them first (import-bars) or check the symbol and source timeframe',
+    );
+    expect((await system.producer.queue('aggregate').getJob(enqueued.id))!.attemptsMade).to.equal(1);
+    expect(await bars.count({ symbol: 'spy', timeframe: '1d', variant: 'regular' })).to.equal(0);
+  });
+
+  it('should fail naming the range and the stored dates when no named symbol has base bars in the range', async () => {
+    const failed = await system
+      .run('aggregate-bars', { symbols: ['SPY', 'SHY'], from: '2020-01-02', to: '2020-01-03', targets: ['1d'] })
+      .catch((error: Error) => error);
+    expect((failed as Error).message).to.equal(
+      'no 1m bars of SPY between 2020-01-02 and 2020-01-03; they run from 2013-10-04 to 2013-10-11; ' +
+        'no 1m bars of SHY between 2020-01-02 and 2020-01-03; they run from 2008-03-07 to 2008-03-10',
+    );
+  });
+
+  it('should aggregate the symbols that have base bars and note the ones that have none', async () => {
+    const { result } = (await system.run('aggregate-bars', { symbols: ['SHY', 'NOPE'], targets: ['1d'] })) as { result: RunResult };
+    const [shy, nope] = result.symbols;
+    expect(shy.symbol).to.equal('SHY');
+    expect(shy.sourceBars).to.be.above(0);
+    expect(shy.timeframes['1d']?.bars).to.equal(2);
+    expect(shy).to.not.have.property('note');
+    expect(nope).to.deep.include({
+      symbol: 'NOPE',
+      sourceBars: 0,
+      written: 0,
+      note: 'no 1m bars of NOPE are stored; import them first (import-bars) or check the symbol and source timeframe',
+    });
+  });
+
   it('should run from the CLI with --wait and exit 2 naming the field when a target is wrong', async () => {
     const cli = startProcess('cli', system.config, ['aggregate-bars', '--symbols', 'SHY', '--targets', '2h,1d', '--wait']);
     expect((await cli.exited).code).to.equal(0);
