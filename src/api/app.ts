@@ -30,6 +30,7 @@ import type { BarsCache } from '../bars/cache.js';
 import { CONSOLE_PATH, consoleRouter } from '../console/router.js';
 import { apiDocsRouter } from './docs.js';
 import { analyticsRouter } from '../patterns/analytics-routes.js';
+import { detectionsRouter } from '../patterns/detections-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -105,6 +106,7 @@ export function createApp(deps: AppDeps): express.Express {
       sseConnections: () => events.connections,
     }),
     analyticsRouter({ store, redis, prefix: config.prefix }, tokens),
+    detectionsRouter(store, tokens),
   ];
   const openApi = openApiDocument([system.root, ...routers]);
 

@@ -109,6 +109,7 @@ const TAGS: Record<string, string> = {
   universes: 'Universes, their members at a date and their changes',
   scenarios: 'Synthetic scenario runs and their validation reports',
   futures: 'Continuous futures series and their roll events',
+  patterns: 'Stored pattern detections',
   analytics: 'Pattern outcomes, correlations, regimes and success prediction',
   system: 'Health, readiness, metrics, performance figures, alerts and the audit trail',
 };

@@ -19,6 +19,8 @@ export interface DetectionRow {
 export interface DetectionQuery {
   timeframe: string;
   symbols?: string[];
+  /** Only detections on this series variant. */
+  variant?: string;
   patterns?: string[];
   detectorVersion?: string;
   /** Bars with ts in [from, to) (epoch ms). */
@@ -82,6 +84,7 @@ export class PatternDetectionsRepository {
       .where({ timeframe: query.timeframe })
       .orderBy(['symbol', 'ts', 'pattern', 'detector_version']);
     if (query.symbols) select.whereIn('symbol', query.symbols);
+    if (query.variant !== undefined) select.where({ variant: query.variant });
     if (query.patterns) select.whereIn('pattern', query.patterns);
     if (query.detectorVersion !== undefined) select.where({ detector_version: query.detectorVersion });
     if (query.from !== undefined) select.where('ts', '>=', new Date(query.from));

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
+import { PatternDetectionsRepository } from '../../src/patterns/detections.repository.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { contextWithToken, launchChromium } from '../helpers/browser.js';
 import { TEST_READ_TOKEN } from '../helpers/config.js';
@@ -79,7 +80,7 @@ describe('web console in Chromium', function () {
       ['2013-10-07T14:00:00.000Z', 'gap ×3'],
       ['2013-10-07T18:15:00.000Z', 'gap ×1'],
     ]);
-    expect(await page.textContent('#status')).to.match(/^386 1m bars of SPY .* 2 gaps, 4 missing bars left empty$/);
+    expect(await page.textContent('#status')).to.match(/^386 1m bars of SPY .* 2 gaps, 4 missing bars left empty · \d+ pattern detections$/);
     // With "show filled bars" the gaps hold grey forward-filled candles at the previous close.
     await page.goto(`${web.url}/console/?symbol=SPY&timeframe=1m&from=2013-10-07&to=2013-10-07&fills=on`);
     await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
@@ -94,6 +95,35 @@ describe('web console in Chromium', function () {
     ]);
     const before = withFills[withFills.indexOf(grey[0]) - 1];
     expect(grey[0]).to.include({ open: before.close, high: before.close, low: before.close, close: before.close });
+    await page.context().close();
+  });
+
+  it('should mark every stored pattern detection on its candle, and only those', async () => {
+    const { result } = await system.run('detect-patterns', { symbols: ['SPY'], timeframe: '1m' });
+    const stored = await new PatternDetectionsRepository(system.db, system.config.dbSchema).list({ timeframe: '1m', symbols: ['SPY'] });
+    expect(stored).to.have.length(result.totals.detections).and.to.have.length.above(0);
+
+    const page = await openWith(TEST_READ_TOKEN);
+    await page.goto(`${web.url}/console/?symbol=SPY&timeframe=1m&from=2013-10-07&to=2013-10-07`);
+    await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+    const markers = await page.evaluate<Array<{ time: number; text: string; shape: string; position: string }>>(
+      'window.tickforgeConsole.markers()',
+    );
+    const patterns = markers.filter((marker) => !marker.text.startsWith('gap '));
+    expect(patterns.map((marker) => [new Date(marker.time * 1000).toISOString(), marker.text, marker.shape])).to.deep.equal(
+      stored.map((row) => [row.ts.toISOString(), row.pattern, row.direction === 'bullish' ? 'arrowUp' : 'arrowDown']),
+    );
+    expect(await page.textContent('#status')).to.match(new RegExp(` · ${stored.length} pattern detections$`));
+
+    // A narrower range shows only the detections inside it.
+    await page.goto(`${web.url}/console/?symbol=SPY&timeframe=1m&from=2013-10-07T14:00:00Z&to=2013-10-07T14:03:00Z`);
+    await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+    const inWindow = stored.filter((row) => row.ts >= new Date('2013-10-07T14:00:00Z') && row.ts < new Date('2013-10-07T14:03:00Z'));
+    expect(inWindow.length).to.be.below(stored.length);
+    const narrow = await page.evaluate<Array<{ text: string }>>('window.tickforgeConsole.markers()');
+    expect(narrow.filter((marker) => !marker.text.startsWith('gap ')).map((marker) => marker.text)).to.deep.equal(
+      inWindow.map((row) => row.pattern),
+    );
     await page.context().close();
   });
 

@@ -1,13 +1,18 @@
-/** The bars explorer: a symbol's stored bars as candles, with volume, gaps and filled bars. */
+/** The bars explorer: a symbol's stored bars as candles, with volume, gaps, filled bars and pattern detections. */
 import { fillForm, formQuery, getJson, setState } from './api.js';
-import { PriceChart, type ApiBar } from './chart.js';
+import { PriceChart, type ApiBar, type BarMarker } from './chart.js';
 
 interface BarsAnswer {
   symbol: string;
   timeframe: string;
   session: string;
+  variant: string;
   origin: string;
   bars: ApiBar[];
+}
+
+interface DetectionsAnswer {
+  detections: Array<{ ts: string; pattern: string; direction: 'bullish' | 'bearish' }>;
 }
 
 const form = document.getElementById('query') as HTMLFormElement;
@@ -27,12 +32,31 @@ async function load(): Promise<void> {
       to: query.to,
       fill: 'forward',
     });
-    const shown = chart.show(answer.bars, { intraday: INTRADAY.test(answer.timeframe), showFilled: query.fills === 'on' });
+    // The detections of the series that answered, over the same range read the same way.
+    const { detections } = await getJson<DetectionsAnswer>('/api/patterns/detections', {
+      symbol: answer.symbol,
+      timeframe: answer.timeframe,
+      variant: answer.variant,
+      session: query.session,
+      from: query.from,
+      to: query.to,
+    });
+    const markers: BarMarker[] = detections.map((detection) => ({
+      ts: detection.ts,
+      text: detection.pattern,
+      direction: detection.direction === 'bullish' ? 'up' : 'down',
+    }));
+    const shown = chart.show(answer.bars, {
+      intraday: INTRADAY.test(answer.timeframe),
+      showFilled: query.fills === 'on',
+      markers,
+    });
     const range = answer.bars.length ? ` from ${answer.bars[0].ts} to ${answer.bars[answer.bars.length - 1].ts}` : '';
     setState(
       'ready',
       `${shown.bars} ${answer.timeframe} bars of ${answer.symbol} (${answer.session} session, ${answer.origin})${range} · ` +
-        `${shown.gaps} gaps, ${shown.filled} missing bars ${query.fills === 'on' ? 'shown filled' : 'left empty'}`,
+        `${shown.gaps} gaps, ${shown.filled} missing bars ${query.fills === 'on' ? 'shown filled' : 'left empty'} · ` +
+        `${markers.length} pattern detections`,
     );
   } catch (error) {
     chart.show([], { intraday: true, showFilled: false });
