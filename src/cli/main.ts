@@ -8,7 +8,7 @@ import { TIMEFRAMES } from '../bars/timeframes.js';
 import { PUBLIC_JOB_NAMES, type JobName } from '../queues/registry.js';
 import { UnknownJobError, ValidationError } from '../shared/errors.js';
 import { runDemo } from './demo.js';
-import { scenarioPayload, writeRunChart, type ScenarioCommandOptions } from './scenario.js';
+import { chartRange, scenarioPayload, writeRunChart, type ScenarioCommandOptions } from './scenario.js';
 import { JobFailedError, progressView, waitForJob } from './wait.js';
 import { CommanderError } from 'commander';
 import { VERSION } from '../shared/version.js';
@@ -206,15 +206,19 @@ program
   .option('--chart <file.svg>', 'with --wait: write an SVG candlestick chart of one symbol')
   .option('--chart-symbol <symbol>', 'the symbol to chart (default: the first)')
   .option('--chart-timeframe <tf>', 'the timeframe to chart (default: 1d)')
+  .option('--chart-from <date|instant>', 'chart from this date or instant (default: the run’s start)')
+  .option('--chart-to <date|instant>', 'chart up to this date (inclusive) or instant (default: the run’s end; 1,500 bars at most)')
   .action(async (name: string, options: ScenarioCommandOptions) => {
     const config = loadConfigOrExit();
     if (options.chart && !options.wait) throw new InvalidArgumentError('--chart needs --wait');
+    const range = chartRange(options);
     const result = (await submit(config, 'generate-scenario' satisfies JobName, scenarioPayload(name, options), options)) as
       { runId: string; passed: boolean } | undefined;
     if (result && options.chart) {
       const file = await writeRunChart(config, result.runId, options.chart, {
         symbol: options.chartSymbol,
         timeframe: options.chartTimeframe,
+        ...range,
       });
       process.stdout.write(`chart written to ${file}\n`);
     }

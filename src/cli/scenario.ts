@@ -6,6 +6,10 @@ import { createDb, dbSettings } from '../shared/db.js';
 import type { Timeframe } from '../bars/timeframes.js';
 import { runChart } from '../scenarios/run-chart.js';
 import { Store } from '../store/store.js';
+import { z } from 'zod';
+import { rangeBoundSchema, resolveRange } from '../bars/ranges.js';
+import { NYSE } from '../shared/calendar.js';
+import { parseOrThrow } from '../shared/validation.js';
 
 /** Options of `tickforge scenario`, as commander hands them over. */
 export interface ScenarioCommandOptions {
@@ -21,6 +25,8 @@ export interface ScenarioCommandOptions {
   chart?: string;
   chartSymbol?: string;
   chartTimeframe?: string;
+  chartFrom?: string;
+  chartTo?: string;
 }
 
 function wholeNumber(value: string, option: string): number {
@@ -55,17 +61,31 @@ export function scenarioPayload(name: string, options: ScenarioCommandOptions): 
   return payload;
 }
 
+const chartRangeSchema = z.object({
+  '--chart-from': rangeBoundSchema.optional(),
+  '--chart-to': rangeBoundSchema.optional(),
+});
+
+/**
+ * The range --chart-from/--chart-to pick as instants (a date is a whole regular-session day in
+ * New York), checked before the run is submitted so a typo does not cost the run.
+ */
+export function chartRange(options: ScenarioCommandOptions): { from?: number; to?: number } {
+  const range = parseOrThrow(chartRangeSchema, { '--chart-from': options.chartFrom, '--chart-to': options.chartTo }, 'option');
+  return resolveRange({ from: range['--chart-from'], to: range['--chart-to'] }, 'regular', NYSE);
+}
+
 /** Writes the SVG chart of one symbol of a finished run; returns the file's path. */
 export async function writeRunChart(
   config: Config,
   runId: string,
   file: string,
-  options: { symbol?: string; timeframe?: string },
+  options: { symbol?: string; timeframe?: string; from?: number; to?: number },
 ): Promise<string> {
   const db = createDb({ ...dbSettings(config), poolMax: 2 });
   try {
     const { svg } = await runChart(new Store(db, config.dbSchema), runId, {
-      symbol: options.symbol,
+      ...options,
       timeframe: options.timeframe as Timeframe | undefined,
     });
     const target = path.resolve(file);

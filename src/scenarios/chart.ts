@@ -1,4 +1,6 @@
-import { toWallClock } from '../shared/zone.js';
+import { formatIsoDate, toWallClock } from '../shared/zone.js';
+import { timeTicks } from './chart-ticks.js';
+import type { PhaseMeaning } from './phase-meaning.js';
 
 /** One candle to draw: ts (epoch ms) and OHLCV. */
 export interface ChartBar {
@@ -10,9 +12,10 @@ export interface ChartBar {
   volume: number;
 }
 
-/** A stretch of bars to shade and label (a scenario phase), by bar index [start, end). */
+/** A stretch of bars to shade by what it means and label (a scenario phase), by bar index [start, end). */
 export interface ChartBand {
   label: string;
+  meaning: PhaseMeaning;
   start: number;
   end: number;
 }
@@ -21,7 +24,7 @@ export interface ChartBand {
 export interface ChartOptions {
   title: string;
   subtitle?: string;
-  /** Intraday bars are labelled with their time, daily and longer with their date. */
+  /** Intraday bars are labelled with session dates or hours, daily and longer with month starts. */
   intraday?: boolean;
   bands?: ChartBand[];
   width?: number;
@@ -33,24 +36,41 @@ const UP = '#26a69a';
 const DOWN = '#ef5350';
 const GRID = '#e6e6e6';
 const TEXT = '#333333';
-const BAND_FILLS = ['#f5f7fb', '#fdf3f2', '#f2f8f3', '#fbf8ee'];
+/** The shade of a phase by what it does to the price, as the console shades it. */
+export const PHASE_FILLS: Record<PhaseMeaning, { fill: string; opacity: number }> = {
+  up: { fill: '#26a69a', opacity: 0.13 },
+  down: { fill: '#ef5350', opacity: 0.13 },
+  crash: { fill: '#b71c1c', opacity: 0.3 },
+  flat: { fill: '#78909c', opacity: 0.1 },
+};
 
 /** Escapes text for XML content and attribute values. */
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
-/** Round numbers for an axis: about `count` steps of 1, 2, 2.5 or 5 × 10^k covering [low, high]. */
-export function niceTicks(low: number, high: number, count = 6): number[] {
+/**
+ * Round numbers for an axis covering [low, high] — the first at or below low, the last at or
+ * above high — a step of 1, 2, 2.5 or 5 × 10^k apart: the step whose count is nearest `count`
+ * (the smaller step on a tie).
+ */
+export function niceTicks(low: number, high: number, count = 7): number[] {
   if (!(high > low)) return [low];
-  const raw = (high - low) / count;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw)!;
-  const ticks: number[] = [];
-  for (let value = Math.ceil(low / step) * step; value <= high + step * 1e-9; value += step) {
-    ticks.push(Number(value.toPrecision(12)));
-  }
-  return ticks;
+  const magnitude = 10 ** Math.floor(Math.log10((high - low) / count));
+  const ticksOf = (step: number) => {
+    const ticks: number[] = [];
+    const last = Math.ceil(high / step - 1e-9);
+    for (let k = Math.floor(low / step + 1e-9); k <= last; k++) ticks.push(Number((k * step).toPrecision(12)));
+    return ticks;
+  };
+  const candidates = [0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20].map((m) => ticksOf(m * magnitude));
+  return candidates.reduce((best, ticks) => (Math.abs(ticks.length - count) < Math.abs(best.length - count) ? ticks : best));
+}
+
+/** Decimals that tell the ticks apart, from 0 for whole steps up to 4. */
+function priceDecimals(ticks: readonly number[]): number {
+  const step = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
+  return Math.min(4, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
 }
 
 function formatVolume(volume: number): string {
@@ -60,11 +80,15 @@ function formatVolume(volume: number): string {
   return String(Math.round(volume));
 }
 
-function dateLabel(ts: number, intraday: boolean, timeZone: string): string {
-  const wall = toWallClock(ts, timeZone);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  if (intraday) return `${pad(wall.month)}-${pad(wall.day)} ${pad(wall.hour)}:${pad(wall.minute)}`;
-  return `${wall.year}-${pad(wall.month)}-${pad(wall.day)}`;
+/**
+ * What the time axis does not say itself: the zone its times are in, and the date when its
+ * ticks are hours of one session.
+ */
+function timeCaption(ts: readonly number[], intraday: boolean, timeZone: string): string {
+  if (!intraday) return `dates in ${timeZone}`;
+  const [first, last] = [toWallClock(ts[0], timeZone), toWallClock(ts[ts.length - 1], timeZone)];
+  const oneDay = first.year === last.year && first.month === last.month && first.day === last.day;
+  return `${oneDay ? `${formatIsoDate(first.year, first.month, first.day)} · ` : ''}times in ${timeZone}`;
 }
 
 const fixed = (value: number) => Number(value.toFixed(2));
@@ -112,30 +136,40 @@ export function candlestickSvg(bars: readonly ChartBar[], options: ChartOptions)
     high = Math.max(high, bar.high);
     maxVolume = Math.max(maxVolume, bar.volume);
   }
+  // The axis runs from tick to tick, so its ends are labelled round numbers.
   const padding = (high - low) * 0.04 || high * 0.01 || 1;
-  const priceLow = low - padding;
-  const priceHigh = high + padding;
+  const priceTicks = niceTicks(low - padding, high + padding);
+  const priceLow = priceTicks[0];
+  const priceHigh = priceTicks[priceTicks.length - 1];
   const y = (price: number) => top + ((priceHigh - price) / (priceHigh - priceLow)) * priceHeight;
   const slot = plotWidth / bars.length;
   const x = (index: number) => left + (index + 0.5) * slot;
   const body = Math.max(1, slot * 0.7);
 
-  for (const [i, band] of (options.bands ?? []).entries()) {
+  const phases: string[] = [];
+  for (const band of options.bands ?? []) {
     const start = Math.max(0, band.start);
     const end = Math.min(bars.length, band.end);
     if (end <= start) continue;
     const bx = left + start * slot;
-    out.push(
-      `<rect x="${fixed(bx)}" y="${top}" width="${fixed((end - start) * slot)}" height="${priceHeight}" fill="${BAND_FILLS[i % BAND_FILLS.length]}"/>`,
+    const { fill, opacity } = PHASE_FILLS[band.meaning];
+    phases.push(
+      `<rect data-meaning="${band.meaning}" x="${fixed(bx)}" y="${top}" width="${fixed((end - start) * slot)}" height="${priceHeight}" fill="${fill}" fill-opacity="${opacity}"/>`,
+      `<text x="${fixed(bx + 4)}" y="${top + 12}" fill="#666666">${escapeXml(band.label)}</text>`,
     );
-    out.push(`<text x="${fixed(bx + 4)}" y="${top + 12}" fill="#8a8a8a">${escapeXml(band.label)}</text>`);
   }
+  if (phases.length > 0) out.push(`<g class="phases">`, ...phases, `</g>`);
 
-  for (const tick of niceTicks(priceLow, priceHigh)) {
+  const decimals = priceDecimals(priceTicks);
+  const prices: string[] = [];
+  for (const tick of priceTicks) {
     const ty = fixed(y(tick));
-    out.push(`<line x1="${left}" y1="${ty}" x2="${left + plotWidth}" y2="${ty}" stroke="${GRID}" stroke-width="1"/>`);
-    out.push(`<text x="${left + plotWidth + 6}" y="${fixed(ty + 4)}" fill="${TEXT}">${tick.toFixed(2)}</text>`);
+    prices.push(
+      `<line x1="${left}" y1="${ty}" x2="${left + plotWidth}" y2="${ty}" stroke="${GRID}" stroke-width="1"/>`,
+      `<text x="${left + plotWidth + 6}" y="${fixed(ty + 4)}" fill="${TEXT}">${tick.toFixed(decimals)}</text>`,
+    );
   }
+  out.push(`<g class="price-axis">`, ...prices, `</g>`);
   out.push(
     `<rect x="${left}" y="${top}" width="${plotWidth}" height="${priceHeight}" fill="none" stroke="#bbbbbb" stroke-width="1"/>`,
   );
@@ -145,18 +179,21 @@ export function candlestickSvg(bars: readonly ChartBar[], options: ChartOptions)
   out.push(`<text x="${left + plotWidth + 6}" y="${volumeTop + 10}" fill="${TEXT}">${formatVolume(maxVolume)}</text>`);
   out.push(`<text x="${left + plotWidth + 6}" y="${volumeTop + volumeHeight}" fill="${TEXT}">0</text>`);
 
-  const labels = Math.min(8, bars.length);
-  for (let k = 0; k < labels; k++) {
-    const index = Math.round((k * (bars.length - 1)) / Math.max(1, labels - 1));
-    const lx = fixed(x(index));
-    out.push(
+  const ts = bars.map((bar) => bar.ts);
+  const times: string[] = [];
+  for (const tick of timeTicks(ts, options.intraday ?? false, timeZone)) {
+    const lx = fixed(x(tick.index));
+    // A label near an edge is anchored inside the chart rather than centred over it.
+    const anchor = lx < left + 40 ? 'start' : lx > left + plotWidth - 40 ? 'end' : 'middle';
+    times.push(
       `<line x1="${lx}" y1="${volumeTop + volumeHeight}" x2="${lx}" y2="${volumeTop + volumeHeight + 4}" stroke="#999999"/>`,
-    );
-    const anchor = k === 0 ? 'start' : k === labels - 1 ? 'end' : 'middle';
-    out.push(
-      `<text x="${lx}" y="${height - 10}" text-anchor="${anchor}" fill="${TEXT}">${dateLabel(bars[index].ts, options.intraday ?? false, timeZone)}</text>`,
+      `<text x="${lx}" y="${height - 10}" text-anchor="${anchor}" fill="${TEXT}">${escapeXml(tick.label)}</text>`,
     );
   }
+  out.push(`<g class="time-axis">`, ...times, `</g>`);
+  out.push(
+    `<text class="time-zone" x="${left + plotWidth}" y="20" text-anchor="end" fill="#666666">${escapeXml(timeCaption(ts, options.intraday ?? false, timeZone))}</text>`,
+  );
 
   const candles: string[] = [];
   const volumes: string[] = [];

@@ -11,7 +11,7 @@ import { NotFoundError } from '../shared/errors.js';
 import { ApiRouter, sendJson } from '../api/openapi.js';
 import { runSeries } from './run-series.js';
 import { NYSE } from '../shared/calendar.js';
-import { rangeBoundSchema, resolveBound } from '../bars/ranges.js';
+import { rangeBoundSchema, resolveRange } from '../bars/ranges.js';
 
 const runIdSchema = z
   .string()
@@ -25,13 +25,6 @@ const seriesQuerySchema = z
     timeframe: timeframeSchema.optional(),
     from: rangeBoundSchema.optional(),
     to: rangeBoundSchema.optional(),
-  })
-  .strict();
-
-const chartQuerySchema = z
-  .object({
-    symbol: symbolSchema.optional(),
-    timeframe: timeframeSchema.optional(),
   })
   .strict();
 
@@ -81,6 +74,9 @@ const seriesSchema = z.object({
     }),
   ),
 });
+
+/** from/to of a series or chart query as instants, a date read as a whole regular-session day in New York. */
+const runRange = (query: z.output<typeof seriesQuerySchema>) => resolveRange(query, 'regular', NYSE);
 
 /** GET /api/scenarios/:id (the run and its validation report) and /api/scenarios/:id/chart (SVG). */
 export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
@@ -155,9 +151,7 @@ export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
     async (req: Request, res: Response) => {
       const id = parseOrThrow(runIdSchema, req.params.id, 'run id');
       const query = parseOrThrow(seriesQuerySchema, req.query, 'query');
-      const from = query.from !== undefined ? resolveBound(query.from, 'from', 'regular', NYSE) : undefined;
-      const to = query.to !== undefined ? resolveBound(query.to, 'to', 'regular', NYSE) : undefined;
-      const series = await runSeries(store, id, { symbol: query.symbol, timeframe: query.timeframe, from, to });
+      const series = await runSeries(store, id, { symbol: query.symbol, timeframe: query.timeframe, ...runRange(query) });
       const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
       sendJson(res, seriesSchema, {
         id: series.run.id,
@@ -172,10 +166,11 @@ export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
   routes.get(
     '/scenarios/:id/chart',
     {
-      summary: 'An SVG candlestick chart with volume of one symbol of a run',
+      summary:
+        'An SVG candlestick chart with volume and phases of one symbol of a run, over from/to or the whole run (its latest 1,500 bars when longer)',
       role: 'read',
       params: runParam,
-      query: chartQuerySchema,
+      query: seriesQuerySchema,
       produces: 'image/svg+xml',
       responses: {
         200: 'the chart',
@@ -187,8 +182,8 @@ export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
       const id = parseOrThrow(runIdSchema, req.params.id, 'run id');
-      const query = parseOrThrow(chartQuerySchema, req.query, 'query');
-      const { svg } = await runChart(store, id, query);
+      const query = parseOrThrow(seriesQuerySchema, req.query, 'query');
+      const { svg } = await runChart(store, id, { symbol: query.symbol, timeframe: query.timeframe, ...runRange(query) });
       res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
     },
   );

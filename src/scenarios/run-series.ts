@@ -84,33 +84,29 @@ function phaseSpans(run: ScenarioRunRow, phases: readonly Phase[]): RunPhase[] {
 
 /**
  * One symbol's bars of a stored run over [from, to) (epoch ms; the whole run when absent), with
- * the run's phases on the calendar. A range of more than `maxBars` bars is refused.
+ * the run's phases on the calendar. A range of more than `maxBars` bars is refused, except that
+ * with `latest` and no range the run's last `maxBars` bars answer (`truncated` then says so).
  */
 export async function runSeries(
   store: Store,
   runId: string,
-  options: { symbol?: string; timeframe?: Timeframe; from?: number; to?: number; maxBars?: number } = {},
-): Promise<{ run: ScenarioRunRow; symbol: string; timeframe: Timeframe; bars: RunBar[]; phases: RunPhase[] }> {
+  options: { symbol?: string; timeframe?: Timeframe; from?: number; to?: number; maxBars?: number; latest?: boolean } = {},
+): Promise<{ run: ScenarioRunRow; symbol: string; timeframe: Timeframe; bars: RunBar[]; phases: RunPhase[]; truncated: boolean }> {
   const { run, symbol, timeframe, series, sandbox, phases } = await runSymbol(store, runId, options);
   const maxBars = options.maxBars ?? MAX_SERIES_BARS;
-  const rows = await sandbox.barsReader.rows(
-    { symbol, timeframe, variant: series.variant },
-    { from: options.from, to: options.to, withFills: false, limit: maxBars + 1 },
-  );
+  const key = { symbol, timeframe, variant: series.variant };
+  const rows = await sandbox.barsReader.rows(key, { from: options.from, to: options.to, withFills: false, limit: maxBars + 1 });
   const { ts, open, high, low, close, volume } = rows.bars;
-  if (ts.length > maxBars) {
+  const truncated = ts.length > maxBars;
+  const ranged = options.from !== undefined || options.to !== undefined;
+  if (truncated && (ranged || !options.latest)) {
     throw new ValidationError(
       [{ path: 'from', message: `the range holds more than ${maxBars} ${timeframe} bars; narrow from/to` }],
       'query',
     );
   }
-  const bars = Array.from(ts, (t, i) => ({
-    ts: t,
-    open: open[i],
-    high: high[i],
-    low: low[i],
-    close: close[i],
-    volume: volume[i],
-  }));
-  return { run, symbol, timeframe, bars, phases: phaseSpans(run, phases) };
+  const bars = truncated
+    ? await sandbox.barsReader.latest(key, maxBars)
+    : Array.from(ts, (t, i) => ({ ts: t, open: open[i], high: high[i], low: low[i], close: close[i], volume: volume[i] }));
+  return { run, symbol, timeframe, bars, phases: phaseSpans(run, phases), truncated };
 }

@@ -278,6 +278,30 @@ describe('generate-scenario job', function () {
     const hourly = await fetch(`${web.url}/api/scenarios/${run.runId}/chart?symbol=MIN1&timeframe=1h`, { headers: auth });
     expect((await hourly.text()).match(/<rect [^>]*fill-opacity="0.55"/g)).to.have.length(420);
 
+    // Minutes: from/to pick any stretch; without them the latest 1,500 bars, saying so.
+    const chartOf = async (query: string) => {
+      const answer = await fetch(`${web.url}/api/scenarios/${run.runId}/chart?symbol=MIN1&timeframe=1m${query}`, { headers: auth });
+      return { status: answer.status, svg: await answer.text() };
+    };
+    const axisLabels = (svg: string) =>
+      [...svg.slice(svg.indexOf('<g class="time-axis">')).split('</g>')[0].matchAll(/<text [^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    const days = await chartOf('&from=2020-01-06&to=2020-01-07');
+    expect(days.status).to.equal(200);
+    expect(days.svg.match(/<rect [^>]*fill-opacity="0.55"/g)).to.have.length(2 * 390);
+    expect(days.svg).to.include('780 bars, 2020-01-06 09:30 to 2020-01-07 15:59 New York time');
+    expect(axisLabels(days.svg)).to.deep.equal(['2020-01-06', '2020-01-07']);
+    expect(days.svg).to.include('>times in America/New_York<');
+    expect(days.svg).to.match(/<g class="phases">\n<rect data-meaning="(up|down|crash|flat)"/);
+    const hour = await chartOf('&from=2020-01-06T15:00:00Z&to=2020-01-06T16:00:00Z');
+    expect(hour.svg.match(/<rect [^>]*fill-opacity="0.55"/g)).to.have.length(60);
+    expect(hour.svg).to.include('>2020-01-06 · times in America/New_York<');
+    const latest = await chartOf('');
+    expect(latest.svg.match(/<rect [^>]*fill-opacity="0.55"/g)).to.have.length(1_500);
+    expect(latest.svg).to.match(/the last 1500 bars, .* to 2020-03-27 15:59 New York time \(from\/to pick others\)/);
+    const wide = await chartOf('&from=2020-01-06&to=2020-01-31');
+    expect(wide.status).to.equal(400);
+    expect(wide.svg).to.match(/more than 1500 1m bars; narrow from\/to/);
+
     expect((await fetch(`${web.url}/api/scenarios/${run.runId}/chart?symbol=NOPE`, { headers: auth })).status).to.equal(404);
     expect((await fetch(`${web.url}/api/scenarios/crash_2020-0000000000000000`, { headers: auth })).status).to.equal(404);
     expect((await fetch(`${web.url}/api/scenarios/not-a-run-id`, { headers: auth })).status).to.equal(400);
@@ -300,6 +324,10 @@ describe('generate-scenario job', function () {
         file,
         '--chart-symbol',
         'SYN0002',
+        '--chart-from',
+        '2020-02-03',
+        '--chart-to',
+        '2020-02-28',
       ]);
       const { code } = await cli.exited;
       const stdout = cli.lines.map((line) => line.msg ?? '').join('\n');
@@ -310,6 +338,12 @@ describe('generate-scenario job', function () {
       const svg = await readFile(file, 'utf8');
       expect(XMLValidator.validate(svg)).to.equal(true);
       expect(svg).to.include('high_low_events · SYN0002 · 1d');
+      expect(svg).to.include('19 bars, 2020-02-03 to 2020-02-28');
+      expect(svg.match(/<rect [^>]*fill-opacity="0.55"/g)).to.have.length(19);
+
+      const typo = startProcess('cli', system.config, ['scenario', 'high_low_events', '--wait', '--chart', file, '--chart-from', '2020-02-31']);
+      expect((await typo.exited).code).to.equal(2);
+      expect(typo.stderr.join('')).to.match(/--chart-from: /);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
