@@ -164,6 +164,9 @@ async function noBaseBars(ctx: JobContext, run: Run, symbol: string, stored: () 
   return `no ${series} ${range}; they run from ${day(whole.first)} to ${day(whole.last)}`;
 }
 
+/** Symbols a failure names one by one; the rest are counted. */
+const ABSENT_NAMED = 10;
+
 /**
  * The named symbols with no base bars in the run's range, each with why. When none of them has
  * any the job cannot do anything asked of it and fails at once (nothing is written); otherwise
@@ -175,9 +178,15 @@ async function symbolsWithoutBaseBars(ctx: JobContext, run: Run, symbols: string
   let stored: Promise<string[]> | undefined;
   const storedSymbols = () => (stored ??= ctx.store.barsReader.storedSymbols());
   const absent = symbols.filter((symbol) => !present.has(symbol));
+  const none = absent.length === symbols.length;
   const reasons = new Map<string, string>();
-  for (const symbol of absent) reasons.set(symbol, await noBaseBars(ctx, run, symbol, storedSymbols));
-  if (absent.length === symbols.length) throw new InputError([...reasons.values()].join('; '));
+  for (const symbol of none ? absent.slice(0, ABSENT_NAMED) : absent) {
+    reasons.set(symbol, await noBaseBars(ctx, run, symbol, storedSymbols));
+  }
+  if (none) {
+    const more = absent.length - reasons.size;
+    throw new InputError([...reasons.values(), ...(more > 0 ? [`and ${more} more named symbols have none`] : [])].join('; '));
+  }
   return reasons;
 }
 

@@ -20,16 +20,13 @@ const UNIT_SPELLINGS: Array<[RegExp, string]> = [
  * `1D` means 1d, `1mo` means 1M; else the one nearest by spelling, if any is near.
  */
 export function suggestTimeframe(value: string): Timeframe | undefined {
-  const written = /^(\d+)\s*([a-z]+)$/i.exec(value.trim());
-  if (written) {
-    const [, digits, word] = written;
-    // A lone capital M is a month, as tickforge writes it; every other spelling is read case-blind.
-    const unit = word === 'M' ? 'M' : UNIT_SPELLINGS.find(([pattern]) => pattern.test(word))?.[1];
-    let count = Number(digits);
-    let letter = unit;
-    if (unit === 'm' && count >= 60 && count % 60 === 0) [count, letter] = [count / 60, 'h'];
-    const candidate = `${count}${letter}`;
-    if (unit && (TIMEFRAMES as readonly string[]).includes(candidate)) return candidate as Timeframe;
+  const [, digits, word] = /^(\d+)\s*([a-z]+)$/i.exec(value.trim()) ?? [];
+  // A lone capital M is a month, as tickforge writes it; every other spelling is read case-blind.
+  const unit = word === 'M' ? 'M' : UNIT_SPELLINGS.find(([pattern]) => word !== undefined && pattern.test(word))?.[1];
+  if (unit !== undefined) {
+    const count = Number(digits);
+    const candidate = unit === 'm' && count >= 60 && count % 60 === 0 ? `${count / 60}h` : `${count}${unit}`;
+    if ((TIMEFRAMES as readonly string[]).includes(candidate)) return candidate as Timeframe;
   }
   return closestMatch(value, TIMEFRAMES) as Timeframe | undefined;
 }

@@ -253,6 +253,13 @@ describe('aggregate-bars job', function () {
     );
     expect((await system.producer.queue('aggregate').getJob(enqueued.id))!.attemptsMade).to.equal(1);
     expect(await bars.count({ symbol: 'spy', timeframe: '1d', variant: 'regular' })).to.equal(0);
+
+    const many = Array.from({ length: 12 }, (_, i) => `NONE${i + 1}`);
+    const all = await system.run('aggregate-bars', { symbols: many, targets: ['1d'] }).catch((error: Error) => error);
+    const sentences = (all as Error).message.split('; import them first (import-bars) or check the symbol and source timeframe; ');
+    expect(sentences).to.have.length(11);
+    expect(sentences.slice(0, 10)).to.deep.equal(many.slice(0, 10).map((symbol) => `no 1m bars of ${symbol} are stored`));
+    expect(sentences[10]).to.equal('and 2 more named symbols have none');
   });
 
   it('should fail naming the range and the stored dates when no named symbol has base bars in the range', async () => {
