@@ -10,6 +10,7 @@ import { requireRole, type Tokens } from '../api/auth.js';
 import { NotFoundError } from '../shared/errors.js';
 import { ApiRouter } from '../api/openapi.js';
 import { runSeries } from './run-series.js';
+import { sandboxNameSchema } from './generate-scenario.contract.js';
 import { NYSE } from '../shared/calendar.js';
 import { rangeBoundSchema, resolveBound } from '../bars/ranges.js';
 
@@ -35,8 +36,11 @@ const chartQuerySchema = z
   })
   .strict();
 
-/** GET /api/scenarios/:id (the run and its validation report) and /api/scenarios/:id/chart (SVG). */
-export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
+/**
+ * GET /api/scenarios/:id (the run and its validation report), /api/scenarios/:id/chart (SVG),
+ * and the sandbox schemas: GET /api/sandboxes, POST /api/sandboxes/:schema/drop.
+ */
+export function scenariosRouter(store: Store, tokens: Tokens, sandboxLimit: number): ApiRouter {
   const routes = new ApiRouter();
   const runs = store.scenarioRuns;
   const runParam = { id: 'scenario run id, such as crash_2020-0123456789abcdef' };
@@ -139,6 +143,38 @@ export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
       const query = parseOrThrow(chartQuerySchema, req.query, 'query');
       const { svg } = await runChart(store, id, query);
       res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
+    },
+  );
+
+  routes.get(
+    '/sandboxes',
+    {
+      summary: 'The sandbox schemas scenario runs created: name, creation time, tables and symbols',
+      role: 'read',
+      responses: { 200: '{sandboxes: [{schema, createdAt, tables, symbols}], limit}' },
+    },
+    requireRole('read', tokens),
+    async (_req: Request, res: Response) => {
+      res.json({ sandboxes: await store.sandboxes.list(), limit: sandboxLimit });
+    },
+  );
+
+  routes.post(
+    '/sandboxes/:schema/drop',
+    {
+      summary: 'Drop a sandbox schema and every table in it (never the production schema or one scenario runs did not create)',
+      role: 'write',
+      params: { schema: 'sandbox schema name' },
+      responses: {
+        200: 'the schema dropped: {schema, createdAt, tables, symbols}',
+        400: 'not a schema name',
+        404: 'no such sandbox schema',
+      },
+    },
+    requireRole('write', tokens),
+    async (req: Request, res: Response) => {
+      const schema = parseOrThrow(sandboxNameSchema, req.params.schema, 'schema');
+      res.json(await store.sandboxes.drop(schema));
     },
   );
 

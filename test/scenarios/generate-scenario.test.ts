@@ -199,7 +199,11 @@ describe('generate-scenario job', function () {
 
   it('should create a sandbox schema exactly once when several jobs race to create it', async () => {
     const schema = `${sandbox}_race`;
-    const created = await Promise.all(Array.from({ length: 4 }, () => new SandboxRepository(system.db, schema).ensure()));
+    const created = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        system.db.transaction((trx) => new SandboxRepository(trx, schema).ensure(20, system.config.dbSchema)),
+      ),
+    );
     expect(created.filter(Boolean)).to.have.length(1);
     expect(await new BarsRepository(system.db, schema).count()).to.equal(0);
     await system.db.raw(`DROP SCHEMA ${ident(schema)} CASCADE`);
