@@ -120,7 +120,7 @@ function calendarTable(calendar: TradingCalendar, mode: 'regular' | 'extended', 
   }
   // Sessions pair up from a fixed session, so a 2d bar never depends on the batch or on how far
   // back the calendar reaches.
-  for (let i = Math.max(0, done - 1); i < length; i++) {
+  for (let i = done; i < length; i++) {
     const first = i - ((((i - pairFrom) % 2) + 2) % 2);
     pair[i] = first >= 0 ? day[first] : day[i];
   }
