@@ -23,6 +23,7 @@ export const generateScenarioHandler = defineHandler(generateScenarioContract, a
   const schema = payload.schema ?? ctx.sandboxSchema;
   const refusal = await ctx.store.sandboxRefusal(schema);
   if (refusal) throw new InputError(`cannot load the scenario: ${refusal}`);
+  await ctx.store.sandboxes.assertRoomFor(schema, ctx.sandboxSchemaLimit);
 
   const symbols = payload.symbols ?? syntheticSymbols(payload.count!);
   const targets: Timeframe[] = payload.targets ?? (payload.timeframe === '1m' ? derivableTargets('1m') : []);

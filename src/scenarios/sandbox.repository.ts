@@ -66,6 +66,15 @@ export class SandboxCatalog {
     );
   }
 
+  /**
+   * Refuses early (InputError naming the limit) a run that would create `schema` when `limit`
+   * sandbox schemas exist: the run's own transaction checks again under a lock when it creates.
+   */
+  async assertRoomFor(schema: string, limit: number): Promise<void> {
+    if ((await sandboxSchemas(this.db, this.productionSchema)).some((sandbox) => sandbox.schema === schema)) return;
+    await assertRoomFor(this.db, schema, this.productionSchema, limit);
+  }
+
   /** Drops a sandbox schema and everything in it; NotFoundError when `schema` is not a sandbox. */
   async drop(schema: string): Promise<SandboxSchema> {
     return this.db.transaction(async (trx) => {
@@ -77,6 +86,20 @@ export class SandboxCatalog {
       return found;
     });
   }
+}
+
+/**
+ * Throws an InputError naming the limit when creating `schema` would make more than `limit`
+ * sandbox schemas of this deployment.
+ */
+async function assertRoomFor(db: Queryable, schema: string, productionSchema: string, limit: number): Promise<void> {
+  const existing = (await sandboxSchemas(db, productionSchema)).filter((sandbox) => sandbox.owner === productionSchema);
+  if (existing.length < limit) return;
+  throw new InputError(
+    `cannot create sandbox schema ${schema}: ${existing.length} sandbox schemas exist and ` +
+      `TICKFORGE_SANDBOX_SCHEMA_LIMIT is ${limit}; load into one of them or drop one ` +
+      '(POST /api/sandboxes/:schema/drop, tickforge sandboxes drop <schema>)',
+  );
 }
 
 /** An advisory-lock key per sandbox schema, shared by creation, writes and dropping. */
@@ -123,14 +146,7 @@ export class SandboxRepository {
     ]);
     if (found.rows[0].table !== null) return false;
     await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [CREATE_LOCK]);
-    const existing = (await sandboxSchemas(trx, productionSchema)).filter((sandbox) => sandbox.owner === productionSchema);
-    if (existing.length >= limit) {
-      throw new InputError(
-        `cannot create sandbox schema ${this.schema}: ${existing.length} sandbox schemas exist and ` +
-          `TICKFORGE_SANDBOX_SCHEMA_LIMIT is ${limit}; load into one of them or drop one ` +
-          '(DELETE /api/sandboxes/:schema, tickforge sandboxes drop <schema>)',
-      );
-    }
+    await assertRoomFor(trx, this.schema, productionSchema, limit);
     await trx.raw(`CREATE SCHEMA IF NOT EXISTS ${ident(this.schema)}`);
     const comment = quoteLiteral(sandboxComment(productionSchema, new Date()));
     await trx.raw(`COMMENT ON SCHEMA ${ident(this.schema)} IS ${comment}`);
