@@ -196,7 +196,9 @@ export async function run(): Promise<void> {
   await migrateLatest(dbSettings(config));
   const db = createDb(dbSettings(config));
   try {
-    await new SandboxRepository(db, config.sandboxSchema).ensure();
+    await db.transaction((trx) =>
+      new SandboxRepository(trx, config.sandboxSchema).ensure(config.sandboxSchemaLimit, config.dbSchema),
+    );
     await daily(db, config.sandboxSchema);
     await minute(db, config.sandboxSchema);
     await endToEnd(config, { scenario: 'crash_2020', count: SYMBOLS }, `${SYMBOLS} × ${SESSIONS} daily`);

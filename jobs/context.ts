@@ -70,6 +70,8 @@ export interface JobContext {
   barsCache: BarsCache;
   /** The schema scenario data goes to instead of production tables. */
   sandboxSchema: string;
+  /** Most sandbox schemas scenario runs may create (TICKFORGE_SANDBOX_SCHEMA_LIMIT). */
+  sandboxSchemaLimit: number;
   /** Directories a job may read input files from. */
   importRoots: string[];
   /** Per-theme overrides of the ETF theme filters (TICKFORGE_ETF_FILTERS). */

@@ -270,6 +270,7 @@ export class WorkerRuntime {
       kernels: this.pool,
       barsCache: this.barsCache,
       sandboxSchema: this.config.sandboxSchema,
+      sandboxSchemaLimit: this.config.sandboxSchemaLimit,
       importRoots: this.config.importRoots,
       etfFilterOverrides: this.etfFilterOverrides,
       backups: { write: (signal) => writeBackup(backupSettings(this.config), new Date(), signal) },

@@ -1,6 +1,6 @@
 import pMap from 'p-map';
 import type { WrittenSeries } from '../../src/bars/announce.js';
-import { derivableTargets, variantOf } from '../../src/bars/aggregate.js';
+import { derivableTargets, variantOf, type AggregateStats } from '../../src/bars/aggregate.js';
 import { concatBars, isEmptyBarPage } from '../../src/bars/pages.js';
 import { allocateBars, barBuffers, type BarColumns } from '../../src/bars/columns.js';
 import { NYSE } from '../../src/shared/calendar.js';
@@ -118,6 +118,7 @@ async function aggregateSymbol(
         { transfer, signal: ctx.signal },
       );
       result.sourceBars += out.stats.included;
+      noteOutsideCalendar(result, out.stats);
       result.gaps = mergeGapReports(result.gaps, out.gaps, GAPPY_SESSIONS_LISTED);
       for (const [timeframe, count] of Object.entries(out.counts) as Array<[Timeframe, TimeframeCount]>) {
         const entry = (result.timeframes[timeframe] ??= { bars: 0, filled: 0 });
@@ -136,6 +137,21 @@ async function aggregateSymbol(
   result.written = counts.written;
   result.unchanged = counts.unchanged;
   return result;
+}
+
+/** Adds a chunk's base bars outside the calendar to the symbol's result, widening the span. */
+function noteOutsideCalendar(result: AggregateSymbolResult, stats: AggregateStats): void {
+  const span = stats.outsideCalendarSpan;
+  if (!span) return;
+  const first = new Date(span.first).toISOString();
+  const last = new Date(span.last).toISOString();
+  const seen = result.outsideCalendar;
+  result.outsideCalendar = {
+    bars: (seen?.bars ?? 0) + stats.outsideCalendar,
+    first: seen && seen.first < first ? seen.first : first,
+    last: seen && seen.last > last ? seen.last : last,
+    calendar: `${NYSE.name} ${NYSE.range.first} … ${NYSE.range.last}`,
+  };
 }
 
 /** The series one symbol's aggregation wrote, for the announcement after its commit. */
@@ -215,7 +231,10 @@ export const aggregateBarsHandler = defineHandler(aggregateBarsContract, async (
       const built = Object.values(result.timeframes).reduce((sum, count) => sum + (count?.bars ?? 0), 0);
       await ctx.progress(
         1 + (98 * done) / symbols.length,
-        `${symbol}: ${result.sourceBars} base bars → ${built} bars, ${result.written} written, ${result.gaps.missing} missing`,
+        `${symbol}: ${result.sourceBars} base bars → ${built} bars, ${result.written} written, ${result.gaps.missing} missing` +
+          (result.outsideCalendar
+            ? `; ${result.outsideCalendar.bars} bars from ${result.outsideCalendar.first} to ${result.outsideCalendar.last} left out: outside the ${result.outsideCalendar.calendar} calendar`
+            : ''),
         { symbol },
       );
       return result;

@@ -23,6 +23,7 @@ export const generateScenarioHandler = defineHandler(generateScenarioContract, a
   const schema = payload.schema ?? ctx.sandboxSchema;
   const refusal = await ctx.store.sandboxRefusal(schema);
   if (refusal) throw new InputError(`cannot load the scenario: ${refusal}`);
+  await ctx.store.sandboxes.assertRoomFor(schema, ctx.sandboxSchemaLimit);
 
   const symbols = payload.symbols ?? syntheticSymbols(payload.count!);
   const targets: Timeframe[] = payload.targets ?? (payload.timeframe === '1m' ? derivableTargets('1m') : []);
@@ -40,7 +41,6 @@ export const generateScenarioHandler = defineHandler(generateScenarioContract, a
   const runId = scenarioRunId({ spec, symbols, start: first, sessions: payload.sessions, schema });
   ctx.logger.info({ run_id: runId, symbols: symbols.length, schema }, `generating ${payload.scenario} run ${runId}`);
 
-  if (await ctx.store.forSchema(schema).sandbox.ensure()) await ctx.log(`created sandbox schema ${schema}`);
   await ctx.progress(
     2,
     `run ${runId}: ${symbols.length} symbols × ${payload.sessions} sessions (${first} … ${last}) at ${payload.timeframe}`,
@@ -67,9 +67,11 @@ export const generateScenarioHandler = defineHandler(generateScenarioContract, a
   const results: SymbolResult[] = outputs.flatMap((output) => output.symbols);
   const report = summarizeReports(results.map((result) => result.report));
   const series = seriesTotals(results);
-  const { counts, replaced } = await ctx.store.transaction(async (tx) => {
+  // The schema and its tables are created in the same transaction as the bars, so a run that
+  // fails anywhere leaves no schema behind.
+  const { counts, replaced, created } = await ctx.store.transaction(async (tx) => {
     const sandbox = tx.forSchema(schema);
-    await sandbox.sandbox.lock();
+    const created = await sandbox.sandbox.ensure(ctx.sandboxSchemaLimit, tx.schema);
     const owners = await sandbox.sandbox.owners(symbols);
     // A symbol last written by another run (or by nothing we know) is replaced whole, so no
     // bar of an earlier, longer or finer run survives beside this one's.
@@ -100,8 +102,9 @@ export const generateScenarioHandler = defineHandler(generateScenarioContract, a
       diagnostics: results.map((result) => ({ symbol: result.symbol, phases: result.phases, ...result.diagnostics })),
       job_id: ctx.job.id,
     });
-    return { counts, replaced };
+    return { counts, replaced, created };
   });
+  if (created) await ctx.log(`created sandbox schema ${schema}`);
   await ctx.progress(95, `stored: ${counts.written} bars written, ${counts.unchanged} already stored, ${replaced} replaced`);
 
   await ctx.events.publish('scenarioLoaded', {

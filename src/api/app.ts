@@ -91,7 +91,7 @@ export function createApp(deps: AppDeps): express.Express {
     jobsRouter(producer, events, tokens, rateLimit, redis),
     futuresRouter(store, tokens),
     universesRouter(store, tokens),
-    scenariosRouter(store, tokens),
+    scenariosRouter(store, tokens, config.sandboxSchemaLimit),
     barsRouter(
       { store, cache: barsCache, computeLimit: new ComputeRateLimit(redis, config.prefix, config.cacheMissRateLimit) },
       tokens,

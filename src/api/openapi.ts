@@ -108,6 +108,7 @@ const TAGS: Record<string, string> = {
   bars: 'OHLCV bars, served through the cache',
   universes: 'Universes, their members at a date and their changes',
   scenarios: 'Synthetic scenario runs and their validation reports',
+  sandboxes: 'The sandbox schemas scenario runs load into: list and drop them',
   futures: 'Continuous futures series and their roll events',
   patterns: 'Stored pattern detections',
   analytics: 'Pattern outcomes, correlations, regimes and success prediction',

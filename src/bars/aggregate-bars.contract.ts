@@ -65,6 +65,11 @@ export interface AggregateSymbolResult {
   from?: string;
   to?: string;
   sourceBars: number;
+  /**
+   * Base bars left out because they fall outside the calendar's years (before its first year):
+   * how many, the first and last of them, and the calendar's range.
+   */
+  outsideCalendar?: { bars: number; first: string; last: string; calendar: string };
   timeframes: Partial<Record<Timeframe, TimeframeCount>>;
   written: number;
   unchanged: number;

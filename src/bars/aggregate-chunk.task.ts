@@ -134,9 +134,12 @@ export function aggregateChunk(input: AggregateChunkInput): AggregateChunkOutput
     }
   }
   const daily = plan.source === '1d' ? done : (built.bars['1d'] ?? allocateBars(0));
+  let stats = built.stats;
   if (input.final && plan.finalTargets.length > 0) {
     const days = input.daily ? concatBars(input.daily, daily) : daily;
     const coarse = aggregateBars(days, { source: '1d', targets: plan.finalTargets, ...options });
+    // From 1d bars the chunks build nothing: this pass over every day is where they are counted.
+    if (plan.source === '1d') stats = coarse.stats;
     for (const target of plan.finalTargets) {
       emit(
         target,
@@ -149,7 +152,7 @@ export function aggregateChunk(input: AggregateChunkInput): AggregateChunkOutput
     }
   }
   const copy = writer.finish();
-  return transferOut({ copy, counts, daily, carry, cut, lastTs, gaps, stats: built.stats }, [
+  return transferOut({ copy, counts, daily, carry, cut, lastTs, gaps, stats }, [
     copy.buffer as ArrayBuffer,
     ...barBuffers(daily),
     ...barBuffers(carry),

@@ -48,6 +48,8 @@ export interface AggregateStats {
   outsideSession: number;
   /** Rows before or after the calendar's years. */
   outsideCalendar: number;
+  /** ts of the first and the last of those rows, when there are any. */
+  outsideCalendarSpan?: { first: number; last: number };
 }
 
 export interface AggregateResult {
@@ -391,6 +393,9 @@ export function aggregateBars(bars: BarColumns, options: AggregateOptions): Aggr
   const first = lowerBound(bars.ts, table.coverFrom);
   const last = lowerBound(bars.ts, table.coverTo);
   stats.outsideCalendar = first + (rows - last);
+  if (stats.outsideCalendar > 0) {
+    stats.outsideCalendarSpan = { first: bars.ts[first > 0 ? 0 : last], last: bars.ts[last < rows ? rows - 1 : first - 1] };
+  }
 
   const width = barSpan(source);
   const built = new Map<Timeframe, Level>();
@@ -427,7 +432,7 @@ export function sessionMask(
   const { ts } = bars;
   const mask = new Uint8Array(ts.length);
   if (session === '24h') return mask.fill(1);
-  const table = sessionTable(session, calendar, 0, 0);
+  const table = sessionTable(session, calendar, 0, ts.length > 0 ? ts[ts.length - 1] : 0);
   const span = barSpan(timeframe);
   let s = ts.length > 0 ? sessionEndingAfter(table, ts[0]) : 0;
   for (let i = 0; i < ts.length; i++) {

@@ -20,7 +20,10 @@ export type Alignment = (typeof ALIGNMENTS)[number];
 
 const DAY = 86_400_000;
 
-/** The Monday from which 24h-mode days are paired into 2d bars (TimescaleDB's origin). */
+/**
+ * The Monday from which days are paired into 2d bars: every UTC day in 24h mode (TimescaleDB's
+ * origin), every session in the calendar modes.
+ */
 const PAIR_REFERENCE_DAY = Date.UTC(2000, 0, 3) / DAY;
 
 /**
@@ -56,23 +59,43 @@ const firstOfMonth = (date: string) => `${date.slice(0, 8)}01`;
 
 const calendarTables = new WeakMap<TradingCalendar, Map<SessionMode, SessionTable>>();
 
-function calendarTable(calendar: TradingCalendar, mode: 'regular' | 'extended'): SessionTable {
+/** Years a calendar table reaches past the current one before it has to grow. */
+const TABLE_HORIZON_YEARS = 2;
+
+/**
+ * The calendar's sessions from its first through the end of the year holding `through` (and at
+ * least TABLE_HORIZON_YEARS past the current year), built once per calendar and mode and
+ * extended, never rebuilt, when a later instant is asked for. Session indexes are the
+ * calendar's, so a table and its extension agree on every session they share.
+ */
+function calendarTable(calendar: TradingCalendar, mode: 'regular' | 'extended', through: number): SessionTable {
   let perMode = calendarTables.get(calendar);
   if (!perMode) {
     perMode = new Map();
     calendarTables.set(calendar, perMode);
   }
-  const cached = perMode.get(mode);
-  if (cached) return cached;
   const zone = calendar.timeZone;
-  const { start, end } = calendar.windows(mode);
-  const length = calendar.sessionTotal;
-  const offset = new Float64Array(length);
-  const day = new Float64Array(length);
-  const pair = new Float64Array(length);
-  const week = new Float64Array(length);
-  const month = new Float64Array(length);
+  const yearOf = (t: number) => (Number.isFinite(t) ? Number(localDate(t, zone).slice(0, 4)) : -Infinity);
+  const { firstYear, lastYear } = calendar.rules;
+  const wanted = Math.max(yearOf(through), new Date().getUTCFullYear() + TABLE_HORIZON_YEARS);
+  const throughYear = Math.min(Math.max(wanted, firstYear), lastYear);
+  const cached = perMode.get(mode);
+  if (cached && cached.coverTo >= localMidnight(formatIsoDate(throughYear + 1, 1, 1), zone)) return cached;
+  const length = calendar.sessionsThrough(throughYear);
+  const { start, end } = calendar.windows(mode, length);
+  const done = cached?.length ?? 0;
+  const grow = (old: Float64Array | undefined) => {
+    const column = new Float64Array(length);
+    if (old) column.set(old);
+    return column;
+  };
+  const offset = grow(cached?.offset);
+  const day = grow(cached?.day);
+  const pair = grow(cached?.pair);
+  const week = grow(cached?.week);
+  const month = grow(cached?.month);
   const dates: string[] = new Array<string>(length);
+  for (let i = 0; i < done; i++) dates[i] = cached!.date(i);
   const midnights = new Map<string, number>();
   const midnight = (date: string) => {
     let value = midnights.get(date);
@@ -82,19 +105,25 @@ function calendarTable(calendar: TradingCalendar, mode: 'regular' | 'extended'):
     }
     return value;
   };
-  for (let i = 0; i < length; i++) {
-    const date = calendar.sessionAt(i)!.date;
+  const pairFrom = pairAnchor(calendar);
+  for (let i = done; i < length; i++) {
+    const session = calendar.sessionAt(i)!;
+    const date = session.date;
     dates[i] = date;
-    offset[i] = zoneOffsetMs(start[i], zone);
+    // The offset at the open holds all day: clocks change at night.
+    offset[i] = zoneOffsetMs(session.open, zone);
     // With the same offset as the previous session, no clock change lies between them, so the
     // day's midnight is plain arithmetic; next to a change, ask the zone.
     day[i] = i > 0 && offset[i] === offset[i - 1] ? start[i] - ((((start[i] + offset[i]) % DAY) + DAY) % DAY) : midnight(date);
-    // Sessions pair up from the calendar's first session, so a 2d bar never depends on the batch.
-    pair[i] = day[i - (i % 2)];
     week[i] = midnight(isoOfDay(mondayOf(dayNumberOf(date))));
     month[i] = midnight(firstOfMonth(date));
   }
-  const { first, last } = calendar.range;
+  // Sessions pair up from a fixed session, so a 2d bar never depends on the batch or on how far
+  // back the calendar reaches.
+  for (let i = done; i < length; i++) {
+    const first = i - ((((i - pairFrom) % 2) + 2) % 2);
+    pair[i] = first >= 0 ? day[first] : day[i];
+  }
   const table: SessionTable = {
     length,
     start,
@@ -104,12 +133,19 @@ function calendarTable(calendar: TradingCalendar, mode: 'regular' | 'extended'):
     pair,
     week,
     month,
-    coverFrom: localMidnight(first, zone),
-    coverTo: localMidnight(isoOfDay(dayNumberOf(last) + 1), zone),
+    coverFrom: localMidnight(calendar.range.first, zone),
+    coverTo: localMidnight(formatIsoDate(throughYear + 1, 1, 1), zone),
     date: (index) => dates[index],
   };
   perMode.set(mode, table);
   return table;
+}
+
+/** Index of the session 2d bars pair up from: the first on or after PAIR_REFERENCE_DAY. */
+function pairAnchor(calendar: TradingCalendar): number {
+  const reference = isoOfDay(PAIR_REFERENCE_DAY);
+  const session = calendar.session(reference) ?? calendar.nextSession(reference);
+  return session.index;
 }
 
 /** Every UTC day from the one holding `from` to the one holding `to`, as 24h-mode sessions. */
@@ -152,7 +188,7 @@ function utcDayTable(from: number, to: number): SessionTable {
  * once per calendar and mode), the UTC days spanning [from, to] for `24h`.
  */
 export function sessionTable(mode: SessionMode, calendar: TradingCalendar, from: number, to: number): SessionTable {
-  return mode === '24h' ? utcDayTable(from, to) : calendarTable(calendar, mode);
+  return mode === '24h' ? utcDayTable(from, to) : calendarTable(calendar, mode, to);
 }
 
 /**
@@ -219,12 +255,12 @@ export function periodBounds(
   const date = localDate(t, zone);
   const dayNumber = dayNumberOf(date);
   if (timeframe === '2d') {
-    const table = calendarTable(calendar, mode);
+    const table = calendarTable(calendar, mode, t);
     const index = sessionDayAtOrBefore(table, t);
     if (index >= 0) {
-      const first = index - (index % 2);
+      const first = index - ((((index - pairAnchor(calendar)) % 2) + 2) % 2);
       const next = first + 2;
-      return { start: table.day[first], end: next < table.length ? table.day[next] : table.coverTo };
+      return { start: table.pair[index], end: next < table.length ? table.day[next] : table.coverTo };
     }
   }
   if (timeframe === '1w') {

@@ -10,6 +10,9 @@ import { queueStatus } from '../queues/status.js';
 import { readiness } from '../shared/health.js';
 import { isCalendarDate } from '../shared/zone.js';
 import { UniverseSyncRepository } from '../universes/sync.repository.js';
+import { SandboxCatalog } from '../scenarios/sandbox.repository.js';
+import { NotFoundError } from '../shared/errors.js';
+import type { Knex } from 'knex';
 import { answer, withProducer } from './connect.js';
 
 /** A queue name argument, or a usage error naming the queues. */
@@ -29,6 +32,16 @@ function countOption(value: string): number {
   return Number(value);
 }
 
+/** Runs `work` on a one-connection pool to the configured database, closed afterwards. */
+async function withDb<T>(config: Config, work: (db: Knex) => Promise<T>): Promise<T> {
+  const db = createDb({ ...dbSettings(config), poolMax: 1 });
+  try {
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
 /** A command's problem that is the operator's to fix (exit 1 with the message). */
 export class OperatorError extends Error {}
 
@@ -43,8 +56,9 @@ const json = (command: Command) => Boolean(command.optsWithGlobals<{ json?: bool
 const queuesOf = (config: Config): readonly QueueName[] => (config.queues as QueueName[] | undefined) ?? QUEUES;
 
 /**
- * The operator's commands: `jobs failed|show|retry|redrive|cancel`, `queues`, `sync-rollback` and `health`.
- * Each reads or changes BullMQ state in Redis directly, like the API's dead-letter routes.
+ * The operator's commands: `jobs failed|show|retry|redrive|cancel`, `queues`, `sync-rollback`,
+ * `sandboxes [drop]` and `health`. Each reads or changes BullMQ state in Redis or the database
+ * directly, like the API's dead-letter and sandbox routes.
  */
 export function addOperatorCommands(program: Command): void {
   const jobs = program.command('jobs').description('inspect and act on jobs: failed, show, retry, redrive, cancel');
@@ -160,18 +174,45 @@ export function addOperatorCommands(program: Command): void {
     .action(async (date: string, _options: unknown, command: Command) => {
       if (!isCalendarDate(date)) throw new InvalidArgumentError('the date must be YYYY-MM-DD');
       const config = loadConfigOrExit();
-      const db = createDb({ ...dbSettings(config), poolMax: 1 });
-      try {
-        const rollback = await new UniverseSyncRepository(db, config.dbSchema).rollBack(date);
-        answer(json(command), rollback, () => [
-          rollback.tasks.length === 0
-            ? `no sync task had synced past ${date}; nothing changed`
-            : `rolled back to ${date}: ${rollback.tasks.join(', ')}; ${rollback.membershipsDeleted} memberships deleted, ` +
-              `${rollback.membershipsReopened} reopened, ${rollback.runsDeleted} runs and ${rollback.changesDeleted} audit rows removed`,
-        ]);
-      } finally {
-        await db.destroy();
-      }
+      const rollback = await withDb(config, (db) => new UniverseSyncRepository(db, config.dbSchema).rollBack(date));
+      answer(json(command), rollback, () => [
+        rollback.tasks.length === 0
+          ? `no sync task had synced past ${date}; nothing changed`
+          : `rolled back to ${date}: ${rollback.tasks.join(', ')}; ${rollback.membershipsDeleted} memberships deleted, ` +
+            `${rollback.membershipsReopened} reopened, ${rollback.runsDeleted} runs and ${rollback.changesDeleted} audit rows removed`,
+      ]);
+    });
+
+  const sandboxes = program
+    .command('sandboxes')
+    .description('the sandbox schemas scenario runs created: name, creation time, tables, symbols (drop <schema> removes one)')
+    .action(async (_options: unknown, command: Command) => {
+      const config = loadConfigOrExit();
+      const list = await withDb(config, (db) => new SandboxCatalog(db, config.dbSchema).list());
+      answer(json(command), { sandboxes: list, limit: config.sandboxSchemaLimit }, () => [
+        `${list.length} sandbox schema${list.length === 1 ? '' : 's'} (TICKFORGE_SANDBOX_SCHEMA_LIMIT ${config.sandboxSchemaLimit})`,
+        ...list.map(
+          (sandbox) =>
+            `  ${sandbox.schema}  created ${sandbox.createdAt ?? 'unknown'}  ${sandbox.tables} tables  ${sandbox.symbols} symbols`,
+        ),
+      ]);
+    });
+
+  sandboxes
+    .command('drop')
+    .description('drop a sandbox schema and every table in it')
+    .argument('<schema>', 'sandbox schema name')
+    .action(async (schema: string, _options: unknown, command: Command) => {
+      const config = loadConfigOrExit();
+      const dropped = await withDb(config, async (db) => {
+        try {
+          return await new SandboxCatalog(db, config.dbSchema).drop(schema);
+        } catch (error) {
+          if (error instanceof NotFoundError) throw new OperatorError(error.message);
+          throw error;
+        }
+      });
+      answer(json(command), dropped, () => [`dropped sandbox schema ${dropped.schema} (${dropped.tables} tables)`]);
     });
 
   program

@@ -16,6 +16,11 @@ export const MAX_SCENARIO_SESSIONS = 2_520;
 /** Most symbol-sessions of a 1m run (ten symbol-years, about a million minute bars). */
 export const MAX_MINUTE_SYMBOL_SESSIONS = 2_520;
 
+/** The name of a schema scenario bars may go to. */
+export const sandboxNameSchema = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)');
+
 const payloadSchema = z
   .object({
     scenario: z.enum(SCENARIO_NAMES, { message: `must be one of ${SCENARIO_NAMES.join(', ')}` }),
@@ -26,11 +31,7 @@ const payloadSchema = z
     start: calendarDateSchema.default('2020-01-01').describe('first session on or after this date'),
     timeframe: z.enum(BASE_TIMEFRAMES, { message: `must be ${BASE_TIMEFRAMES.join(' or ')}` }).default('1d'),
     targets: z.array(timeframeSchema).max(13).optional().describe('timeframes aggregated and stored too'),
-    schema: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)')
-      .optional()
-      .describe('target schema; the sandbox schema by default'),
+    schema: sandboxNameSchema.optional().describe('target schema; the sandbox schema by default'),
     params: z.record(z.string(), z.unknown()).default({}).describe("overrides of the scenario's parameters"),
     plant: z
       .array(plantingSchema)

@@ -10,6 +10,7 @@ import { requireRole, type Tokens } from '../api/auth.js';
 import { NotFoundError } from '../shared/errors.js';
 import { ApiRouter, sendJson } from '../api/openapi.js';
 import { runSeries } from './run-series.js';
+import { sandboxNameSchema } from './generate-scenario.contract.js';
 import { NYSE } from '../shared/calendar.js';
 import { rangeBoundSchema, resolveRange } from '../bars/ranges.js';
 
@@ -78,8 +79,23 @@ const seriesSchema = z.object({
 /** from/to of a series or chart query as instants, a date read as a whole regular-session day in New York. */
 const runRange = (query: z.output<typeof seriesQuerySchema>) => resolveRange(query, 'regular', NYSE);
 
-/** GET /api/scenarios/:id (the run and its validation report) and /api/scenarios/:id/chart (SVG). */
-export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
+const sandboxSchemaView = z.object({
+  schema: z.string(),
+  createdAt: z.string().nullable().describe('ISO-8601; null for a schema created before tickforge recorded it'),
+  tables: z.number().int(),
+  symbols: z.number().int().describe('symbols whose bars it holds'),
+});
+
+const sandboxesSchema = z.object({
+  sandboxes: z.array(sandboxSchemaView),
+  limit: z.number().int().describe('TICKFORGE_SANDBOX_SCHEMA_LIMIT'),
+});
+
+/**
+ * GET /api/scenarios/:id (the run and its validation report), /api/scenarios/:id/chart (SVG),
+ * and the sandbox schemas: GET /api/sandboxes, POST /api/sandboxes/:schema/drop.
+ */
+export function scenariosRouter(store: Store, tokens: Tokens, sandboxLimit: number): ApiRouter {
   const routes = new ApiRouter();
   const runs = store.scenarioRuns;
   const runParam = { id: 'scenario run id, such as crash_2020-0123456789abcdef' };
@@ -185,6 +201,38 @@ export function scenariosRouter(store: Store, tokens: Tokens): ApiRouter {
       const query = parseOrThrow(seriesQuerySchema, req.query, 'query');
       const { svg } = await runChart(store, id, { symbol: query.symbol, timeframe: query.timeframe, ...runRange(query) });
       res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
+    },
+  );
+
+  routes.get(
+    '/sandboxes',
+    {
+      summary: 'The sandbox schemas scenario runs created: name, creation time, tables and symbols',
+      role: 'read',
+      responses: { 200: { description: 'the sandbox schemas and the limit', schema: sandboxesSchema } },
+    },
+    requireRole('read', tokens),
+    async (_req: Request, res: Response) => {
+      sendJson(res, sandboxesSchema, { sandboxes: await store.sandboxes.list(), limit: sandboxLimit });
+    },
+  );
+
+  routes.post(
+    '/sandboxes/:schema/drop',
+    {
+      summary: 'Drop a sandbox schema and every table in it (never the production schema or one scenario runs did not create)',
+      role: 'write',
+      params: { schema: 'sandbox schema name' },
+      responses: {
+        200: { description: 'the schema dropped', schema: sandboxSchemaView },
+        400: 'not a schema name',
+        404: 'no such sandbox schema',
+      },
+    },
+    requireRole('write', tokens),
+    async (req: Request, res: Response) => {
+      const schema = parseOrThrow(sandboxNameSchema, req.params.schema, 'schema');
+      sendJson(res, sandboxSchemaView, await store.sandboxes.drop(schema));
     },
   );
 

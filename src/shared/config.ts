@@ -95,6 +95,11 @@ export const SETTINGS = {
   ),
   dbSchema: setting('TICKFORGE_DB_SCHEMA', identifier('public'), 'schema of the production tables'),
   sandboxSchema: setting('TICKFORGE_SANDBOX_SCHEMA', identifier('sandbox'), 'schema synthetic scenario data goes to'),
+  sandboxSchemaLimit: setting(
+    'TICKFORGE_SANDBOX_SCHEMA_LIMIT',
+    integer(20, 1, 1_000),
+    'most sandbox schemas scenario runs may create (each holds about 53 tables); a run into a new one beyond it is refused',
+  ),
   dbPoolMax: setting('TICKFORGE_DB_POOL_MAX', integer(10, 1, 200), 'PostgreSQL connections per process'),
   redisUrl: setting('REDIS_URL', url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'), 'Redis connection'),
   redisClusterNodes: setting(

@@ -4,7 +4,7 @@ import { FuturesRepository } from '../futures/futures.repository.js';
 import { PatternDetectionsRepository } from '../patterns/detections.repository.js';
 import { PatternAnalyticsRepository } from '../patterns/analytics.repository.js';
 import { ScenarioRunsRepository } from '../scenarios/runs.repository.js';
-import { SandboxRepository, sandboxRefusal } from '../scenarios/sandbox.repository.js';
+import { SandboxCatalog, SandboxRepository, sandboxRefusal } from '../scenarios/sandbox.repository.js';
 import { AuditRepository } from '../shared/audit.repository.js';
 import type { Queryable } from '../shared/db.js';
 import { JobHistoryRepository } from '../shared/job-history.repository.js';
@@ -64,6 +64,8 @@ export class Store extends SchemaStore<Store> {
   readonly patternDetections = new PatternDetectionsRepository(this.db, this.schema);
   readonly patternAnalytics = new PatternAnalyticsRepository(this.db, this.schema);
   readonly audit = new AuditRepository(this.db);
+  /** The sandbox schemas scenario runs created, to list and drop. */
+  readonly sandboxes = new SandboxCatalog(this.db, this.schema);
 
   protected bound(db: Queryable): Store {
     return new Store(db, this.schema);

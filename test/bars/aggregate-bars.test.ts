@@ -233,6 +233,26 @@ describe('aggregate-bars job', function () {
     expect(stored1w.map((row) => row.ts.getTime())).to.deep.equal([...weeks]);
   });
 
+  it('should count 1998–1999 daily bars and report, not silently drop, bars from before the calendar', async () => {
+    const nineties = csvOf(SPY_DAILY, (line) => line.startsWith('1998') || line.startsWith('1999'));
+    const [header, ...rows] = nineties.split('\n');
+    // Two weekdays of 1989, before the calendar's first year (1990).
+    const early = ['1989-12-28 00:00,35.1,35.4,35.0,35.3,1000', '1989-12-29 00:00,35.3,35.6,35.2,35.5,1200'];
+    await system.run('import-bars', { csv: [header, ...early, ...rows].join('\n'), symbol: 'SPY98', timeframe: '1d' });
+    const result = (await system.run('aggregate-bars', { symbols: 'SPY98', source: '1d', targets: ['1w', '1M'] }))
+      .result as RunResult;
+    const [spy98] = result.symbols;
+    expect(spy98.sourceBars).to.equal(rows.length);
+    expect(rows.length).to.equal(NYSE.sessionsBetween('1998-01-01', '1999-12-31').length);
+    expect(spy98.timeframes['1M']?.bars).to.equal(24);
+    expect(spy98.outsideCalendar).to.deep.equal({
+      bars: 2,
+      first: new Date(localMidnight('1989-12-28', NEW_YORK)).toISOString(),
+      last: new Date(localMidnight('1989-12-29', NEW_YORK)).toISOString(),
+      calendar: 'XNYS 1990-01-01 … 2199-12-31',
+    });
+  });
+
   it('should refuse a target the source cannot build and a range that ends before it starts', async () => {
     const refused = await system.producer
       .enqueue('aggregate-bars', { symbols: 'SPY', source: '1h', targets: ['30m', '1d'] })

@@ -7,23 +7,26 @@ import { NEW_YORK, nyTime } from '../helpers/bars.js';
 
 describe('session windows, periods and range bounds', () => {
   it('should open extended hours at 04:00 and close them at 20:00, or 17:00 after a 13:00 close, across DST', () => {
-    const { start, end } = NYSE.windows('extended');
+    const { start, end } = NYSE.windows('extended', NYSE.sessionsThrough(2024));
     for (const date of ['2024-03-08', '2024-03-11', '2024-11-01', '2024-11-04', '2024-11-29']) {
       const session = NYSE.session(date)!;
       expect(nyTime(start[session.index]), date).to.equal(`${date} 04:00`);
       expect(nyTime(end[session.index]), date).to.equal(`${date} ${session.earlyClose ? '17:00' : '20:00'}`);
     }
-    const regular = NYSE.windows('regular');
+    const regular = NYSE.windows('regular', NYSE.sessionsThrough(2024));
     const eve = NYSE.session('2015-12-24')!;
     expect([regular.start[eve.index], regular.end[eve.index]]).to.deep.equal([eve.open, eve.close]);
   });
 
   it('should label each session with the midnights of its day, pair, Monday and month', () => {
     const table = sessionTable('regular', NYSE, 0, 0);
-    for (let i = 0; i < table.length; i += 97) {
+    // 2d pairs start at 2000-01-03, as they did before the calendar reached back to 1990.
+    const anchor = NYSE.session('2000-01-03')!.index;
+    expect(table.pair[anchor + 1]).to.equal(localMidnight('2000-01-03', NEW_YORK));
+    for (let i = 1; i < table.length; i += 97) {
       const date = table.date(i);
       expect(table.day[i], date).to.equal(localMidnight(date, NEW_YORK));
-      expect(table.pair[i], date).to.equal(localMidnight(table.date(i - (i % 2)), NEW_YORK));
+      expect(table.pair[i], date).to.equal(localMidnight(table.date(i - ((((i - anchor) % 2) + 2) % 2)), NEW_YORK));
       expect(table.month[i], date).to.equal(localMidnight(`${date.slice(0, 8)}01`, NEW_YORK));
       expect(new Date(table.week[i] + 12 * 3_600_000).getUTCDay(), date).to.equal(1);
     }

@@ -63,6 +63,8 @@ const COMMA_LISTS = new Set(['analyze-patterns']);
 const HAND_WRITTEN: PayloadCase[] = [
   { job: 'eod-sync', breaks: 'a session after today in New York', payload: { date: '2030-12-30' }, field: 'date' },
   { job: 'eod-pipeline', breaks: 'a session after today in New York', payload: { date: '2030-12-30' }, field: 'date' },
+  { job: 'eod-sync', breaks: 'a weekday before the calendar begins (1990)', payload: { date: '1989-12-29' }, field: 'date' },
+  { job: 'eod-sync', breaks: 'a weekday the exchange was closed (Nixon funeral)', payload: { date: '1994-04-27' }, field: 'date' },
   {
     job: 'aggregate-bars',
     breaks: 'a to date past the years a bar can have',

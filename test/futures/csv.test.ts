@@ -65,12 +65,12 @@ describe('parseFuturesCsv', () => {
   });
 
   it('should reject the rows of a contract whose expiry lies outside the calendar', () => {
-    const parsed = parseRows(['ESZ45,204512,2024-01-02,10,11,9,10,5,']);
+    const parsed = parseRows(['ESZ89,198912,1990-01-02,10,11,9,10,5,']);
     expect(parsed.contracts).to.deep.equal([]);
     expect(parsed.rejected).to.deep.equal([
       {
         line: 2,
-        reason: "cannot place ESZ45's last trade date: 2045-12-15 is outside the XNYS calendar (2000-01-01 … 2030-12-31)",
+        reason: "cannot place ESZ89's last trade date: 1989-12-15 is outside the XNYS calendar (1990-01-01 … 2199-12-31)",
       },
     ]);
   });

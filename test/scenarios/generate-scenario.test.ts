@@ -59,7 +59,11 @@ describe('generate-scenario job', function () {
   };
 
   it('should load a run into the sandbox only, record it, and announce it after commit', async () => {
-    const announced = waitForEvent<[string, string]>(subscriber, 'message', (channel) => channel === system.channels.scenarioLoaded);
+    const announced = waitForEvent<[string, string]>(
+      subscriber,
+      'message',
+      (channel) => channel === system.channels.scenarioLoaded,
+    );
     const { id, result } = await system.run('generate-scenario', { scenario: 'crash_2020', count: 3, seed: 11 });
     const run = result as RunResult;
     expect(run).to.include({ schema: sandbox, symbols: 3, written: 756, unchanged: 0, replaced: 0, passed: true });
@@ -195,7 +199,11 @@ describe('generate-scenario job', function () {
 
   it('should create a sandbox schema exactly once when several jobs race to create it', async () => {
     const schema = `${sandbox}_race`;
-    const created = await Promise.all(Array.from({ length: 4 }, () => new SandboxRepository(system.db, schema).ensure()));
+    const created = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        system.db.transaction((trx) => new SandboxRepository(trx, schema).ensure(20, system.config.dbSchema)),
+      ),
+    );
     expect(created.filter(Boolean)).to.have.length(1);
     expect(await new BarsRepository(system.db, schema).count()).to.equal(0);
     await system.db.raw(`DROP SCHEMA ${ident(schema)} CASCADE`);
@@ -209,7 +217,7 @@ describe('generate-scenario job', function () {
       [{ scenario: 'crash_2020', count: 1, params: { volatility: 0.2 } }, /params: Unrecognized key/],
       [{ scenario: 'crash_2020', count: 1, timeframe: '1d', targets: ['1h'] }, /targets\.0: cannot be aggregated from 1d/],
       [{ scenario: 'crash_2020', count: 20, timeframe: '1m' }, /sessions: a 1m run may cover at most 2520 symbol-sessions/],
-      [{ scenario: 'crash_2020', count: 1, start: '2030-06-01' }, /start: 252 sessions from 2030-06-03 run past the end/],
+      [{ scenario: 'crash_2020', count: 1, start: '2199-06-01' }, /start: 252 sessions from 2199-06-03 run past the end/],
     ];
     for (const [payload, message] of cases) {
       const failure = await system.producer.enqueueByName('generate-scenario', payload).catch((e: Error) => e);
