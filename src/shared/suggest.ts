@@ -3,18 +3,7 @@
  * one tickforge knows.
  */
 
-/** Levenshtein distance: the fewest single-character insertions, deletions and substitutions from a to b. */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
+import { distance as editDistance } from 'fastest-levenshtein';
 
 /** The candidate that differs from `value` only in case, if there is one. */
 export function sameButCase(value: string, candidates: Iterable<string>): string | undefined {

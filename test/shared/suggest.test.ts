@@ -1,17 +1,10 @@
 import { expect } from 'chai';
 import { suggestTimeframe, timeframeSchema } from '../../src/bars/timeframes.js';
 import { UnknownJobError } from '../../src/shared/errors.js';
-import { closestMatch, editDistance, sameButCase } from '../../src/shared/suggest.js';
+import { closestMatch, sameButCase } from '../../src/shared/suggest.js';
 import { JOB_NAMES } from '../../src/queues/registry.js';
 
 describe('did you mean', () => {
-  it('should count insertions, deletions and substitutions as one edit each', () => {
-    expect(editDistance('import-bar', 'import-bars')).to.equal(1);
-    expect(editDistance('aggregate-bras', 'aggregate-bars')).to.equal(2);
-    expect(editDistance('', 'abc')).to.equal(3);
-    expect(editDistance('kitten', 'sitting')).to.equal(3);
-  });
-
   it('should suggest the stored symbol that differs only in case, and nothing for another symbol', () => {
     expect(sameButCase('spy', ['QQQ', 'SPY'])).to.equal('SPY');
     expect(sameButCase('SPX', ['QQQ', 'SPY'])).to.equal(undefined);
