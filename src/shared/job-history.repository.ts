@@ -3,6 +3,8 @@ import type { Queryable } from './db.js';
 export interface JobHistoryRow {
   queue: string;
   jobId: string;
+  /** The id of the root job or API request the job descends from (its own id for a root). */
+  correlationId: string;
   /** When the job was added: with queue and id, the row's key (ids repeat after a Redis reset). */
   enqueuedAt: Date;
   name: string;
@@ -29,6 +31,46 @@ function boundedSummary(summary: unknown): unknown {
     return JSON.stringify({ ...headline, truncated: true });
   }
   return JSON.stringify({ truncated: true });
+}
+
+/** Which history rows to list: all filters optional, newest first. */
+export interface JobHistoryQuery {
+  correlationId?: string;
+  queue?: string;
+  name?: string;
+  outcome?: 'completed' | 'failed';
+  limit: number;
+}
+
+/** A history row as the API shows it. */
+export interface JobHistoryEntry {
+  queue: string;
+  jobId: string;
+  name: string;
+  correlationId: string | null;
+  outcome: 'completed' | 'failed';
+  attempts: number;
+  enqueuedAt: string;
+  startedAt: string | null;
+  finishedAt: string;
+  durationMs: number | null;
+  summary: unknown;
+  error: string | null;
+}
+
+interface JobHistoryDbRow {
+  queue: string;
+  job_id: string;
+  name: string;
+  correlation_id: string | null;
+  outcome: 'completed' | 'failed';
+  attempts: number;
+  enqueued_at: Date;
+  started_at: Date | null;
+  finished_at: Date;
+  duration_ms: number | null;
+  summary: unknown;
+  error: string | null;
 }
 
 /** Most rows one history statement writes. */
@@ -77,6 +119,7 @@ export class JobHistoryRepository {
             [...latest.values()].map((row) => ({
               queue: row.queue,
               job_id: row.jobId,
+              correlation_id: row.correlationId,
               enqueued_at: row.enqueuedAt,
               name: row.name,
               outcome: row.outcome,
@@ -96,6 +139,33 @@ export class JobHistoryRepository {
       }
     }
     this.writing = false;
+  }
+
+  /** History rows matching the query, newest first (by finish, then enqueue time). */
+  async list(query: JobHistoryQuery): Promise<JobHistoryEntry[]> {
+    const select = this.db.withSchema(this.schema).table<JobHistoryDbRow>('job_history');
+    if (query.correlationId !== undefined) select.where('correlation_id', query.correlationId);
+    if (query.queue !== undefined) select.where('queue', query.queue);
+    if (query.name !== undefined) select.where('name', query.name);
+    if (query.outcome !== undefined) select.where('outcome', query.outcome);
+    const rows = (await select.orderBy([
+      { column: 'finished_at', order: 'desc' },
+      { column: 'enqueued_at', order: 'desc' },
+    ]).limit(query.limit)) as JobHistoryDbRow[];
+    return rows.map((row) => ({
+      queue: row.queue,
+      jobId: row.job_id,
+      name: row.name,
+      correlationId: row.correlation_id,
+      outcome: row.outcome,
+      attempts: row.attempts,
+      enqueuedAt: row.enqueued_at.toISOString(),
+      startedAt: row.started_at?.toISOString() ?? null,
+      finishedAt: row.finished_at.toISOString(),
+      durationMs: row.duration_ms,
+      summary: row.summary,
+      error: row.error,
+    }));
   }
 
   /** Which of these jobs of a queue have a completed history row. */
