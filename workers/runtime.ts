@@ -257,6 +257,7 @@ export class WorkerRuntime {
 
     const defaultSymbol = payloadSymbol(parsed.data);
     const abort = signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal;
+    let reported: { percent: number; step: string | null; symbol: string | null } | undefined;
     const ctx: JobContext = {
       job: {
         id: job.id!,
@@ -279,15 +280,19 @@ export class WorkerRuntime {
       signal: abort,
       progress: async (percent, step, detail) => {
         const progressPercent = Math.max(0, Math.min(100, Math.round(percent)));
+        const currentStep = step ?? (progressPercent === 100 ? 'done' : null);
+        const symbol = detail?.symbol ?? defaultSymbol;
+        // A report that says nothing new (a loop reporting the same rounded percent) costs no round trip.
+        if (reported?.percent === progressPercent && reported.step === currentStep && reported.symbol === symbol) return;
+        reported = { percent: progressPercent, step: currentStep, symbol };
         const progress: JobProgress = {
           progressPercent,
-          currentStep: step ?? (progressPercent === 100 ? 'done' : null),
-          symbol: detail?.symbol ?? defaultSymbol,
+          currentStep,
+          symbol,
           // The job's own rate since this attempt started.
           estimatedCompletion: estimateCompletion(started, Date.now(), progressPercent),
         };
-        await job.updateProgress(progress);
-        if (step) await job.log(`${step} (${progressPercent}%)`);
+        await Promise.all([job.updateProgress(progress), step ? job.log(`${step} (${progressPercent}%)`) : undefined]);
       },
       log: async (message) => {
         await job.log(message);
