@@ -1,27 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { Queue, QueueEvents, Worker } from 'bullmq';
+import { QueueEvents } from 'bullmq';
 import { WorkerRuntime } from '../workers/runtime.js';
-import { loadConfig, type Config } from '../src/shared/config.js';
+import type { Config } from '../src/shared/config.js';
 import { BAR_VALUE_COLUMNS, BarsRepository } from '../src/bars/bars.repository.js';
-import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/shared/db.js';
+import { ident, type Knex } from '../src/shared/db.js';
 import { BAR_COPY_COLUMNS, allocateBars, encodeCopyRows, type BarColumns } from '../src/bars/columns.js';
 import { parseBarsCsv } from '../src/bars/csv.js';
 import { copyInto } from '../src/shared/copy.js';
 import { createLogger } from '../src/shared/logger.js';
 import { Producer } from '../src/queues/producer.js';
 import { closeRedis, createRedis } from '../src/shared/redis.js';
-import { clearRedis } from '../test/helpers/redis.js';
 import { interleaved, rate, timed } from './measure.js';
+import { inBenchSchema } from './bench-schema.js';
 import { report, section } from './report.js';
 
 export const name = 'foundation';
 
 const IMPORT_ROWS = 200_000;
-const QUEUE_JOBS = 5_000;
-const CONCURRENCY = 16;
 
 /** A deterministic random walk of 1-minute bars. */
 function syntheticBars(rows: number): BarColumns {
@@ -182,80 +179,10 @@ async function sp500Import(config: Config, db: Knex): Promise<void> {
   }
 }
 
-/** Adds `count` jobs in bulk and returns the seconds until the last one completed. */
-async function drain(redisUrl: string, queue: Queue, jobName: string, data: object, count: number): Promise<number> {
-  const events = new QueueEvents(queue.name, { connection: { url: redisUrl }, prefix: queue.opts.prefix });
-  await events.waitUntilReady();
-  let completed = 0;
-  const done = new Promise<void>((resolve) => {
-    events.on('completed', () => {
-      if (++completed === count) resolve();
-    });
-  });
-  const started = performance.now();
-  for (let i = 0; i < count; i += 1_000) {
-    const batch = Array.from({ length: Math.min(1_000, count - i) }, () => ({
-      name: jobName,
-      data,
-      opts: { removeOnComplete: true },
-    }));
-    await queue.addBulk(batch);
-  }
-  await done;
-  const seconds = (performance.now() - started) / 1000;
-  await events.close();
-  return seconds;
-}
-
-async function queueThroughput(config: Config): Promise<void> {
-  const connection = { url: config.redisUrl };
-  const rawName = `bench-raw-${randomBytes(4).toString('hex')}`;
-  const rawQueue = new Queue(rawName, { connection, prefix: config.prefix });
-  const rawWorker = new Worker(rawName, async () => ({ ok: true }), {
-    connection,
-    prefix: config.prefix,
-    concurrency: CONCURRENCY,
-  });
-  await rawWorker.waitUntilReady();
-  const rawSeconds = await drain(config.redisUrl, rawQueue, 'noop', {}, QUEUE_JOBS);
-  await rawWorker.close();
-  await rawQueue.obliterate({ force: true });
-  await rawQueue.close();
-
-  const runtime = await WorkerRuntime.start({
-    config: { ...config, workerConcurrency: CONCURRENCY, queues: ['system'] },
-    logger: createLogger('bench', 'silent'),
-  });
-  const redis = createRedis(config, 'producer');
-  const producer = new Producer(redis, config.prefix);
-  const ourSeconds = await drain(config.redisUrl, producer.queue('system'), 'noop', { cpuMs: 0, waitMs: 0 }, QUEUE_JOBS);
-  await runtime.stop();
-  await producer.queue('system').obliterate({ force: true });
-  await producer.close();
-  await closeRedis(redis);
-
-  report({
-    what: `no-op jobs through tickforge (registry, zod, job_history row, metrics; concurrency ${CONCURRENCY})`,
-    value: QUEUE_JOBS / ourSeconds,
-    unit: 'jobs/s',
-    baseline: { what: `raw BullMQ Worker with an empty processor`, value: QUEUE_JOBS / rawSeconds },
-  });
-}
-
 export async function run(): Promise<void> {
-  section('foundation: import write path, import-bars against COPY, queue overhead');
-  const base = loadConfig();
-  const id = randomBytes(4).toString('hex');
-  const config: Config = { ...base, dbSchema: `bench_${id}`, prefix: `bench-${id}`, logLevel: 'silent' };
-  await migrateLatest(dbSettings(config));
-  const db = createDb(dbSettings(config));
-  try {
+  section('foundation: import write path, import-bars against COPY');
+  await inBenchSchema(async (config, db) => {
     await importThroughput(db, config.dbSchema);
     await sp500Import(config, db);
-    await queueThroughput(config);
-  } finally {
-    await db.raw(`DROP SCHEMA ${ident(config.dbSchema)} CASCADE`);
-    await db.destroy();
-    await clearRedis(config);
-  }
+  });
 }

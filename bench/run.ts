@@ -17,6 +17,7 @@ interface Bench {
 /** Every benchmark by name, in running order; loaded only when it runs. */
 const BENCHES: Record<string, () => Promise<Bench>> = {
   foundation: () => import('./foundation.bench.js'),
+  queue: () => import('./queue.bench.js'),
   bars: () => import('./bars.bench.js'),
   universes: () => import('./universes.bench.js'),
   scenario: () => import('./scenario.bench.js'),

@@ -21,6 +21,8 @@ export interface JobInfo {
   attempts: number;
   /** When the job was due: its scheduler slot for scheduled jobs, else when it was added (epoch ms). */
   scheduledFor: number;
+  /** The id of the root job or API request this job descends from; its own id when it is a root. */
+  correlationId: string;
 }
 
 /**
@@ -44,7 +46,8 @@ export interface ChildJobs {
 
 /**
  * The events a job announces, after the commit they describe; each is published with the
- * job's id as its correlation id.
+ * job's correlation id: the id of the root job (or API request) the job descends from, else
+ * its own.
  */
 export interface JobEvents {
   /** Publishes on a channel; the compiler holds `data` to the channel's payload type. */
@@ -89,6 +92,7 @@ export interface JobContext {
   progress(percent: number, step?: string, detail?: { symbol?: string }): Promise<void>;
   /** Appends a line to the job's log (Bull Board shows it). */
   log(message: string): Promise<void>;
+  /** Adds a job that carries this job's correlation id. */
   enqueue: EnqueueFn;
   children: ChildJobs;
 }

@@ -17,7 +17,7 @@ import { Publisher } from '../src/notify/publisher.js';
 import type { JobContract } from '../src/queues/contract.js';
 import { toFlowJob } from '../src/queues/flows.js';
 import { isQueueName, type QueueName } from '../src/queues/names.js';
-import { Producer } from '../src/queues/producer.js';
+import { Producer, correlationOf } from '../src/queues/producer.js';
 import { estimateCompletion, payloadSymbol, type JobProgress } from '../src/queues/progress.js';
 import { CONTRACTS, activeQueues } from '../src/queues/registry.js';
 import type { Config } from '../src/shared/config.js';
@@ -203,7 +203,7 @@ export class WorkerRuntime {
       // maxStalledCount times fails when a worker next takes it — so the failures `process`
       // recorded are marked, and any other final failure is recorded here.
       if (!job?.id || !job.finishedOn || this.recordedFailures.delete(job.id)) return;
-      const logger = this.logger.child({ job_id: job.id, job_name: job.name, queue, correlation_id: job.id });
+      const logger = this.logger.child({ job_id: job.id, job_name: job.name, queue, correlation_id: correlationOf(job) });
       const id = job.id;
       void this.finish(queue, job, 'failed', job.processedOn ?? Date.now(), Math.max(job.attemptsMade, 1), undefined, error, logger).finally(
         () => this.recordedFailures.delete(id),
@@ -224,13 +224,14 @@ export class WorkerRuntime {
   ): Promise<unknown> {
     const attempts = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
+    const correlationId = correlationOf(job);
     const logger = this.logger.child({
       job_id: job.id,
       job_name: job.name,
       queue,
       attempt,
       attempts,
-      correlation_id: job.id,
+      correlation_id: correlationId,
     });
     const started = Date.now();
     if (attempt === 1) {
@@ -256,6 +257,7 @@ export class WorkerRuntime {
 
     const defaultSymbol = payloadSymbol(parsed.data);
     const abort = signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal;
+    let reported: { percent: number; step: string | null; symbol: string | null } | undefined;
     const ctx: JobContext = {
       job: {
         id: job.id!,
@@ -264,9 +266,10 @@ export class WorkerRuntime {
         attempt,
         attempts,
         scheduledFor: (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp,
+        correlationId,
       },
       store: this.store,
-      events: this.jobEvents(job),
+      events: this.jobEvents(job.name, correlationId),
       kernels: this.pool,
       barsCache: this.barsCache,
       sandboxSchema: this.config.sandboxSchema,
@@ -278,21 +281,26 @@ export class WorkerRuntime {
       signal: abort,
       progress: async (percent, step, detail) => {
         const progressPercent = Math.max(0, Math.min(100, Math.round(percent)));
+        const currentStep = step ?? (progressPercent === 100 ? 'done' : null);
+        const symbol = detail?.symbol ?? defaultSymbol;
+        // A report that says nothing new (a loop reporting the same rounded percent) costs no round trip.
+        if (reported?.percent === progressPercent && reported.step === currentStep && reported.symbol === symbol) return;
+        reported = { percent: progressPercent, step: currentStep, symbol };
         const progress: JobProgress = {
           progressPercent,
-          currentStep: step ?? (progressPercent === 100 ? 'done' : null),
-          symbol: detail?.symbol ?? defaultSymbol,
+          currentStep,
+          symbol,
           // The job's own rate since this attempt started.
           estimatedCompletion: estimateCompletion(started, Date.now(), progressPercent),
         };
-        await job.updateProgress(progress);
-        if (step) await job.log(`${step} (${progressPercent}%)`);
+        await Promise.all([job.updateProgress(progress), step ? job.log(`${step} (${progressPercent}%)`) : undefined]);
       },
       log: async (message) => {
         await job.log(message);
       },
-      enqueue: (name, payload, options) => this.producer.enqueue(name, payload, options),
-      children: this.childJobs(job, token),
+      // What a job adds is part of what caused the job.
+      enqueue: (name, payload, options) => this.producer.enqueue(name, payload, { correlationId, ...options }),
+      children: this.childJobs(job, token, correlationId),
     };
 
     this.active.set(job.id!, job);
@@ -334,9 +342,9 @@ export class WorkerRuntime {
     }
   }
 
-  /** The events a job announces: published with its id as correlation id (see JobEvents). */
-  private jobEvents(job: Job): JobEvents {
-    const correlation = { id: job.id!, name: job.name };
+  /** The events a job announces: published with its correlation id (see JobEvents). */
+  private jobEvents(name: string, correlationId: string): JobEvents {
+    const correlation = { id: correlationId, name };
     return {
       publish: async (channel, data) => {
         await this.publisher.publish(channel, data, correlation.id);
@@ -346,12 +354,12 @@ export class WorkerRuntime {
   }
 
   /** The flow children of a running job (see ChildJobs). */
-  private childJobs(job: Job, token: string | undefined): ChildJobs {
+  private childJobs(job: Job, token: string | undefined, correlationId: string): ChildJobs {
     return {
       add: async (children) => {
         const parent = { id: job.id!, queue: job.queueQualifiedName };
         const flows = children.map((child) => {
-          const flow = toFlowJob(child);
+          const flow = toFlowJob(child, correlationId);
           return { ...flow, opts: { ...flow.opts, parent } };
         });
         await this.flows.addBulk(flows);
@@ -383,6 +391,7 @@ export class WorkerRuntime {
     const recording = this.history.record({
       queue,
       jobId: job.id!,
+      correlationId: correlationOf(job),
       enqueuedAt: new Date(job.timestamp),
       name: job.name,
       outcome,
@@ -407,7 +416,7 @@ export class WorkerRuntime {
       .publish(
         'advancedError',
         { queue, job_id: job.id!, job_name: job.name, attempts: attempt, reason: errorMessage(error) },
-        job.id,
+        correlationOf(job),
       )
       .catch((publishError: unknown) => logger.warn({ err: publishError }, 'could not publish the failure event'));
   }

@@ -88,7 +88,7 @@ export function createApp(deps: AppDeps): express.Express {
   const routers = [
     system.api,
     deadLettersRouter(producer, tokens, queues, rateLimit),
-    jobsRouter(producer, events, tokens, rateLimit, redis),
+    jobsRouter(producer, events, tokens, rateLimit, redis, store.jobHistory),
     futuresRouter(store, tokens),
     universesRouter(store, tokens),
     scenariosRouter(store, tokens, config.sandboxSchemaLimit),

@@ -17,6 +17,19 @@ export interface EnqueueOptions {
   priority?: number;
   /** Runs after validation, before anything is added, with the number of jobs about to be added; may refuse by throwing. */
   beforeAdd?: (count: number) => Promise<void>;
+  /**
+   * What the job is part of: the id of the root job or HTTP request that caused it. It goes
+   * with the job's options (never its payload) to its logs, events and history row.
+   */
+  correlationId?: string;
+}
+
+/** BullMQ job options with the correlation id tickforge keeps beside them (BullMQ stores unknown options as they are). */
+export type CorrelatedJobOptions = JobsOptions & { correlationId?: string };
+
+/** The correlation id of a job: the one it was added with, else its own id (it is a root). */
+export function correlationOf(job: { id?: string; opts: JobsOptions }): string {
+  return (job.opts as CorrelatedJobOptions).correlationId ?? job.id!;
 }
 
 /** What enqueueing answers: the job's id, queue and name. */
@@ -86,11 +99,12 @@ export class Producer {
         : options.idempotencyKey !== undefined
           ? `idem-${createHash('sha256').update(`${contract.name}\n${options.idempotencyKey}`).digest('hex').slice(0, 32)}`
           : contract.jobId?.(data);
-    const jobOptions: JobsOptions = {
+    const jobOptions: CorrelatedJobOptions = {
       ...contract.defaults,
       ...(jobId !== undefined ? { jobId } : {}),
       ...(options.delay !== undefined ? { delay: options.delay } : {}),
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {}),
     };
     if (options.idempotencyKey !== undefined) {
       // The IETF Idempotency-Key draft: a repeat returns the first job; the same key with
@@ -115,7 +129,11 @@ export class Producer {
    * nothing is added and the error names it by position (`payloads.3.timeframe`). The kind is
    * named at run time, as for enqueueByName.
    */
-  async enqueueBulkByName(name: string, payloads: unknown[], options: Pick<EnqueueOptions, 'beforeAdd'> = {}): Promise<EnqueuedJob[]> {
+  async enqueueBulkByName(
+    name: string,
+    payloads: unknown[],
+    options: Pick<EnqueueOptions, 'beforeAdd' | 'correlationId'> = {},
+  ): Promise<EnqueuedJob[]> {
     const contract = publicContractNamed(name);
     const problems: ValidationIssue[] = [];
     const data = payloads.map((payload, index) => {
@@ -131,7 +149,12 @@ export class Producer {
     const jobs = await this.queue(contract.queue).addBulk(
       data.map((payload) => {
         const jobId = contract.jobId?.(payload);
-        return { name, data: payload, opts: { ...contract.defaults, ...(jobId !== undefined ? { jobId } : {}) } };
+        const opts: CorrelatedJobOptions = {
+          ...contract.defaults,
+          ...(jobId !== undefined ? { jobId } : {}),
+          ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {}),
+        };
+        return { name, data: payload, opts };
       }),
     );
     return jobs.map((job) => ({ id: job.id!, queue: contract.queue, name }));

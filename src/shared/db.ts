@@ -134,6 +134,20 @@ export async function pendingMigrations(db: Knex, schema: string): Promise<strin
 export type Queryable = Knex | Knex.Transaction;
 
 /**
+ * Runs `work` on the pg client under a pool (one taken from it, handed back after) or under a
+ * transaction (its own), for what knex cannot say: named prepared statements, cursors, COPY.
+ */
+export async function withClient<T>(db: Queryable, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = db.client as { acquireConnection(): Promise<pg.Client>; releaseConnection(connection: pg.Client): Promise<void> };
+  const connection = await client.acquireConnection();
+  try {
+    return await work(connection);
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+/**
  * The transaction a repository is bound to; throws when it is bound to the pool instead. For
  * work that must share one connection (temporary staging tables, COPY), run it inside
  * `store.transaction`.

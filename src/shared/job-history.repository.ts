@@ -1,8 +1,11 @@
-import type { Queryable } from './db.js';
+import { createHash } from 'node:crypto';
+import { ident, withClient, type Queryable } from './db.js';
 
 export interface JobHistoryRow {
   queue: string;
   jobId: string;
+  /** The id of the root job or API request the job descends from (its own id for a root). */
+  correlationId: string;
   /** When the job was added: with queue and id, the row's key (ids repeat after a Redis reset). */
   enqueuedAt: Date;
   name: string;
@@ -31,8 +34,50 @@ function boundedSummary(summary: unknown): unknown {
   return JSON.stringify({ truncated: true });
 }
 
+/** Which history rows to list: all filters optional, newest first. */
+export interface JobHistoryQuery {
+  correlationId?: string;
+  queue?: string;
+  name?: string;
+  outcome?: 'completed' | 'failed';
+  limit: number;
+}
+
+/** A history row as the API shows it. */
+export interface JobHistoryEntry {
+  queue: string;
+  jobId: string;
+  name: string;
+  correlationId: string | null;
+  outcome: 'completed' | 'failed';
+  attempts: number;
+  enqueuedAt: string;
+  startedAt: string | null;
+  finishedAt: string;
+  durationMs: number | null;
+  summary: unknown;
+  error: string | null;
+}
+
+interface JobHistoryDbRow {
+  queue: string;
+  job_id: string;
+  name: string;
+  correlation_id: string | null;
+  outcome: 'completed' | 'failed';
+  attempts: number;
+  enqueued_at: Date;
+  started_at: Date | null;
+  finished_at: Date;
+  duration_ms: number | null;
+  summary: unknown;
+  error: string | null;
+}
+
 /** Most rows one history statement writes. */
 const MAX_BATCH = 500;
+/** Most history statements in flight at once (each on its own pooled connection). */
+const MAX_WRITERS = 4;
 
 interface PendingRow {
   row: JobHistoryRow;
@@ -40,62 +85,135 @@ interface PendingRow {
   failed(error: unknown): void;
 }
 
+/** The columns a history row is written with, in the order of the statement's arrays, and each array's type. */
+const RECORD_COLUMNS: ReadonlyArray<[column: string, type: string]> = [
+  ['queue', 'text'],
+  ['job_id', 'text'],
+  ['correlation_id', 'text'],
+  ['enqueued_at', 'timestamptz'],
+  ['name', 'text'],
+  ['outcome', 'text'],
+  ['attempts', 'int'],
+  ['started_at', 'timestamptz'],
+  ['finished_at', 'timestamptz'],
+  ['duration_ms', 'int'],
+  ['summary', 'jsonb'],
+  ['error', 'text'],
+];
+
 /**
- * One row per finished job, keyed by (queue, job id): a retried job updates its row.
+ * The upsert of a batch of rows: one array per column unnested into rows, so the text is the
+ * same for any number of rows and PostgreSQL plans it once per connection.
+ */
+function recordStatement(schema: string): { name: string; text: string } {
+  const columns = RECORD_COLUMNS.map(([column]) => column);
+  const arrays = RECORD_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`);
+  const key = ['queue', 'job_id', 'enqueued_at'];
+  const text =
+    `INSERT INTO ${ident(schema)}.job_history (${columns.join(', ')}) SELECT * FROM unnest(${arrays.join(', ')}) ` +
+    `ON CONFLICT (${key.join(', ')}) DO UPDATE SET ` +
+    columns
+      .filter((column) => !key.includes(column))
+      .map((column) => `${column} = excluded.${column}`)
+      .join(', ');
+  return { name: `job_history_record_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text };
+}
+
+/**
+ * One row per finished job, keyed by (queue, job id, enqueue time): a retried job updates its row.
  *
  * Rows are written with group commit: `record` resolves only once its row is committed, but
- * rows of jobs finishing while a write is in flight go together in the next statement, so a
- * worker running many short jobs commits once per batch instead of once per job.
+ * rows of jobs finishing while a write is in flight, or in the same turn of the event loop, go
+ * together in the next statement, so a worker running many short jobs commits once per batch
+ * instead of once per job.
  */
 export class JobHistoryRepository {
   private pending: PendingRow[] = [];
-  private writing = false;
+  private writers = 0;
+  private scheduled = false;
+  private readonly statement: { name: string; text: string };
 
   constructor(
     private readonly db: Queryable,
     readonly schema: string,
-  ) {}
+  ) {
+    this.statement = recordStatement(schema);
+  }
 
   record(row: JobHistoryRow): Promise<void> {
     return new Promise<void>((written, failed) => {
       this.pending.push({ row, written, failed });
-      if (!this.writing) void this.drain();
+      this.schedule();
     });
   }
 
-  private async drain(): Promise<void> {
-    this.writing = true;
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, MAX_BATCH);
-      // One statement may not touch a row twice: keep the latest row of a job.
-      const latest = new Map(batch.map(({ row }) => [`${row.queue}\n${row.jobId}\n${row.enqueuedAt.getTime()}`, row]));
-      try {
-        await this.db
-          .withSchema(this.schema)
-          .table('job_history')
-          .insert(
-            [...latest.values()].map((row) => ({
-              queue: row.queue,
-              job_id: row.jobId,
-              enqueued_at: row.enqueuedAt,
-              name: row.name,
-              outcome: row.outcome,
-              attempts: row.attempts,
-              started_at: row.startedAt ?? null,
-              finished_at: row.finishedAt,
-              duration_ms: row.durationMs ?? null,
-              summary: boundedSummary(row.summary),
-              error: row.error?.slice(0, 4_000) ?? null,
-            })),
-          )
-          .onConflict(['queue', 'job_id', 'enqueued_at'])
-          .merge();
-        for (const pending of batch) pending.written();
-      } catch (error) {
-        for (const pending of batch) pending.failed(error);
-      }
+  /** Writes what is pending on the next turn of the event loop, unless every writer is busy (one finishing writes it then). */
+  private schedule(): void {
+    if (this.scheduled || this.writers >= MAX_WRITERS || this.pending.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.write();
+    });
+  }
+
+  private async write(): Promise<void> {
+    if (this.writers >= MAX_WRITERS || this.pending.length === 0) return;
+    this.writers++;
+    const batch = this.pending.splice(0, MAX_BATCH);
+    // One statement may not touch a row twice: keep the latest row of a job.
+    const latest = new Map(batch.map(({ row }) => [`${row.queue}\n${row.jobId}\n${row.enqueuedAt.getTime()}`, row]));
+    const rows = [...latest.values()];
+    const values = [
+      rows.map((row) => row.queue),
+      rows.map((row) => row.jobId),
+      rows.map((row) => row.correlationId),
+      rows.map((row) => row.enqueuedAt),
+      rows.map((row) => row.name),
+      rows.map((row) => row.outcome),
+      rows.map((row) => row.attempts),
+      rows.map((row) => row.startedAt ?? null),
+      rows.map((row) => row.finishedAt),
+      rows.map((row) => row.durationMs ?? null),
+      rows.map((row) => boundedSummary(row.summary)),
+      rows.map((row) => row.error?.slice(0, 4_000) ?? null),
+    ];
+    try {
+      await withClient(this.db, (client) => client.query({ ...this.statement, values }));
+      for (const pending of batch) pending.written();
+    } catch (error) {
+      for (const pending of batch) pending.failed(error);
+    } finally {
+      this.writers--;
+      this.schedule();
     }
-    this.writing = false;
+  }
+
+  /** History rows matching the query, newest first (by finish, then enqueue time). */
+  async list(query: JobHistoryQuery): Promise<JobHistoryEntry[]> {
+    const select = this.db.withSchema(this.schema).table<JobHistoryDbRow>('job_history');
+    if (query.correlationId !== undefined) select.where('correlation_id', query.correlationId);
+    if (query.queue !== undefined) select.where('queue', query.queue);
+    if (query.name !== undefined) select.where('name', query.name);
+    if (query.outcome !== undefined) select.where('outcome', query.outcome);
+    const rows = (await select.orderBy([
+      { column: 'finished_at', order: 'desc' },
+      { column: 'enqueued_at', order: 'desc' },
+    ]).limit(query.limit)) as JobHistoryDbRow[];
+    return rows.map((row) => ({
+      queue: row.queue,
+      jobId: row.job_id,
+      name: row.name,
+      correlationId: row.correlation_id,
+      outcome: row.outcome,
+      attempts: row.attempts,
+      enqueuedAt: row.enqueued_at.toISOString(),
+      startedAt: row.started_at?.toISOString() ?? null,
+      finishedAt: row.finished_at.toISOString(),
+      durationMs: row.duration_ms,
+      summary: row.summary,
+      error: row.error,
+    }));
   }
 
   /** Which of these jobs of a queue have a completed history row. */

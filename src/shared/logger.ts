@@ -19,5 +19,9 @@ export function createLogger(service: string, level = 'info', terminal = Boolean
     },
   };
   // Synchronous, in this thread: a line is on the terminal before the process can exit.
-  return terminal ? pino(options, pretty({ sync: true, colorize: true, ignore: 'pid' })) : pino(options);
+  if (terminal) return pino(options, pretty({ sync: true, colorize: true, ignore: 'pid' }));
+  // JSON lines are written asynchronously, lines logged while a write is in flight going out
+  // together in the next one (a busy worker logs two per job); pino flushes what is left when
+  // the process exits.
+  return pino(options, pino.destination({ dest: 1, sync: false }));
 }

@@ -3,7 +3,7 @@ import { WorkerRuntime } from '../../workers/runtime.js';
 import type { JobHandler } from '../../jobs/handler.js';
 import type { Config } from '../../src/shared/config.js';
 import type { Knex } from '../../src/shared/db.js';
-import { createLogger } from '../../src/shared/logger.js';
+import { createLogger, type Logger } from '../../src/shared/logger.js';
 import type { QueueName } from '../../src/queues/names.js';
 import { channelsOf, type ChannelKey } from '../../src/notify/channels.js';
 import { Producer } from '../../src/queues/producer.js';
@@ -44,12 +44,12 @@ export class TestSystem {
   }
 
   /** Starts an in-process worker runtime on this system's schema and prefix. */
-  async startWorker(overrides: Partial<Config> = {}, handlers?: readonly JobHandler[]): Promise<WorkerRuntime> {
-    const runtime = await WorkerRuntime.start({
-      config: { ...this.config, ...overrides },
-      logger: createLogger('test-worker', this.config.logLevel),
-      handlers,
-    });
+  async startWorker(
+    overrides: Partial<Config> = {},
+    handlers?: readonly JobHandler[],
+    logger: Logger = createLogger('test-worker', this.config.logLevel),
+  ): Promise<WorkerRuntime> {
+    const runtime = await WorkerRuntime.start({ config: { ...this.config, ...overrides }, logger, handlers });
     this.runtimes.push(runtime);
     return runtime;
   }

@@ -5,6 +5,7 @@ import { isQueueName, QUEUES, type QueueName } from '../../queues/names.js';
 import { enqueuedJobSchema, type Producer } from '../../queues/producer.js';
 import { cancelJob } from '../../queues/cancel.js';
 import { progressOf } from '../../queues/progress.js';
+import type { JobHistoryRepository } from '../../shared/job-history.repository.js';
 import type { RedisClient } from '../../shared/redis.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import { requireRole, type Tokens } from '../auth.js';
@@ -107,14 +108,65 @@ const cancelledSchema = z.object({
 
 const JOB_PARAMS = { queue: 'queue name', id: 'job id' };
 
+const historyQuerySchema = z
+  .object({
+    correlationId: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('only the jobs of one root: a root job id, or the X-Request-Id of the API call that enqueued it'),
+    queue: z.enum(QUEUES).optional(),
+    name: z.string().min(1).max(100).optional().describe('job name'),
+    outcome: z.enum(['completed', 'failed']).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+const historySchema = z.object({
+  jobs: z.array(
+    z.object({
+      queue: z.string(),
+      jobId: z.string(),
+      name: z.string(),
+      correlationId: z.string().nullable().describe('the root job or API request the job descends from; null for rows older than the column'),
+      outcome: z.enum(['completed', 'failed']),
+      attempts: z.number(),
+      enqueuedAt: z.string(),
+      startedAt: z.string().nullable(),
+      finishedAt: z.string(),
+      durationMs: z.number().nullable(),
+      summary: z.unknown().describe('what the job returned (cut to its headline fields when large)'),
+      error: z.string().nullable(),
+    }),
+  ),
+});
+
 export function jobsRouter(
   producer: Producer,
   events: JobEventHub,
   tokens: Tokens,
   rateLimit: EnqueueRateLimit,
   publisher: RedisClient,
+  history: JobHistoryRepository,
 ): ApiRouter {
   const routes = new ApiRouter();
+
+  routes.get(
+    '/jobs/history',
+    {
+      summary:
+        'Finished jobs from the job history, newest first; `correlationId` lists every job of one flow or EOD pipeline run, or of one API call',
+      role: 'read',
+      query: historyQuerySchema,
+      responses: { 200: { description: 'the history rows', schema: historySchema }, 400: 'a bad query parameter, named' },
+    },
+    requireRole('read', tokens),
+    async (req: Request, res: Response) => {
+      const query = parseOrThrow(historyQuerySchema, req.query, 'query');
+      sendJson(res, historySchema, { jobs: await history.list(query) });
+    },
+  );
 
   routes.post(
     '/jobs/:name/bulk',
@@ -135,6 +187,7 @@ export function jobsRouter(
       const { payloads } = parseOrThrow(bulkSchema, req.body ?? {});
       const jobs = await producer.enqueueBulkByName(String(req.params.name), payloads, {
         beforeAdd: (count) => rateLimit.charge(req, res, count),
+        correlationId: String(req.id),
       });
       sendJson(res, bulkEnqueuedSchema, { count: jobs.length, jobs }, 202);
     },
@@ -146,6 +199,8 @@ export function jobsRouter(
     const enqueued = await producer.enqueueByName(String(req.params.name), req.body === undefined ? {} : req.body, {
       idempotencyKey: idempotencyKey(req),
       beforeAdd: (count) => rateLimit.charge(req, res, count),
+      // The request's X-Request-Id follows the job and everything it causes.
+      correlationId: String(req.id),
     });
     res.status(202).location(`/api/jobs/${enqueued.queue}/${enqueued.id}`).json(enqueued);
   });
