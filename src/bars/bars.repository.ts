@@ -53,6 +53,36 @@ export class BarsRepository {
   }
 
   /**
+   * COPYs rows (BAR_COPY_COLUMNS order, binary from BinaryCopyWriter) straight into the table:
+   * for rows no stored bar shares a key with (see holdsAny), it skips the staging table and the
+   * merge. A key already stored fails the COPY. Runs inside a transaction.
+   */
+  async copyRows(source: CopySource): Promise<void> {
+    const trx = requireTransaction(this.db, 'copying bars');
+    await copyInto(trx, this.table, BAR_COPY_COLUMNS, source, 'binary');
+  }
+
+  /** Whether any stored bar lies in one of these ranges (from <= ts <= to, epoch ms) of its series. */
+  async holdsAny(ranges: ReadonlyArray<SeriesKey & { from: number; to: number }>): Promise<boolean> {
+    if (ranges.length === 0) return false;
+    const result = await this.db.raw<{ rows: Array<{ held: boolean }> }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[]) AS r(symbol, timeframe, variant, first, last)
+         WHERE EXISTS (SELECT 1 FROM ${this.table} b
+                       WHERE b.symbol = r.symbol AND b.timeframe = r.timeframe AND b.variant = r.variant
+                         AND b.ts BETWEEN r.first AND r.last)) AS held`,
+      [
+        ranges.map((r) => r.symbol),
+        ranges.map((r) => r.timeframe),
+        ranges.map((r) => r.variant),
+        ranges.map((r) => new Date(r.from)),
+        ranges.map((r) => new Date(r.to)),
+      ],
+    );
+    return result.rows[0].held;
+  }
+
+  /**
    * Merges the staged rows with one INSERT … ON CONFLICT and empties the staging table. A
    * forward-fill row never replaces a stored real bar.
    */
