@@ -1,6 +1,7 @@
 import { copyInto, type CopySource } from '../shared/copy.js';
 import { ident, requireTransaction, type Queryable } from '../shared/db.js';
-import { BAR_COPY_COLUMNS, type BarRow, type SeriesKey } from './columns.js';
+import { BinaryCopyWriter } from './binary-copy.js';
+import { BAR_COPY_COLUMNS, type BarColumns, type BarRow, type BarSource, type SeriesKey } from './columns.js';
 
 export interface UpsertCounts {
   /** Rows inserted, or overwritten because their values changed. */
@@ -39,6 +40,22 @@ export class BarsRepository {
     // An empty binary payload has no header for PostgreSQL to read: there is nothing to stage.
     if (!(format === 'binary' && source instanceof Uint8Array && source.length === 0)) await this.stage(source, format);
     return this.mergeStaged();
+  }
+
+  /**
+   * Upserts the bars of one series (ascending, no ts twice) as binary COPY: straight into the
+   * table when no stored bar of the series lies in their range, else through staging and the
+   * merge of upsertCopy. Runs inside a transaction.
+   */
+  async upsertBars(key: SeriesKey, source: BarSource, bars: BarColumns): Promise<UpsertCounts> {
+    const rows = bars.ts.length;
+    if (rows === 0) return { written: 0, unchanged: 0 };
+    const writer = new BinaryCopyWriter();
+    writer.add(key, source, bars);
+    const copy = writer.finish();
+    if (await this.holdsAny([{ ...key, from: bars.ts[0], to: bars.ts[rows - 1] }])) return this.upsertCopy(copy, 'binary');
+    await this.copyRows(copy);
+    return { written: rows, unchanged: 0 };
   }
 
   /**
