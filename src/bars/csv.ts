@@ -249,7 +249,13 @@ function checkRow(
     throw new RowError(gridProblem);
   }
 
-  const values = REQUIRED.map((name, k) => parseNumber(record[valueIndex[k]], name));
+  const values = [
+    parseNumber(record[valueIndex[0]], 'open'),
+    parseNumber(record[valueIndex[1]], 'high'),
+    parseNumber(record[valueIndex[2]], 'low'),
+    parseNumber(record[valueIndex[3]], 'close'),
+    parseNumber(record[valueIndex[4]], 'volume'),
+  ];
   const vwapRaw = valueIndex[5] >= 0 ? record[valueIndex[5]] : '';
   const countRaw = valueIndex[6] >= 0 ? record[valueIndex[6]] : '';
   const vwap = vwapRaw === '' ? NaN : parseNumber(vwapRaw, 'vwap');
@@ -265,11 +271,12 @@ function checkRow(
   const badSymbol = symbolProblem(symbol);
   if (badSymbol) throw new RowError(badSymbol);
   if (!nonPositiveAllowed.has(symbol)) {
-    const price = PRICES.findIndex((_, k) => !(values[k] > 0));
-    if (price >= 0) throw new RowError(`${PRICES[price]} ${values[price]} is not above 0; only futures may trade at zero or below`);
+    for (let k = 0; k < PRICES.length; k++) {
+      if (!(values[k] > 0)) throw new RowError(`${PRICES[k]} ${values[k]} is not above 0; only futures may trade at zero or below`);
+    }
     if (vwap <= 0) throw new RowError(`vwap ${vwap} is not above 0; only futures may trade at zero or below`);
   }
-  const bar = [ts, ...values, vwap, tradeCount];
+  const bar = [ts, values[0], values[1], values[2], values[3], values[4], vwap, tradeCount];
   const series = state.series.get(symbol);
   if (series && ts <= series.last[0]) {
     const lastTs = new Date(series.last[0]).toISOString();
