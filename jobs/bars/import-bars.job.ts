@@ -59,7 +59,7 @@ async function streamImport(
   let rest: Uint8Array = new Uint8Array(0);
   let writing: Promise<void> = Promise.resolve();
   const parse = async (bytes: Uint8Array, final: boolean) => {
-    // A buffer of its own (Buffer.concat may hand out a slice of Node's shared pool), so it can be transferred.
+    // The unread rest, then the new bytes, in a buffer of its own so it can be transferred.
     const input = rest.length === 0 ? bytes : new Uint8Array(rest.length + bytes.length);
     if (input !== bytes) {
       input.set(rest);
