@@ -79,8 +79,7 @@ async function importThroughput(db: Knex, schema: string): Promise<void> {
   const older = shifted(bars);
   const key = { symbol: 'BENCH', timeframe: '1m' as const, variant: '' };
   const table = `${ident(schema)}.bars`;
-  const copy = (columns: BarColumns) =>
-    db.transaction((trx) => new BarsRepository(trx, schema).upsertCopy(encodeCopyRows(key, 'provider', columns)));
+  const copy = (columns: BarColumns) => db.transaction((trx) => new BarsRepository(trx, schema).upsertBars(key, 'provider', columns));
   // The product's conflict rule on both sides: update only rows whose values differ, and never let a fill replace a real bar.
   const changed = BAR_VALUE_COLUMNS.map((column) => `bars.${column}`).join(', ');
   const incoming = BAR_VALUE_COLUMNS.map((column) => `excluded.${column}`).join(', ');
@@ -110,7 +109,7 @@ async function importThroughput(db: Knex, schema: string): Promise<void> {
       knex: { prepare, run: knexUpsert },
     });
     report({
-      what: `bars upsert ${round}, COPY + staging + INSERT … ON CONFLICT (${IMPORT_ROWS.toLocaleString('en-US')} rows, encoding included)`,
+      what: `bars upsert ${round}, binary COPY: straight in when the range holds no bar, else staging + INSERT … ON CONFLICT (${IMPORT_ROWS.toLocaleString('en-US')} rows, encoding included)`,
       ...rate(IMPORT_ROWS, samples.copy),
       unit: 'rows/s',
       baseline: {

@@ -1,7 +1,8 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import type { WrittenSeries } from '../src/bars/announce.js';
 import type { CsvFailure, RejectedRow } from '../src/shared/csv.js';
 import { InputError } from '../src/shared/errors.js';
@@ -10,11 +11,15 @@ import type { Store } from '../src/store/store.js';
 import type { JobContext } from './context.js';
 
 /**
- * Reads an import file, refusing anything outside the allowed roots. A missing file and one
- * outside the roots get the same answer, and the roots are not listed, so the message tells a
- * caller nothing about the files of the worker's machine.
+ * Opens an import file as a stream of its bytes (gzip unpacked as it streams), refusing anything
+ * outside the allowed roots. A missing file and one outside the roots get the same answer, and
+ * the roots are not listed, so the message tells a caller nothing about the files of the
+ * worker's machine. `read` counts the file's bytes read so far (of `size`).
  */
-export async function readImportFile(file: string, roots: string[]): Promise<Uint8Array> {
+export async function openImportFile(
+  file: string,
+  roots: string[],
+): Promise<{ bytes: AsyncIterable<Uint8Array>; size: number; read: () => number }> {
   const refused = () =>
     new InputError(`file ${file} cannot be imported: it does not exist or is not under the import directories (TICKFORGE_IMPORT_ROOTS)`);
   const resolved = await realpath(path.resolve(file)).catch(() => undefined);
@@ -28,13 +33,76 @@ export async function readImportFile(file: string, roots: string[]): Promise<Uin
   if (info.size > MAX_IMPORT_BYTES) {
     throw new InputError(`file ${file} is ${info.size} bytes; the limit is ${MAX_IMPORT_BYTES}`);
   }
-  const bytes = await readFile(resolved);
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  const handle = await open(resolved);
+  const magic = Buffer.alloc(2);
+  await handle.read(magic, 0, 2, 0).catch(async (error: unknown) => {
+    await handle.close();
+    throw error;
+  });
+  const stream = handle.createReadStream({ start: 0, highWaterMark: 1 << 20 });
+  const read = () => stream.bytesRead;
+  if (magic[0] !== 0x1f || magic[1] !== 0x8b) return { bytes: stream, size: info.size, read };
+  return { bytes: gunzipped(stream, file), size: info.size, read };
+}
+
+/** The unpacked bytes of a gzip stream, refused once they pass MAX_IMPORT_BYTES. */
+async function* gunzipped(packed: Readable, file: string): AsyncGenerator<Uint8Array> {
+  const unpack = createGunzip();
+  const piped = pipeline(packed, unpack).catch((error: Error) => error);
+  let total = 0;
   try {
-    return await promisify(gunzip)(bytes, { maxOutputLength: MAX_IMPORT_BYTES });
+    for await (const chunk of unpack as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > MAX_IMPORT_BYTES) {
+        throw new InputError(`file ${file} unpacks to more than ${MAX_IMPORT_BYTES} bytes, the limit`);
+      }
+      yield chunk;
+    }
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError(`file ${file} is not readable gzip: ${(error as Error).message}`);
+  } finally {
+    packed.destroy();
+    unpack.destroy();
   }
+  const failed = await piped;
+  if (failed) throw new InputError(`file ${file} is not readable gzip: ${failed.message}`);
+}
+
+/** Reads a whole import file (see openImportFile) into memory. */
+export async function readImportFile(file: string, roots: string[]): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of (await openImportFile(file, roots)).bytes) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * An import's source in chunks of about `size` bytes — the file (only under the import roots;
+ * gzip is unpacked as it streams) or the inline CSV — each a buffer of its own, ready to transfer
+ * to the pool, with the share of the source read so far.
+ */
+export async function* importChunks(
+  ctx: JobContext,
+  source: ImportSource,
+  size: number,
+): AsyncGenerator<{ bytes: Uint8Array; share: number }> {
+  if (source.csv !== undefined) {
+    yield { bytes: ownedBytes(Buffer.from(source.csv, 'utf8')), share: 1 };
+    return;
+  }
+  const opened = await openImportFile(source.file!, ctx.importRoots);
+  let pending: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of opened.bytes) {
+    pending.push(chunk);
+    length += chunk.length;
+    if (length >= size) {
+      yield { bytes: ownedBytes(Buffer.concat(pending, length)), share: opened.read() / Math.max(opened.size, 1) };
+      pending = [];
+      length = 0;
+    }
+  }
+  if (length > 0) yield { bytes: ownedBytes(Buffer.concat(pending, length)), share: 1 };
 }
 
 /** A copy of the bytes that owns its whole ArrayBuffer, so it can be transferred. */

@@ -1,6 +1,7 @@
 import { copyInto, type CopySource } from '../shared/copy.js';
 import { ident, requireTransaction, type Queryable } from '../shared/db.js';
-import { BAR_COPY_COLUMNS, type BarRow, type SeriesKey } from './columns.js';
+import { BinaryCopyWriter } from './binary-copy.js';
+import { BAR_COPY_COLUMNS, type BarColumns, type BarRow, type BarSource, type SeriesKey } from './columns.js';
 
 export interface UpsertCounts {
   /** Rows inserted, or overwritten because their values changed. */
@@ -42,6 +43,22 @@ export class BarsRepository {
   }
 
   /**
+   * Upserts the bars of one series (ascending, no ts twice) as binary COPY: straight into the
+   * table when no stored bar of the series lies in their range, else through staging and the
+   * merge of upsertCopy. Runs inside a transaction.
+   */
+  async upsertBars(key: SeriesKey, source: BarSource, bars: BarColumns): Promise<UpsertCounts> {
+    const rows = bars.ts.length;
+    if (rows === 0) return { written: 0, unchanged: 0 };
+    const writer = new BinaryCopyWriter();
+    writer.add(key, source, bars);
+    const copy = writer.finish();
+    if (await this.holdsAny([{ ...key, from: bars.ts[0], to: bars.ts[rows - 1] }])) return this.upsertCopy(copy, 'binary');
+    await this.copyRows(copy);
+    return { written: rows, unchanged: 0 };
+  }
+
+  /**
    * COPYs rows (BAR_COPY_COLUMNS order; text, or binary from BinaryCopyWriter) into the
    * transaction's staging table without merging them yet, so a long job can stage batch after
    * batch and merge once (mergeStaged) in the same transaction.
@@ -50,6 +67,36 @@ export class BarsRepository {
     const trx = requireTransaction(this.db, 'staging bars');
     await this.ensureStaging();
     await copyInto(trx, this.staging, BAR_COPY_COLUMNS, source, format);
+  }
+
+  /**
+   * COPYs rows (BAR_COPY_COLUMNS order, binary from BinaryCopyWriter) straight into the table:
+   * for rows no stored bar shares a key with (see holdsAny), it skips the staging table and the
+   * merge. A key already stored fails the COPY. Runs inside a transaction.
+   */
+  async copyRows(source: CopySource): Promise<void> {
+    const trx = requireTransaction(this.db, 'copying bars');
+    await copyInto(trx, this.table, BAR_COPY_COLUMNS, source, 'binary');
+  }
+
+  /** Whether any stored bar lies in one of these ranges (from <= ts <= to, epoch ms) of its series. */
+  async holdsAny(ranges: ReadonlyArray<SeriesKey & { from: number; to: number }>): Promise<boolean> {
+    if (ranges.length === 0) return false;
+    const result = await this.db.raw<{ rows: Array<{ held: boolean }> }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[]) AS r(symbol, timeframe, variant, first, last)
+         WHERE EXISTS (SELECT 1 FROM ${this.table} b
+                       WHERE b.symbol = r.symbol AND b.timeframe = r.timeframe AND b.variant = r.variant
+                         AND b.ts BETWEEN r.first AND r.last)) AS held`,
+      [
+        ranges.map((r) => r.symbol),
+        ranges.map((r) => r.timeframe),
+        ranges.map((r) => r.variant),
+        ranges.map((r) => new Date(r.from)),
+        ranges.map((r) => new Date(r.to)),
+      ],
+    );
+    return result.rows[0].held;
   }
 
   /**

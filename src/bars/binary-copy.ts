@@ -1,4 +1,4 @@
-import type { BarColumns, BarSource, SeriesKey } from './columns.js';
+import { BAR_COLUMN_NAMES, type BarColumns, type BarSource, type SeriesKey } from './columns.js';
 
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in Unix ms. */
 export const POSTGRES_EPOCH_MS = 946_684_800_000;
@@ -8,6 +8,8 @@ export const BINARY_COPY_SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 
 
 const FIELDS = 12;
 const utf8 = new TextEncoder();
+const origins = new Map<BarSource, Uint8Array>();
+const originBytes = (source: BarSource) => origins.get(source) ?? origins.set(source, utf8.encode(source)).get(source)!;
 
 /**
  * Builds a binary COPY payload of bars in BAR_COPY_COLUMNS order (symbol, timeframe, variant,
@@ -19,6 +21,7 @@ export class BinaryCopyWriter {
   private bytes = new Uint8Array(1 << 16);
   private view = new DataView(this.bytes.buffer);
   private length = 0;
+  private readonly keys = new Map<string, Uint8Array>();
   /** Rows added so far. */
   rows = 0;
 
@@ -55,41 +58,63 @@ export class BinaryCopyWriter {
     this.length += 12;
   }
 
+  /** The bytes every row of a series starts with: field count, symbol, timeframe, variant. */
+  private keyBytes(key: SeriesKey): Uint8Array {
+    const id = `${key.symbol}\t${key.timeframe}\t${key.variant}`;
+    let bytes = this.keys.get(id);
+    if (!bytes) {
+      const parts = [key.symbol, key.timeframe, key.variant].map((part) => utf8.encode(part));
+      bytes = new Uint8Array(2 + parts.reduce((sum, part) => sum + 4 + part.length, 0));
+      const view = new DataView(bytes.buffer);
+      view.setInt16(0, FIELDS);
+      let at = 2;
+      for (const part of parts) {
+        view.setInt32(at, part.length);
+        bytes.set(part, at + 4);
+        at += 4 + part.length;
+      }
+      if (this.keys.size >= 10_000) this.keys.clear();
+      this.keys.set(id, bytes);
+    }
+    return bytes;
+  }
+
+  /** Writes one row; `bar` holds ts, open, high, low, close, volume, vwap, trade count (NaN unknown). */
+  private row(keyBytes: Uint8Array, origin: Uint8Array, bar: ArrayLike<number>): void {
+    this.reserve(keyBytes.length + 12 + 6 * 12 + 8 + 4 + origin.length);
+    this.bytes.set(keyBytes, this.length);
+    this.length += keyBytes.length;
+    this.view.setInt32(this.length, 8);
+    this.view.setBigInt64(this.length + 4, BigInt(Math.round((bar[0] - POSTGRES_EPOCH_MS) * 1000)));
+    this.length += 12;
+    for (let k = 1; k <= 6; k++) this.float(bar[k]);
+    const tradeCount = bar[7];
+    if (Number.isNaN(tradeCount)) {
+      this.view.setInt32(this.length, -1);
+      this.length += 4;
+    } else {
+      this.view.setInt32(this.length, 4);
+      this.view.setInt32(this.length + 4, tradeCount);
+      this.length += 8;
+    }
+    this.text(origin);
+    this.rows++;
+  }
+
   /** Appends rows [start, end) of a series. */
   add(key: SeriesKey, source: BarSource, bars: BarColumns, start = 0, end = bars.ts.length): void {
-    const symbol = utf8.encode(key.symbol);
-    const timeframe = utf8.encode(key.timeframe);
-    const variant = utf8.encode(key.variant);
-    const origin = utf8.encode(source);
-    const rowSize = 2 + 16 + symbol.length + timeframe.length + variant.length + origin.length + 12 + 6 * 12 + 8;
-    this.reserve(rowSize * (end - start));
-    const { ts, open, high, low, close, volume, vwap, tradeCount } = bars;
+    const keyBytes = this.keyBytes(key);
+    const origin = originBytes(source);
+    const bar = new Float64Array(8);
     for (let i = start; i < end; i++) {
-      this.view.setInt16(this.length, FIELDS);
-      this.length += 2;
-      this.text(symbol);
-      this.text(timeframe);
-      this.text(variant);
-      this.view.setInt32(this.length, 8);
-      this.view.setBigInt64(this.length + 4, BigInt(Math.round((ts[i] - POSTGRES_EPOCH_MS) * 1000)));
-      this.length += 12;
-      this.float(open[i]);
-      this.float(high[i]);
-      this.float(low[i]);
-      this.float(close[i]);
-      this.float(volume[i]);
-      this.float(vwap[i]);
-      if (Number.isNaN(tradeCount[i])) {
-        this.view.setInt32(this.length, -1);
-        this.length += 4;
-      } else {
-        this.view.setInt32(this.length, 4);
-        this.view.setInt32(this.length + 4, tradeCount[i]);
-        this.length += 8;
-      }
-      this.text(origin);
-      this.rows++;
+      BAR_COLUMN_NAMES.forEach((name, k) => (bar[k] = bars[name][i]));
+      this.row(keyBytes, origin, bar);
     }
+  }
+
+  /** Appends one bar of a series: ts, open, high, low, close, volume, vwap, trade count (NaN unknown). */
+  addBar(key: SeriesKey, source: BarSource, bar: readonly number[]): void {
+    this.row(this.keyBytes(key), originBytes(source), bar);
   }
 
   /** The payload with its trailer, owning its buffer (transferable); empty when no row was added. */

@@ -1,4 +1,4 @@
-import { CsvError, parse } from 'csv-parse/sync';
+import { parse } from 'csv-parse/sync';
 
 /** A file-level problem: the import cannot proceed at all. */
 export class CsvFormatError extends Error {
@@ -83,31 +83,6 @@ export function readCsvRecords(text: string, options: { trimCells?: boolean } = 
   if (records.length === 0) throw new CsvFormatError('the file is empty: a header row is required');
   const rawHeader = records[0].record.map((name) => name.trim());
   return { header: rawHeader.map((name) => name.toLowerCase()), rawHeader, records };
-}
-
-/**
- * Reads CSV text as readCsvRecords does, but hands each record to `visit` as it is parsed (with
- * the line it ends on; the header row first) instead of collecting them, so a large file costs
- * the memory of one record, not of all of them. Returns how many records there were.
- */
-export function forEachCsvRecord(text: string, visit: (record: string[], line: number) => void): number {
-  let count = 0;
-  try {
-    parse(text, {
-      ...READ_OPTIONS,
-      trim: true,
-      on_record: (record: string[], context) => {
-        count++;
-        visit(record, context.lines);
-        return null;
-      },
-    });
-  } catch (error) {
-    if (!(error instanceof CsvError)) throw error;
-    throw unreadable(error);
-  }
-  if (count === 0) throw new CsvFormatError('the file is empty: a header row is required');
-  return count;
 }
 
 /** A file-level problem reported by a CSV task instead of thrown across the thread boundary. */
