@@ -271,6 +271,7 @@ export class WorkerRuntime {
       barsCache: this.barsCache,
       sandboxSchema: this.config.sandboxSchema,
       importRoots: this.config.importRoots,
+      exportDir: this.config.exportDir,
       etfFilterOverrides: this.etfFilterOverrides,
       backups: { write: (signal) => writeBackup(backupSettings(this.config), new Date(), signal) },
       logger,
