@@ -9,7 +9,7 @@ import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
 import type { SeriesRows } from './bars.reader.js';
 import { allocateBars } from './columns.js';
-import { arrowTable } from './formats.js';
+import { arrowTable, ONE_CHUNK } from './formats.js';
 import type { ExportFormat } from './export-bars.contract.js';
 
 /** Rows of one symbol, one chunk of its answer at a time. */
@@ -128,8 +128,8 @@ async function* parquetBytes(chunks: AsyncIterable<SymbolRows>, withFills: boole
 
 /** The chunks encoded as a file of the format, as a byte stream. */
 function encodeFile(format: ExportFormat, chunks: AsyncIterable<SymbolRows>, withFills: boolean): Readable {
-  if (format === 'parquet') return Readable.from(parquetBytes(chunks, withFills));
-  const tables = Readable.from(arrowBatches(chunks, withFills));
+  if (format === 'parquet') return Readable.from(parquetBytes(chunks, withFills), ONE_CHUNK);
+  const tables = Readable.from(arrowBatches(chunks, withFills), ONE_CHUNK);
   const writer = RecordBatchFileWriter.throughNode();
   tables.on('error', (error) => writer.destroy(error));
   return tables.pipe(writer);

@@ -104,11 +104,17 @@ function emptyBars(): SeriesRows['bars'] {
   };
 }
 
+/**
+ * Encoded chunks a stream holds ahead of a slow reader: one (Node's default for a stream of
+ * objects is 16, which would keep 16 chunks of a slow client's answer in memory).
+ */
+export const ONE_CHUNK = { highWaterMark: 1 } as const;
+
 /** The bars encoded in a streamed format, as a byte stream that reads a chunk at a time. */
 export function encodeBars(format: StreamedFormat, chunks: AsyncIterable<SeriesRows>, withFills: boolean): Readable {
-  if (format === 'ndjson') return Readable.from(ndjson(chunks, withFills));
-  if (format === 'csv') return Readable.from(csv(chunks, withFills));
-  const batches = Readable.from(arrow(chunks, withFills));
+  if (format === 'ndjson') return Readable.from(ndjson(chunks, withFills), ONE_CHUNK);
+  if (format === 'csv') return Readable.from(csv(chunks, withFills), ONE_CHUNK);
+  const batches = Readable.from(arrow(chunks, withFills), ONE_CHUNK);
   const writer = RecordBatchStreamWriter.throughNode();
   batches.on('error', (error) => writer.destroy(error));
   return batches.pipe(writer);
