@@ -35,6 +35,11 @@ const EXTENSIONS: Record<ExportFormat, string> = { arrow: 'arrow', parquet: 'par
 const NAMED_SYMBOLS = 3;
 /** Marks a file being written; a finished file never carries it. */
 const PARTIAL = '.partial';
+/**
+ * A partial file untouched this long was left by an attempt that died (a live writer adds a
+ * chunk every few seconds); a younger one may belong to a job exporting the same query right now.
+ */
+export const STALE_PARTIAL_MS = 5 * 60_000;
 
 /** Keeps a value to the characters a file name may hold on every system. */
 const safe = (value: string) => value.replace(/[^A-Za-z0-9.-]+/g, '_');
@@ -135,11 +140,27 @@ function encodeFile(format: ExportFormat, chunks: AsyncIterable<SymbolRows>, wit
   return tables.pipe(writer);
 }
 
+/** Removes the partial files of `name` that no writer has touched for STALE_PARTIAL_MS. */
+async function removeStalePartials(directory: string, name: string): Promise<void> {
+  const partials = (await readdir(directory)).filter((file) => file.startsWith(`${name}.`) && file.endsWith(PARTIAL));
+  await Promise.all(
+    partials.map(async (file) => {
+      const where = path.join(directory, file);
+      const modified = await stat(where).then(
+        (info) => info.mtimeMs,
+        () => Date.now(),
+      );
+      if (Date.now() - modified > STALE_PARTIAL_MS) await rm(where, { force: true });
+    }),
+  );
+}
+
 /**
  * Writes the chunks to `directory/name` as one complete file or not at all: the bytes go to a
- * partial file beside it, renamed over the name once the last byte is on disk. Partial files an
- * earlier attempt left behind (a crashed worker) are removed first, and this attempt's on failure.
- * Returns the file's path and size.
+ * partial file of this attempt's own beside it, renamed over the name once the last byte is on
+ * disk (two jobs exporting the same query at once each rename a complete file). Partial files an
+ * earlier attempt left behind (a crashed worker: untouched for STALE_PARTIAL_MS) are removed
+ * first, and this attempt's on failure. Returns the file's path and size.
  */
 export async function writeExportFile(
   directory: string,
@@ -152,8 +173,7 @@ export async function writeExportFile(
   if (path.dirname(target) !== path.resolve(directory))
     throw new Error(`export file name ${JSON.stringify(name)} leaves the export directory`);
   await mkdir(path.dirname(target), { recursive: true });
-  const stale = (await readdir(path.dirname(target))).filter((file) => file.startsWith(`${name}.`) && file.endsWith(PARTIAL));
-  await Promise.all(stale.map((file) => rm(path.join(path.dirname(target), file), { force: true })));
+  await removeStalePartials(path.dirname(target), name);
   const partial = `${target}.${randomBytes(6).toString('hex')}${PARTIAL}`;
   try {
     await pipeline(encodeFile(format, chunks, withFills), createWriteStream(partial, { flags: 'wx' }));

@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { tableFromIPC } from 'apache-arrow';
 import { parquetReadObjects } from 'hyparquet';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
+import { STALE_PARTIAL_MS } from '../../src/bars/export.js';
 import { ValidationError } from '../../src/shared/errors.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { TEST_TOKEN } from '../helpers/config.js';
@@ -122,16 +123,27 @@ describe('export-bars', function () {
     expect(readdirSync(exportDir)).to.deep.equal(before);
   });
 
-  it('should leave one complete file when a job runs again after an attempt died mid-write', async () => {
+  it('should leave one complete file when a job runs again after an attempt died mid-write, sparing a live writer', async () => {
     const payload = { symbols: 'SPY', timeframe: '1m', session: '24h', format: 'parquet' } as const;
     const first = await system.run('export-bars', payload);
     const name = path.basename(first.result.path);
     const bytes = readFileSync(first.result.path);
-    // What a worker killed mid-write leaves: a partial file beside the finished name.
-    writeFileSync(path.join(exportDir, `${name}.0123456789ab.partial`), bytes.subarray(0, 100));
+    // What a worker killed mid-write leaves: a partial file beside the finished name, untouched
+    // since; and one that a job exporting the same query is writing right now.
+    const dead = path.join(exportDir, `${name}.0123456789ab.partial`);
+    writeFileSync(dead, bytes.subarray(0, 100));
+    const longAgo = new Date(Date.now() - STALE_PARTIAL_MS - 60_000);
+    utimesSync(dead, longAgo, longAgo);
+    const live = path.join(exportDir, `${name}.ba9876543210.partial`);
+    writeFileSync(live, bytes.subarray(0, 100));
     const again = await system.run('export-bars', payload);
     expect(again.result.path).to.equal(first.result.path);
-    expect(readdirSync(exportDir).filter((file) => file.startsWith(name))).to.deep.equal([name]);
+    expect(
+      readdirSync(exportDir)
+        .filter((file) => file.startsWith(name))
+        .sort(),
+    ).to.deep.equal([name, path.basename(live)]);
     expect(readFileSync(again.result.path).equals(bytes)).to.equal(true);
+    rmSync(live);
   });
 });
