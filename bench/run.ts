@@ -25,6 +25,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   analytics: () => import('./analytics.bench.js'),
   ws: () => import('./ws.bench.js'),
   scaling: () => import('./scaling.bench.js'),
+  stream: () => import('./stream.bench.js'),
 };
 
 function usage(message: string): never {

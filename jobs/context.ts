@@ -77,6 +77,8 @@ export interface JobContext {
   sandboxSchemaLimit: number;
   /** Directories a job may read input files from. */
   importRoots: string[];
+  /** The directory export jobs write their files to (TICKFORGE_EXPORT_DIR). */
+  exportDir: string;
   /** Per-theme overrides of the ETF theme filters (TICKFORGE_ETF_FILTERS). */
   etfFilterOverrides: EtfFilterOverrides;
   /** Backups of tickforge's schemas to the configured directory, with its retention. */

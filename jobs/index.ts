@@ -3,6 +3,7 @@ import type { JobContract } from '../src/queues/contract.js';
 import { aggregateBarsHandler } from './bars/aggregate-bars.job.js';
 import { importBarsHandler } from './bars/import-bars.job.js';
 import { warmCacheHandler } from './bars/warm-cache.job.js';
+import { exportBarsHandler } from './bars/export-bars.job.js';
 import { buildContinuousHandler } from './futures/build-continuous.job.js';
 import { importFuturesHandler } from './futures/import-futures.job.js';
 import type { JobHandler } from './handler.js';
@@ -22,6 +23,7 @@ export const HANDLERS: readonly JobHandler[] = [
   importBarsHandler,
   aggregateBarsHandler,
   warmCacheHandler,
+  exportBarsHandler,
   importFuturesHandler,
   buildContinuousHandler,
   importSymbolsHandler,

@@ -275,6 +275,7 @@ export class WorkerRuntime {
       sandboxSchema: this.config.sandboxSchema,
       sandboxSchemaLimit: this.config.sandboxSchemaLimit,
       importRoots: this.config.importRoots,
+      exportDir: this.config.exportDir,
       etfFilterOverrides: this.etfFilterOverrides,
       backups: { write: (signal) => writeBackup(backupSettings(this.config), new Date(), signal) },
       logger,

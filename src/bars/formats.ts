@@ -1,5 +1,15 @@
 import { Readable } from 'node:stream';
-import { Bool, Float64, RecordBatchStreamWriter, Table, TimestampMillisecond, makeVector, vectorFromArray } from 'apache-arrow';
+import type { RecordBatch } from 'apache-arrow';
+import {
+  Bool,
+  Float64,
+  RecordBatchStreamWriter,
+  Table,
+  TimestampMillisecond,
+  Utf8,
+  makeVector,
+  vectorFromArray,
+} from 'apache-arrow';
 import type { SeriesRows } from './bars.reader.js';
 import { barObjects } from './query.js';
 
@@ -36,10 +46,14 @@ async function* csv(chunks: AsyncIterable<SeriesRows>, withFills: boolean): Asyn
   }
 }
 
-/** One Arrow record batch per chunk: ts as a UTC millisecond timestamp, prices and volume float64, vwap nullable. */
-function arrowTable(rows: SeriesRows, withFills: boolean): Table {
+/**
+ * One Arrow record batch per chunk: ts as a UTC millisecond timestamp, prices and volume float64,
+ * vwap nullable; with `symbol`, a first column naming the series (files holding many symbols).
+ */
+export function arrowTable(rows: SeriesRows, withFills: boolean, symbol?: string): Table {
   const { bars, filled } = rows;
   const columns = {
+    ...(symbol === undefined ? {} : { symbol: vectorFromArray(new Array<string>(bars.ts.length).fill(symbol), new Utf8()) }),
     ts: vectorFromArray(Array.from(bars.ts), new TimestampMillisecond('UTC')),
     open: makeVector(bars.open),
     high: makeVector(bars.high),
@@ -61,15 +75,19 @@ function arrowTable(rows: SeriesRows, withFills: boolean): Table {
   });
 }
 
-async function* arrow(chunks: AsyncIterable<SeriesRows>, withFills: boolean): AsyncGenerator<Table> {
+/**
+ * The record batches of each chunk. Batches, not tables: an Arrow writer given a Table writes
+ * its batches and then finishes, so a second table would find the stream closed.
+ */
+async function* arrow(chunks: AsyncIterable<SeriesRows>, withFills: boolean): AsyncGenerator<RecordBatch> {
   let any = false;
   for await (const rows of chunks) {
     if (rows.bars.ts.length === 0 && any) continue;
     any = true;
-    yield arrowTable(rows, withFills);
+    yield* arrowTable(rows, withFills).batches;
   }
   // An empty answer still carries its schema.
-  if (!any) yield arrowTable({ bars: emptyBars(), filled: new Uint8Array(0) }, withFills);
+  if (!any) yield* arrowTable({ bars: emptyBars(), filled: new Uint8Array(0) }, withFills).batches;
 }
 
 function emptyBars(): SeriesRows['bars'] {
@@ -86,11 +104,17 @@ function emptyBars(): SeriesRows['bars'] {
   };
 }
 
+/**
+ * Encoded chunks a stream holds ahead of a slow reader: one (Node's default for a stream of
+ * objects is 16, which would keep 16 chunks of a slow client's answer in memory).
+ */
+export const ONE_CHUNK = { highWaterMark: 1 } as const;
+
 /** The bars encoded in a streamed format, as a byte stream that reads a chunk at a time. */
 export function encodeBars(format: StreamedFormat, chunks: AsyncIterable<SeriesRows>, withFills: boolean): Readable {
-  if (format === 'ndjson') return Readable.from(ndjson(chunks, withFills));
-  if (format === 'csv') return Readable.from(csv(chunks, withFills));
-  const batches = Readable.from(arrow(chunks, withFills));
+  if (format === 'ndjson') return Readable.from(ndjson(chunks, withFills), ONE_CHUNK);
+  if (format === 'csv') return Readable.from(csv(chunks, withFills), ONE_CHUNK);
+  const batches = Readable.from(arrow(chunks, withFills), ONE_CHUNK);
   const writer = RecordBatchStreamWriter.throughNode();
   batches.on('error', (error) => writer.destroy(error));
   return batches.pipe(writer);

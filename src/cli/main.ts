@@ -279,6 +279,50 @@ program
   });
 
 program
+  .command('export-bars')
+  .description('write the bars GET /api/bars answers to an Arrow IPC or Parquet file in TICKFORGE_EXPORT_DIR')
+  .argument('<symbols>', 'one symbol or a comma-separated list')
+  .requiredOption('--timeframe <timeframe>', `one of ${TIMEFRAMES.join(' ')}`)
+  .option('--from <when>', 'date (YYYY-MM-DD) or ISO instant')
+  .option('--to <when>', 'date (inclusive) or ISO instant (exclusive)')
+  .option('--session <mode>', 'regular, extended or 24h', 'regular')
+  .option('--alignment <alignment>', 'session or natural', 'session')
+  .option('--fill <policy>', 'none or forward', 'none')
+  .option('--format <format>', 'arrow (Arrow IPC file) or parquet', 'arrow')
+  .option('--wait', 'wait for the export to finish and print the file it wrote')
+  .action(
+    async (
+      symbols: string,
+      options: {
+        timeframe: string;
+        from?: string;
+        to?: string;
+        session: string;
+        alignment: string;
+        fill: string;
+        format: string;
+        wait?: boolean;
+      },
+    ) => {
+      const list = symbols
+        .split(',')
+        .map((symbol) => symbol.trim())
+        .filter(Boolean);
+      const payload = {
+        symbols: list.length === 1 ? list[0] : list,
+        timeframe: options.timeframe,
+        from: options.from,
+        to: options.to,
+        session: options.session,
+        alignment: options.alignment,
+        fill: options.fill,
+        format: options.format,
+      };
+      await submit(loadConfigOrExit(), 'export-bars' satisfies JobName, payload, options);
+    },
+  );
+
+program
   .command('demo')
   .description('migrate, start an in-process worker and API, import sample data through the API and show the results')
   .option('--exit', 'stop when the tour is done instead of serving until Ctrl-C')

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { aggregateBarsContract } from '../bars/aggregate-bars.contract.js';
 import { importBarsContract } from '../bars/import-bars.contract.js';
 import { warmCacheContract } from '../bars/warm-cache.contract.js';
+import { exportBarsContract } from '../bars/export-bars.contract.js';
 import { buildContinuousContract } from '../futures/build-continuous.contract.js';
 import { importFuturesContract } from '../futures/import-futures.contract.js';
 import { detectPatternsContract } from '../patterns/detect-patterns.contract.js';
@@ -35,6 +36,7 @@ export const CONTRACTS = [
   generateScenarioContract,
   aggregateBarsContract,
   warmCacheContract,
+  exportBarsContract,
   detectPatternsContract,
   analyzePatternsContract,
   backupContract,

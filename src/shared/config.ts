@@ -248,6 +248,11 @@ export const SETTINGS = {
     z.string().trim().min(1).default('backups'),
     'directory the scheduled backup job writes its pg_dump files to (relative to the working directory)',
   ),
+  exportDir: setting(
+    'TICKFORGE_EXPORT_DIR',
+    z.string().trim().min(1).default('exports'),
+    'directory the export-bars job writes its Arrow and Parquet files to (relative to the working directory)',
+  ),
   backupKeep: setting('TICKFORGE_BACKUP_KEEP', integer(7, 1, 1000), 'how many of the newest backups the backup job keeps'),
   dataDir: setting(
     'TICKFORGE_DATA_DIR',

@@ -124,6 +124,14 @@ describe('GET /api/bars in streamed formats (ndjson, csv, arrow)', function () {
     const json = (await (await fetchBars({ symbol: 'SPY', timeframe: '1m', session: '24h' })).json()) as JsonAnswer;
     expect(lines).to.deep.equal(json.bars);
     expect(chunks).to.equal(Math.ceil(json.bars.length / 97));
+    // An Arrow stream of many chunks: one record batch each, every one of them delivered.
+    const again = await service.stream(query);
+    if (!again.found) throw new Error(again.reason);
+    const bytes: Buffer[] = [];
+    for await (const piece of encodeBars('arrow', again.chunks, false)) bytes.push(piece as Buffer);
+    const table = tableFromIPC(Buffer.concat(bytes));
+    expect(table.batches.length).to.equal(chunks);
+    expect(fromArrow(Buffer.concat(bytes))).to.deep.equal(json.bars);
   });
 
   it('should answer 404 and 400 as the JSON answer does, and refuse an unknown format naming it', async () => {

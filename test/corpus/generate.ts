@@ -51,6 +51,7 @@ const VALID: Record<string, Record<string, unknown>> = {
   'generate-scenario': { scenario: 'crash_2020', count: 2, seed: 7 },
   'aggregate-bars': { symbols: ['SPY'], source: '1m', from: '2013-10-07', to: '2013-10-08' },
   'warm-cache': { top: 10 },
+  'export-bars': { symbols: 'SPY', timeframe: '1d', from: '2013-01-01', to: '2013-12-31' },
   backup: {},
   'detect-patterns': { symbols: ['SPY'], timeframe: '1d' },
   'analyze-patterns': { symbols: ['SPY'], successHorizon: 5 },
@@ -76,6 +77,12 @@ const HAND_WRITTEN: PayloadCase[] = [
     breaks: 'a query whose to date is past the years a bar can have',
     payload: { queries: [{ symbol: 'SPY', timeframe: '1d', to: '9999-12-31' }] },
     field: 'queries.0.to',
+  },
+  {
+    job: 'export-bars',
+    breaks: 'a from after its to',
+    payload: { symbols: 'SPY', timeframe: '1d', from: '2014-01-01', to: '2013-01-01' },
+    field: 'from',
   },
   {
     job: 'detect-patterns',

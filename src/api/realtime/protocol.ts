@@ -47,6 +47,7 @@ export const JOB_MESSAGE_KINDS: Record<JobName, string> = {
   'import-bars': 'historical_data',
   'aggregate-bars': 'aggregation',
   'warm-cache': 'cache_warming',
+  'export-bars': 'bars_export',
   'import-futures': 'futures_import',
   'build-continuous': 'continuous_futures',
   'import-symbols': 'symbols_import',
