@@ -116,7 +116,11 @@ export class Producer {
    * nothing is added and the error names it by position (`payloads.3.timeframe`). The kind is
    * named at run time, as for enqueueByName.
    */
-  async enqueueBulkByName(name: string, payloads: unknown[], options: Pick<EnqueueOptions, 'beforeAdd'> = {}): Promise<EnqueuedJob[]> {
+  async enqueueBulkByName(
+    name: string,
+    payloads: unknown[],
+    options: Pick<EnqueueOptions, 'beforeAdd'> = {},
+  ): Promise<EnqueuedJob[]> {
     const contract = publicContractNamed(name);
     const problems: ValidationIssue[] = [];
     const data = payloads.map((payload, index) => {

@@ -78,6 +78,15 @@ export function createRedis(connection: RedisConnection, role: RedisRole, name?:
   });
 }
 
+/**
+ * Asks the Redis server that holds the namespace's keys for an answer, as PING would. On a
+ * cluster PING reaches whichever node the client picks, which answers while the master of the
+ * namespace's hash slot is down; a read of a key in the namespace goes to that master.
+ */
+export async function pingNamespace(redis: RedisClient, prefix: string): Promise<void> {
+  await redis.exists(`${prefix}:ping`);
+}
+
 /** Closes a connection without waiting on a server that may be gone. */
 export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;

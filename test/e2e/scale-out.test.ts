@@ -88,8 +88,12 @@ describe('many worker processes over a Redis Cluster', function () {
 
     const completedCount = async () =>
       Number(
-        (await system.db('job_history').where({ name: 'noop', outcome: 'completed' }).count<Array<{ count: string }>>({ count: '*' }))[0]
-          .count,
+        (
+          await system
+            .db('job_history')
+            .where({ name: 'noop', outcome: 'completed' })
+            .count<Array<{ count: string }>>({ count: '*' })
+        )[0].count,
       );
     // Killed once a third of the batch is done: mid-batch, with jobs of every kind in flight.
     await eventually(async () => (await completedCount()) >= NOOP_JOBS / 3, 'a third of the batch to complete', 120_000, 250);
@@ -110,9 +114,17 @@ describe('many worker processes over a Redis Cluster', function () {
 
     // Nothing lost, nothing doubled: one completed history row for every job enqueued.
     const history = await system.db('job_history').select('job_id', 'name', 'outcome');
-    const ids = (name: string) => history.filter((row) => row.name === name).map((row) => String(row.job_id)).sort();
+    const ids = (name: string) =>
+      history
+        .filter((row) => row.name === name)
+        .map((row) => String(row.job_id))
+        .sort();
     expect(ids('noop')).to.deep.equal([...noops].sort());
-    expect(ids('import-bars').filter((id) => imports.includes(id)).sort()).to.deep.equal([...imports].sort());
+    expect(
+      ids('import-bars')
+        .filter((id) => imports.includes(id))
+        .sort(),
+    ).to.deep.equal([...imports].sort());
     expect(history.filter((row) => row.outcome !== 'completed')).to.deep.equal([]);
     for (const step of ['aggregate', 'detect', 'analyze', 'sync', 'warm'])
       expect(history.map((row) => String(row.job_id))).to.include(`${pipeline.id}-${step}`);
@@ -145,6 +157,11 @@ describe('many worker processes over a Redis Cluster', function () {
       expect(counts, queue).to.deep.equal({ waiting: 0, active: 0, delayed: 0, failed: 0 });
     }
     // The killed worker drops out once its heartbeat expires; the two others stay.
-    await eventually(async () => (await liveWorkers(system.redis, system.config.prefix)).length === 2, 'two live workers', 30_000, 500);
+    await eventually(
+      async () => (await liveWorkers(system.redis, system.config.prefix)).length === 2,
+      'two live workers',
+      30_000,
+      500,
+    );
   });
 });

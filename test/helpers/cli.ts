@@ -11,7 +11,11 @@ export interface CliRun {
 }
 
 /** Runs the CLI to its end (or until `until` holds for its stderr, then stops it) within a deadline. */
-export function cli(config: Config, args: string[], options: { env?: NodeJS.ProcessEnv; until?: (stderr: string) => boolean } = {}) {
+export function cli(
+  config: Config,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; until?: (stderr: string) => boolean } = {},
+) {
   return new Promise<CliRun>((resolve, reject) => {
     const child = spawn(process.execPath, [ENTRIES.cli, ...args], {
       env: { ...configEnv(config), LOG_LEVEL: 'warn', ...options.env },

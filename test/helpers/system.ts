@@ -79,7 +79,10 @@ export class TestSystem {
       const seen = waitForEvent(reader, 'reader-ready', undefined, 60_000);
       // The reader's first blocking read may reach Redis after a marker sent on another connection: repeat until one is read.
       let reading = false;
-      void seen.then(() => (reading = true), () => undefined);
+      void seen.then(
+        () => (reading = true),
+        () => undefined,
+      );
       while (!reading) {
         await marker.publishEvent({ eventName: 'reader-ready' });
         await Promise.race([seen, new Promise((resolve) => setTimeout(resolve, 500))]);
