@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { liveWorkers } from '../../src/queues/heartbeat.js';
 import { SPY_1MIN, dataFile } from '../helpers/data.js';
+import { expectImportedOnce, minuteBarsCsv } from '../helpers/import-batch.js';
 import { startProcess, type LogLine, type TestProcess } from '../helpers/process.js';
 import { TestRedisCluster } from '../helpers/redis-cluster.js';
 import { TestSystem } from '../helpers/system.js';
@@ -11,7 +12,6 @@ import { eventually } from '../helpers/wait.js';
 const NOOP_JOBS = 20_000;
 /** Small real imports mixed into the batch: one symbol each, 30 minute bars. */
 const IMPORTS = 60;
-const IMPORT_ROWS = 30;
 const EOD_DATE = '2013-10-07';
 
 /** The worker processes: two serving different subsets of the queues (both serve `system`), one serving all. */
@@ -29,17 +29,6 @@ const completions = (worker: TestProcess) =>
     const match = COMPLETED.exec(line.msg ?? '');
     return match ? [`${match[1]} ${match[2]}`] : [];
   });
-
-function importCsv(base: number): string {
-  return [
-    'ts,open,high,low,close,volume',
-    ...Array.from({ length: IMPORT_ROWS }, (_, i) => {
-      const ts = new Date(Date.UTC(2018, 2, 7, 14, 30 + i)).toISOString();
-      const price = base + i / 100;
-      return `${ts},${price},${price + 0.05},${price - 0.05},${price + 0.01},${100 + i}`;
-    }),
-  ].join('\n');
-}
 
 describe('many worker processes over a Redis Cluster', function () {
   this.timeout(300_000);
@@ -82,7 +71,10 @@ describe('many worker processes over a Redis Cluster', function () {
       noops.push(...added.map((job) => job.id));
       for (const [i, symbol] of symbols.entries()) {
         if (i % chunks !== chunk) continue;
-        imports.push((await system.producer.enqueue('import-bars', { csv: importCsv(10 + i), symbol, timeframe: '1m' })).id);
+        imports.push(
+          (await system.producer.enqueue('import-bars', { csv: minuteBarsCsv('2018-03-07', 10 + i), symbol, timeframe: '1m' }))
+            .id,
+        );
       }
     }
 
@@ -120,11 +112,6 @@ describe('many worker processes over a Redis Cluster', function () {
         .map((row) => String(row.job_id))
         .sort();
     expect(ids('noop')).to.deep.equal([...noops].sort());
-    expect(
-      ids('import-bars')
-        .filter((id) => imports.includes(id))
-        .sort(),
-    ).to.deep.equal([...imports].sort());
     expect(history.filter((row) => row.outcome !== 'completed')).to.deep.equal([]);
     for (const step of ['aggregate', 'detect', 'analyze', 'sync', 'warm'])
       expect(history.map((row) => String(row.job_id))).to.include(`${pipeline.id}-${step}`);
@@ -140,14 +127,7 @@ describe('many worker processes over a Redis Cluster', function () {
     expect(doneByVictim.size).to.be.greaterThan(0);
 
     // The imports' rows are there once each.
-    const stored = await system
-      .db('bars')
-      .whereIn('symbol', symbols)
-      .select('symbol')
-      .count<Array<{ symbol: string; count: string }>>({ count: '*' })
-      .groupBy('symbol');
-    expect(stored.map((row) => row.symbol).sort()).to.deep.equal(symbols);
-    for (const row of stored) expect(Number(row.count), row.symbol).to.equal(IMPORT_ROWS);
+    await expectImportedOnce(system, symbols, imports);
     // The EOD run built the day's daily bar.
     const daily = await system.db('bars').where({ symbol: 'SPY', timeframe: '1d' }).whereRaw(`ts::date = ?`, [EOD_DATE]);
     expect(daily).to.have.length(1);

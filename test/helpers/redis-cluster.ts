@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { freePort } from '../../src/cli/child-service.js';
+import { askServer, scratchServerArgs } from './redis.js';
 import { eventually } from './wait.js';
 
 const execFileAsync = promisify(execFile);
@@ -16,21 +16,9 @@ interface Node {
   exited: Promise<void>;
 }
 
-/** One command's answer from one node, on a connection of its own. */
-async function nodeCall(port: number, command: string, ...args: string[]): Promise<unknown> {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return await redis.call(command, ...args);
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /** What a node says about itself in CLUSTER INFO, as a map. */
 async function clusterInfo(port: number): Promise<Record<string, string>> {
-  const text = (await nodeCall(port, 'CLUSTER', 'INFO')) as string;
+  const text = (await askServer(port, 'CLUSTER', 'INFO')) as string;
   return Object.fromEntries(
     text
       .split(/\r?\n/)
@@ -72,24 +60,13 @@ export class TestRedisCluster {
             String(port),
             '--cluster-port',
             String(busPort),
-            '--bind',
-            '127.0.0.1',
             '--cluster-enabled',
             'yes',
             '--cluster-config-file',
             path.join(dir, `nodes-${port}.conf`),
             '--cluster-node-timeout',
             '2000',
-            '--dir',
-            dir,
-            '--save',
-            '',
-            '--appendonly',
-            'no',
-            '--maxmemory-policy',
-            'noeviction',
-            '--daemonize',
-            'no',
+            ...scratchServerArgs(dir),
           ],
           { stdio: 'ignore' },
         );
@@ -136,9 +113,9 @@ export class TestRedisCluster {
   private async untilReplicated(timeoutMs = 60_000): Promise<void> {
     await eventually(
       async () => {
-        const roles = await Promise.all(this.nodes.map((node) => nodeCall(node.port, 'ROLE').catch(() => undefined)));
+        const roles = await Promise.all(this.nodes.map((node) => askServer(node.port, 'ROLE').catch(() => undefined)));
         const connected = roles.filter((role) => Array.isArray(role) && role[0] === 'slave' && role[3] === 'connected');
-        const ranges = (await nodeCall(this.nodes[0].port, 'CLUSTER', 'SLOTS')) as unknown[][];
+        const ranges = (await askServer(this.nodes[0].port, 'CLUSTER', 'SLOTS')) as unknown[][];
         return connected.length === this.nodes.length / 2 && ranges.every((range) => range.length >= 4);
       },
       'every replica to be connected to its master',
@@ -149,8 +126,8 @@ export class TestRedisCluster {
   /** The port of the master serving `key`'s hash slot, and of a replica of it if it has one left. */
   async shardOf(key: string): Promise<{ master: number; replica?: number }> {
     const port = this.nodes.find((node) => node.child.exitCode === null && node.child.signalCode === null)!.port;
-    const slot = (await nodeCall(port, 'CLUSTER', 'KEYSLOT', key)) as number;
-    const ranges = (await nodeCall(port, 'CLUSTER', 'SLOTS')) as Array<[number, number, ...Array<[string, number, string]>]>;
+    const slot = (await askServer(port, 'CLUSTER', 'KEYSLOT', key)) as number;
+    const ranges = (await askServer(port, 'CLUSTER', 'SLOTS')) as Array<[number, number, ...Array<[string, number, string]>]>;
     const [, , master, replica] = ranges.find(([from, to]) => slot >= from && slot <= to)!;
     return { master: master[1], replica: replica?.[1] };
   }
@@ -179,7 +156,7 @@ export class TestRedisCluster {
    */
   async failOver(key: string): Promise<{ promoted: number; killed: number }> {
     const { master, replica } = await this.replicatedShardOf(key);
-    await nodeCall(replica, 'CLUSTER', 'FAILOVER');
+    await askServer(replica, 'CLUSTER', 'FAILOVER');
     await this.untilMaster(replica);
     await this.kill(master);
     return { promoted: replica, killed: master };
@@ -198,7 +175,7 @@ export class TestRedisCluster {
 
   private async untilMaster(port: number): Promise<void> {
     await eventually(
-      async () => String(await nodeCall(port, 'ROLE').catch(() => '')).startsWith('master'),
+      async () => String(await askServer(port, 'ROLE').catch(() => '')).startsWith('master'),
       `replica ${port} to become master`,
       30_000,
       100,

@@ -7,6 +7,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import { createRedis, closeRedis } from '../../src/shared/redis.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { SHY_1MIN, SPY_1MIN, dataFile } from '../helpers/data.js';
+import { enqueueImportsAround, expectImportedOnce } from '../helpers/import-batch.js';
 import { TestRedisCluster } from '../helpers/redis-cluster.js';
 import { TestSystem } from '../helpers/system.js';
 import { eventually } from '../helpers/wait.js';
@@ -163,50 +164,18 @@ describe('Redis Cluster', function () {
     try {
       await system.startWorker({ workerConcurrency: 4 });
       const symbols = Array.from({ length: 60 }, (_, i) => `F${String(i).padStart(3, '0')}`);
-      const rows = (base: number) =>
-        [
-          'ts,open,high,low,close,volume',
-          ...Array.from({ length: 30 }, (_, i) => {
-            const ts = new Date(Date.UTC(2018, 1, 7, 14, 30 + i)).toISOString();
-            const price = base + i / 100;
-            return `${ts},${price},${price + 0.05},${price - 0.05},${price + 0.01},${100 + i}`;
-          }),
-        ].join('\n');
-      const ids: string[] = [];
-      for (const [i, symbol] of symbols.entries()) {
-        if (i === 20) {
-          // A third of the batch is in, the rest arrives during and after the failover.
-          api.start(`/api/jobs/ingest/${ids[0]}`);
-          const { promoted, killed } = await cluster.failOver(`${system.config.prefix}:ingest:id`);
-          expect(promoted).to.not.equal(killed);
-          // The API comes back by itself, without a restart, soon after the old master is gone.
-          await eventually(() => api.allWell(`/api/jobs/ingest/${ids[0]}`), 'the API to answer as usual again', 30_000, 250);
-        }
-        for (;;) {
-          try {
-            ids.push((await system.producer.enqueue('import-bars', { csv: rows(10 + i), symbol, timeframe: '1m' })).id);
-            break;
-          } catch (error) {
-            // The producer fails fast while the slot moves, as the API's 503 does; the caller retries.
-            if (!/cluster|connection|closed|ready|MOVED|TRYAGAIN|CLUSTERDOWN|timeout/i.test((error as Error).message))
-              throw error;
-            await new Promise((resolve) => setTimeout(resolve, 250));
-          }
-        }
-      }
+      const ids = await enqueueImportsAround(system, symbols, 20, async (enqueued) => {
+        // A third of the batch is in, the rest arrives during and after the failover.
+        api.start(`/api/jobs/ingest/${enqueued[0]}`);
+        const { promoted, killed } = await cluster.failOver(`${system.config.prefix}:ingest:id`);
+        expect(promoted).to.not.equal(killed);
+        // The API comes back by itself, without a restart, soon after the old master is gone.
+        await eventually(() => api.allWell(`/api/jobs/ingest/${enqueued[0]}`), 'the API to answer as usual again', 30_000, 250);
+      });
       await cluster.untilHealthy();
       await system.waitForCompleted('ingest', ids, 300_000);
 
-      const stored = await system
-        .db('bars')
-        .select('symbol')
-        .count<Array<{ symbol: string; count: string }>>({ count: '*' })
-        .groupBy('symbol');
-      expect(stored.map((row) => row.symbol).sort()).to.deep.equal(symbols);
-      for (const row of stored) expect(Number(row.count), row.symbol).to.equal(30);
-      const finished = await system.db('job_history').where({ name: 'import-bars', outcome: 'completed' }).select('job_id');
-      expect(finished).to.have.length(symbols.length);
-      expect(new Set(finished.map((row) => row.job_id)).size).to.equal(symbols.length);
+      await expectImportedOnce(system, symbols, ids);
       expect(await watcher.ping()).to.equal('PONG');
 
       // Through the failover the API answered as usual or 503 with Retry-After, never an error of its own.
