@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps): express.Express {
     requireRole('read', tokens),
     // Bull Board answers its own errors with a 500; a Redis that is down or not answering is a 503.
     async (_req: Request, _res: Response, next: NextFunction) => {
-      next(redis.status === 'ready' && (await redisAnswers(redis)) ? undefined : new UnavailableError('Redis'));
+      next(redis.status === 'ready' && (await redisAnswers(redis, config.prefix)) ? undefined : new UnavailableError('Redis'));
     },
     (req: Request, res: Response, next: NextFunction) => (req.role === 'write' ? writeBoard : readBoard)(req, res, next),
   );
@@ -146,6 +146,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api', api);
 
   app.use((req, _res, next) => next(new HttpError(404, `no route ${req.method} ${req.path}`)));
-  app.use(errorHandler(logger, { redis, db }));
+  app.use(errorHandler(logger, { redis, prefix: config.prefix, db }));
   return app;
 }

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { RedisClient } from '../shared/redis.js';
+import { pingNamespace, type RedisClient } from '../shared/redis.js';
 import type { Queryable } from '../shared/db.js';
 import { TickforgeError, UnavailableError, ValidationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -49,15 +49,18 @@ export function describeError(error: unknown): { status: number; body: Record<st
 /** How long the error handler's check of PostgreSQL may take. */
 const PROBE_MS = 2_000;
 
-/** How long the error handler waits for Redis to answer PING. */
+/** How long the error handler waits for Redis to answer. */
 const REDIS_PROBE_MS = 500;
 
-/** True when Redis answers PING in time: a connection can be open to a server that has stopped. */
-export async function redisAnswers(redis: RedisClient): Promise<boolean> {
+/**
+ * True when the Redis server holding the namespace's keys answers in time: a connection can be
+ * open to a server that has stopped, and on a cluster other nodes answer while that one is down.
+ */
+export async function redisAnswers(redis: RedisClient, prefix: string): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      redis.ping().then(() => true),
+      pingNamespace(redis, prefix).then(() => true),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), REDIS_PROBE_MS);
       }),
@@ -69,12 +72,40 @@ export async function redisAnswers(redis: RedisClient): Promise<boolean> {
   }
 }
 
+/** The services an API answer depends on, and the namespace whose keys it reads. */
+export interface ServiceDependencies {
+  redis: RedisClient;
+  prefix: string;
+  db: Queryable;
+}
+
+/**
+ * How long after the Redis connection showed trouble (an error, a lost connection, a cluster
+ * node gone) an unexpected error still counts as Redis being away. A failover on a cluster
+ * makes commands time out while the slot moves; by the time the error handler probes, the
+ * promoted replica may already answer.
+ */
+const REDIS_TROUBLE_WINDOW_MS = 10_000;
+
+/** Whether the connection showed trouble within the window, judged by its events. */
+function redisTrouble(redis: RedisClient): () => boolean {
+  let last = Number.NEGATIVE_INFINITY;
+  const mark = () => {
+    last = Date.now();
+  };
+  for (const event of ['error', 'close', 'reconnecting', 'node error', '-node']) redis.on(event, mark);
+  return () => Date.now() - last < REDIS_TROUBLE_WINDOW_MS;
+}
+
 /**
  * Which service tickforge depends on is down right now, judged by its state rather than by an
- * error's wording: Redis by its connection, PostgreSQL by a short probe.
+ * error's wording: Redis by its connection and its recent trouble, PostgreSQL by a short probe.
  */
-async function unavailableService(redis: RedisClient, db: Queryable): Promise<'Redis' | 'PostgreSQL' | undefined> {
-  if (redis.status !== 'ready' || !(await redisAnswers(redis))) return 'Redis';
+async function unavailableService(
+  { redis, prefix, db }: ServiceDependencies,
+  redisTroubled: () => boolean,
+): Promise<'Redis' | 'PostgreSQL' | undefined> {
+  if (redis.status !== 'ready' || redisTroubled() || !(await redisAnswers(redis, prefix))) return 'Redis';
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -96,11 +127,12 @@ async function unavailableService(redis: RedisClient, db: Queryable): Promise<'R
  * while Redis or PostgreSQL is down is that service's 503 (with Retry-After), so clients retry
  * rather than report a bug.
  */
-export function errorHandler(logger: Logger, dependencies: { redis: RedisClient; db: Queryable }) {
+export function errorHandler(logger: Logger, dependencies: ServiceDependencies) {
+  const redisTroubled = redisTrouble(dependencies.redis);
   return async (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     let answer = describeError(error);
     if (answer.status === 500) {
-      const down = await unavailableService(dependencies.redis, dependencies.db);
+      const down = await unavailableService(dependencies, redisTroubled);
       if (down) {
         answer = describeError(new UnavailableError(down));
         logger.warn(

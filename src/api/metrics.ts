@@ -10,6 +10,7 @@ import { gaugeValue } from '../metrics/process.js';
 import { redisFigures } from '../metrics/redis-info.js';
 import { deploymentMetrics, liveProcesses } from '../metrics/totals.js';
 import type { BarsCache, CacheTier } from '../bars/cache.js';
+import { liveWorkers, workersPerQueue } from '../queues/heartbeat.js';
 import type { QueueName } from '../queues/names.js';
 import type { Producer } from '../queues/producer.js';
 import { routeOf } from './access-log.js';
@@ -140,12 +141,11 @@ export class WebMetrics {
     });
     new client.Gauge({
       name: 'tickforge_queue_workers',
-      help: 'Live BullMQ workers serving each queue',
+      help: "Live worker processes of the deployment serving each queue (from the namespace's heartbeats)",
       labelNames: ['queue'] as const,
       registers: [this.scraped],
       async collect() {
-        const counts = await Promise.all(queues.map((queue) => producer.queue(queue).getWorkersCount()));
-        queues.forEach((queue, i) => this.set({ queue }, counts[i]));
+        for (const { queue, workers } of workersPerQueue(await liveWorkers(redis, prefix), queues)) this.set({ queue }, workers);
       },
     });
     new client.Gauge({

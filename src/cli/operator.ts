@@ -159,7 +159,7 @@ export function addOperatorCommands(program: Command): void {
         'queue       waiting  active  delayed  failed  completed  workers',
         ...status.map(
           (q) =>
-            `${q.queue.padEnd(10)}  ${String(q.waiting + q.prioritized).padStart(7)}  ${String(q.active).padStart(6)}  ${String(q.delayed).padStart(7)}  ${String(q.failed).padStart(6)}  ${String(q.completed).padStart(9)}  ${q.workers.length === 0 ? 'none' : `${q.workers.length} (${[...new Set(q.workers.map((w) => w.name))].join(', ')})`}`,
+            `${q.queue.padEnd(10)}  ${String(q.waiting + q.prioritized).padStart(7)}  ${String(q.active).padStart(6)}  ${String(q.delayed).padStart(7)}  ${String(q.failed).padStart(6)}  ${String(q.completed).padStart(9)}  ${q.workers.length === 0 ? 'none' : `${q.workers.length} (${q.workers.join(', ')})`}`,
         ),
         ...status
           .filter((q) => q.workers.length === 0 && q.waiting + q.prioritized + q.delayed > 0)

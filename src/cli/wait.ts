@@ -1,5 +1,6 @@
 import { QueueEvents, type Job } from 'bullmq';
 import cliProgress from 'cli-progress';
+import { liveWorkers } from '../queues/heartbeat.js';
 import type { Producer } from '../queues/producer.js';
 import type { QueueName } from '../queues/names.js';
 import { progressOf } from '../queues/progress.js';
@@ -113,7 +114,7 @@ function watchForWorkers(producer: Producer, queue: QueueName, jobId: string, no
   const check = async () => {
     const state = await producer.queue(queue).getJobState(jobId);
     if (!['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state)) return;
-    if ((await producer.queue(queue).getWorkersCount()) > 0 || told) return;
+    if (told || (await liveWorkers(producer.connection, producer.prefix)).some((worker) => worker.queues.includes(queue))) return;
     told = true;
     notice(
       `no worker serves queue ${queue}: the job waits until one starts (node dist/workers/main.js, npx tickforge dev, or a worker whose TICKFORGE_QUEUES includes ${queue})`,

@@ -60,7 +60,8 @@ export class Producer {
   private readonly queues = new Map<QueueName, Queue>();
 
   constructor(
-    private readonly connection: RedisClient,
+    /** The connection the queues use: reads of the namespace's own keys (heartbeats) share it. */
+    readonly connection: RedisClient,
     readonly prefix: string,
   ) {}
 

@@ -1,13 +1,6 @@
+import { liveWorkers } from './heartbeat.js';
 import type { QueueName } from './names.js';
 import type { Producer } from './producer.js';
-
-/** A worker process connected to a queue, as Redis lists its connection. */
-export interface QueueWorker {
-  name: string;
-  addr: string;
-  /** Seconds since it connected. */
-  age: number;
-}
 
 /** A queue's jobs per state, its oldest waiting job and the workers serving it. */
 export interface QueueStatus {
@@ -20,18 +13,23 @@ export interface QueueStatus {
   failed: number;
   completed: number;
   oldestWaitingSeconds: number;
-  workers: QueueWorker[];
+  /** The live worker processes of the namespace serving the queue, by id (`host:pid`). */
+  workers: string[];
 }
 
-/** The status of each queue, read from Redis (jobs per state; workers from the client list). */
+/**
+ * The status of each queue, read from Redis: jobs per state, and the workers from the
+ * namespace's own heartbeats (never BullMQ's server-wide client list, which counts other
+ * deployments' workers and half-open connections of dead ones).
+ */
 export async function queueStatus(producer: Producer, queues: readonly QueueName[], now = Date.now()): Promise<QueueStatus[]> {
+  const live = await liveWorkers(producer.connection, producer.prefix, now);
   return Promise.all(
     queues.map(async (name) => {
       const queue = producer.queue(name);
-      const [counts, [oldest], workers] = await Promise.all([
+      const [counts, [oldest]] = await Promise.all([
         queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'),
         queue.getJobs(['waiting'], 0, 0, true),
-        queue.getWorkers(),
       ]);
       return {
         queue: name,
@@ -43,11 +41,7 @@ export async function queueStatus(producer: Producer, queues: readonly QueueName
         failed: counts.failed ?? 0,
         completed: counts.completed ?? 0,
         oldestWaitingSeconds: oldest ? Math.round((now - oldest.timestamp) / 1000) : 0,
-        workers: workers.map((worker) => ({
-          name: String(worker.name ?? ''),
-          addr: String(worker.addr ?? ''),
-          age: Number(worker.age ?? 0),
-        })),
+        workers: live.filter((worker) => worker.queues.includes(name)).map((worker) => worker.id),
       };
     }),
   );

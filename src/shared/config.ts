@@ -111,6 +111,24 @@ export const SETTINGS = {
     'Redis Cluster seed nodes (host:port, comma-separated); when set, tickforge connects to the cluster and REDIS_URL only lends its user, password and TLS',
     { separator: ',' },
   ),
+  redisSentinels: setting(
+    'REDIS_SENTINELS',
+    list(',', {
+      regex: /^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/,
+      message: 'must be a comma-separated list of host:port sentinels',
+    }),
+    'Redis Sentinel addresses (host:port, comma-separated); when set, tickforge asks them where the master named REDIS_SENTINEL_NAME is and follows its failovers, and REDIS_URL only lends its user, password, TLS and database',
+    { separator: ',' },
+  ),
+  redisSentinelName: setting(
+    'REDIS_SENTINEL_NAME',
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'may hold letters, digits and _ . - only')
+      .default('mymaster'),
+    'the master name the sentinels monitor (sentinel monitor <name> …); used only with REDIS_SENTINELS',
+  ),
   prefix: setting(
     'TICKFORGE_PREFIX',
     z
@@ -363,6 +381,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   const settings = values as Settings;
+  if (settings.redisClusterNodes && settings.redisSentinels) {
+    throw new ConfigError(
+      'invalid configuration:\n  REDIS_SENTINELS: set together with REDIS_CLUSTER_NODES; a deployment uses either a cluster or a sentinel-watched master, not both',
+    );
+  }
   if (settings.redisClusterNodes && !/\{[^{}]+\}/.test(settings.prefix)) {
     throw new ConfigError(
       `invalid configuration:\n  TICKFORGE_PREFIX=${JSON.stringify(settings.prefix)}: must carry a hash tag such as {${settings.prefix}} when REDIS_CLUSTER_NODES is set, so that each namespace's keys share one hash slot`,

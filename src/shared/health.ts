@@ -1,4 +1,4 @@
-import type { RedisClient } from './redis.js';
+import { pingNamespace, type RedisClient } from './redis.js';
 import type { Config } from './config.js';
 import { pendingMigrations, type Knex } from './db.js';
 
@@ -35,10 +35,10 @@ const problem = (check: PromiseSettledResult<unknown>, variable: string, url: st
 export async function readiness(
   redis: RedisClient,
   db: Knex,
-  config: Pick<Config, 'redisUrl' | 'databaseUrl' | 'dbSchema'>,
+  config: Pick<Config, 'redisUrl' | 'databaseUrl' | 'dbSchema' | 'prefix'>,
 ): Promise<Readiness> {
   const [redisCheck, postgresCheck, migrationCheck] = await Promise.allSettled([
-    withDeadline(redis.ping(), 2_000, 'Redis'),
+    withDeadline(pingNamespace(redis, config.prefix), 2_000, 'Redis'),
     withDeadline(db.raw('SELECT 1'), 2_000, 'PostgreSQL'),
     withDeadline(pendingMigrations(db, config.dbSchema), 2_000, 'the migration check'),
   ]);

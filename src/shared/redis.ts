@@ -3,10 +3,15 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 /** A connection to a single Redis server or to a Redis Cluster: BullMQ and every tickforge module take either. */
 export type RedisClient = Redis | Cluster;
 
-/** Where Redis is: REDIS_URL, or the seed nodes of a cluster (REDIS_URL then only lends its credentials and TLS). */
+/**
+ * Where Redis is: REDIS_URL, the seed nodes of a cluster, or the sentinels that know where the
+ * named master is (REDIS_URL then only lends its credentials, TLS and, for sentinels, database).
+ */
 export interface RedisConnection {
   redisUrl: string;
   redisClusterNodes?: readonly string[];
+  redisSentinels?: readonly string[];
+  redisSentinelName?: string;
 }
 
 /**
@@ -37,7 +42,7 @@ const roleOptions: Record<RedisRole, RedisOptions> = {
 // Reconnect with a capped backoff; the process keeps running while Redis is away.
 const backoff = (times: number) => Math.min(200 * 2 ** Math.min(times, 5), 5_000);
 
-/** A `host:port` seed node as ioredis takes it. */
+/** A `host:port` seed node or sentinel as ioredis takes it. */
 function seedNode(node: string): { host: string; port: number } {
   const at = node.lastIndexOf(':');
   return { host: node.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(node.slice(at + 1)) };
@@ -50,8 +55,13 @@ function seedNode(node: string): { host: string; port: number } {
  */
 export function createRedis(connection: RedisConnection, role: RedisRole, name?: string): RedisClient {
   const { enableOfflineQueue, ...perNode } = roleOptions[role];
+  const url = new URL(connection.redisUrl);
+  const credentials = {
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    tls: url.protocol === 'rediss:' ? {} : undefined,
+  };
   if (connection.redisClusterNodes && connection.redisClusterNodes.length > 0) {
-    const url = new URL(connection.redisUrl);
     const options: ClusterOptions = {
       enableOfflineQueue,
       enableReadyCheck: true,
@@ -60,15 +70,25 @@ export function createRedis(connection: RedisConnection, role: RedisRole, name?:
       retryDelayOnFailover: 200,
       retryDelayOnClusterDown: 300,
       retryDelayOnTryAgain: 200,
-      redisOptions: {
-        ...perNode,
-        connectionName: name,
-        username: url.username ? decodeURIComponent(url.username) : undefined,
-        password: url.password ? decodeURIComponent(url.password) : undefined,
-        tls: url.protocol === 'rediss:' ? {} : undefined,
-      },
+      redisOptions: { ...perNode, connectionName: name, ...credentials },
     };
     return new Cluster(connection.redisClusterNodes.map(seedNode), options);
+  }
+  if (connection.redisSentinels && connection.redisSentinels.length > 0) {
+    return new Redis({
+      ...roleOptions[role],
+      ...credentials,
+      db: Number(url.pathname.slice(1) || 0),
+      sentinels: connection.redisSentinels.map(seedNode),
+      name: connection.redisSentinelName ?? 'mymaster',
+      // Told by the sentinels when the master moves, rather than finding out from a failed write.
+      failoverDetector: true,
+      // A demoted master that is still connected answers writes with READONLY: reconnect through the sentinels.
+      reconnectOnError: (error) => error.message.startsWith('READONLY'),
+      sentinelRetryStrategy: backoff,
+      connectionName: name,
+      retryStrategy: backoff,
+    });
   }
   return new Redis(connection.redisUrl, {
     ...roleOptions[role],
@@ -76,6 +96,15 @@ export function createRedis(connection: RedisConnection, role: RedisRole, name?:
     lazyConnect: false,
     retryStrategy: backoff,
   });
+}
+
+/**
+ * Asks the Redis server that holds the namespace's keys for an answer, as PING would. On a
+ * cluster PING reaches whichever node the client picks, which answers while the master of the
+ * namespace's hash slot is down; a read of a key in the namespace goes to that master.
+ */
+export async function pingNamespace(redis: RedisClient, prefix: string): Promise<void> {
+  await redis.exists(`${prefix}:ping`);
 }
 
 /** Closes a connection without waiting on a server that may be gone. */

@@ -56,7 +56,7 @@ describe('monitoring routes', () => {
       res.status(202).json({ id: `${String(req.params.name)}-1`, queue: 'system', name: req.params.name });
     });
     app.use('/api', router().router);
-    app.use(errorHandler(logger, { redis, db }));
+    app.use(errorHandler(logger, { redis, prefix: config.prefix, db }));
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

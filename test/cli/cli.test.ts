@@ -1,46 +1,12 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { freePort } from '../../src/cli/child-service.js';
-import type { Config } from '../../src/shared/config.js';
-import { configEnv } from '../helpers/config.js';
-import { ENTRIES } from '../helpers/process.js';
+import { cli } from '../helpers/cli.js';
 import { TestSystem } from '../helpers/system.js';
 import { eventually } from '../helpers/wait.js';
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string })
   .version;
-
-/** Runs the CLI to its end (or until `until` holds for its stderr, then stops it) within a deadline. */
-function cli(config: Config, args: string[], options: { env?: NodeJS.ProcessEnv; until?: (stderr: string) => boolean } = {}) {
-  return new Promise<CliRun>((resolve, reject) => {
-    const child = spawn(process.execPath, [ENTRIES.cli, ...args], {
-      env: { ...configEnv(config), LOG_LEVEL: 'warn', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`tickforge ${args.join(' ')} did not finish: ${stderr}`));
-    }, 60_000);
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => {
-      stderr += text;
-      if (options.until?.(stderr)) child.kill('SIGTERM');
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('tickforge CLI', function () {
   this.timeout(120_000);

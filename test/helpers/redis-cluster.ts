@@ -1,10 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { freePort } from '../../src/cli/child-service.js';
+import { askServer, scratchServerArgs } from './redis.js';
 import { eventually } from './wait.js';
 
 const execFileAsync = promisify(execFile);
@@ -17,20 +18,13 @@ interface Node {
 
 /** What a node says about itself in CLUSTER INFO, as a map. */
 async function clusterInfo(port: number): Promise<Record<string, string>> {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    const text = (await redis.call('CLUSTER', 'INFO')) as string;
-    return Object.fromEntries(
-      text
-        .split(/\r?\n/)
-        .filter((line) => line.includes(':'))
-        .map((line) => line.split(':', 2) as [string, string]),
-    );
-  } finally {
-    redis.disconnect();
-  }
+  const text = (await askServer(port, 'CLUSTER', 'INFO')) as string;
+  return Object.fromEntries(
+    text
+      .split(/\r?\n/)
+      .filter((line) => line.includes(':'))
+      .map((line) => line.split(':', 2) as [string, string]),
+  );
 }
 
 /**
@@ -66,24 +60,13 @@ export class TestRedisCluster {
             String(port),
             '--cluster-port',
             String(busPort),
-            '--bind',
-            '127.0.0.1',
             '--cluster-enabled',
             'yes',
             '--cluster-config-file',
             path.join(dir, `nodes-${port}.conf`),
             '--cluster-node-timeout',
             '2000',
-            '--dir',
-            dir,
-            '--save',
-            '',
-            '--appendonly',
-            'no',
-            '--maxmemory-policy',
-            'noeviction',
-            '--daemonize',
-            'no',
+            ...scratchServerArgs(dir),
           ],
           { stdio: 'ignore' },
         );
@@ -105,6 +88,7 @@ export class TestRedisCluster {
         { timeout: 60_000 },
       );
       await cluster.untilHealthy();
+      await cluster.untilReplicated();
       return cluster;
     } catch (error) {
       await cluster.stop();
@@ -125,18 +109,45 @@ export class TestRedisCluster {
     );
   }
 
-  /** The port of the master serving `key`'s hash slot, and of a replica of it. */
-  async shardOf(key: string): Promise<{ master: number; replica: number }> {
-    const redis = new Redis({ port: this.nodes.find((node) => node.child.exitCode === null)!.port, host: '127.0.0.1' });
-    try {
-      const slot = (await redis.call('CLUSTER', 'KEYSLOT', key)) as number;
-      const ranges = (await redis.call('CLUSTER', 'SLOTS')) as Array<[number, number, ...Array<[string, number, string]>]>;
-      const range = ranges.find(([from, to]) => slot >= from && slot <= to)!;
-      const [, , master, replica] = range;
-      return { master: master[1], replica: replica[1] };
-    } finally {
-      redis.disconnect();
+  /** Resolves once every replica is connected to its master and every slot range lists a replica. */
+  private async untilReplicated(timeoutMs = 60_000): Promise<void> {
+    await eventually(
+      async () => {
+        const roles = await Promise.all(this.nodes.map((node) => askServer(node.port, 'ROLE').catch(() => undefined)));
+        const connected = roles.filter((role) => Array.isArray(role) && role[0] === 'slave' && role[3] === 'connected');
+        const ranges = (await askServer(this.nodes[0].port, 'CLUSTER', 'SLOTS')) as unknown[][];
+        return connected.length === this.nodes.length / 2 && ranges.every((range) => range.length >= 4);
+      },
+      'every replica to be connected to its master',
+      timeoutMs,
+    );
+  }
+
+  /** The port of the master serving `key`'s hash slot, and of a replica of it if it has one left. */
+  async shardOf(key: string): Promise<{ master: number; replica?: number }> {
+    const port = this.nodes.find((node) => node.child.exitCode === null && node.child.signalCode === null)!.port;
+    const slot = (await askServer(port, 'CLUSTER', 'KEYSLOT', key)) as number;
+    const ranges = (await askServer(port, 'CLUSTER', 'SLOTS')) as Array<[number, number, ...Array<[string, number, string]>]>;
+    const [, , master, replica] = ranges.find(([from, to]) => slot >= from && slot <= to)!;
+    return { master: master[1], replica: replica?.[1] };
+  }
+
+  /**
+   * A namespace such as `{stem-1a2b3c4d}` whose hash slot is on a shard that still has a replica,
+   * so that a test can fail it over after an earlier test took another shard's replica.
+   */
+  async replicatedNamespace(stem: string): Promise<string> {
+    for (;;) {
+      const namespace = `{${stem}-${randomBytes(4).toString('hex')}}`;
+      if ((await this.shardOf(namespace)).replica !== undefined) return namespace;
     }
+  }
+
+  /** The shard of `key`, which must have a replica to fail over to. */
+  private async replicatedShardOf(key: string): Promise<{ master: number; replica: number }> {
+    const { master, replica } = await this.shardOf(key);
+    if (replica === undefined) throw new Error(`the shard of ${key} has no replica left to fail over to`);
+    return { master, replica };
   }
 
   /**
@@ -144,22 +155,37 @@ export class TestRedisCluster {
    * replica is master, kills the old master with SIGKILL. Returns the new and old masters' ports.
    */
   async failOver(key: string): Promise<{ promoted: number; killed: number }> {
-    const { master, replica } = await this.shardOf(key);
-    const redis = new Redis({ port: replica, host: '127.0.0.1' });
-    try {
-      await redis.call('CLUSTER', 'FAILOVER');
-      await eventually(
-        async () => (await redis.call('ROLE'))?.toString().startsWith('master'),
-        `replica ${replica} to become master`,
-        30_000,
-      );
-    } finally {
-      redis.disconnect();
-    }
-    const old = this.nodes.find((node) => node.port === master)!;
-    old.child.kill('SIGKILL');
-    await old.exited;
+    const { master, replica } = await this.replicatedShardOf(key);
+    await askServer(replica, 'CLUSTER', 'FAILOVER');
+    await this.untilMaster(replica);
+    await this.kill(master);
     return { promoted: replica, killed: master };
+  }
+
+  /**
+   * Kills the master serving `key` with SIGKILL, without warning: its slots are down until the
+   * cluster notices (the node timeout, 2 s) and promotes the replica. Resolves once it has.
+   */
+  async killMaster(key: string): Promise<{ promoted: number; killed: number }> {
+    const { master, replica } = await this.replicatedShardOf(key);
+    await this.kill(master);
+    await this.untilMaster(replica);
+    return { promoted: replica, killed: master };
+  }
+
+  private async untilMaster(port: number): Promise<void> {
+    await eventually(
+      async () => String(await askServer(port, 'ROLE').catch(() => '')).startsWith('master'),
+      `replica ${port} to become master`,
+      30_000,
+      100,
+    );
+  }
+
+  private async kill(port: number): Promise<void> {
+    const node = this.nodes.find((candidate) => candidate.port === port)!;
+    node.child.kill('SIGKILL');
+    await node.exited;
   }
 
   async stop(): Promise<void> {

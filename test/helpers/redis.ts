@@ -1,4 +1,4 @@
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { Config } from '../../src/shared/config.js';
 import { closeRedis, createRedis, waitForRedis } from '../../src/shared/redis.js';
 
@@ -20,4 +20,21 @@ export async function clearRedis(config: Config): Promise<void> {
   } finally {
     await closeRedis(redis);
   }
+}
+
+/** One command's answer from the Redis server (or sentinel) on a loopback port, on a connection of its own. */
+export async function askServer(port: number, command: string, ...args: string[]): Promise<unknown> {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return await redis.call(command, ...args);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** redis-server arguments for a test's own server in `dir`: loopback only, nothing persisted, never evicting (as BullMQ needs). */
+export function scratchServerArgs(dir: string): string[] {
+  return ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--dir', dir];
 }

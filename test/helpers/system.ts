@@ -8,7 +8,7 @@ import type { QueueName } from '../../src/queues/names.js';
 import { channelsOf, type ChannelKey } from '../../src/notify/channels.js';
 import { Producer } from '../../src/queues/producer.js';
 import type { JobName, PayloadOf, ResultOf } from '../../src/queues/registry.js';
-import { closeRedis, createRedis, waitForRedis, type RedisClient } from '../../src/shared/redis.js';
+import { closeRedis, createRedis, waitForRedis, type RedisClient, type RedisRole } from '../../src/shared/redis.js';
 import { testConfig } from './config.js';
 import { dropSchemas, migratedDb } from './db.js';
 import { clearRedis } from './redis.js';
@@ -35,10 +35,14 @@ export class TestSystem {
     return channelsOf(this.config.prefix);
   }
 
-  static async create(overrides: Partial<Config> = {}): Promise<TestSystem> {
+  /**
+   * `role` is the test's own connection's: a producer fails fast as the API does; a test that
+   * loads the machine on purpose takes the worker role, which waits for slow answers.
+   */
+  static async create(overrides: Partial<Config> = {}, role: RedisRole = 'producer'): Promise<TestSystem> {
     const config = testConfig(overrides);
     const db = await migratedDb(config);
-    const redis = createRedis(config, 'producer', 'tickforge-test');
+    const redis = createRedis(config, role, 'tickforge-test');
     await waitForRedis(redis, 30_000);
     return new TestSystem(config, db, redis, new Producer(redis, config.prefix));
   }
@@ -75,7 +79,10 @@ export class TestSystem {
       const seen = waitForEvent(reader, 'reader-ready', undefined, 60_000);
       // The reader's first blocking read may reach Redis after a marker sent on another connection: repeat until one is read.
       let reading = false;
-      void seen.then(() => (reading = true), () => undefined);
+      void seen.then(
+        () => (reading = true),
+        () => undefined,
+      );
       while (!reading) {
         await marker.publishEvent({ eventName: 'reader-ready' });
         await Promise.race([seen, new Promise((resolve) => setTimeout(resolve, 500))]);

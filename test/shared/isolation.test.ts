@@ -3,10 +3,12 @@ import { startWebServer, type WebServer } from '../../src/api/server.js';
 import { type EventEnvelope } from '../../src/notify/channels.js';
 import { Publisher } from '../../src/notify/publisher.js';
 import { HEARTBEAT_TTL_MS, liveWorkers } from '../../src/queues/heartbeat.js';
+import { activeQueues } from '../../src/queues/registry.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { closeRedis, createRedis, type RedisClient } from '../../src/shared/redis.js';
 import type { WorkerRuntime } from '../../workers/runtime.js';
+import { cli } from '../helpers/cli.js';
 import { TEST_TOKEN } from '../helpers/config.js';
 import { TestSystem } from '../helpers/system.js';
 import { eventually } from '../helpers/wait.js';
@@ -42,6 +44,28 @@ async function health(deployment: Deployment): Promise<Array<{ queue: string; wo
   const response = await fetch(`${deployment.web.url}/api/system/health`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
   expect(response.status).to.equal(200);
   return ((await response.json()) as { workers: Array<{ queue: string; workers: number }> }).workers;
+}
+
+/** A GET with the test token: the parsed body for JSON, the text otherwise. */
+async function get(deployment: Deployment, route: string): Promise<unknown> {
+  const response = await fetch(`${deployment.web.url}${route}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+  expect(response.status, route).to.equal(200);
+  return response.headers.get('content-type')?.includes('json') ? response.json() : response.text();
+}
+
+/** A sample of /metrics by name and labels, such as `tickforge_queue_workers{queue="sync"}`. */
+async function metric(deployment: Deployment, sample: string): Promise<number | undefined> {
+  const text = (await get(deployment, '/metrics')) as string;
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+}
+
+/** `tickforge queues --json` run against a deployment's namespace: each queue's completed jobs and workers. */
+async function cliQueues(deployment: Deployment): Promise<Map<string, { completed: number; workers: string[] }>> {
+  const run = await cli(deployment.system.config, ['queues', '--json']);
+  expect(run.code, run.stderr).to.equal(0);
+  const { queues } = JSON.parse(run.stdout) as { queues: Array<{ queue: string; completed: number; workers: string[] }> };
+  return new Map(queues.map((queue) => [queue.queue, queue]));
 }
 
 const streamChannels = async (system: TestSystem) =>
@@ -113,7 +137,41 @@ describe('deployments sharing one Redis server', function () {
     }
   });
 
-  it('should count in its health only the live workers of its own deployment', async () => {
+  it('should show in Bull Board, /metrics and tickforge queues only the jobs, queues and workers of its own deployment', async () => {
+    // Different numbers of probes in each deployment's system queue tell their counts apart.
+    const probes = new Map([
+      [first, 3],
+      [second, 5],
+    ]);
+    for (const [{ system }, count] of probes) {
+      const ids = [];
+      for (let i = 0; i < count; i++) ids.push((await system.producer.enqueue('noop', {})).id);
+      await system.waitForCompleted('system', ids);
+    }
+    for (const [own, date, otherDate] of [
+      [first, '2018-02-07', '2018-02-08'],
+      [second, '2018-02-08', '2018-02-07'],
+    ] as const) {
+      const board = (await get(own, '/admin/queues/api/queues?activeQueue=sync&status=completed')) as {
+        queues: Array<{ name: string; counts: Record<string, number>; jobs: Array<{ id: string }> }>;
+      };
+      expect(board.queues.map((queue) => queue.name).sort()).to.deep.equal([...activeQueues()].sort());
+      expect(board.queues.find((queue) => queue.name === 'system')!.counts.completed).to.equal(probes.get(own));
+      const syncJobs = board.queues.find((queue) => queue.name === 'sync')!.jobs.map((job) => job.id);
+      expect(syncJobs).to.include(`eod-${date}`);
+      expect(syncJobs).to.not.include(`eod-${otherDate}`);
+
+      expect(await metric(own, 'tickforge_queue_jobs{queue="system",state="completed"}')).to.equal(probes.get(own));
+      expect(await metric(own, 'tickforge_queue_workers{queue="system"}')).to.equal(1);
+
+      const queues = await cliQueues(own);
+      expect(queues.get('system')!.completed).to.equal(probes.get(own));
+      expect(queues.get('system')!.workers).to.deep.equal([own.worker.id]);
+      expect(queues.get('sync')!.workers).to.have.length(1);
+    }
+  });
+
+  it('should count in its health, tickforge queues and /metrics only the live workers of its own deployment', async () => {
     for (const deployment of [first, second]) {
       const workers = await health(deployment);
       expect(workers.find((entry) => entry.queue === 'sync')!.workers).to.equal(1);
@@ -122,6 +180,13 @@ describe('deployments sharing one Redis server', function () {
     await second.worker.stop();
     expect((await health(second)).every((entry) => entry.workers === 0)).to.equal(true);
     expect((await health(first)).find((entry) => entry.queue === 'sync')!.workers).to.equal(1);
+    expect([...(await cliQueues(second)).values()].every((queue) => queue.workers.length === 0)).to.equal(true);
+    expect((await cliQueues(first)).get('sync')!.workers).to.have.length(1);
+    expect(await metric(second, 'tickforge_queue_workers{queue="sync"}')).to.equal(0);
+    expect(await metric(first, 'tickforge_queue_workers{queue="sync"}')).to.equal(1);
+    const report = await cli(second.system.config, ['health', '--json']);
+    const { queues } = JSON.parse(report.stdout) as { queues: Array<{ queue: string; workers: string[] }> };
+    expect(queues.every((queue) => queue.workers.length === 0)).to.equal(true);
   });
 
   it('should drop a worker that died without stopping once its heartbeat expires', async () => {
