@@ -169,7 +169,7 @@ describe('WebSocket /api/ws', function () {
       const followed = client.received.filter((m) => m.subscription === 'spy-imports');
       expect(followed.every((m) => m.symbol === undefined || m.symbol === 'SPY')).to.equal(true);
       expect(followed.filter(ofType('historical_data_progress')).map((m) => m.currentStep)).to.satisfy((steps: string[]) =>
-        steps.some((step) => /^read \d+ bytes/.test(step)),
+        steps.some((step) => /^read \d+ % of /.test(step)),
       );
       client.send({ type: 'cancel', requestId: 'c1', queue: 'ingest', id: 'no-such-job' });
       expect(await client.next(ofType('error', (m) => m.requestId === 'c1'))).to.include({ status: 404 });
