@@ -51,8 +51,9 @@ function resolveRun(payload: Payload): Run {
 
 /**
  * Aggregates one symbol in one transaction: pages of base bars (keyset over the primary key)
- * go through the kernel in the pool chunk by chunk and the results are staged as they come,
- * then merged with one INSERT … ON CONFLICT. The read range is widened to whole periods of the
+ * go through the kernel in the pool chunk by chunk and the results are written as they come:
+ * COPYed straight into the table when the symbol has no stored bar of any target in the range,
+ * else staged and merged with one INSERT … ON CONFLICT at the end. The read range is widened to whole periods of the
  * coarsest target, so a stored weekly or monthly bar always covers every base bar of its period.
  */
 async function aggregateSymbol(
@@ -102,7 +103,18 @@ async function aggregateSymbol(
   };
   Object.assign(result, { from: new Date(rangeFrom).toISOString(), to: new Date(rangeTo).toISOString() });
 
+  // Forward fills go into the source series, which holds bars in the range: they always merge.
+  const targetRanges = run.targets.map((target) => ({
+    symbol,
+    timeframe: target,
+    variant: variantOf(target, payload.session, payload.alignment),
+    from: readFrom,
+    to: readTo,
+  }));
   const counts = await ctx.store.transaction(async (tx) => {
+    const writer = await tx.bars.batchWriter(
+      payload.fill === 'forward' ? [...targetRanges, { ...key, from: readFrom, to: readTo }] : targetRanges,
+    );
     let cursor: number | undefined;
     let carry: BarColumns | undefined;
     let daily: BarColumns = allocateBars(0);
@@ -120,19 +132,21 @@ async function aggregateSymbol(
       result.sourceBars += out.stats.included;
       noteOutsideCalendar(result, out.stats);
       result.gaps = mergeGapReports(result.gaps, out.gaps, GAPPY_SESSIONS_LISTED);
+      let rows = 0;
       for (const [timeframe, count] of Object.entries(out.counts) as Array<[Timeframe, TimeframeCount]>) {
         const entry = (result.timeframes[timeframe] ??= { bars: 0, filled: 0 });
         entry.bars += count.bars;
         entry.filled += count.filled;
+        rows += count.bars + count.filled;
       }
-      if (out.copy.length > 0) await tx.bars.stage(out.copy, 'binary');
+      await writer.write(out.copy, rows);
       if (final) break;
       daily = concatBars(daily, out.daily);
       carry = out.carry;
       spanFrom = out.cut;
       cursor = out.lastTs;
     }
-    return tx.bars.mergeStaged();
+    return writer.finish();
   });
   result.written = counts.written;
   result.unchanged = counts.unchanged;
@@ -175,7 +189,8 @@ async function noBaseBars(ctx: JobContext, run: Run, symbol: string, stored: () 
   if (!whole) {
     return `no ${series} are stored${didYouMean(sameButCase(symbol, await stored()))}; import them first (import-bars) or check the symbol and source timeframe`;
   }
-  const range = from !== undefined && to !== undefined ? `between ${from} and ${to}` : from !== undefined ? `from ${from} on` : `up to ${to}`;
+  const range =
+    from !== undefined && to !== undefined ? `between ${from} and ${to}` : from !== undefined ? `from ${from} on` : `up to ${to}`;
   const day = (ts: number) => localDate(ts, NYSE.timeZone);
   return `no ${series} ${range}; they run from ${day(whole.first)} to ${day(whole.last)}`;
 }
@@ -216,7 +231,8 @@ export const aggregateBarsHandler = defineHandler(aggregateBarsContract, async (
     payload.symbols === undefined
       ? await ctx.store.barsReader.symbolsWithBars(payload.source, payload.sourceVariant, run.from, run.to)
       : [...new Set(typeof payload.symbols === 'string' ? [payload.symbols] : payload.symbols)];
-  const withoutBaseBars = payload.symbols === undefined ? new Map<string, string>() : await symbolsWithoutBaseBars(ctx, run, symbols);
+  const withoutBaseBars =
+    payload.symbols === undefined ? new Map<string, string>() : await symbolsWithoutBaseBars(ctx, run, symbols);
   await ctx.progress(
     1,
     `aggregating ${symbols.length} symbols from ${payload.source} to ${run.targets.join(', ')} (${payload.session}, ${payload.alignment})`,

@@ -25,6 +25,8 @@ import { INTRADAY_MINUTES, TIMEFRAMES, timeframeRank, type Timeframe } from './t
 export type { Alignment, SessionMode } from './sessions.js';
 
 const MINUTE = 60_000;
+/** Source periods a bucket must span before its end row is found by a guess and a search rather than a scan. */
+const WIDE_BUCKET = 16;
 
 export interface AggregateOptions {
   /** Timeframe of the input bars: intraday, or 1d (to 2d, 1w, 1M). */
@@ -290,9 +292,21 @@ function fromSource(
       pv = 0;
       trades = 0;
     }
-    // Every row from here to the bucket's end belongs to it: no session or bucket test per row,
-    // and Math.max/min rather than branches, which random-walk highs and lows mispredict.
-    for (; i < last && ts[i] < bucketEnd; i++) {
+    // Every row from here to the bucket's end belongs to it: found once per bucket (dense data
+    // holds one row per source period, so the guess is checked with two reads), then no session,
+    // bucket or ts test per row, and Math.max/min rather than branches, which random-walk highs
+    // and lows mispredict.
+    let stop = i + 1;
+    if (bucketEnd - t > WIDE_BUCKET * width) {
+      const guess = i + Math.ceil((bucketEnd - t) / width);
+      stop =
+        guess <= last && ts[guess - 1] < bucketEnd && (guess === last || ts[guess] >= bucketEnd)
+          ? guess
+          : lowerBound(ts, bucketEnd, stop, last);
+    } else {
+      while (stop < last && ts[stop] < bucketEnd) stop++;
+    }
+    for (; i < stop; i++) {
       const rowHigh = high[i];
       const rowLow = low[i];
       const rowClose = close[i];

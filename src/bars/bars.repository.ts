@@ -10,6 +10,14 @@ export interface UpsertCounts {
   unchanged: number;
 }
 
+/** Batches of binary COPY rows a long job writes in one transaction (see BarsRepository.batchWriter). */
+export interface BarBatchWriter {
+  /** Writes one batch of `rows` rows (BinaryCopyWriter payload, possibly empty). */
+  write(copy: Uint8Array, rows: number): Promise<void>;
+  /** Ends the writes: merges staged rows when they were staged; what was written and what was already stored. */
+  finish(): Promise<UpsertCounts>;
+}
+
 export interface StoredBar extends BarRow {
   ts: Date;
   source: string;
@@ -77,6 +85,37 @@ export class BarsRepository {
   async copyRows(source: CopySource): Promise<void> {
     const trx = requireTransaction(this.db, 'copying bars');
     await copyInto(trx, this.table, BAR_COPY_COLUMNS, source, 'binary');
+  }
+
+  /**
+   * A writer for batches of rows of the given series and spans (every key the batches may hold
+   * must lie in one of `ranges`): when no stored bar lies in any of them, batches are COPYed
+   * straight into the table and nothing is merged; else they are staged and merged once by
+   * finish (as upsertCopy). Writers of the same symbols wait for each other until the
+   * transaction ends, so two runs never both find the range empty. Runs inside a transaction.
+   */
+  async batchWriter(ranges: ReadonlyArray<SeriesKey & { from: number; to: number }>): Promise<BarBatchWriter> {
+    const trx = requireTransaction(this.db, 'writing bars in batches');
+    for (const symbol of [...new Set(ranges.map((r) => r.symbol))].sort()) {
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`${this.schema}.bars.${symbol}`]);
+    }
+    if (await this.holdsAny(ranges)) {
+      return {
+        write: async (copy) => {
+          if (copy.length > 0) await this.stage(copy, 'binary');
+        },
+        finish: () => this.mergeStaged(),
+      };
+    }
+    let written = 0;
+    return {
+      write: async (copy, rows) => {
+        if (copy.length === 0) return;
+        await this.copyRows(copy);
+        written += rows;
+      },
+      finish: async () => ({ written, unchanged: 0 }),
+    };
   }
 
   /** Whether any stored bar lies in one of these ranges (from <= ts <= to, epoch ms) of its series. */

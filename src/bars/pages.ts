@@ -83,10 +83,10 @@ export function concatBars(a: BarColumns, b: BarColumns): BarColumns {
   return out;
 }
 
-/** Index of the first row with ts >= t (the length when there is none). */
-export function lowerBound(ts: Float64Array, t: number): number {
-  let low = 0;
-  let high = ts.length;
+/** Index of the first row in [from, to) with ts >= t (`to` when there is none). */
+export function lowerBound(ts: Float64Array, t: number, from = 0, to = ts.length): number {
+  let low = from;
+  let high = to;
   while (low < high) {
     const mid = (low + high) >>> 1;
     if (ts[mid] < t) low = mid + 1;

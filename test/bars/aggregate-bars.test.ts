@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { AggregateSymbolResult as SymbolResult } from '../../src/bars/aggregate-bars.contract.js';
 import { BarsRepository } from '../../src/bars/bars.repository.js';
+import { BinaryCopyWriter } from '../../src/bars/binary-copy.js';
 import { aggregateBars, variantOf } from '../../src/bars/aggregate.js';
 import type { BarColumns } from '../../src/bars/columns.js';
 import { NYSE } from '../../src/shared/calendar.js';
@@ -13,7 +14,7 @@ import { NEW_YORK, loadBars, nyTime } from '../helpers/bars.js';
 import { GOOG_1MIN, SHY_1MIN, SPY_1MIN, SPY_DAILY, dataFile } from '../helpers/data.js';
 import { TestSystem } from '../helpers/system.js';
 import { startProcess } from '../helpers/process.js';
-import { waitForEvent } from '../helpers/wait.js';
+import { eventually, waitForEvent } from '../helpers/wait.js';
 
 interface RunResult {
   symbols: SymbolResult[];
@@ -98,6 +99,46 @@ describe('aggregate-bars job', function () {
     const again = (await system.run('aggregate-bars', { symbols: ['SPY'] })).result as RunResult;
     expect(again.totals.written).to.equal(0);
     expect(again.totals.unchanged).to.equal(spyResult.written);
+  });
+
+  it('should let a second writer of the same symbol wait for the first, then merge instead of copying again', async () => {
+    const hours = aggregateBars(spy, { source: '1m', targets: ['1h'] }).bars['1h']!;
+    const key = { symbol: 'LOCKED', timeframe: '1h' as const, variant: 'regular' };
+    const ranges = [{ ...key, from: hours.ts[0], to: hours.ts[hours.ts.length - 1] }];
+    const payload = () => {
+      const writer = new BinaryCopyWriter();
+      writer.add(key, 'aggregate', hours);
+      return writer.finish();
+    };
+    let releaseFirst!: () => void;
+    const firstWrote = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let holdFirst!: () => void;
+    const firstMayCommit = new Promise<void>((resolve) => (holdFirst = resolve));
+    const first = system.db.transaction(async (trx) => {
+      const writer = await new BarsRepository(trx, system.config.dbSchema).batchWriter(ranges);
+      await writer.write(payload(), hours.ts.length);
+      releaseFirst();
+      await firstMayCommit;
+      return writer.finish();
+    });
+    await firstWrote;
+    const second = system.db.transaction(async (trx) => {
+      const writer = await new BarsRepository(trx, system.config.dbSchema).batchWriter(ranges);
+      await writer.write(payload(), hours.ts.length);
+      return writer.finish();
+    });
+    await eventually(async () => {
+      const { rows } = await system.db.raw<{ rows: Array<{ waiting: number }> }>(
+        `SELECT count(*)::int AS waiting FROM pg_locks
+         WHERE locktype = 'advisory' AND NOT granted AND objid::bigint = hashtext(?)::bigint & 4294967295`,
+        [`${system.config.dbSchema}.bars.LOCKED`],
+      );
+      return rows[0].waiting > 0;
+    }, 'the second writer to wait for the first');
+    holdFirst();
+    expect(await first).to.deep.equal({ written: hours.ts.length, unchanged: 0 });
+    expect(await second).to.deep.equal({ written: 0, unchanged: hours.ts.length });
+    expect(await bars.count(key)).to.equal(hours.ts.length);
   });
 
   it('should give the same bars when the base bars are streamed a thousand at a time', async () => {
@@ -276,7 +317,9 @@ describe('aggregate-bars job', function () {
 
     const many = Array.from({ length: 12 }, (_, i) => `NONE${i + 1}`);
     const all = await system.run('aggregate-bars', { symbols: many, targets: ['1d'] }).catch((error: Error) => error);
-    const sentences = (all as Error).message.split('; import them first (import-bars) or check the symbol and source timeframe; ');
+    const sentences = (all as Error).message.split(
+      '; import them first (import-bars) or check the symbol and source timeframe; ',
+    );
     expect(sentences).to.have.length(11);
     expect(sentences.slice(0, 10)).to.deep.equal(many.slice(0, 10).map((symbol) => `no 1m bars of ${symbol} are stored`));
     expect(sentences[10]).to.equal('and 2 more named symbols have none');
@@ -293,7 +336,9 @@ describe('aggregate-bars job', function () {
   });
 
   it('should aggregate the symbols that have base bars and note the ones that have none', async () => {
-    const { result } = (await system.run('aggregate-bars', { symbols: ['SHY', 'NOPE'], targets: ['1d'] })) as { result: RunResult };
+    const { result } = (await system.run('aggregate-bars', { symbols: ['SHY', 'NOPE'], targets: ['1d'] })) as {
+      result: RunResult;
+    };
     const [shy, nope] = result.symbols;
     expect(shy.symbol).to.equal('SHY');
     expect(shy.sourceBars).to.be.above(0);
