@@ -61,16 +61,27 @@ export function cacheOptions(config: Config): BarsCacheOptions {
   };
 }
 
-/** A cached answer as stored: its kind ('found' or 'missing') and its bytes, gzipped or not. */
+/**
+ * A cached answer as stored: its kind ('found' or 'missing') and its bytes, gzipped or not.
+ * An entry of the in-process tier also holds a gzipped answer's plain bytes, so neither kind of
+ * client costs any compression work on a hit.
+ */
 export interface CacheEntry {
   kind: string;
   encoding: 'gzip' | 'identity';
   data: Buffer;
+  plain?: Buffer;
+}
+
+/** The entry's bytes, decompressed (the plain bytes the entry holds, if any). */
+export async function entryBytes(entry: CacheEntry): Promise<Buffer> {
+  if (entry.encoding === 'identity') return entry.data;
+  return entry.plain ?? (await gunzipAsync(entry.data));
 }
 
 /** The entry's text (decompressed when needed). */
 export async function entryText(entry: CacheEntry): Promise<string> {
-  return (entry.encoding === 'gzip' ? await gunzipAsync(entry.data) : entry.data).toString('utf8');
+  return (await entryBytes(entry)).toString('utf8');
 }
 
 /**
@@ -173,7 +184,7 @@ export class BarsCache {
       this.memory = new LRUCache({
         maxSize: this.options.memoryMaxBytes,
         maxEntrySize: Math.max(1, Math.floor(this.options.memoryMaxBytes / 4)),
-        sizeCalculation: (entry, key) => entry.data.length + key.length,
+        sizeCalculation: (entry, key) => entry.data.length + (entry.plain?.length ?? 0) + key.length,
       });
     }
     this.redis.defineCommand('tickforgeCacheStore', { numberOfKeys: 4, lua: STORE_SCRIPT });
@@ -230,11 +241,19 @@ export class BarsCache {
 
   /**
    * The versions an answer for `timeframe` depends on: its own and every finer timeframe's
-   * (it may be derived from them), as a compact string for the cache key.
+   * (it may be derived from them), as a compact string for the cache key. With `requested` (a
+   * query's canonical JSON), also counts one request of it, as recordRequest does, in the same
+   * round trip to Redis.
    */
-  async versionTag(symbol: string, timeframe: Timeframe): Promise<string> {
+  async versionTag(symbol: string, timeframe: Timeframe, requested?: string): Promise<string> {
     const upTo = TIMEFRAMES.slice(0, timeframeRank(timeframe) + 1);
-    const versions = await this.redis.hmget(this.versionsKey(symbol), ...upTo);
+    // Both commands go out at once (one round trip); no pipeline object, which costs more to build
+    // on a connection with BullMQ's scripts defined than the commands do to send.
+    const [versions, score] = await Promise.all([
+      this.redis.hmget(this.versionsKey(symbol), ...upTo),
+      requested === undefined ? undefined : this.redis.zincrby(this.requestsKey(), 1, requested),
+    ]);
+    if (score !== undefined) await this.trimTally(score);
     return versions.map((version) => version ?? '0').join('.');
   }
 
@@ -251,12 +270,11 @@ export class BarsCache {
       this.metrics.lookup?.('memory', local !== undefined);
       if (local) return local;
     }
-    const results = (await this.redis.pipeline().getBuffer(key).pttl(key).exec()) ?? [];
-    for (const [error] of results) if (error) throw error;
-    const [[, stored], [, ttl]] = results as [[null, Buffer | null], [null, number]];
-    const entry = stored ? decodeEntry(stored) : undefined;
-    this.metrics.lookup?.('redis', entry !== undefined);
-    if (!entry) return undefined;
+    const [stored, ttl] = await Promise.all([this.redis.getBuffer(key), this.redis.pttl(key)]);
+    const found = stored ? decodeEntry(stored) : undefined;
+    this.metrics.lookup?.('redis', found !== undefined);
+    if (!found) return undefined;
+    const entry = this.memory && found.encoding === 'gzip' ? { ...found, plain: await gunzipAsync(found.data) } : found;
     if (ttl > 0) this.memory?.set(key, { ...entry, symbol }, { ttl });
     return entry;
   }
@@ -274,7 +292,7 @@ export class BarsCache {
     const raw = Buffer.from(text, 'utf8');
     const entry: CacheEntry =
       raw.length >= this.options.compressMinBytes
-        ? { kind, encoding: 'gzip', data: await gzipAsync(raw) }
+        ? { kind, encoding: 'gzip', data: await gzipAsync(raw), plain: raw }
         : { kind, encoding: 'identity', data: raw };
     const ttl = this.options.ttlSeconds[dataClass] * 1_000;
     this.memory?.set(key, { ...entry, symbol }, { ttl });
@@ -313,11 +331,12 @@ export class BarsCache {
    * the most requested MAX_TRACKED_QUERIES are kept, so the tally cannot grow without bound.
    */
   async recordRequest(query: unknown): Promise<void> {
-    await this.redis
-      .multi()
-      .zincrby(this.requestsKey(), 1, JSON.stringify(query))
-      .zremrangebyrank(this.requestsKey(), 0, -(MAX_TRACKED_QUERIES + 1))
-      .exec();
+    await this.trimTally(await this.redis.zincrby(this.requestsKey(), 1, JSON.stringify(query)));
+  }
+
+  /** After a count reached `score`: a query new to the tally (score 1) may push the least requested out. */
+  private async trimTally(score: string): Promise<void> {
+    if (Number(score) === 1) await this.redis.zremrangebyrank(this.requestsKey(), 0, -(MAX_TRACKED_QUERIES + 1));
   }
 
   /** The `n` most requested queries, most requested first, with their counts. */
