@@ -125,6 +125,20 @@ return 1
 `;
 
 /**
+ * Reads a symbol's versions and counts one request of a query, in one command: the versions, and
+ * the query's count in the tally, which keeps its `limit` most requested queries (a query new to
+ * the tally may push the least requested out).
+ * KEYS: versions (hash), tally (zset). ARGV: the query's canonical JSON, limit, the timeframes.
+ */
+const LOOKUP_SCRIPT = `
+local versions = redis.call('HMGET', KEYS[1], unpack(ARGV, 3))
+if tonumber(redis.call('ZINCRBY', KEYS[2], 1, ARGV[1])) == 1 then
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[2]) + 1))
+end
+return versions
+`;
+
+/**
  * Bytes Redis's allocator (jemalloc) hands out for a value of this length: sizes round up to a
  * class, four classes per doubling, so a value can take up to a quarter more than its length.
  */
@@ -188,6 +202,7 @@ export class BarsCache {
       });
     }
     this.redis.defineCommand('tickforgeCacheStore', { numberOfKeys: 4, lua: STORE_SCRIPT });
+    this.redis.defineCommand('tickforgeCacheLookup', { numberOfKeys: 2, lua: LOOKUP_SCRIPT });
   }
 
   private versionsKey(symbol: string): string {
@@ -243,17 +258,20 @@ export class BarsCache {
    * The versions an answer for `timeframe` depends on: its own and every finer timeframe's
    * (it may be derived from them), as a compact string for the cache key. With `requested` (a
    * query's canonical JSON), also counts one request of it, as recordRequest does, in the same
-   * round trip to Redis.
+   * command.
    */
   async versionTag(symbol: string, timeframe: Timeframe, requested?: string): Promise<string> {
     const upTo = TIMEFRAMES.slice(0, timeframeRank(timeframe) + 1);
-    // Both commands go out at once (one round trip); no pipeline object, which costs more to build
-    // on a connection with BullMQ's scripts defined than the commands do to send.
-    const [versions, score] = await Promise.all([
-      this.redis.hmget(this.versionsKey(symbol), ...upTo),
-      requested === undefined ? undefined : this.redis.zincrby(this.requestsKey(), 1, requested),
-    ]);
-    if (score !== undefined) await this.trimTally(score);
+    const versions =
+      requested === undefined
+        ? await this.redis.hmget(this.versionsKey(symbol), ...upTo)
+        : await this.redis.tickforgeCacheLookup(
+            this.versionsKey(symbol),
+            this.requestsKey(),
+            requested,
+            MAX_TRACKED_QUERIES,
+            ...upTo,
+          );
     return versions.map((version) => version ?? '0').join('.');
   }
 
@@ -331,12 +349,11 @@ export class BarsCache {
    * the most requested MAX_TRACKED_QUERIES are kept, so the tally cannot grow without bound.
    */
   async recordRequest(query: unknown): Promise<void> {
-    await this.trimTally(await this.redis.zincrby(this.requestsKey(), 1, JSON.stringify(query)));
-  }
-
-  /** After a count reached `score`: a query new to the tally (score 1) may push the least requested out. */
-  private async trimTally(score: string): Promise<void> {
-    if (Number(score) === 1) await this.redis.zremrangebyrank(this.requestsKey(), 0, -(MAX_TRACKED_QUERIES + 1));
+    await this.redis
+      .multi()
+      .zincrby(this.requestsKey(), 1, JSON.stringify(query))
+      .zremrangebyrank(this.requestsKey(), 0, -(MAX_TRACKED_QUERIES + 1))
+      .exec();
   }
 
   /** The `n` most requested queries, most requested first, with their counts. */
@@ -361,5 +378,12 @@ declare module 'ioredis' {
       budget: number,
       cost: number,
     ): Result<number, Context>;
+    tickforgeCacheLookup(
+      versions: string,
+      tally: string,
+      query: string,
+      limit: number,
+      ...timeframes: string[]
+    ): Result<Array<string | null>, Context>;
   }
 }
