@@ -61,16 +61,27 @@ export function cacheOptions(config: Config): BarsCacheOptions {
   };
 }
 
-/** A cached answer as stored: its kind ('found' or 'missing') and its bytes, gzipped or not. */
+/**
+ * A cached answer as stored: its kind ('found' or 'missing') and its bytes, gzipped or not.
+ * An entry of the in-process tier also holds a gzipped answer's plain bytes, so neither kind of
+ * client costs any compression work on a hit.
+ */
 export interface CacheEntry {
   kind: string;
   encoding: 'gzip' | 'identity';
   data: Buffer;
+  plain?: Buffer;
+}
+
+/** The entry's bytes, decompressed (the plain bytes the entry holds, if any). */
+export async function entryBytes(entry: CacheEntry): Promise<Buffer> {
+  if (entry.encoding === 'identity') return entry.data;
+  return entry.plain ?? (await gunzipAsync(entry.data));
 }
 
 /** The entry's text (decompressed when needed). */
 export async function entryText(entry: CacheEntry): Promise<string> {
-  return (entry.encoding === 'gzip' ? await gunzipAsync(entry.data) : entry.data).toString('utf8');
+  return (await entryBytes(entry)).toString('utf8');
 }
 
 /**
@@ -111,6 +122,20 @@ redis.call('ZADD', index, now + ttl, entry)
 redis.call('HSET', sizes, entry, cost)
 redis.call('INCRBY', used, cost)
 return 1
+`;
+
+/**
+ * Reads a symbol's versions and counts one request of a query, in one command: the versions, and
+ * the query's count in the tally, which keeps its `limit` most requested queries (a query new to
+ * the tally may push the least requested out).
+ * KEYS: versions (hash), tally (zset). ARGV: the query's canonical JSON, limit, the timeframes.
+ */
+const LOOKUP_SCRIPT = `
+local versions = redis.call('HMGET', KEYS[1], unpack(ARGV, 3))
+if tonumber(redis.call('ZINCRBY', KEYS[2], 1, ARGV[1])) == 1 then
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[2]) + 1))
+end
+return versions
 `;
 
 /**
@@ -173,10 +198,11 @@ export class BarsCache {
       this.memory = new LRUCache({
         maxSize: this.options.memoryMaxBytes,
         maxEntrySize: Math.max(1, Math.floor(this.options.memoryMaxBytes / 4)),
-        sizeCalculation: (entry, key) => entry.data.length + key.length,
+        sizeCalculation: (entry, key) => entry.data.length + (entry.plain?.length ?? 0) + key.length,
       });
     }
     this.redis.defineCommand('tickforgeCacheStore', { numberOfKeys: 4, lua: STORE_SCRIPT });
+    this.redis.defineCommand('tickforgeCacheLookup', { numberOfKeys: 2, lua: LOOKUP_SCRIPT });
   }
 
   private versionsKey(symbol: string): string {
@@ -230,11 +256,22 @@ export class BarsCache {
 
   /**
    * The versions an answer for `timeframe` depends on: its own and every finer timeframe's
-   * (it may be derived from them), as a compact string for the cache key.
+   * (it may be derived from them), as a compact string for the cache key. With `requested` (a
+   * query's canonical JSON), also counts one request of it, as recordRequest does, in the same
+   * command.
    */
-  async versionTag(symbol: string, timeframe: Timeframe): Promise<string> {
+  async versionTag(symbol: string, timeframe: Timeframe, requested?: string): Promise<string> {
     const upTo = TIMEFRAMES.slice(0, timeframeRank(timeframe) + 1);
-    const versions = await this.redis.hmget(this.versionsKey(symbol), ...upTo);
+    const versions =
+      requested === undefined
+        ? await this.redis.hmget(this.versionsKey(symbol), ...upTo)
+        : await this.redis.tickforgeCacheLookup(
+            this.versionsKey(symbol),
+            this.requestsKey(),
+            requested,
+            MAX_TRACKED_QUERIES,
+            ...upTo,
+          );
     return versions.map((version) => version ?? '0').join('.');
   }
 
@@ -251,12 +288,11 @@ export class BarsCache {
       this.metrics.lookup?.('memory', local !== undefined);
       if (local) return local;
     }
-    const results = (await this.redis.pipeline().getBuffer(key).pttl(key).exec()) ?? [];
-    for (const [error] of results) if (error) throw error;
-    const [[, stored], [, ttl]] = results as [[null, Buffer | null], [null, number]];
-    const entry = stored ? decodeEntry(stored) : undefined;
-    this.metrics.lookup?.('redis', entry !== undefined);
-    if (!entry) return undefined;
+    const [stored, ttl] = await Promise.all([this.redis.getBuffer(key), this.redis.pttl(key)]);
+    const found = stored ? decodeEntry(stored) : undefined;
+    this.metrics.lookup?.('redis', found !== undefined);
+    if (!found) return undefined;
+    const entry = this.memory && found.encoding === 'gzip' ? { ...found, plain: await gunzipAsync(found.data) } : found;
     if (ttl > 0) this.memory?.set(key, { ...entry, symbol }, { ttl });
     return entry;
   }
@@ -274,7 +310,7 @@ export class BarsCache {
     const raw = Buffer.from(text, 'utf8');
     const entry: CacheEntry =
       raw.length >= this.options.compressMinBytes
-        ? { kind, encoding: 'gzip', data: await gzipAsync(raw) }
+        ? { kind, encoding: 'gzip', data: await gzipAsync(raw), plain: raw }
         : { kind, encoding: 'identity', data: raw };
     const ttl = this.options.ttlSeconds[dataClass] * 1_000;
     this.memory?.set(key, { ...entry, symbol }, { ttl });
@@ -342,5 +378,12 @@ declare module 'ioredis' {
       budget: number,
       cost: number,
     ): Result<number, Context>;
+    tickforgeCacheLookup(
+      versions: string,
+      tally: string,
+      query: string,
+      limit: number,
+      ...timeframes: string[]
+    ): Result<Array<string | null>, Context>;
   }
 }

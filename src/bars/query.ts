@@ -137,10 +137,11 @@ export class BarsQueryService {
 
   /**
    * The cached answer, or a fresh one (then cached). `beforeComputing` runs on a miss before any
-   * work is done (a per-client limit on uncached work throws there).
+   * work is done (a per-client limit on uncached work throws there). The request is counted for
+   * the warm-cache job's "top N requested" in the round trip that reads the versions.
    */
   async answer(query: BarsQuery, beforeComputing?: () => Promise<void>): Promise<BarsAnswer> {
-    const key = this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe));
+    const key = this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe, JSON.stringify(query)));
     const cached = await this.cache.get(key, query.symbol);
     if (cached?.kind === FOUND) return { found: true, body: cached, key };
     if (cached?.kind === MISSING) return { found: false, reason: await entryText(cached), key };

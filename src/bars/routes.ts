@@ -4,14 +4,18 @@ import type { ComputeRateLimit } from '../api/rate-limit.js';
 import { ApiRouter } from '../api/openapi.js';
 import { parseOrThrow } from '../shared/validation.js';
 import type { Store } from '../store/store.js';
-import { entryText, type BarsCache } from './cache.js';
+import { entryBytes, type BarsCache } from './cache.js';
 import { pipeline } from 'node:stream/promises';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { BAR_FORMATS, CONTENT_TYPES, encodeBars } from './formats.js';
 import { BarsQueryService, barsAnswerSchema, barsQuerySchema } from './query.js';
 
 /** GET /api/bars's parameters: the bar query and the format of the answer. */
 const barsRequestSchema = barsQuerySchema.extend({ format: z.enum(BAR_FORMATS).default('json') });
+
+/** Bytes of raw query strings whose parsed parameters a router keeps. */
+const PARSED_QUERIES_MAX_BYTES = 1024 * 1024;
 
 export interface BarsRouterDeps {
   store: Store;
@@ -29,6 +33,20 @@ export interface BarsRouterDeps {
  */
 export function barsRouter({ store, cache, computeLimit }: BarsRouterDeps, tokens: Tokens): ApiRouter {
   const service = new BarsQueryService(store.barsReader, cache);
+  // Parsing is a pure function of the raw query string: a repeated query is validated once.
+  const parsedQueries = new LRUCache<string, z.output<typeof barsRequestSchema>>({
+    maxSize: PARSED_QUERIES_MAX_BYTES,
+    sizeCalculation: (_parsed, raw) => raw.length + 1,
+  });
+  const parse = (req: Request) => {
+    const raw = req.originalUrl.slice(req.originalUrl.indexOf('?') + 1);
+    let parsed = parsedQueries.get(raw);
+    if (!parsed) {
+      parsed = parseOrThrow(barsRequestSchema, req.query, 'query');
+      parsedQueries.set(raw, parsed);
+    }
+    return parsed;
+  };
   const routes = new ApiRouter();
   routes.get(
     '/bars',
@@ -51,7 +69,7 @@ export function barsRouter({ store, cache, computeLimit }: BarsRouterDeps, token
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
-      const { format, ...query } = parseOrThrow(barsRequestSchema, req.query, 'query');
+      const { format, ...query } = parse(req);
       if (format !== 'json') {
         await Promise.all([computeLimit.charge(req, res), cache.recordRequest(query)]);
         const streamed = await service.stream(query);
@@ -64,10 +82,7 @@ export function barsRouter({ store, cache, computeLimit }: BarsRouterDeps, token
         await pipeline(encodeBars(format, streamed.chunks, streamed.withFills), res);
         return;
       }
-      const [answer] = await Promise.all([
-        service.answer(query, () => computeLimit.charge(req, res)),
-        cache.recordRequest(query),
-      ]);
+      const answer = await service.answer(query, () => computeLimit.charge(req, res));
       if (!answer.found) {
         res.status(404).json({ error: answer.reason });
         return;
@@ -80,7 +95,7 @@ export function barsRouter({ store, cache, computeLimit }: BarsRouterDeps, token
       if (answer.body.encoding === 'gzip' && req.acceptsEncodings('gzip') === 'gzip') {
         res.set('Content-Encoding', 'gzip').send(answer.body.data);
       } else {
-        res.send(answer.body.encoding === 'gzip' ? await entryText(answer.body) : answer.body.data);
+        res.send(await entryBytes(answer.body));
       }
     },
   );

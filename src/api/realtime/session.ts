@@ -437,15 +437,13 @@ export class RealtimeSession {
 
   private async streamBars(message: Extract<ClientMessage, { type: 'bars' }>): Promise<void> {
     const { requestId, query, chunkSize } = message;
-    const [answer] = await Promise.all([this.context.bars.answer(query), this.context.bars.cache.recordRequest(query)]).catch(
-      (error: unknown) => {
-        if (error instanceof ValidationError) {
-          this.send({ type: 'historical_data_error', requestId, status: 400, error: error.message, issues: error.issues });
-          return [undefined];
-        }
-        throw error;
-      },
-    );
+    const answer = await this.context.bars.answer(query).catch((error: unknown) => {
+      if (error instanceof ValidationError) {
+        this.send({ type: 'historical_data_error', requestId, status: 400, error: error.message, issues: error.issues });
+        return undefined;
+      }
+      throw error;
+    });
     if (answer === undefined) return;
     if (!answer.found) {
       this.send({ type: 'historical_data_error', requestId, status: 404, error: answer.reason });
