@@ -80,12 +80,17 @@ async function streamImport(
     }
     return parsed.summary;
   };
-  for await (const chunk of importChunks(ctx, payload, CHUNK_BYTES)) {
-    await parse(chunk.bytes, false);
-    await ctx.progress(Math.round(5 + 80 * chunk.share), `read ${Math.round(100 * chunk.share)} % of ${payload.file ?? 'the payload'}`);
+  let summary: BarsParseSummary;
+  try {
+    for await (const chunk of importChunks(ctx, payload, CHUNK_BYTES)) {
+      await parse(chunk.bytes, false);
+      await ctx.progress(Math.round(5 + 80 * chunk.share), `read ${Math.round(100 * chunk.share)} % of ${payload.file ?? 'the payload'}`);
+    }
+    summary = (await parse(new Uint8Array(0), true))!;
+  } finally {
+    // A write still in flight ends before the transaction does, whichever way it ends.
+    await writing;
   }
-  const summary = (await parse(new Uint8Array(0), true))!;
-  await writing;
   refuseUnusableImport(summary, summary.accepted, payload.onInvalid);
   await ctx.progress(85, `parsed ${summary.rowsRead} rows: ${summary.accepted} valid, ${summary.rejectedCount} rejected`);
   await tx.symbols.ensure(summary.series.map((s) => ({ symbol: s.symbol })));

@@ -8,6 +8,9 @@ export type CopySource = Uint8Array | string | Iterable<Uint8Array | string> | A
 
 /** The pg client a knex transaction runs on (knex hands the same one back inside a transaction). */
 async function transactionClient(trx: Knex.Transaction): Promise<pg.Client> {
+  // After a commit or rollback the connection runs statements on its own, committing each: a
+  // late COPY must fail, not write outside the transaction.
+  if (trx.isCompleted()) throw new Error('the transaction has ended: COPY refused');
   return (await (trx.client as { acquireConnection(): Promise<pg.Client> }).acquireConnection()) as pg.Client;
 }
 
