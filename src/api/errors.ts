@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { pingNamespace, type RedisClient } from '../shared/redis.js';
 import type { Queryable } from '../shared/db.js';
 import { TickforgeError, UnavailableError, ValidationError } from '../shared/errors.js';
+import { withDeadline } from '../shared/health.js';
 import type { Logger } from '../shared/logger.js';
 import { AUTH_CHALLENGE } from './auth.js';
 
@@ -57,19 +58,10 @@ const REDIS_PROBE_MS = 500;
  * open to a server that has stopped, and on a cluster other nodes answer while that one is down.
  */
 export async function redisAnswers(redis: RedisClient, prefix: string): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      pingNamespace(redis, prefix).then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), REDIS_PROBE_MS);
-      }),
-    ]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+  return withDeadline(pingNamespace(redis, prefix), REDIS_PROBE_MS, 'Redis').then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The services an API answer depends on, and the namespace whose keys it reads. */
@@ -106,19 +98,11 @@ async function unavailableService(
   redisTroubled: () => boolean,
 ): Promise<'Redis' | 'PostgreSQL' | undefined> {
   if (redis.status !== 'ready' || redisTroubled() || !(await redisAnswers(redis, prefix))) return 'Redis';
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      db.raw('SELECT 1'),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('PostgreSQL probe timed out')), PROBE_MS);
-      }),
-    ]);
+    await withDeadline(db.raw('SELECT 1'), PROBE_MS, 'PostgreSQL');
     return undefined;
   } catch {
     return 'PostgreSQL';
-  } finally {
-    clearTimeout(timer);
   }
 }
 

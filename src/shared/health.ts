@@ -9,7 +9,8 @@ export interface Readiness {
   migrations: string;
 }
 
-async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** The promise's outcome, or a rejection naming `what` when it takes longer than `ms`. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
