@@ -9,7 +9,7 @@ import { assertDerivable, type AggregateOptions, type AggregateResult, type Aggr
 import { concatBars, lowerBound } from './pages.js';
 import { isSharedBars, type BarColumns } from './columns.js';
 import { NYSE } from '../shared/calendar.js';
-import { sessionEndingAfter, sessionTable, type SessionTable } from './sessions.js';
+import { barSpan, sessionEndingAfter, sessionTable, type SessionTable } from './sessions.js';
 import type { Timeframe } from './timeframes.js';
 import type { Kernels } from '../kernels/pool.js';
 
@@ -23,6 +23,16 @@ function spanningLabels(targets: readonly Timeframe[], table: SessionTable): Flo
   if (targets.includes('1w')) labels.push(table.week);
   if (targets.includes('1M')) labels.push(table.month);
   return labels;
+}
+
+/**
+ * The first session from `s` on after which a cut splits no bucket: where every spanning
+ * label changes (the last session when there is none).
+ */
+function lastBeforeCut(table: SessionTable, labels: Float64Array[], s: number): number {
+  let last = s;
+  while (last + 1 < table.length && labels.some((label) => label[last + 1] === label[last])) last++;
+  return last;
 }
 
 /**
@@ -42,8 +52,7 @@ export function sliceBounds(ts: Float64Array, options: AggregateOptions, parts: 
       const previous = bounds[bounds.length - 1];
       const wanted = Math.round((rows * part) / parts);
       if (wanted <= previous) continue;
-      let s = sessionEndingAfter(table, ts[wanted]);
-      while (s + 1 < table.length && labels.some((label) => label[s + 1] === label[s])) s++;
+      const s = lastBeforeCut(table, labels, sessionEndingAfter(table, ts[wanted]));
       if (s + 1 >= table.length) break;
       const cut = lowerBound(ts, table.end[s], previous, rows);
       if (cut >= rows) break;
@@ -51,6 +60,37 @@ export function sliceBounds(ts: Float64Array, options: AggregateOptions, parts: 
     }
   }
   bounds.push(rows);
+  return bounds;
+}
+
+/**
+ * Instants [from, c₁, …, to] cutting a stretch of time into at most `parts` stretches of about
+ * as many sessions each, none holding fewer than `minRows` base bars by the sessions' length
+ * (the same cuts as sliceBounds, made before the rows are read): each cut is the midnight, on
+ * the mode's clock, that starts a session where no bucket of any target straddles it.
+ */
+export function stretchBounds(
+  from: number,
+  to: number,
+  options: AggregateOptions,
+  { parts, minRows }: { parts: number; minRows: number },
+): number[] {
+  const bounds = [from];
+  const table = sessionTable(options.session ?? 'regular', options.calendar ?? NYSE, from, to);
+  const first = sessionEndingAfter(table, from);
+  const end = Math.min(table.length, sessionEndingAfter(table, to));
+  const span = barSpan(options.source);
+  let rows = 0;
+  for (let s = first; s < end; s++) rows += Math.max(1, (table.end[s] - table.start[s]) / span);
+  const stretches = Math.min(parts, Math.floor(rows / Math.max(1, minRows)));
+  const labels = spanningLabels(options.targets, table);
+  for (let part = 1; part < stretches; part++) {
+    const s = lastBeforeCut(table, labels, first + Math.round(((end - first) * part) / stretches));
+    if (s + 1 >= end) break;
+    const cut = table.day[s + 1];
+    if (cut > bounds[bounds.length - 1] && cut < to) bounds.push(cut);
+  }
+  bounds.push(to);
   return bounds;
 }
 
