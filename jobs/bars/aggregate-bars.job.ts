@@ -128,11 +128,11 @@ async function aggregateSymbol(
     const writer = await tx.bars.batchWriter(
       payload.fill === 'forward' ? [...targetRanges, { ...key, from: readFrom, to: readTo }] : targetRanges,
     );
-    const stretches = cuts.slice(1).map((to, k) => {
+    const stretches = cuts.slice(1).map((to, k): Stretch => {
       const first = k === 0;
       const last = k === cuts.length - 2;
       const from = cuts[k];
-      const stretch: Stretch = {
+      return {
         plan: {
           ...plan,
           rangeFrom: first ? plan.rangeFrom : from,
@@ -143,12 +143,11 @@ async function aggregateSymbol(
         readFrom: first ? readFrom : from,
         readTo: last ? readTo : to,
       };
-      return stretch;
     });
-    const outputs = await allStretches(stretches, oneAtATime(), (stretch, step, signal) =>
+    const tallies = await allStretches(stretches, oneAtATime(), (stretch, step, signal) =>
       aggregateStretch(ctx, tx, writer, key, stretch, payload.pageRows, step, signal),
     );
-    for (const out of outputs.flat()) {
+    for (const out of tallies.flat()) {
       result.sourceBars += out.stats.included;
       noteOutsideCalendar(result, out.stats);
       result.gaps = mergeGapReports(result.gaps, out.gaps, GAPPY_SESSIONS_LISTED);
@@ -171,6 +170,9 @@ interface Stretch {
   readFrom: number;
   readTo: number;
 }
+
+/** What a chunk adds to its symbol's result (kept for every chunk, so none of its bars). */
+type ChunkTally = Pick<AggregateChunkOutput, 'stats' | 'gaps' | 'counts'>;
 
 /** Runs steps one at a time in call order: a transaction's one connection takes one statement at a time. */
 type Step = <T>(step: () => Promise<T>) => Promise<T>;
@@ -222,8 +224,8 @@ async function aggregateStretch(
   pageRows: number,
   step: Step,
   stop: AbortSignal,
-): Promise<AggregateChunkOutput[]> {
-  const outputs: AggregateChunkOutput[] = [];
+): Promise<ChunkTally[]> {
+  const tallies: ChunkTally[] = [];
   let cursor: number | undefined;
   let carry: BarColumns | undefined;
   let daily: BarColumns = allocateBars(0);
@@ -239,11 +241,11 @@ async function aggregateStretch(
       { plan, page, carry, spanFrom, final, ...(final ? { daily } : {}) },
       { transfer, signal: ctx.signal },
     );
-    outputs.push(out);
+    tallies.push({ stats: out.stats, gaps: out.gaps, counts: out.counts });
     const rows = Object.values(out.counts).reduce((sum, count) => sum + count.bars + count.filled, 0);
     stop.throwIfAborted();
     await step(() => writer.write(out.copy, rows));
-    if (final) return outputs;
+    if (final) return tallies;
     daily = concatBars(daily, out.daily);
     carry = out.carry;
     spanFrom = out.cut;
