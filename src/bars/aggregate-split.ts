@@ -66,8 +66,9 @@ export function sliceBounds(ts: Float64Array, options: AggregateOptions, parts: 
 /**
  * Instants [from, c₁, …, to] cutting a stretch of time into at most `parts` stretches of about
  * as many sessions each, none holding fewer than `minRows` base bars by the sessions' length
- * (the same cuts as sliceBounds, made before the rows are read): each cut is the midnight, on
- * the mode's clock, that starts a session where no bucket of any target straddles it.
+ * (the cuts sliceBounds makes, found before the rows are read): each cut is the end of a
+ * session's window after which no bucket of any target straddles, so a bar before it belongs to
+ * that session or an earlier one and a bar from it on to a later one, as in one pass.
  */
 export function stretchBounds(
   from: number,
@@ -87,7 +88,7 @@ export function stretchBounds(
   for (let part = 1; part < stretches; part++) {
     const s = lastBeforeCut(table, labels, first + Math.round(((end - first) * part) / stretches));
     if (s + 1 >= end) break;
-    const cut = table.day[s + 1];
+    const cut = table.end[s];
     if (cut > bounds[bounds.length - 1] && cut < to) bounds.push(cut);
   }
   bounds.push(to);
