@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { aggregateBars, derivableTargets, type AggregateOptions, type AggregateResult } from '../../src/bars/aggregate.js';
-import { aggregateOnPool, joinSlices, sliceBounds } from '../../src/bars/aggregate-split.js';
-import { allocateBars, allocateSharedBars, BAR_COLUMN_NAMES, type BarColumns } from '../../src/bars/columns.js';
+import { aggregateOnPool, joinSlices, sliceBounds, stretchBounds } from '../../src/bars/aggregate-split.js';
+import { allocateBars, allocateSharedBars, BAR_COLUMN_NAMES, viewBars, type BarColumns } from '../../src/bars/columns.js';
+import { lowerBound } from '../../src/bars/pages.js';
 import { KernelPool } from '../../src/kernels/pool.js';
 import { NYSE } from '../../src/shared/calendar.js';
 import { fromWallClock, localDate } from '../../src/shared/zone.js';
@@ -78,9 +79,13 @@ describe('aggregation kernel split over the pool', function () {
     await pool.destroy();
   });
 
-  /** The series cut by sliceBounds into `parts`, each slice aggregated by a pool thread, joined. */
-  async function inSlices(bars: BarColumns, options: AggregateOptions, parts: number): Promise<AggregateResult> {
-    const bounds = sliceBounds(bars.ts, options, parts);
+  /** The series cut at row bounds (sliceBounds' by default), each slice aggregated by a pool thread, joined. */
+  async function inSlices(
+    bars: BarColumns,
+    options: AggregateOptions,
+    parts: number,
+    bounds = sliceBounds(bars.ts, options, parts),
+  ): Promise<AggregateResult> {
     const sliceOptions = { ...options, calendar: NYSE.name };
     const slices = await Promise.all(
       bounds.slice(1).map((to, k) => pool.run('aggregateSlice', { bars, from: bounds[k], to, options: sliceOptions })),
@@ -101,6 +106,20 @@ describe('aggregation kernel split over the pool', function () {
         expectSameResult(await aggregateOnPool(pool, series, options, { minSliceRows: 1_000 }), whole, 'aggregateOnPool');
       });
     }
+  }
+
+  for (const session of ['regular', 'extended', '24h'] as const) {
+    it(`should cut a stretch of time in ${session} mode before reading where the rows split as one pass splits them`, async () => {
+      const options: AggregateOptions = { source: '1m', targets: derivableTargets('1m'), session };
+      // From the first 2024 bar, as the job starts from its first stored bar; 1989 has no session.
+      const from = series.ts[1];
+      const to = series.ts[series.ts.length - 1] + MINUTE;
+      const cuts = stretchBounds(from, to, options, { parts: 6, minRows: 10_000 });
+      expect(cuts.length - 1).to.be.within(2, 6);
+      const bounds = cuts.map((cut) => lowerBound(series.ts, cut));
+      const whole = aggregateBars(viewBars(series, bounds[0], series.ts.length), options);
+      expectSameResult(await inSlices(series, options, 0, bounds), whole, `${cuts.length - 1} stretches`);
+    });
   }
 
   it('should move a cut that would fall inside a week or month to where both change', async () => {
