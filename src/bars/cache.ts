@@ -281,13 +281,16 @@ export class BarsCache {
     return `${this.root}:answer:${digest}`;
   }
 
-  /** The cached entry under the key, from memory or else from Redis (then kept in memory too). */
-  async get(key: string, symbol: string): Promise<CacheEntry | undefined> {
-    if (this.memory) {
-      const local = this.memory.get(key);
-      this.metrics.lookup?.('memory', local !== undefined);
-      if (local) return local;
-    }
+  /** The entry this process's memory holds under the key (counted as a lookup of the memory tier). */
+  inMemory(key: string): CacheEntry | undefined {
+    if (!this.memory) return undefined;
+    const local = this.memory.get(key);
+    this.metrics.lookup?.('memory', local !== undefined);
+    return local;
+  }
+
+  /** The entry Redis holds under the key, then kept in memory too (counted as a lookup of the Redis tier). */
+  async fromRedis(key: string, symbol: string): Promise<CacheEntry | undefined> {
     const [stored, ttl] = await Promise.all([this.redis.getBuffer(key), this.redis.pttl(key)]);
     const found = stored ? decodeEntry(stored) : undefined;
     this.metrics.lookup?.('redis', found !== undefined);

@@ -57,24 +57,36 @@ export interface SlotEntry<T> {
  * dies leaves behind exactly what it had recorded until its last flush.
  */
 export class SlotRecorder<T extends Mergeable> {
-  private readonly open = new Map<string, { slot: number; value: T }>();
+  /** Per series, its open slot in each window (in WINDOW_NAMES order). */
+  private readonly open = new Map<string, Array<OpenSlot<T> | undefined>>();
   private changed = new Map<string, SlotEntry<T>>();
+  /** How many times takeChanged ran: a slot marked with the current count is already in `changed`. */
+  private taken = 0;
 
   constructor(private readonly create: () => T) {}
 
   /** Applies `update` to the series' current slot in every window. */
   add(series: string, at: number, update: (value: T) => void): void {
-    for (const window of WINDOW_NAMES) {
+    let cells = this.open.get(series);
+    if (!cells) {
+      cells = WINDOW_NAMES.map(() => undefined);
+      this.open.set(series, cells);
+    }
+    for (let i = 0; i < WINDOW_NAMES.length; i++) {
+      const window = WINDOW_NAMES[i];
       const slot = slotStart(window, at);
-      const key = `${window}\u0000${series}`;
-      let cell = this.open.get(key);
+      let cell = cells[i];
       // A sample that arrives late for an already replaced slot joins the current one.
       if (!cell || cell.slot < slot) {
-        cell = { slot, value: this.create() };
-        this.open.set(key, cell);
+        cell = { slot, value: this.create(), marked: -1 };
+        cells[i] = cell;
       }
       update(cell.value);
-      this.changed.set(`${window}\u0000${cell.slot}\u0000${series}`, { window, slot: cell.slot, series, value: cell.value });
+      // Recording into a slot already marked changed costs no key or entry.
+      if (cell.marked !== this.taken) {
+        cell.marked = this.taken;
+        this.changed.set(`${window}\u0000${cell.slot}\u0000${series}`, { window, slot: cell.slot, series, value: cell.value });
+      }
     }
   }
 
@@ -82,8 +94,17 @@ export class SlotRecorder<T extends Mergeable> {
   takeChanged(): SlotEntry<T>[] {
     const entries = [...this.changed.values()];
     this.changed = new Map();
+    this.taken++;
     return entries;
   }
+}
+
+/** A series' slot still being recorded into. */
+interface OpenSlot<T> {
+  slot: number;
+  value: T;
+  /** The takeChanged count when it was last put in `changed`. */
+  marked: number;
 }
 
 /** Merges stored slot values series by series. */
