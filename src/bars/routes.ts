@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
-import type { CachedRoute } from '../api/cached-route.js';
+import { acceptsGzip, type CachedRoute } from '../api/cached-route.js';
 import { requireRole, type Tokens } from '../api/auth.js';
 import type { ComputeRateLimit } from '../api/rate-limit.js';
 import { ApiRouter } from '../api/openapi.js';
@@ -46,9 +46,9 @@ export interface BarsRoutes {
  * NDJSON, CSV or Arrow IPC (not cached). Every request is tallied for the warm-cache job's
  * "top N requested".
  *
- * A JSON answer this process holds in memory, uncompressed, to a client that holds no ETag, is
- * answered from the bytes as cached before Express (`hits`); every other request of the route
- * goes through Express, with the lookup the hit path already made when it made one.
+ * A JSON answer this process holds in memory, to a client that holds no ETag, is answered from
+ * the bytes as cached before Express (`hits`); every other request of the route goes through
+ * Express, with the lookup the hit path already made when it made one.
  */
 export function barsRoutes({ store, cache, computeLimit }: BarsRouterDeps, tokens: Tokens): BarsRoutes {
   const service = new BarsQueryService(store.barsReader, cache);
@@ -76,12 +76,12 @@ export function barsRoutes({ store, cache, computeLimit }: BarsRouterDeps, token
       const parsed = parsedQueries.get(rawQuery);
       if (parsed?.format !== 'json') return undefined;
       return service.lookup(parsed.query, parsed.requested).then((lookup) => {
-        const body = BarsQueryService.foundInMemory(lookup);
-        if (body?.encoding === 'identity' && req.headers['if-none-match'] === undefined) {
-          return {
-            body: body.data,
-            headers: ['Content-Type', JSON_TYPE, 'ETag', etagOf(lookup.key), 'Vary', 'Accept-Encoding'],
-          };
+        const entry = BarsQueryService.foundInMemory(lookup);
+        const headers = ['Content-Type', JSON_TYPE, 'ETag', etagOf(lookup.key), 'Vary', 'Accept-Encoding'];
+        if (entry !== undefined && req.headers['if-none-match'] === undefined) {
+          if (entry.encoding === 'identity') return { headers, body: entry.data };
+          if (acceptsGzip(req.headers['accept-encoding'])) return { headers: [...headers, 'Content-Encoding', 'gzip'], body: entry.data };
+          if (entry.plain) return { headers, body: entry.plain };
         }
         lookups.set(req, lookup);
         return undefined;
@@ -134,7 +134,7 @@ export function barsRoutes({ store, cache, computeLimit }: BarsRouterDeps, token
       res.set('ETag', etagOf(answer.key));
       res.status(200).type(JSON_TYPE).vary('Accept-Encoding');
       // A compressed entry goes out as stored to a client that takes gzip: no work per hit.
-      if (answer.body.encoding === 'gzip' && req.acceptsEncodings('gzip') === 'gzip') {
+      if (answer.body.encoding === 'gzip' && acceptsGzip(req.get('accept-encoding'))) {
         res.set('Content-Encoding', 'gzip').send(answer.body.data);
       } else {
         res.send(await entryBytes(answer.body));

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { Writable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { startWebServer, type WebServer } from '../../src/api/server.js';
@@ -23,7 +24,9 @@ describe('GET /api/bars cache hits answered before Express', function () {
   let system: TestSystem;
   let web: WebServer;
   const lines: Array<Record<string, unknown>> = [];
-  const query = { symbol: 'HIT', timeframe: '1h', from: '2024-03-04', to: '2024-03-06' };
+  // Six hourly bars, cached as they are; the twelve of wideQuery are past the compression threshold.
+  const query = { symbol: 'HIT', timeframe: '1h', from: '2024-03-05', to: '2024-03-06' };
+  const wideQuery = { ...query, from: '2024-03-04' };
   const requested = JSON.stringify({ ...query, session: 'regular', alignment: 'session', fill: 'none' });
 
   function get(path: string, headers: Record<string, string> = { authorization: `Bearer ${TEST_READ_TOKEN}` }): Promise<Answer> {
@@ -46,7 +49,7 @@ describe('GET /api/bars cache hits answered before Express', function () {
   const requests = async () => Number(await system.redis.zscore(`${system.config.prefix}:bars-cache:requests`, requested));
 
   before(async () => {
-    system = await TestSystem.create();
+    system = await TestSystem.create({ cacheCompressMinBytes: 1_024 });
     const hours = [14, 15, 16, 17, 18, 19].flatMap((hour) => ['2024-03-04', '2024-03-05'].map((day) => Date.parse(`${day}T${hour}:30:00Z`)));
     hours.sort((a, b) => a - b);
     const bars = allocateBars(hours.length);
@@ -89,7 +92,24 @@ describe('GET /api/bars cache hits answered before Express', function () {
     expect(hit.headers).to.include({ 'content-type': 'application/json; charset=utf-8', vary: 'Accept-Encoding' });
     expect(hit.headers['x-content-type-options']).to.equal('nosniff');
     expect(hit.headers['content-security-policy']).to.match(/default-src 'self'/);
-    expect(JSON.parse(hit.body.toString()).bars).to.have.length(12);
+    expect(JSON.parse(hit.body.toString()).bars).to.have.length(6);
+  });
+
+  it('should send a gzipped hit as cached to a client that takes gzip, and its plain bytes to one that does not', async () => {
+    const search = new URLSearchParams(wideQuery).toString();
+    const read = (path: string, acceptEncoding?: string) =>
+      get(path, { authorization: `Bearer ${TEST_READ_TOKEN}`, ...(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {}) });
+    await read(`/api/bars?${search}`);
+    for (const acceptEncoding of [undefined, 'gzip, br', 'br;q=1, gzip;q=0', '*', 'identity']) {
+      const hit = await read(`/api/bars?${search}`, acceptEncoding);
+      const throughExpress = await read(`/api/bars/?${search}`, acceptEncoding);
+      expect(withoutPerAnswer(hit.headers), String(acceptEncoding)).to.deep.equal(withoutPerAnswer(throughExpress.headers));
+      expect(hit.body.equals(throughExpress.body)).to.equal(true);
+      const gzipped = hit.headers['content-encoding'] === 'gzip';
+      expect(gzipped, String(acceptEncoding)).to.equal(acceptEncoding === 'gzip, br' || acceptEncoding === '*');
+      const text = (gzipped ? gunzipSync(hit.body) : hit.body).toString();
+      expect(JSON.parse(text).bars).to.have.length(12);
+    }
   });
 
   it('should write the access-log line of a hit with its request id, route, status and token name', async () => {
@@ -133,7 +153,7 @@ describe('GET /api/bars cache hits answered before Express', function () {
     const path = `/api/bars?${new URLSearchParams(query)}`;
     const old = await get(path);
     const bars = allocateBars(1);
-    bars.ts[0] = Date.parse('2024-03-04T14:30:00Z');
+    bars.ts[0] = Date.parse('2024-03-05T14:30:00Z');
     bars.open[0] = bars.high[0] = bars.low[0] = bars.close[0] = 100;
     bars.volume[0] = 123_456;
     bars.vwap[0] = 100;
