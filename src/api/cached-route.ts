@@ -14,7 +14,8 @@ export interface ReadyAnswer {
 /**
  * A GET route whose common answers are ready before any routing: a cached answer held in this
  * process's memory, say. `answer` gets the request and its raw query string and returns the
- * answer, or undefined (synchronously or not) to leave the request to Express.
+ * answer, or undefined (synchronously or not) to leave the request to Express; a rejection
+ * leaves it to Express too, whose route then answers the failure.
  */
 export interface CachedRoute {
   /** The path answered (exactly, with a query string); also the route pattern in logs and metrics. */
@@ -89,7 +90,7 @@ export function withCachedRoute(express: RequestListener, route: CachedRoute, de
         const { fields, message } = accessLine(req, route.path, 200, Math.round(ms), tokens);
         logger.info({ reqId: id, ...fields }, message);
       },
-      // Express makes the same lookup again and answers its failure as it answers any.
+      // The route's own handler answers the failure, as it answers any.
       () => express(req, res),
     );
   };

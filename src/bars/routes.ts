@@ -67,15 +67,18 @@ export function barsRoutes({ store, cache, computeLimit }: BarsRouterDeps, token
     }
     return parsed;
   };
-  // Lookups the hit path made for requests it then left to Express, so a request is counted once.
-  const lookups = new WeakMap<IncomingMessage, CacheLookup>();
+  // Lookups the hit path made, for the requests it leaves to Express: a request is looked up and counted once.
+  const lookups = new WeakMap<IncomingMessage, Promise<CacheLookup>>();
   const hits: CachedRoute = {
     path: '/api/bars',
     role: 'read',
     answer(req, rawQuery) {
       const parsed = parsedQueries.get(rawQuery);
       if (parsed?.format !== 'json') return undefined;
-      return service.lookup(parsed.query, parsed.requested).then((lookup) => {
+      const looked = service.lookup(parsed.query, parsed.requested);
+      // Whatever the hit path leaves to Express (a miss, a failed lookup) goes on from this lookup.
+      lookups.set(req, looked);
+      return looked.then((lookup) => {
         const entry = BarsQueryService.foundInMemory(lookup);
         const headers = ['Content-Type', JSON_TYPE, 'ETag', etagOf(lookup.key), 'Vary', 'Accept-Encoding'];
         if (entry !== undefined && req.headers['if-none-match'] === undefined) {
@@ -83,7 +86,6 @@ export function barsRoutes({ store, cache, computeLimit }: BarsRouterDeps, token
           if (acceptsGzip(req.headers['accept-encoding'])) return { headers: [...headers, 'Content-Encoding', 'gzip'], body: entry.data };
           if (entry.plain) return { headers, body: entry.plain };
         }
-        lookups.set(req, lookup);
         return undefined;
       });
     },
@@ -124,7 +126,7 @@ export function barsRoutes({ store, cache, computeLimit }: BarsRouterDeps, token
         await pipeline(encodeBars(format, streamed.chunks, streamed.withFills), res);
         return;
       }
-      const answer = await service.answer(query, () => computeLimit.charge(req, res), lookups.get(req));
+      const answer = await service.answer(query, () => computeLimit.charge(req, res), await lookups.get(req));
       if (!answer.found) {
         res.status(404).json({ error: answer.reason });
         return;
