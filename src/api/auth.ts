@@ -38,24 +38,19 @@ function matches(candidate: Buffer, expected: Buffer | undefined): boolean {
   return expected !== undefined && timingSafeEqual(candidate, expected);
 }
 
-/** The token a request presented and its digest; absent when it presented none. */
-interface Presented {
-  token: string;
-  digest: Buffer;
-}
-
 /**
- * What each request presented, read and digested once however many steps ask (authentication,
- * the access log, the audit trail, the rate limits), for as long as the request lives.
+ * The digest of the token each request presented (null: none), computed once however many steps
+ * ask (authentication, the access log, the audit trail, the rate limits), for as long as the
+ * request lives.
  */
-const presentedByRequest = new WeakMap<IncomingMessage, Presented | null>();
+const presentedDigests = new WeakMap<IncomingMessage, Buffer | null>();
 
-function presented(req: IncomingMessage): Presented | undefined {
-  let found = presentedByRequest.get(req);
+function presentedDigest(req: IncomingMessage): Buffer | undefined {
+  let found = presentedDigests.get(req);
   if (found === undefined) {
     const token = tokenOfAuthorization(req.headers.authorization);
-    found = token === undefined ? null : { token, digest: digest(token) };
-    presentedByRequest.set(req, found);
+    found = token === undefined ? null : digest(token);
+    presentedDigests.set(req, found);
   }
   return found ?? undefined;
 }
@@ -76,8 +71,8 @@ export function tokenOfAuthorization(header: string | undefined): string | undef
 
 /** The role the request's token grants, or undefined when it presented none or an unknown one. */
 export function roleOf(req: IncomingMessage, tokens: Tokens): Role | undefined {
-  const token = presented(req);
-  return token === undefined ? undefined : roleOfDigest(token.digest, tokens);
+  const presented = presentedDigest(req);
+  return presented === undefined ? undefined : roleOfDigest(presented, tokens);
 }
 
 function roleOfDigest(candidate: Buffer, tokens: Tokens): Role | undefined {
@@ -94,8 +89,8 @@ export function roleOfToken(token: string, tokens: Tokens): Role | undefined {
 
 /** A stable, non-secret name for the presented token (rate-limit keys, logs). */
 export function tokenId(req: Request): string {
-  const token = presented(req);
-  return token === undefined ? `ip:${req.ip}` : idOfDigest(token.digest);
+  const presented = presentedDigest(req);
+  return presented === undefined ? `ip:${req.ip}` : idOfDigest(presented);
 }
 
 /** tokenId of a token presented some other way (a WebSocket's subprotocol or first message). */
