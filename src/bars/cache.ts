@@ -429,6 +429,9 @@ declare module 'ioredis' {
       budget: number,
       cost: number,
     ): Result<number, Context>;
-    tickforgeCacheLookup(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Result<Array<Array<string | null>>, Context>;
+    tickforgeCacheLookup(
+      numberOfKeys: number,
+      ...keysAndArgs: Array<string | number>
+    ): Result<Array<Array<string | null>>, Context>;
   }
 }

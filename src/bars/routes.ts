@@ -83,7 +83,8 @@ export function barsRoutes({ store, cache, computeLimit }: BarsRouterDeps, token
         const headers = ['Content-Type', JSON_TYPE, 'ETag', etagOf(lookup.key), 'Vary', 'Accept-Encoding'];
         if (entry !== undefined && req.headers['if-none-match'] === undefined) {
           if (entry.encoding === 'identity') return { headers, body: entry.data };
-          if (acceptsGzip(req.headers['accept-encoding'])) return { headers: [...headers, 'Content-Encoding', 'gzip'], body: entry.data };
+          if (acceptsGzip(req.headers['accept-encoding']))
+            return { headers: [...headers, 'Content-Encoding', 'gzip'], body: entry.data };
           if (entry.plain) return { headers, body: entry.plain };
         }
         return undefined;

@@ -50,7 +50,9 @@ describe('GET /api/bars cache hits answered before Express', function () {
 
   before(async () => {
     system = await TestSystem.create({ cacheCompressMinBytes: 1_024 });
-    const hours = [14, 15, 16, 17, 18, 19].flatMap((hour) => ['2024-03-04', '2024-03-05'].map((day) => Date.parse(`${day}T${hour}:30:00Z`)));
+    const hours = [14, 15, 16, 17, 18, 19].flatMap((hour) =>
+      ['2024-03-04', '2024-03-05'].map((day) => Date.parse(`${day}T${hour}:30:00Z`)),
+    );
     hours.sort((a, b) => a - b);
     const bars = allocateBars(hours.length);
     hours.forEach((ts, i) => {
@@ -62,7 +64,11 @@ describe('GET /api/bars cache hits answered before Express', function () {
       bars.vwap[i] = 100.5 + i;
     });
     await system.db.transaction((trx) =>
-      new BarsRepository(trx, system.config.dbSchema).upsertBars({ symbol: 'HIT', timeframe: '1h', variant: '' }, 'provider', bars),
+      new BarsRepository(trx, system.config.dbSchema).upsertBars(
+        { symbol: 'HIT', timeframe: '1h', variant: '' },
+        'provider',
+        bars,
+      ),
     );
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -118,12 +124,19 @@ describe('GET /api/bars cache hits answered before Express', function () {
       'x-request-id': 'hit-7.b',
     });
     expect(answer.headers['x-request-id']).to.equal('hit-7.b');
-    const line = await eventually(async () => lines.find((entry) => entry.reqId === 'hit-7.b'), 'the access-log line of the hit', 5_000, 10);
+    const line = await eventually(
+      async () => lines.find((entry) => entry.reqId === 'hit-7.b'),
+      'the access-log line of the hit',
+      5_000,
+      10,
+    );
     expect(line).to.deep.include({ method: 'GET', route: '/api/bars', status: 200, token: 'read' });
     expect(line.msg).to.match(/^GET \/api\/bars 200 in \d+ ms$/);
     expect(line.durationMs).to.be.a('number');
     const text = await (await fetch(`${web.url}/metrics`)).text();
-    expect(text).to.match(/tickforge_http_request_duration_seconds_count\{[^}]*route="\/api\/bars"[^}]*status="200"[^}]*\} [1-9]/);
+    expect(text).to.match(
+      /tickforge_http_request_duration_seconds_count\{[^}]*route="\/api\/bars"[^}]*status="200"[^}]*\} [1-9]/,
+    );
     expect(JSON.stringify(lines)).to.not.include(TEST_READ_TOKEN);
   });
 
@@ -159,7 +172,11 @@ describe('GET /api/bars cache hits answered before Express', function () {
     bars.vwap[0] = 100;
     const inFlight = Array.from({ length: 20 }, () => get(path));
     await system.db.transaction((trx) =>
-      new BarsRepository(trx, system.config.dbSchema).upsertBars({ symbol: 'HIT', timeframe: '1h', variant: '' }, 'provider', bars),
+      new BarsRepository(trx, system.config.dbSchema).upsertBars(
+        { symbol: 'HIT', timeframe: '1h', variant: '' },
+        'provider',
+        bars,
+      ),
     );
     await new BarsCache(system.redis, system.config.prefix).bump('HIT', '1h');
     const after = await get(path);
