@@ -1,5 +1,5 @@
+import type { RequestListener } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
 import type { RedisClient } from '../shared/redis.js';
 import type { Config } from '../shared/config.js';
 import type { Knex } from '../shared/db.js';
@@ -10,6 +10,8 @@ import type { QueueName } from '../queues/names.js';
 import type { Producer } from '../queues/producer.js';
 import { lastEodRun } from '../metrics/gather.js';
 import { accessLog } from './access-log.js';
+import { withCachedRoute } from './cached-route.js';
+import { securityHeaders } from './security-headers.js';
 import { auditTrail } from './audit.js';
 import { requireRole, roleOf, type Tokens } from './auth.js';
 import { BOARD_PATH, bullBoard } from './board.js';
@@ -25,7 +27,7 @@ import { monitoringRouter } from './routes/monitoring.js';
 import { systemRouter } from './routes/system.js';
 import { universesRouter } from '../universes/routes.js';
 import { scenariosRouter } from '../scenarios/routes.js';
-import { barsRouter } from '../bars/routes.js';
+import { barsRoutes } from '../bars/routes.js';
 import type { BarsCache } from '../bars/cache.js';
 import { CONSOLE_PATH, consoleRouter } from '../console/router.js';
 import { apiDocsRouter } from './docs.js';
@@ -45,8 +47,11 @@ export interface AppDeps {
   barsCache: BarsCache;
 }
 
-/** The HTTP API: job submission and status, live progress, health, metrics and Bull Board. */
-export function createApp(deps: AppDeps): express.Express {
+/**
+ * The HTTP API: job submission and status, live progress, health, metrics and Bull Board, through
+ * Express; cached GET /api/bars answers straight from memory in front of it.
+ */
+export function createApp(deps: AppDeps): RequestListener {
   const { config, logger, db, redis, producer, events, metrics, queues, barsCache } = deps;
   const tokens: Tokens = { write: config.apiToken, read: config.readToken };
   const rateLimit = new EnqueueRateLimit(redis, config.prefix, config.rateLimitPerMinute);
@@ -56,12 +61,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', 'loopback');
   app.use(accessLog(logger, tokens));
   app.use(metrics.middleware());
-  app.use(
-    helmet({
-      // Bull Board is served over plain HTTP on developer machines; do not force https sub-requests.
-      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
-    }),
-  );
+  app.use(securityHeaders());
 
   const system = systemRouter({ config, db, redis, producer, metrics, queues, tokens });
   app.use(system.root.router);
@@ -85,6 +85,10 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(CONSOLE_PATH, consoleRouter(tokens, { board: BOARD_PATH, apiDocs: '/api/docs/', health: '/api/system/health' }));
 
+  const bars = barsRoutes(
+    { store, cache: barsCache, computeLimit: new ComputeRateLimit(redis, config.prefix, config.cacheMissRateLimit) },
+    tokens,
+  );
   const routers = [
     system.api,
     deadLettersRouter(producer, tokens, queues, rateLimit),
@@ -92,10 +96,7 @@ export function createApp(deps: AppDeps): express.Express {
     futuresRouter(store, tokens),
     universesRouter(store, tokens),
     scenariosRouter(store, tokens, config.sandboxSchemaLimit),
-    barsRouter(
-      { store, cache: barsCache, computeLimit: new ComputeRateLimit(redis, config.prefix, config.cacheMissRateLimit) },
-      tokens,
-    ),
+    bars.api,
     monitoringRouter({
       redis,
       prefix: config.prefix,
@@ -147,5 +148,5 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use((req, _res, next) => next(new HttpError(404, `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(logger, { redis, prefix: config.prefix, db }));
-  return app;
+  return withCachedRoute(app, bars.hits, { tokens, logger, metrics, ready: () => redis.status === 'ready' });
 }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
 /**
@@ -17,17 +18,44 @@ export interface Tokens {
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** Compares in constant time (digests first, so lengths leak nothing either). */
-function matches(candidate: string, expected: string | undefined): boolean {
-  return expected !== undefined && timingSafeEqual(digest(candidate), digest(expected));
+/** The digests of the configured tokens, computed once per Tokens object. */
+const expectedDigests = new WeakMap<Tokens, { write?: Buffer; read?: Buffer }>();
+
+function digestsOf(tokens: Tokens): { write?: Buffer; read?: Buffer } {
+  let digests = expectedDigests.get(tokens);
+  if (!digests) {
+    digests = {
+      write: tokens.write === undefined ? undefined : digest(tokens.write),
+      read: tokens.read === undefined ? undefined : digest(tokens.read),
+    };
+    expectedDigests.set(tokens, digests);
+  }
+  return digests;
+}
+
+/** Compares in constant time (digests, so lengths leak nothing either). */
+function matches(candidate: Buffer, expected: Buffer | undefined): boolean {
+  return expected !== undefined && timingSafeEqual(candidate, expected);
+}
+
+/**
+ * The digest of the token each request presented (null: none), computed once however many steps
+ * ask (authentication, the access log, the audit trail, the rate limits), for as long as the
+ * request lives.
+ */
+const presentedDigests = new WeakMap<IncomingMessage, Buffer | null>();
+
+function presentedDigest(req: IncomingMessage): Buffer | undefined {
+  let found = presentedDigests.get(req);
+  if (found === undefined) {
+    const token = tokenOfAuthorization(req.headers.authorization);
+    found = token === undefined ? null : digest(token);
+    presentedDigests.set(req, found);
+  }
+  return found ?? undefined;
 }
 
 /** The token in `Authorization: Bearer …`, or the password of `Basic …` (what a browser sends). */
-function presentedToken(req: Request): string | undefined {
-  return tokenOfAuthorization(req.get('authorization'));
-}
-
-/** The token an `Authorization` header value carries (Bearer, or the Basic password). */
 export function tokenOfAuthorization(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const [scheme, value] = header.split(' ', 2);
@@ -41,28 +69,36 @@ export function tokenOfAuthorization(header: string | undefined): string | undef
   return undefined;
 }
 
-export function roleOf(req: Request, tokens: Tokens): Role | undefined {
-  const token = presentedToken(req);
-  return token === undefined ? undefined : roleOfToken(token, tokens);
+/** The role the request's token grants, or undefined when it presented none or an unknown one. */
+export function roleOf(req: IncomingMessage, tokens: Tokens): Role | undefined {
+  const presented = presentedDigest(req);
+  return presented === undefined ? undefined : roleOfDigest(presented, tokens);
+}
+
+function roleOfDigest(candidate: Buffer, tokens: Tokens): Role | undefined {
+  const expected = digestsOf(tokens);
+  if (matches(candidate, expected.write)) return 'write';
+  if (matches(candidate, expected.read)) return 'read';
+  return undefined;
 }
 
 /** The role a token grants, or undefined for a token that is neither. */
 export function roleOfToken(token: string, tokens: Tokens): Role | undefined {
-  if (matches(token, tokens.write)) return 'write';
-  if (matches(token, tokens.read)) return 'read';
-  return undefined;
+  return roleOfDigest(digest(token), tokens);
 }
 
 /** A stable, non-secret name for the presented token (rate-limit keys, logs). */
 export function tokenId(req: Request): string {
-  const token = presentedToken(req);
-  return token === undefined ? `ip:${req.ip}` : tokenIdOf(token);
+  const presented = presentedDigest(req);
+  return presented === undefined ? `ip:${req.ip}` : idOfDigest(presented);
 }
 
 /** tokenId of a token presented some other way (a WebSocket's subprotocol or first message). */
 export function tokenIdOf(token: string): string {
-  return `token:${digest(token).toString('hex').slice(0, 16)}`;
+  return idOfDigest(digest(token));
 }
+
+const idOfDigest = (tokenDigest: Buffer) => `token:${tokenDigest.toString('hex', 0, 8)}`;
 
 declare module 'express-serve-static-core' {
   interface Request {

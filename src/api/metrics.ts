@@ -222,18 +222,20 @@ export class WebMetrics {
 
   /** Times every request; the route label is the matched route pattern, never the raw URL. */
   middleware() {
-    const { performance } = this.deps.instruments;
     return (req: Request, res: Response, next: NextFunction) => {
-      const end = this.http.startTimer();
-      res.on('finish', () => {
-        const route = routeOf(req);
-        const seconds = end({ method: req.method, route, status: String(res.statusCode) });
-        performance.time('api', `${req.method} ${route}`, seconds * 1000);
-        performance.count('operations', 'web');
-        if (res.statusCode >= 500) performance.count('errors', 'web');
-      });
+      const started = performance.now();
+      res.on('finish', () => this.requestEnded(req.method, routeOf(req), res.statusCode, performance.now() - started));
       next();
     };
+  }
+
+  /** Counts a request that ended, by method, route pattern and status, in the histogram and the performance figures. */
+  requestEnded(method: string, route: string, status: number, ms: number): void {
+    const { performance: figures } = this.deps.instruments;
+    this.http.observe({ method, route, status: String(status) }, ms / 1000);
+    figures.time('api', `${method} ${route}`, ms);
+    figures.count('operations', 'web');
+    if (status >= 500) figures.count('errors', 'web');
   }
 
   /** An event received on a channel, published at `publishedAt` (ms). */

@@ -125,18 +125,34 @@ return 1
 `;
 
 /**
- * Reads a symbol's versions and counts one request of a query, in one command: the versions, and
- * the query's count in the tally, which keeps its `limit` most requested queries (a query new to
- * the tally may push the least requested out).
- * KEYS: versions (hash), tally (zset). ARGV: the query's canonical JSON, limit, the timeframes.
+ * Reads the versions of several lookups and counts their requests, in one command: per lookup,
+ * its symbol's versions of its timeframes, and `count` more requests of its query in the tally,
+ * which keeps its `limit` most requested queries (a query new to the tally may push the least
+ * requested out).
+ * KEYS: the tally (zset), then each lookup's versions (hash).
+ * ARGV: limit, then per lookup: the query's canonical JSON, count, the number of timeframes, the timeframes.
  */
 const LOOKUP_SCRIPT = `
-local versions = redis.call('HMGET', KEYS[1], unpack(ARGV, 3))
-if tonumber(redis.call('ZINCRBY', KEYS[2], 1, ARGV[1])) == 1 then
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[2]) + 1))
+local limit = tonumber(ARGV[1])
+local found = {}
+local at = 2
+for i = 2, #KEYS do
+  local requested, count, timeframes = ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+  found[i - 1] = redis.call('HMGET', KEYS[i], unpack(ARGV, at + 3, at + 2 + timeframes))
+  if tonumber(redis.call('ZINCRBY', KEYS[1], count, requested)) == count then
+    redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(limit + 1))
+  end
+  at = at + 3 + timeframes
 end
-return versions
+return found
 `;
+
+/** Lookups of one query waiting for the next lookup command. */
+interface PendingLookup {
+  versionsKey: string;
+  timeframes: readonly Timeframe[];
+  waiting: Array<{ resolve: (versions: Array<string | null>) => void; reject: (error: unknown) => void }>;
+}
 
 /**
  * Bytes Redis's allocator (jemalloc) hands out for a value of this length: sizes round up to a
@@ -184,6 +200,9 @@ export class BarsCache {
   /** Absent when memoryMaxBytes is 0. */
   private readonly memory?: LRUCache<string, CacheEntry & { symbol: string }>;
   private listener?: RedisClient;
+  /** Counted lookups waiting for the next lookup command, by query. */
+  private readonly pendingLookups = new Map<string, PendingLookup>();
+  private lookupInFlight = false;
 
   constructor(
     private readonly redis: RedisClient,
@@ -202,7 +221,7 @@ export class BarsCache {
       });
     }
     this.redis.defineCommand('tickforgeCacheStore', { numberOfKeys: 4, lua: STORE_SCRIPT });
-    this.redis.defineCommand('tickforgeCacheLookup', { numberOfKeys: 2, lua: LOOKUP_SCRIPT });
+    this.redis.defineCommand('tickforgeCacheLookup', { lua: LOOKUP_SCRIPT });
   }
 
   private versionsKey(symbol: string): string {
@@ -259,20 +278,49 @@ export class BarsCache {
    * (it may be derived from them), as a compact string for the cache key. With `requested` (a
    * query's canonical JSON), also counts one request of it, as recordRequest does, in the same
    * command.
+   *
+   * Counted lookups share commands: while one is in flight, the lookups that arrive wait and go
+   * together in the next, which Redis runs after they arrived. So each lookup still reads the
+   * versions as they are after it began, whatever writes committed and bumped before.
    */
   async versionTag(symbol: string, timeframe: Timeframe, requested?: string): Promise<string> {
     const upTo = TIMEFRAMES.slice(0, timeframeRank(timeframe) + 1);
     const versions =
       requested === undefined
         ? await this.redis.hmget(this.versionsKey(symbol), ...upTo)
-        : await this.redis.tickforgeCacheLookup(
-            this.versionsKey(symbol),
-            this.requestsKey(),
-            requested,
-            MAX_TRACKED_QUERIES,
-            ...upTo,
-          );
+        : await new Promise<Array<string | null>>((resolve, reject) => {
+            let pending = this.pendingLookups.get(requested);
+            if (!pending) {
+              pending = { versionsKey: this.versionsKey(symbol), timeframes: upTo, waiting: [] };
+              this.pendingLookups.set(requested, pending);
+            }
+            pending.waiting.push({ resolve, reject });
+            if (!this.lookupInFlight) this.sendLookups();
+          });
     return versions.map((version) => version ?? '0').join('.');
+  }
+
+  /** Sends every waiting lookup in one command; when it answers, sends those that arrived meanwhile. */
+  private sendLookups(): void {
+    const batch = [...this.pendingLookups];
+    this.pendingLookups.clear();
+    const keys: string[] = [this.requestsKey()];
+    const args: Array<string | number> = [MAX_TRACKED_QUERIES];
+    for (const [requested, { versionsKey, timeframes, waiting }] of batch) {
+      keys.push(versionsKey);
+      args.push(requested, waiting.length, timeframes.length, ...timeframes);
+    }
+    this.lookupInFlight = true;
+    this.redis
+      .tickforgeCacheLookup(keys.length, ...keys, ...args)
+      .then(
+        (found) => batch.forEach(([, { waiting }], i) => waiting.forEach(({ resolve }) => resolve(found[i]))),
+        (error: unknown) => batch.forEach(([, { waiting }]) => waiting.forEach(({ reject }) => reject(error))),
+      )
+      .finally(() => {
+        this.lookupInFlight = false;
+        if (this.pendingLookups.size > 0) this.sendLookups();
+      });
   }
 
   /** The cache key of a query (any JSON-able description) at the given version tag. */
@@ -281,13 +329,16 @@ export class BarsCache {
     return `${this.root}:answer:${digest}`;
   }
 
-  /** The cached entry under the key, from memory or else from Redis (then kept in memory too). */
-  async get(key: string, symbol: string): Promise<CacheEntry | undefined> {
-    if (this.memory) {
-      const local = this.memory.get(key);
-      this.metrics.lookup?.('memory', local !== undefined);
-      if (local) return local;
-    }
+  /** The entry this process's memory holds under the key (counted as a lookup of the memory tier). */
+  inMemory(key: string): CacheEntry | undefined {
+    if (!this.memory) return undefined;
+    const local = this.memory.get(key);
+    this.metrics.lookup?.('memory', local !== undefined);
+    return local;
+  }
+
+  /** The entry Redis holds under the key, then kept in memory too (counted as a lookup of the Redis tier). */
+  async fromRedis(key: string, symbol: string): Promise<CacheEntry | undefined> {
     const [stored, ttl] = await Promise.all([this.redis.getBuffer(key), this.redis.pttl(key)]);
     const found = stored ? decodeEntry(stored) : undefined;
     this.metrics.lookup?.('redis', found !== undefined);
@@ -379,11 +430,8 @@ declare module 'ioredis' {
       cost: number,
     ): Result<number, Context>;
     tickforgeCacheLookup(
-      versions: string,
-      tally: string,
-      query: string,
-      limit: number,
-      ...timeframes: string[]
-    ): Result<Array<string | null>, Context>;
+      numberOfKeys: number,
+      ...keysAndArgs: Array<string | number>
+    ): Result<Array<Array<string | null>>, Context>;
   }
 }

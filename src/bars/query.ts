@@ -70,6 +70,12 @@ export const barsAnswerSchema = z.object({
  */
 export type BarsAnswer = { found: true; body: CacheEntry; key: string } | { found: false; reason: string; key: string };
 
+/** A query's cache key at the versions read for one request, and the entry this process's memory holds under it. */
+export interface CacheLookup {
+  key: string;
+  memory?: CacheEntry;
+}
+
 /** A computed answer before it is encoded. */
 type Computed = { found: true; origin: BarsOrigin; variant: string; rows: SeriesRows } | { found: false; reason: string };
 
@@ -136,13 +142,28 @@ export class BarsQueryService {
   }
 
   /**
-   * The cached answer, or a fresh one (then cached). `beforeComputing` runs on a miss before any
-   * work is done (a per-client limit on uncached work throws there). The request is counted for
-   * the warm-cache job's "top N requested" in the round trip that reads the versions.
+   * Reads the current versions the query's answer depends on, counting one request of it for the
+   * warm-cache job's "top N requested" in the same round trip, and what this process's memory
+   * holds at those versions. `requested` is the query's canonical JSON.
    */
-  async answer(query: BarsQuery, beforeComputing?: () => Promise<void>): Promise<BarsAnswer> {
-    const key = this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe, JSON.stringify(query)));
-    const cached = await this.cache.get(key, query.symbol);
+  async lookup(query: BarsQuery, requested = JSON.stringify(query)): Promise<CacheLookup> {
+    const key = this.cache.key(query, await this.cache.versionTag(query.symbol, query.timeframe, requested));
+    return { key, memory: this.cache.inMemory(key) };
+  }
+
+  /** The found answer a lookup's memory entry holds, if it holds one. */
+  static foundInMemory(lookup: CacheLookup): CacheEntry | undefined {
+    return lookup.memory?.kind === FOUND ? lookup.memory : undefined;
+  }
+
+  /**
+   * The cached answer, or a fresh one (then cached). `beforeComputing` runs on a miss before any
+   * work is done (a per-client limit on uncached work throws there). `looked` is this request's
+   * lookup when it was already made (the request is counted once).
+   */
+  async answer(query: BarsQuery, beforeComputing?: () => Promise<void>, looked?: CacheLookup): Promise<BarsAnswer> {
+    const { key, memory } = looked ?? (await this.lookup(query));
+    const cached = memory ?? (await this.cache.fromRedis(key, query.symbol));
     if (cached?.kind === FOUND) return { found: true, body: cached, key };
     if (cached?.kind === MISSING) return { found: false, reason: await entryText(cached), key };
     await beforeComputing?.();

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
+import { acceptsGzip, type CachedRoute } from '../api/cached-route.js';
 import { requireRole, type Tokens } from '../api/auth.js';
 import type { ComputeRateLimit } from '../api/rate-limit.js';
 import { ApiRouter } from '../api/openapi.js';
@@ -8,8 +10,8 @@ import { entryBytes, type BarsCache } from './cache.js';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { BAR_FORMATS, CONTENT_TYPES, encodeBars } from './formats.js';
-import { BarsQueryService, barsAnswerSchema, barsQuerySchema } from './query.js';
+import { BAR_FORMATS, CONTENT_TYPES, encodeBars, type BarFormat } from './formats.js';
+import { BarsQueryService, barsAnswerSchema, barsQuerySchema, type BarsQuery, type CacheLookup } from './query.js';
 
 /** GET /api/bars's parameters: the bar query and the format of the answer. */
 const barsRequestSchema = barsQuerySchema.extend({ format: z.enum(BAR_FORMATS).default('json') });
@@ -25,28 +27,71 @@ export interface BarsRouterDeps {
   cache: BarsCache;
 }
 
+/** A request's parameters as the route uses them: the query, its canonical JSON and the format. */
+interface ParsedRequest {
+  query: BarsQuery;
+  requested: string;
+  format: BarFormat;
+}
+
+/** GET /api/bars: its Express route, and its cache hits answered before Express. */
+export interface BarsRoutes {
+  api: ApiRouter;
+  hits: CachedRoute;
+}
+
 /**
  * GET /api/bars?symbol&timeframe[&from&to&session&alignment&fill&format]: bars through the cache
  * (see BarsQueryService for which stored series answers) as one JSON document, or streamed as
  * NDJSON, CSV or Arrow IPC (not cached). Every request is tallied for the warm-cache job's
  * "top N requested".
+ *
+ * A JSON answer this process holds in memory, to a client that holds no ETag, is answered from
+ * the bytes as cached before Express (`hits`); every other request of the route goes through
+ * Express, with the lookup the hit path already made when it made one.
  */
-export function barsRouter({ store, cache, computeLimit }: BarsRouterDeps, tokens: Tokens): ApiRouter {
+export function barsRoutes({ store, cache, computeLimit }: BarsRouterDeps, tokens: Tokens): BarsRoutes {
   const service = new BarsQueryService(store.barsReader, cache);
   // Parsing is a pure function of the raw query string: a repeated query is validated once.
-  const parsedQueries = new LRUCache<string, z.output<typeof barsRequestSchema>>({
+  const parsedQueries = new LRUCache<string, ParsedRequest>({
     maxSize: PARSED_QUERIES_MAX_BYTES,
-    sizeCalculation: (_parsed, raw) => raw.length + 1,
+    sizeCalculation: (parsed, raw) => raw.length + parsed.requested.length + 1,
   });
-  const parse = (req: Request) => {
+  const parse = (req: Request): ParsedRequest => {
     const raw = req.originalUrl.slice(req.originalUrl.indexOf('?') + 1);
     let parsed = parsedQueries.get(raw);
     if (!parsed) {
-      parsed = parseOrThrow(barsRequestSchema, req.query, 'query');
+      const { format, ...query } = parseOrThrow(barsRequestSchema, req.query, 'query');
+      parsed = { query, requested: JSON.stringify(query), format };
       parsedQueries.set(raw, parsed);
     }
     return parsed;
   };
+  // Lookups the hit path made, for the requests it leaves to Express: a request is looked up and counted once.
+  const lookups = new WeakMap<IncomingMessage, Promise<CacheLookup>>();
+  const hits: CachedRoute = {
+    path: '/api/bars',
+    role: 'read',
+    answer(req, rawQuery) {
+      const parsed = parsedQueries.get(rawQuery);
+      if (parsed?.format !== 'json') return undefined;
+      const looked = service.lookup(parsed.query, parsed.requested);
+      // Whatever the hit path leaves to Express (a miss, a failed lookup) goes on from this lookup.
+      lookups.set(req, looked);
+      return looked.then((lookup) => {
+        const entry = BarsQueryService.foundInMemory(lookup);
+        const headers = ['Content-Type', JSON_TYPE, 'ETag', etagOf(lookup.key), 'Vary', 'Accept-Encoding'];
+        if (entry !== undefined && req.headers['if-none-match'] === undefined) {
+          if (entry.encoding === 'identity') return { headers, body: entry.data };
+          if (acceptsGzip(req.headers['accept-encoding']))
+            return { headers: [...headers, 'Content-Encoding', 'gzip'], body: entry.data };
+          if (entry.plain) return { headers, body: entry.plain };
+        }
+        return undefined;
+      });
+    },
+  };
+
   const routes = new ApiRouter();
   routes.get(
     '/bars',
@@ -69,7 +114,7 @@ export function barsRouter({ store, cache, computeLimit }: BarsRouterDeps, token
     },
     requireRole('read', tokens),
     async (req: Request, res: Response) => {
-      const { format, ...query } = parse(req);
+      const { format, query } = parse(req);
       if (format !== 'json') {
         await Promise.all([computeLimit.charge(req, res), cache.recordRequest(query)]);
         const streamed = await service.stream(query);
@@ -82,22 +127,28 @@ export function barsRouter({ store, cache, computeLimit }: BarsRouterDeps, token
         await pipeline(encodeBars(format, streamed.chunks, streamed.withFills), res);
         return;
       }
-      const answer = await service.answer(query, () => computeLimit.charge(req, res));
+      const answer = await service.answer(query, () => computeLimit.charge(req, res), await lookups.get(req));
       if (!answer.found) {
         res.status(404).json({ error: answer.reason });
         return;
       }
       // The cache key names the versions the answer was built from: a client's copy is current
       // while it matches (Express answers 304 to a matching If-None-Match).
-      res.set('ETag', `"${answer.key.slice(answer.key.lastIndexOf(':') + 1)}"`);
-      res.status(200).type('application/json').vary('Accept-Encoding');
+      res.set('ETag', etagOf(answer.key));
+      res.status(200).type(JSON_TYPE).vary('Accept-Encoding');
       // A compressed entry goes out as stored to a client that takes gzip: no work per hit.
-      if (answer.body.encoding === 'gzip' && req.acceptsEncodings('gzip') === 'gzip') {
+      if (answer.body.encoding === 'gzip' && acceptsGzip(req.get('accept-encoding'))) {
         res.set('Content-Encoding', 'gzip').send(answer.body.data);
       } else {
         res.send(await entryBytes(answer.body));
       }
     },
   );
-  return routes;
+  return { api: routes, hits };
 }
+
+/** What Express's `type('application/json')` sets. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The ETag of an answer: the digest its cache key ends with. */
+const etagOf = (key: string) => `"${key.slice(key.lastIndexOf(':') + 1)}"`;
