@@ -41,7 +41,7 @@ export class BarsRepository {
 
   /**
    * Upserts COPY rows (BAR_COPY_COLUMNS order; text, or binary from BinaryCopyWriter): COPY into
-   * a temporary staging table, then one INSERT … ON CONFLICT that rewrites only rows whose
+   * a temporary staging table, then the merge of mergeStaged, which rewrites only rows whose
    * values differ. Rows of one call must not repeat a key. Runs inside a transaction.
    */
   async upsertCopy(source: CopySource, format: 'text' | 'binary' = 'text'): Promise<UpsertCounts> {
@@ -139,26 +139,39 @@ export class BarsRepository {
   }
 
   /**
-   * Merges the staged rows with one INSERT … ON CONFLICT and empties the staging table. A
-   * forward-fill row never replaces a stored real bar.
+   * Merges the staged rows and empties the staging table, in one statement: an UPDATE … FROM
+   * rewrites the stored rows whose values differ, and an INSERT adds the keys not stored yet
+   * (its ON CONFLICT takes over a key another transaction stored meanwhile). A forward-fill row
+   * never replaces a stored real bar.
    */
   async mergeStaged(): Promise<UpsertCounts> {
     const trx = requireTransaction(this.db, 'merging staged bars');
     await this.ensureStaging();
     const columns = BAR_COPY_COLUMNS.join(', ');
-    const changed = BAR_VALUE_COLUMNS.map((c) => `t.${c}`).join(', ');
-    const incoming = BAR_VALUE_COLUMNS.map((c) => `excluded.${c}`).join(', ');
+    const sameKey = (stored: string, other: string) =>
+      ['symbol', 'timeframe', 'variant', 'ts'].map((c) => `${stored}.${c} = ${other}.${c}`).join(' AND ');
+    // Rewriting a stored row costs a new row version and index entry: rows whose values are the same are left alone.
+    const replaces = (incoming: string) => `
+      (${BAR_VALUE_COLUMNS.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${BAR_VALUE_COLUMNS.map((c) => `${incoming}.${c}`).join(', ')})
+      AND (${incoming}.source <> 'fill' OR t.source = 'fill')`;
     const result = await trx.raw<{ rows: Array<{ staged: number; written: number }> }>(`
-      WITH up AS (
+      WITH updated AS (
+        UPDATE ${this.table} AS t
+        SET ${BAR_VALUE_COLUMNS.map((c) => `${c} = s.${c}`).join(', ')}
+        FROM ${this.staging} AS s
+        WHERE ${sameKey('t', 's')} AND ${replaces('s')}
+        RETURNING 1
+      ), inserted AS (
         INSERT INTO ${this.table} AS t (${columns})
-        SELECT ${columns} FROM ${this.staging}
+        SELECT ${columns} FROM ${this.staging} AS s
+        WHERE NOT EXISTS (SELECT 1 FROM ${this.table} AS b WHERE ${sameKey('b', 's')})
         ON CONFLICT (symbol, timeframe, variant, ts) DO UPDATE
           SET ${BAR_VALUE_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}
-          WHERE (${changed}) IS DISTINCT FROM (${incoming})
-            AND (excluded.source <> 'fill' OR t.source = 'fill')
+          WHERE ${replaces('excluded')}
         RETURNING 1
       )
-      SELECT (SELECT count(*) FROM ${this.staging}) AS staged, (SELECT count(*) FROM up) AS written`);
+      SELECT (SELECT count(*) FROM ${this.staging}) AS staged,
+             (SELECT count(*) FROM updated) + (SELECT count(*) FROM inserted) AS written`);
     await trx.raw(`TRUNCATE ${this.staging}`);
     const { staged, written } = result.rows[0];
     return { written, unchanged: staged - written };
