@@ -147,33 +147,50 @@ export class BarsRepository {
   async mergeStaged(): Promise<UpsertCounts> {
     const trx = requireTransaction(this.db, 'merging staged bars');
     await this.ensureStaging();
+    const bounds = await trx.raw<{
+      rows: Array<{ symbols: string[]; timeframes: string[]; variants: string[]; first: Date; last: Date; staged: number }>;
+    }>(
+      `SELECT array_agg(DISTINCT symbol) AS symbols, array_agg(DISTINCT timeframe) AS timeframes,
+              array_agg(DISTINCT variant) AS variants, min(ts) AS first, max(ts) AS last, count(*) AS staged
+       FROM ${this.staging}`,
+    );
+    const { symbols, timeframes, variants, first, last, staged } = bounds.rows[0];
+    if (staged === 0) return { written: 0, unchanged: 0 };
     const columns = BAR_COPY_COLUMNS.join(', ');
     const sameKey = (stored: string, other: string) =>
       ['symbol', 'timeframe', 'variant', 'ts'].map((c) => `${stored}.${c} = ${other}.${c}`).join(' AND ');
+    // Stored rows are read only within the staged keys' bounds, given as constants: a join
+    // left to the planner alone may read the whole table when the staged keys sit far from
+    // where its index starts.
+    const inBounds = (stored: string) => `
+      ${stored}.symbol = ANY(?::text[]) AND ${stored}.timeframe = ANY(?::text[]) AND ${stored}.variant = ANY(?::text[])
+      AND ${stored}.ts BETWEEN ? AND ?`;
+    const boundValues = [symbols, timeframes, variants, first, last];
     // Rewriting a stored row costs a new row version and index entry: rows whose values are the same are left alone.
     const replaces = (incoming: string) => `
       (${BAR_VALUE_COLUMNS.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${BAR_VALUE_COLUMNS.map((c) => `${incoming}.${c}`).join(', ')})
       AND (${incoming}.source <> 'fill' OR t.source = 'fill')`;
-    const result = await trx.raw<{ rows: Array<{ staged: number; written: number }> }>(`
-      WITH updated AS (
+    const result = await trx.raw<{ rows: Array<{ written: number }> }>(
+      `WITH updated AS (
         UPDATE ${this.table} AS t
         SET ${BAR_VALUE_COLUMNS.map((c) => `${c} = s.${c}`).join(', ')}
         FROM ${this.staging} AS s
-        WHERE ${sameKey('t', 's')} AND ${replaces('s')}
+        WHERE ${inBounds('t')} AND ${sameKey('t', 's')} AND ${replaces('s')}
         RETURNING 1
       ), inserted AS (
         INSERT INTO ${this.table} AS t (${columns})
         SELECT ${columns} FROM ${this.staging} AS s
-        WHERE NOT EXISTS (SELECT 1 FROM ${this.table} AS b WHERE ${sameKey('b', 's')})
+        WHERE NOT EXISTS (SELECT 1 FROM ${this.table} AS b WHERE ${inBounds('b')} AND ${sameKey('b', 's')})
         ON CONFLICT (symbol, timeframe, variant, ts) DO UPDATE
           SET ${BAR_VALUE_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}
           WHERE ${replaces('excluded')}
         RETURNING 1
       )
-      SELECT (SELECT count(*) FROM ${this.staging}) AS staged,
-             (SELECT count(*) FROM updated) + (SELECT count(*) FROM inserted) AS written`);
+      SELECT (SELECT count(*) FROM updated) + (SELECT count(*) FROM inserted) AS written`,
+      [...boundValues, ...boundValues],
+    );
     await trx.raw(`TRUNCATE ${this.staging}`);
-    const { staged, written } = result.rows[0];
+    const { written } = result.rows[0];
     return { written, unchanged: staged - written };
   }
 
