@@ -54,7 +54,7 @@ export async function run(): Promise<void> {
     const seeding = performance.now();
     await seedMinuteBars(db, config.dbSchema, SYMBOL, largest, START);
     process.stdout.write(
-      `  (seeded ${rowsLabel(largest)} 1m rows with COPY in ${((performance.now() - seeding) / 1000).toFixed(1)} s)\n`,
+      `  (seeded ${rowsLabel(largest)} 1m rows with binary COPY in ${((performance.now() - seeding) / 1000).toFixed(1)} s)\n`,
     );
     /** Measures `work` in a web process of its own, so no request finds memory an earlier one left. */
     const inFreshProcess = async <T>(work: (server: MemoryWeb) => Promise<T>) => {
