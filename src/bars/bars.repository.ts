@@ -147,15 +147,16 @@ export class BarsRepository {
   async mergeStaged(): Promise<UpsertCounts> {
     const trx = requireTransaction(this.db, 'merging staged bars');
     await this.ensureStaging();
-    const bounds = await trx.raw<{
-      rows: Array<{ symbols: string[]; timeframes: string[]; variants: string[]; first: Date; last: Date; staged: number }>;
-    }>(
-      `SELECT array_agg(DISTINCT symbol) AS symbols, array_agg(DISTINCT timeframe) AS timeframes,
-              array_agg(DISTINCT variant) AS variants, min(ts) AS first, max(ts) AS last, count(*) AS staged
-       FROM ${this.staging}`,
+    // One hashed pass over the staging table: its series, their first and last ts, their rows.
+    const series = await trx.raw<{ rows: Array<SeriesKey & { first: Date; last: Date; rows: number }> }>(
+      `SELECT symbol, timeframe, variant, min(ts) AS first, max(ts) AS last, count(*) AS rows
+       FROM ${this.staging} GROUP BY symbol, timeframe, variant`,
     );
-    const { symbols, timeframes, variants, first, last, staged } = bounds.rows[0];
-    if (staged === 0) return { written: 0, unchanged: 0 };
+    if (series.rows.length === 0) return { written: 0, unchanged: 0 };
+    const staged = series.rows.reduce((sum, one) => sum + one.rows, 0);
+    const distinct = (column: 'symbol' | 'timeframe' | 'variant') => [...new Set(series.rows.map((one) => one[column]))];
+    const first = series.rows.reduce((earliest, one) => (one.first < earliest ? one.first : earliest), series.rows[0].first);
+    const last = series.rows.reduce((latest, one) => (one.last > latest ? one.last : latest), series.rows[0].last);
     const columns = BAR_COPY_COLUMNS.join(', ');
     const sameKey = (stored: string, other: string) =>
       ['symbol', 'timeframe', 'variant', 'ts'].map((c) => `${stored}.${c} = ${other}.${c}`).join(' AND ');
@@ -165,7 +166,7 @@ export class BarsRepository {
     const inBounds = (stored: string) => `
       ${stored}.symbol = ANY(?::text[]) AND ${stored}.timeframe = ANY(?::text[]) AND ${stored}.variant = ANY(?::text[])
       AND ${stored}.ts BETWEEN ? AND ?`;
-    const boundValues = [symbols, timeframes, variants, first, last];
+    const boundValues = [distinct('symbol'), distinct('timeframe'), distinct('variant'), first, last];
     // Rewriting a stored row costs a new row version and index entry: rows whose values are the same are left alone.
     const replaces = (incoming: string) => `
       (${BAR_VALUE_COLUMNS.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${BAR_VALUE_COLUMNS.map((c) => `${incoming}.${c}`).join(', ')})
