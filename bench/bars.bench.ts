@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { QueueEvents } from 'bullmq';
 import { WorkerRuntime } from '../workers/runtime.js';
@@ -10,7 +11,9 @@ import { loadConfig, type Config } from '../src/shared/config.js';
 import { BarsRepository } from '../src/bars/bars.repository.js';
 import { createDb, dbSettings, ident, migrateLatest, type Knex } from '../src/shared/db.js';
 import { aggregateBars } from '../src/bars/aggregate.js';
-import { allocateBars, encodeCopyRows, type BarColumns } from '../src/bars/columns.js';
+import { aggregateOnPool } from '../src/bars/aggregate-split.js';
+import { allocateSharedBars, encodeCopyRows, type BarColumns } from '../src/bars/columns.js';
+import { KernelPool } from '../src/kernels/pool.js';
 import { NYSE } from '../src/shared/calendar.js';
 import { coarserThan, INTRADAY_MINUTES, type Timeframe } from '../src/bars/timeframes.js';
 import { createLogger } from '../src/shared/logger.js';
@@ -47,11 +50,14 @@ function generator(seed: number): () => number {
   };
 }
 
-/** Regular-session 1m bars for sessions [first, first + count) of the NYSE calendar. */
+/**
+ * Regular-session 1m bars for sessions [first, first + count) of the NYSE calendar, on shared
+ * buffers so the pool's threads read them in place.
+ */
 function sessionBars(first: number, count: number, seed: number): BarColumns {
   let rows = 0;
   for (let s = first; s < first + count; s++) rows += (NYSE.sessionAt(s)!.close - NYSE.sessionAt(s)!.open) / 60_000;
-  const bars = allocateBars(rows);
+  const bars = allocateSharedBars(rows);
   const random = generator(seed);
   let price = 100;
   let i = 0;
@@ -130,76 +136,109 @@ function polarsAggregate(pl: Polars, frame: PolarsFrame, target: (typeof KERNEL_
  * the same open, high, low, close and volume in each (bucket labels differ: Polars counts 1d
  * from UTC midnight, the kernel from the session's open, with the same session inside).
  */
-function assertSameBuckets(pl: Polars, frame: PolarsFrame, bars: BarColumns, target: (typeof KERNEL_TARGETS)[number]): void {
-  const ours = aggregateBars(bars, { source: '1m', targets: [target] }).bars[target]!;
+function assertSameBuckets(
+  pl: Polars,
+  frame: PolarsFrame,
+  ours: BarColumns,
+  how: string,
+  target: (typeof KERNEL_TARGETS)[number],
+): void {
   const theirs = polarsAggregate(pl, frame, target);
   if (theirs.height !== ours.ts.length)
     throw new Error(
-      `1m→${target}: the kernel made ${ours.ts.length} buckets, Polars ${theirs.height}; the figures would not compare`,
+      `1m→${target}: the kernel (${how}) made ${ours.ts.length} buckets, Polars ${theirs.height}; the figures would not compare`,
     );
   for (const column of ['open', 'high', 'low', 'close', 'volume'] as const) {
     const values = theirs.getColumn(column).toArray();
     for (let i = 0; i < values.length; i++) {
       const expected = Number(values[i]);
       if (Math.abs(ours[column][i] - expected) > 1e-9 * Math.max(1, Math.abs(expected)))
-        throw new Error(`1m→${target}: bucket ${i} ${column} is ${ours[column][i]} in the kernel, ${expected} in Polars`);
+        throw new Error(
+          `1m→${target}: bucket ${i} ${column} is ${ours[column][i]} in the kernel (${how}), ${expected} in Polars`,
+        );
     }
   }
 }
 
-function seconds(run: () => unknown): number {
+async function seconds(run: () => unknown): Promise<number> {
   const started = performance.now();
-  run();
+  await run();
   return (performance.now() - started) / 1000;
 }
 
+/** Untimed warm-up runs on the first symbol, then the best of ROUNDS timed runs. */
+async function best(symbol: number, run: () => unknown): Promise<number> {
+  if (symbol === 0) for (let warm = 0; warm < WARMUP_RUNS; warm++) await run();
+  let fastest = Infinity;
+  for (let round = 0; round < ROUNDS; round++) fastest = Math.min(fastest, await seconds(run));
+  return fastest;
+}
+
+/**
+ * The kernel split over a pool of one thread per core (what aggregate-bars does with a long
+ * series), the kernel on one thread, and Polars, which uses every core.
+ */
 async function kernelVsPolars(): Promise<void> {
   const pl = loadPolars();
-  const kernel = new Map<string, number[]>(KERNEL_TARGETS.map((target) => [target, []]));
-  const polars = new Map<string, number[]>(KERNEL_TARGETS.map((target) => [target, []]));
+  const cores = availableParallelism();
+  const pool = new KernelPool(cores);
+  const engines = ['pool', 'one', 'polars'] as const;
+  const times = new Map(engines.map((engine) => [engine, new Map<string, number>(KERNEL_TARGETS.map((target) => [target, 0]))]));
+  const add = (engine: (typeof engines)[number], target: string, value: number) =>
+    times.get(engine)!.set(target, times.get(engine)!.get(target)! + value);
   let rows = 0;
-  // One symbol in memory at a time: its columns and, for Polars, its frame.
-  for (let symbol = 0; symbol < SYMBOLS; symbol++) {
-    const bars = sessionBars(0, SESSIONS_PER_SYMBOL, SEED + symbol);
-    rows += bars.ts.length;
-    const frame = pl?.DataFrame({
-      ts: pl.Series('ts', bars.ts).cast(pl.Int64).cast(pl.Datetime('ms')),
-      open: bars.open,
-      high: bars.high,
-      low: bars.low,
-      close: bars.close,
-      volume: bars.volume,
-    });
-    // Engine by engine rather than interleaved: Polars' worker threads linger for a moment
-    // after each call and would slow the single-threaded kernel measured right after.
-    for (const target of KERNEL_TARGETS) {
-      if (symbol === 0) for (let warm = 0; warm < WARMUP_RUNS; warm++) aggregateBars(bars, { source: '1m', targets: [target] });
-      const runs = Array.from({ length: ROUNDS }, () => seconds(() => aggregateBars(bars, { source: '1m', targets: [target] })));
-      kernel.get(target)!.push(Math.min(...runs));
-    }
-    if (pl && frame) {
-      if (symbol === 0) for (const target of KERNEL_TARGETS) assertSameBuckets(pl, frame, bars, target);
+  try {
+    // One symbol in memory at a time: its columns and, for Polars, its frame.
+    for (let symbol = 0; symbol < SYMBOLS; symbol++) {
+      const bars = sessionBars(0, SESSIONS_PER_SYMBOL, SEED + symbol);
+      rows += bars.ts.length;
+      const frame = pl?.DataFrame({
+        ts: pl.Series('ts', bars.ts).cast(pl.Int64).cast(pl.Datetime('ms')),
+        open: bars.open,
+        high: bars.high,
+        low: bars.low,
+        close: bars.close,
+        volume: bars.volume,
+      });
+      // Engine by engine rather than interleaved: Polars' worker threads linger for a moment
+      // after each call and would slow the kernel measured right after.
       for (const target of KERNEL_TARGETS) {
-        if (symbol === 0) for (let warm = 0; warm < WARMUP_RUNS; warm++) polarsAggregate(pl, frame, target);
-        const runs = Array.from({ length: ROUNDS }, () => seconds(() => polarsAggregate(pl, frame, target)));
-        polars.get(target)!.push(Math.min(...runs));
+        const options = { source: '1m', targets: [target] } as const;
+        add('one', target, await best(symbol, () => aggregateBars(bars, options)));
+        add('pool', target, await best(symbol, () => aggregateOnPool(pool, bars, options)));
+        if (pl && frame && symbol === 0) {
+          assertSameBuckets(pl, frame, aggregateBars(bars, options).bars[target]!, 'one thread', target);
+          assertSameBuckets(pl, frame, (await aggregateOnPool(pool, bars, options)).bars[target]!, 'on the pool', target);
+        }
       }
+      if (pl && frame)
+        for (const target of KERNEL_TARGETS) add('polars', target, await best(symbol, () => polarsAggregate(pl, frame, target)));
     }
+  } finally {
+    await pool.destroy();
   }
-  const total = (values: number[]) => values.reduce((sum, value) => sum + value, 0);
+  const polars = (target: string) =>
+    pl
+      ? {
+          baseline: {
+            what: `nodejs-polars groupByDynamic every ${target} (all ${cores} cores)`,
+            value: rows / times.get('polars')!.get(target)!,
+          },
+        }
+      : {};
+  const described = `${rows.toLocaleString('en-US')} rows (session-aligned, NYSE calendar`;
   for (const target of KERNEL_TARGETS) {
     report({
-      what: `kernel 1m→${target}, ${rows.toLocaleString('en-US')} rows (session-aligned, NYSE calendar; one thread)`,
-      value: rows / total(kernel.get(target)!),
+      what: `kernel 1m→${target} on the pool, ${described}; split over ${cores} threads)`,
+      value: rows / times.get('pool')!.get(target)!,
       unit: 'rows/s',
-      ...(pl
-        ? {
-            baseline: {
-              what: `nodejs-polars groupByDynamic every ${target} (all cores)`,
-              value: rows / total(polars.get(target)!),
-            },
-          }
-        : {}),
+      ...polars(target),
+    });
+    report({
+      what: `kernel 1m→${target}, ${described}; one thread)`,
+      value: rows / times.get('one')!.get(target)!,
+      unit: 'rows/s',
+      ...polars(target),
     });
   }
   if (!pl)

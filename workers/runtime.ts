@@ -203,7 +203,7 @@ export class WorkerRuntime {
       // maxStalledCount times fails when a worker next takes it — so the failures `process`
       // recorded are marked, and any other final failure is recorded here.
       if (!job?.id || !job.finishedOn || this.recordedFailures.delete(job.id)) return;
-      const logger = this.logger.child({ job_id: job.id, job_name: job.name, queue, correlation_id: correlationOf(job) });
+      const logger = () => this.logger.child({ job_id: job.id, job_name: job.name, queue, correlation_id: correlationOf(job) });
       const id = job.id;
       void this.finish(queue, job, 'failed', job.processedOn ?? Date.now(), Math.max(job.attemptsMade, 1), undefined, error, logger).finally(
         () => this.recordedFailures.delete(id),
@@ -225,14 +225,11 @@ export class WorkerRuntime {
     const attempts = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
     const correlationId = correlationOf(job);
-    const logger = this.logger.child({
-      job_id: job.id,
-      job_name: job.name,
-      queue,
-      attempt,
-      attempts,
-      correlation_id: correlationId,
-    });
+    // The job's logger and abort signal are made on first use: a short job that logs below the
+    // level and never looks at its signal pays for neither.
+    let jobLogger: Logger | undefined;
+    const logger = (): Logger =>
+      (jobLogger ??= this.logger.child({ job_id: job.id, job_name: job.name, queue, attempt, attempts, correlation_id: correlationId }));
     const started = Date.now();
     if (attempt === 1) {
       const waitedMs = Math.max(0, started - job.timestamp - (job.opts.delay ?? 0));
@@ -256,7 +253,8 @@ export class WorkerRuntime {
     }
 
     const defaultSymbol = payloadSymbol(parsed.data);
-    const abort = signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal;
+    let abort: AbortSignal | undefined;
+    const shutdown = this.shutdown.signal;
     let reported: { percent: number; step: string | null; symbol: string | null } | undefined;
     const ctx: JobContext = {
       job: {
@@ -278,8 +276,12 @@ export class WorkerRuntime {
       exportDir: this.config.exportDir,
       etfFilterOverrides: this.etfFilterOverrides,
       backups: { write: (signal) => writeBackup(backupSettings(this.config), new Date(), signal) },
-      logger,
-      signal: abort,
+      get logger() {
+        return logger();
+      },
+      get signal() {
+        return (abort ??= signal ? AbortSignal.any([signal, shutdown]) : shutdown);
+      },
       progress: async (percent, step, detail) => {
         const progressPercent = Math.max(0, Math.min(100, Math.round(percent)));
         const currentStep = step ?? (progressPercent === 100 ? 'done' : null);
@@ -305,14 +307,14 @@ export class WorkerRuntime {
     };
 
     this.active.set(job.id!, job);
-    logger.info(`${job.name} ${job.id} started, attempt ${attempt} of ${attempts}`);
+    if (this.logger.isLevelEnabled('info')) logger().info(`${job.name} ${job.id} started, attempt ${attempt} of ${attempts}`);
     try {
       const result = await handler.handle(ctx, parsed.data);
       await this.finish(queue, job, 'completed', started, attempt, result, undefined, logger);
       return result;
     } catch (error) {
       if (error instanceof WaitingChildrenError) {
-        logger.info(`${job.name} ${job.id} waits for its children`);
+        logger().info(`${job.name} ${job.id} waits for its children`);
         throw error;
       }
       // An error that says retrying cannot help fails the job at once.
@@ -320,7 +322,7 @@ export class WorkerRuntime {
       if (this.shutdown.signal.aborted && !signal?.aborted && !(error instanceof UnrecoverableError)) {
         // Cut short by shutdown, not by a fault of the job: hand it back without using an attempt.
         await job.moveToDelayed(Date.now(), token);
-        logger.warn(`${job.name} ${job.id} handed back to the queue at shutdown`);
+        logger().warn(`${job.name} ${job.id} handed back to the queue at shutdown`);
         throw new DelayedError();
       }
       if (signal?.aborted && !(error instanceof UnrecoverableError)) {
@@ -332,7 +334,7 @@ export class WorkerRuntime {
       else {
         this.metrics.retried.inc({ queue, name: job.name });
         this.timeAttempt(queue, job.name, 'failed', Date.now() - started);
-        logger.warn(
+        logger().warn(
           { err: error },
           `${job.name} ${job.id} failed attempt ${attempt} of ${attempts}, will retry: ${errorMessage(error)}`,
         );
@@ -384,7 +386,8 @@ export class WorkerRuntime {
     attempt: number,
     result: unknown,
     error: unknown,
-    logger: Logger,
+    /** The job's logger, made when first called. */
+    jobLogger: () => Logger,
   ): Promise<void> {
     const finished = Date.now();
     this.metrics.finished.inc({ queue, name: job.name, outcome });
@@ -406,10 +409,13 @@ export class WorkerRuntime {
     if (outcome === 'completed') {
       // A completion whose history row cannot be written fails the attempt; the retry is idempotent.
       await recording;
-      logger.info({ duration_ms: finished - started }, `${job.name} ${job.id} completed on attempt ${attempt}`);
+      if (this.logger.isLevelEnabled('info')) {
+        jobLogger().info({ duration_ms: finished - started }, `${job.name} ${job.id} completed on attempt ${attempt}`);
+      }
       return;
     }
     this.recordedFailures.add(job.id!);
+    const logger = jobLogger();
     logger.error({ err: error }, `${job.name} ${job.id} failed for good on attempt ${attempt}: ${errorMessage(error)}`);
     // The job's own error is what the failure must report, even when its history row cannot be written.
     await recording.catch((historyError: unknown) => logger.warn({ err: historyError }, 'could not write the job history row'));

@@ -1,14 +1,17 @@
 import pMap from 'p-map';
 import type { WrittenSeries } from '../../src/bars/announce.js';
 import { derivableTargets, variantOf, type AggregateStats } from '../../src/bars/aggregate.js';
+import { stretchBounds } from '../../src/bars/aggregate-split.js';
 import { concatBars, isEmptyBarPage } from '../../src/bars/pages.js';
-import { allocateBars, barBuffers, type BarColumns } from '../../src/bars/columns.js';
+import { allocateBars, barBuffers, type BarColumns, type SeriesKey } from '../../src/bars/columns.js';
+import type { BarBatchWriter } from '../../src/bars/bars.repository.js';
+import type { Store } from '../../src/store/store.js';
 import { NYSE } from '../../src/shared/calendar.js';
 import { emptyGapReport, mergeGapReports } from '../../src/bars/gaps.js';
 import { resolveRange } from '../../src/bars/ranges.js';
 import { periodBounds } from '../../src/bars/sessions.js';
 import { INTRADAY_MINUTES, timeframeRank, type Timeframe } from '../../src/bars/timeframes.js';
-import type { ChunkPlan, TimeframeCount } from '../../src/bars/aggregate-chunk.task.js';
+import type { AggregateChunkOutput, ChunkPlan, TimeframeCount } from '../../src/bars/aggregate-chunk.task.js';
 import { aggregateBarsContract, type AggregateSymbolResult } from '../../src/bars/aggregate-bars.contract.js';
 import type { ContractParsedPayload } from '../../src/queues/contract.js';
 import { InputError } from '../../src/shared/errors.js';
@@ -55,12 +58,14 @@ function resolveRun(payload: Payload): Run {
  * COPYed straight into the table when the symbol has no stored bar of any target in the range,
  * else staged and merged with one INSERT … ON CONFLICT at the end. The read range is widened to whole periods of the
  * coarsest target, so a stored weekly or monthly bar always covers every base bar of its period.
+ * A range long enough is split into up to `threads` stretches aggregated at once (see stretchBounds).
  */
 async function aggregateSymbol(
   ctx: JobContext,
   run: Run,
   symbol: string,
   withoutBaseBars: string | undefined,
+  threads: number,
 ): Promise<AggregateSymbolResult> {
   const { payload } = run;
   const key = { symbol, timeframe: payload.source, variant: payload.sourceVariant };
@@ -111,46 +116,141 @@ async function aggregateSymbol(
     from: readFrom,
     to: readTo,
   }));
+  // A long range is cut where no bucket of any target straddles the cut (aggregateOnPool's rule):
+  // each stretch is a run of its own on its own thread, sharing the transaction.
+  const cuts = stretchBounds(
+    rangeFrom,
+    rangeTo,
+    { source: payload.source, targets: run.targets, session: payload.session, calendar: NYSE },
+    { parts: threads, minRows: payload.pageRows },
+  );
   const counts = await ctx.store.transaction(async (tx) => {
     const writer = await tx.bars.batchWriter(
       payload.fill === 'forward' ? [...targetRanges, { ...key, from: readFrom, to: readTo }] : targetRanges,
     );
-    let cursor: number | undefined;
-    let carry: BarColumns | undefined;
-    let daily: BarColumns = allocateBars(0);
-    let spanFrom = rangeFrom;
-    for (;;) {
-      ctx.signal.throwIfAborted();
-      const page = await tx.barsReader.page(key, readFrom, readTo, cursor, payload.pageRows);
-      const final = isEmptyBarPage(page);
-      const transfer = [page.buffer as ArrayBuffer, ...(carry ? barBuffers(carry) : []), ...(final ? barBuffers(daily) : [])];
-      const out = await ctx.kernels.run(
-        'aggregateChunk',
-        { plan, page, carry, spanFrom, final, ...(final ? { daily } : {}) },
-        { transfer, signal: ctx.signal },
-      );
+    const stretches = cuts.slice(1).map((to, k): Stretch => {
+      const first = k === 0;
+      const last = k === cuts.length - 2;
+      const from = cuts[k];
+      return {
+        plan: {
+          ...plan,
+          rangeFrom: first ? plan.rangeFrom : from,
+          rangeTo: last ? plan.rangeTo : to,
+          emitFrom: first ? plan.emitFrom : from,
+          emitTo: last ? plan.emitTo : to,
+        },
+        readFrom: first ? readFrom : from,
+        readTo: last ? readTo : to,
+      };
+    });
+    const tallies = await allStretches(stretches, oneAtATime(), (stretch, step, signal) =>
+      aggregateStretch(ctx, tx, writer, key, stretch, payload.pageRows, step, signal),
+    );
+    for (const out of tallies.flat()) {
       result.sourceBars += out.stats.included;
       noteOutsideCalendar(result, out.stats);
       result.gaps = mergeGapReports(result.gaps, out.gaps, GAPPY_SESSIONS_LISTED);
-      let rows = 0;
       for (const [timeframe, count] of Object.entries(out.counts) as Array<[Timeframe, TimeframeCount]>) {
         const entry = (result.timeframes[timeframe] ??= { bars: 0, filled: 0 });
         entry.bars += count.bars;
         entry.filled += count.filled;
-        rows += count.bars + count.filled;
       }
-      await writer.write(out.copy, rows);
-      if (final) break;
-      daily = concatBars(daily, out.daily);
-      carry = out.carry;
-      spanFrom = out.cut;
-      cursor = out.lastTs;
     }
     return writer.finish();
   });
   result.written = counts.written;
   result.unchanged = counts.unchanged;
   return result;
+}
+
+/** A stretch of one symbol's range, aggregated as a run of its own: its plan and the base bars it reads. */
+interface Stretch {
+  plan: ChunkPlan;
+  readFrom: number;
+  readTo: number;
+}
+
+/** What a chunk adds to its symbol's result (kept for every chunk, so none of its bars). */
+type ChunkTally = Pick<AggregateChunkOutput, 'stats' | 'gaps' | 'counts'>;
+
+/** Runs steps one at a time in call order: a transaction's one connection takes one statement at a time. */
+type Step = <T>(step: () => Promise<T>) => Promise<T>;
+
+function oneAtATime(): Step {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (step) => {
+    const next = tail.then(step);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
+
+/**
+ * Runs every stretch at once and returns their results in stretch order. The first failure
+ * stops the others at their next step, and is thrown once all have stopped, so no statement
+ * reaches the transaction after it ends.
+ */
+async function allStretches<T>(
+  stretches: Stretch[],
+  step: Step,
+  run: (stretch: Stretch, step: Step, signal: AbortSignal) => Promise<T>,
+): Promise<T[]> {
+  const stop = new AbortController();
+  const settled = await Promise.allSettled(
+    stretches.map((stretch) =>
+      run(stretch, step, stop.signal).catch((error: unknown) => {
+        stop.abort(error);
+        throw error;
+      }),
+    ),
+  );
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
+}
+
+/**
+ * One stretch: pages of base bars (keyset over the primary key) through the kernel in the pool
+ * chunk by chunk, each chunk's bars written as they come. Reads and writes go through `step`,
+ * one statement at a time however many stretches run; the kernels run side by side.
+ */
+async function aggregateStretch(
+  ctx: JobContext,
+  tx: Store,
+  writer: BarBatchWriter,
+  key: SeriesKey,
+  { plan, readFrom, readTo }: Stretch,
+  pageRows: number,
+  step: Step,
+  stop: AbortSignal,
+): Promise<ChunkTally[]> {
+  const tallies: ChunkTally[] = [];
+  let cursor: number | undefined;
+  let carry: BarColumns | undefined;
+  let daily: BarColumns = allocateBars(0);
+  let spanFrom = plan.rangeFrom;
+  for (;;) {
+    ctx.signal.throwIfAborted();
+    stop.throwIfAborted();
+    const page = await step(() => tx.barsReader.page(key, readFrom, readTo, cursor, pageRows));
+    const final = isEmptyBarPage(page);
+    const transfer = [page.buffer as ArrayBuffer, ...(carry ? barBuffers(carry) : []), ...(final ? barBuffers(daily) : [])];
+    const out = await ctx.kernels.run(
+      'aggregateChunk',
+      { plan, page, carry, spanFrom, final, ...(final ? { daily } : {}) },
+      { transfer, signal: ctx.signal },
+    );
+    tallies.push({ stats: out.stats, gaps: out.gaps, counts: out.counts });
+    const rows = Object.values(out.counts).reduce((sum, count) => sum + count.bars + count.filled, 0);
+    stop.throwIfAborted();
+    await step(() => writer.write(out.copy, rows));
+    if (final) return tallies;
+    daily = concatBars(daily, out.daily);
+    carry = out.carry;
+    spanFrom = out.cut;
+    cursor = out.lastTs;
+  }
 }
 
 /** Adds a chunk's base bars outside the calendar to the symbol's result, widening the span. */
@@ -237,11 +337,14 @@ export const aggregateBarsHandler = defineHandler(aggregateBarsContract, async (
     1,
     `aggregating ${symbols.length} symbols from ${payload.source} to ${run.targets.join(', ')} (${payload.session}, ${payload.alignment})`,
   );
+  const concurrency = Math.max(1, Math.min(MAX_PARALLEL_SYMBOLS, ctx.kernels.maxThreads));
+  // Threads the symbols running at once leave over go to splitting each one's range.
+  const threads = Math.max(1, Math.floor(ctx.kernels.maxThreads / Math.max(1, Math.min(symbols.length, concurrency))));
   let done = 0;
   const results = await pMap(
     symbols,
     async (symbol) => {
-      const result = await aggregateSymbol(ctx, run, symbol, withoutBaseBars.get(symbol));
+      const result = await aggregateSymbol(ctx, run, symbol, withoutBaseBars.get(symbol), threads);
       await ctx.events.barsWritten(writtenSeries(run, result));
       done++;
       const built = Object.values(result.timeframes).reduce((sum, count) => sum + (count?.bars ?? 0), 0);
@@ -255,7 +358,7 @@ export const aggregateBarsHandler = defineHandler(aggregateBarsContract, async (
       );
       return result;
     },
-    { concurrency: Math.max(1, Math.min(MAX_PARALLEL_SYMBOLS, ctx.kernels.maxThreads)), signal: ctx.signal },
+    { concurrency, signal: ctx.signal },
   );
   await ctx.progress(100);
   return {

@@ -412,6 +412,10 @@ export function aggregateBars(bars: BarColumns, options: AggregateOptions): Aggr
   }
 
   const width = barSpan(source);
+  // Buckets are at most one per session (1d) or the rows' span in target lengths plus a short
+  // last one per session (intraday): sized so, a level seldom grows.
+  const sessions =
+    last > first ? sessionEndingAfter(table, bars.ts[last - 1]) - sessionEndingAfter(table, bars.ts[first]) + 1 : 0;
   const built = new Map<Timeframe, Level>();
   let counted = false;
   for (const target of targets) {
@@ -423,7 +427,8 @@ export function aggregateBars(bars: BarColumns, options: AggregateOptions): Aggr
       level = fromLevel(parent, table, how);
     } else {
       const targetMinutes = INTRADAY_MINUTES[target];
-      const estimate = targetMinutes !== undefined ? Math.ceil(((last - first) * width) / (targetMinutes * MINUTE)) + 64 : 1024;
+      const estimate =
+        (targetMinutes !== undefined ? Math.ceil(((last - first) * width) / (targetMinutes * MINUTE)) : 0) + sessions + 1;
       level = fromSource(bars, first, last, width, table, how, counted ? undefined : stats, Math.min(last - first, estimate));
       counted = true;
     }

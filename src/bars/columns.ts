@@ -33,6 +33,43 @@ export function allocateBars(length: number): BarColumns {
   };
 }
 
+/**
+ * Columns on SharedArrayBuffers: every kernel thread reads them in place (a task input holding
+ * them is not copied), so one long series can be aggregated by several threads at once.
+ */
+export function allocateSharedBars(length: number): BarColumns {
+  const column = () => new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
+  return {
+    ts: column(),
+    open: column(),
+    high: column(),
+    low: column(),
+    close: column(),
+    volume: column(),
+    vwap: column(),
+    tradeCount: column(),
+  };
+}
+
+/** Whether every column lies on a SharedArrayBuffer (see allocateSharedBars). */
+export function isSharedBars(bars: BarColumns): boolean {
+  return BAR_COLUMN_NAMES.every((name) => bars[name].buffer instanceof SharedArrayBuffer);
+}
+
+/** Rows [start, end) as views on the same buffers (nothing copied). */
+export function viewBars(bars: BarColumns, start: number, end: number): BarColumns {
+  return {
+    ts: bars.ts.subarray(start, end),
+    open: bars.open.subarray(start, end),
+    high: bars.high.subarray(start, end),
+    low: bars.low.subarray(start, end),
+    close: bars.close.subarray(start, end),
+    volume: bars.volume.subarray(start, end),
+    vwap: bars.vwap.subarray(start, end),
+    tradeCount: bars.tradeCount.subarray(start, end),
+  };
+}
+
 /** A bar as the database returns it: unknown vwap and trade count are null. */
 export interface BarRow {
   open: number;

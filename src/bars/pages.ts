@@ -71,14 +71,17 @@ export function decodeBarPage(bytes: Uint8Array): BarColumns {
   return rows === capacity ? bars : sliceBars(bars, 0, rows);
 }
 
-/** One series made of `a` followed by `b` (both sorted, `a` entirely before `b`). */
-export function concatBars(a: BarColumns, b: BarColumns): BarColumns {
-  if (a.ts.length === 0) return b;
-  if (b.ts.length === 0) return a;
-  const out = allocateBars(a.ts.length + b.ts.length);
+/** One series made of the parts in order (each sorted, each entirely before the next). */
+export function concatBars(...parts: BarColumns[]): BarColumns {
+  const filled = parts.filter((part) => part.ts.length > 0);
+  if (filled.length <= 1) return filled[0] ?? parts[0] ?? allocateBars(0);
+  const out = allocateBars(filled.reduce((rows, part) => rows + part.ts.length, 0));
   for (const name of BAR_COLUMN_NAMES) {
-    out[name].set(a[name]);
-    out[name].set(b[name], a.ts.length);
+    let at = 0;
+    for (const part of filled) {
+      out[name].set(part[name], at);
+      at += part.ts.length;
+    }
   }
   return out;
 }

@@ -5,6 +5,7 @@
 export { continuous } from '../futures/continuous.task.js';
 export { generateScenario } from '../scenarios/generate-scenario.task.js';
 export { aggregateChunk } from '../bars/aggregate-chunk.task.js';
+export { aggregateSlice } from '../bars/aggregate-slice.task.js';
 export { parseBars } from '../bars/parse-bars.task.js';
 export { parseFutures } from '../futures/parse-futures.task.js';
 export { parseSymbols } from '../universes/parse-symbols.task.js';

@@ -57,31 +57,38 @@ export interface SlotEntry<T> {
  * dies leaves behind exactly what it had recorded until its last flush.
  */
 export class SlotRecorder<T extends Mergeable> {
-  private readonly open = new Map<string, { slot: number; value: T }>();
-  private changed = new Map<string, SlotEntry<T>>();
+  /** Each series' open slot per window, in the order of WINDOW_NAMES. */
+  private readonly open = new Map<string, Array<SlotEntry<T>>>();
+  private changed = new Set<SlotEntry<T>>();
 
   constructor(private readonly create: () => T) {}
 
   /** Applies `update` to the series' current slot in every window. */
   add(series: string, at: number, update: (value: T) => void): void {
-    for (const window of WINDOW_NAMES) {
+    let cells = this.open.get(series);
+    if (!cells) {
+      cells = [];
+      this.open.set(series, cells);
+    }
+    // Called for every request and job: no key is built and a slot already marked changed stays marked.
+    for (let i = 0; i < WINDOW_NAMES.length; i++) {
+      const window = WINDOW_NAMES[i];
       const slot = slotStart(window, at);
-      const key = `${window}\u0000${series}`;
-      let cell = this.open.get(key);
+      let cell = cells[i];
       // A sample that arrives late for an already replaced slot joins the current one.
       if (!cell || cell.slot < slot) {
-        cell = { slot, value: this.create() };
-        this.open.set(key, cell);
+        cell = { window, slot, series, value: this.create() };
+        cells[i] = cell;
       }
       update(cell.value);
-      this.changed.set(`${window}\u0000${cell.slot}\u0000${series}`, { window, slot: cell.slot, series, value: cell.value });
+      this.changed.add(cell);
     }
   }
 
   /** Every slot changed since the last call, each with everything recorded in it so far. */
   takeChanged(): SlotEntry<T>[] {
-    const entries = [...this.changed.values()];
-    this.changed = new Map();
+    const entries = [...this.changed];
+    this.changed = new Set();
     return entries;
   }
 }

@@ -80,12 +80,14 @@ const MAX_BATCH = 500;
 const MAX_WRITERS = 4;
 
 interface PendingRow {
-  row: JobHistoryRow;
+  /** The row's key: queue, job id and enqueue time. */
+  key: string;
+  values: unknown[];
   written(): void;
   failed(error: unknown): void;
 }
 
-/** The columns a history row is written with, in the order of the statement's arrays, and each array's type. */
+/** The columns a history row is written with, in the order of each row's JSON array, and each column's type. */
 const RECORD_COLUMNS: ReadonlyArray<[column: string, type: string]> = [
   ['queue', 'text'],
   ['job_id', 'text'],
@@ -102,21 +104,42 @@ const RECORD_COLUMNS: ReadonlyArray<[column: string, type: string]> = [
 ];
 
 /**
- * The upsert of a batch of rows: one array per column unnested into rows, so the text is the
- * same for any number of rows and PostgreSQL plans it once per connection.
+ * The upsert of a batch of rows, sent as one JSON array of row arrays: the text is the same
+ * for any number of rows, so PostgreSQL plans it once per connection, and one JSON.stringify
+ * costs a fifth of what binding an array per column does. jsonb, not json: `->>` on a json
+ * value parses its text again for every column.
  */
 function recordStatement(schema: string): { name: string; text: string } {
   const columns = RECORD_COLUMNS.map(([column]) => column);
-  const arrays = RECORD_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`);
+  const fields = RECORD_COLUMNS.map(([, type], i) => `(row->>${i})::${type}`);
   const key = ['queue', 'job_id', 'enqueued_at'];
   const text =
-    `INSERT INTO ${ident(schema)}.job_history (${columns.join(', ')}) SELECT * FROM unnest(${arrays.join(', ')}) ` +
+    `INSERT INTO ${ident(schema)}.job_history (${columns.join(', ')}) ` +
+    `SELECT ${fields.join(', ')} FROM jsonb_array_elements($1::jsonb) AS row ` +
     `ON CONFLICT (${key.join(', ')}) DO UPDATE SET ` +
     columns
       .filter((column) => !key.includes(column))
       .map((column) => `${column} = excluded.${column}`)
       .join(', ');
   return { name: `job_history_record_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text };
+}
+
+/** A row as the statement's JSON array holds it, in the order of RECORD_COLUMNS (the summary as JSON text). */
+function recordValues(row: JobHistoryRow): unknown[] {
+  return [
+    row.queue,
+    row.jobId,
+    row.correlationId,
+    row.enqueuedAt.toISOString(),
+    row.name,
+    row.outcome,
+    row.attempts,
+    row.startedAt?.toISOString() ?? null,
+    row.finishedAt.toISOString(),
+    row.durationMs ?? null,
+    boundedSummary(row.summary),
+    row.error?.slice(0, 4_000) ?? null,
+  ];
 }
 
 /**
@@ -142,7 +165,9 @@ export class JobHistoryRepository {
 
   record(row: JobHistoryRow): Promise<void> {
     return new Promise<void>((written, failed) => {
-      this.pending.push({ row, written, failed });
+      // Serialised here, so a summary that cannot be (a BigInt, a cycle) rejects this row alone, not its batch.
+      const values = recordValues(row);
+      this.pending.push({ key: `${row.queue}\n${row.jobId}\n${row.enqueuedAt.getTime()}`, values, written, failed });
       this.schedule();
     });
   }
@@ -162,24 +187,10 @@ export class JobHistoryRepository {
     this.writers++;
     const batch = this.pending.splice(0, MAX_BATCH);
     // One statement may not touch a row twice: keep the latest row of a job.
-    const latest = new Map(batch.map(({ row }) => [`${row.queue}\n${row.jobId}\n${row.enqueuedAt.getTime()}`, row]));
-    const rows = [...latest.values()];
-    const values = [
-      rows.map((row) => row.queue),
-      rows.map((row) => row.jobId),
-      rows.map((row) => row.correlationId),
-      rows.map((row) => row.enqueuedAt),
-      rows.map((row) => row.name),
-      rows.map((row) => row.outcome),
-      rows.map((row) => row.attempts),
-      rows.map((row) => row.startedAt ?? null),
-      rows.map((row) => row.finishedAt),
-      rows.map((row) => row.durationMs ?? null),
-      rows.map((row) => boundedSummary(row.summary)),
-      rows.map((row) => row.error?.slice(0, 4_000) ?? null),
-    ];
+    const latest = new Map(batch.map(({ key, values }) => [key, values]));
     try {
-      await withClient(this.db, (client) => client.query({ ...this.statement, values }));
+      const rows = JSON.stringify([...latest.values()]);
+      await withClient(this.db, (client) => client.query({ ...this.statement, values: [rows] }));
       for (const pending of batch) pending.written();
     } catch (error) {
       for (const pending of batch) pending.failed(error);

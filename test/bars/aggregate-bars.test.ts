@@ -4,6 +4,8 @@ import type { AggregateSymbolResult as SymbolResult } from '../../src/bars/aggre
 import { BarsRepository } from '../../src/bars/bars.repository.js';
 import { BinaryCopyWriter } from '../../src/bars/binary-copy.js';
 import { aggregateBars, variantOf } from '../../src/bars/aggregate.js';
+import { stretchBounds } from '../../src/bars/aggregate-split.js';
+import { periodBounds } from '../../src/bars/sessions.js';
 import type { BarColumns } from '../../src/bars/columns.js';
 import { NYSE } from '../../src/shared/calendar.js';
 import { coarserThan, type Timeframe } from '../../src/bars/timeframes.js';
@@ -150,6 +152,41 @@ describe('aggregate-bars job', function () {
       expectStoredEqual(await stored('SPY', timeframe, 'extended'), whole[timeframe]!, `extended ${timeframe}`);
     }
     expect(paged.symbols[0].gaps.expected).to.equal(6 * 960);
+  });
+
+  it('should split a long range over the pool threads and store exactly what one pass over it builds', async () => {
+    await system.run('import-bars', { file: dataFile(SPY_1MIN), symbol: 'SPLIT1M', timeframe: '1m' });
+    await system.run('import-bars', { file: dataFile(SPY_DAILY), symbol: 'SPLIT1D', timeframe: '1d' });
+    const daily = loadBars(SPY_DAILY, '1d');
+    const cases = [
+      { symbol: 'SPLIT1M', base: spy, source: '1m', targets: ['5m', '1h', '1d'] },
+      { symbol: 'SPLIT1D', base: daily, source: '1d', targets: ['2d', '1w', '1M'] },
+    ] as const;
+    for (const { symbol, base, source, targets } of cases) {
+      // The job's range is the whole days of the stored bars; with pages of 1,000 rows both
+      // series hold more than a page per thread, so the job cuts them as stretchBounds does here.
+      const from = periodBounds('1d', base.ts[0], 'regular', NYSE).start;
+      const to = periodBounds('1d', base.ts[base.ts.length - 1], 'regular', NYSE).end;
+      const cuts = stretchBounds(
+        from,
+        to,
+        { source, targets: [...targets] },
+        { parts: system.config.poolThreads, minRows: 1_000 },
+      );
+      expect(cuts.length - 1, `${symbol} stretches`).to.equal(Math.min(2, system.config.poolThreads));
+      const result = (await system.run('aggregate-bars', { symbols: symbol, source, targets: [...targets], pageRows: 1_000 }))
+        .result as RunResult;
+      const oracle = aggregateBars(base, { source, targets: [...targets] });
+      expect(result.symbols[0].sourceBars, symbol).to.equal(oracle.stats.included);
+      for (const timeframe of targets) {
+        expect(result.symbols[0].timeframes[timeframe]?.bars, `${symbol} ${timeframe}`).to.equal(
+          oracle.bars[timeframe]!.ts.length,
+        );
+        expectStoredEqual(await stored(symbol, timeframe, 'regular'), oracle.bars[timeframe]!, `${symbol} ${timeframe}`);
+      }
+    }
+    // Other tests count the symbols with bars on SPY's days.
+    await system.db.raw('DELETE FROM ?? WHERE symbol = ANY(?)', [`${system.config.dbSchema}.bars`, cases.map((c) => c.symbol)]);
   });
 
   it('should store natural-aligned hours under regular/natural and shorter bars under regular', async () => {
