@@ -6,13 +6,14 @@ import { WorkerRuntime } from '../workers/runtime.js';
 import type { Config } from '../src/shared/config.js';
 import { BAR_VALUE_COLUMNS, BarsRepository } from '../src/bars/bars.repository.js';
 import { ident, type Knex } from '../src/shared/db.js';
+import { BinaryCopyWriter } from '../src/bars/binary-copy.js';
 import { BAR_COPY_COLUMNS, allocateBars, encodeCopyRows, type BarColumns } from '../src/bars/columns.js';
 import { parseBarsCsv } from '../src/bars/csv.js';
 import { copyInto } from '../src/shared/copy.js';
 import { createLogger } from '../src/shared/logger.js';
 import { Producer } from '../src/queues/producer.js';
 import { closeRedis, createRedis } from '../src/shared/redis.js';
-import { interleaved, rate, timed } from './measure.js';
+import { benchRuns, interleaved, rate, timed } from './measure.js';
 import { inBenchSchema } from './bench-schema.js';
 import { report, section } from './report.js';
 
@@ -74,15 +75,22 @@ function shifted(bars: BarColumns): BarColumns {
   return moved;
 }
 
+/**
+ * The bars upsert of 200,000 rows into an empty table and over stored rows whose values
+ * changed, beside the knex upsert with the same conflict rule and beside PostgreSQL's own work
+ * for the same rows, the limit: a binary COPY of a payload encoded beforehand into the empty
+ * table, and a bare UPDATE … FROM a table already holding the new values over the stored rows.
+ */
 async function importThroughput(db: Knex, schema: string): Promise<void> {
   const bars = syntheticBars(IMPORT_ROWS);
   const older = shifted(bars);
   const key = { symbol: 'BENCH', timeframe: '1m' as const, variant: '' };
   const table = `${ident(schema)}.bars`;
+  const incoming = `${ident(schema)}.bench_incoming`;
   const copy = (columns: BarColumns) => db.transaction((trx) => new BarsRepository(trx, schema).upsertBars(key, 'provider', columns));
   // The product's conflict rule on both sides: update only rows whose values differ, and never let a fill replace a real bar.
   const changed = BAR_VALUE_COLUMNS.map((column) => `bars.${column}`).join(', ');
-  const incoming = BAR_VALUE_COLUMNS.map((column) => `excluded.${column}`).join(', ');
+  const excluded = BAR_VALUE_COLUMNS.map((column) => `excluded.${column}`).join(', ');
   const knexUpsert = () =>
     db.transaction(async (trx) => {
       const rows = knexRows(key, bars);
@@ -91,25 +99,39 @@ async function importThroughput(db: Knex, schema: string): Promise<void> {
           .insert(rows.slice(i, i + 1_000))
           .onConflict(['symbol', 'timeframe', 'variant', 'ts'])
           .merge([...BAR_VALUE_COLUMNS])
-          .whereRaw(`(${changed}) IS DISTINCT FROM (${incoming}) AND (excluded.source <> 'fill' OR bars.source = 'fill')`);
+          .whereRaw(`(${changed}) IS DISTINCT FROM (${excluded}) AND (excluded.source <> 'fill' OR bars.source = 'fill')`);
       }
     });
+  const writer = new BinaryCopyWriter();
+  writer.add(key, 'provider', bars);
+  const payload = writer.finish();
+  await db.raw(`CREATE TABLE ${incoming} (LIKE ${table})`);
+  await db.transaction((trx) => copyInto(trx, incoming, BAR_COPY_COLUMNS, payload, 'binary'));
+  const limits = {
+    empty: () => db.transaction((trx) => copyInto(trx, table, BAR_COPY_COLUMNS, payload, 'binary')),
+    stale: () =>
+      db.raw(`UPDATE ${table} AS t SET ${BAR_VALUE_COLUMNS.map((column) => `${column} = s.${column}`).join(', ')}
+              FROM ${incoming} AS s
+              WHERE t.symbol = s.symbol AND t.timeframe = s.timeframe AND t.variant = s.variant AND t.ts = s.ts`),
+  };
   const empty = () => db.raw(`TRUNCATE ${table}`);
   const stale = async () => {
     await empty();
     await copy(older);
   };
 
-  for (const [round, prepare] of [
-    ['into an empty table', empty],
-    ['over stored rows with changed values', stale],
+  for (const [round, prepare, limit] of [
+    ['into an empty table', empty, { what: 'binary COPY of the same rows, encoded beforehand', run: limits.empty }],
+    ['over stored rows with changed values', stale, { what: 'bare UPDATE … FROM a table holding the same rows', run: limits.stale }],
   ] as const) {
     const samples = await interleaved({
       copy: { prepare, run: () => copy(bars) },
       knex: { prepare, run: knexUpsert },
-    });
+      limit: { prepare, run: limit.run },
+    }, benchRuns(3));
+    const what = `bars upsert ${round}, binary COPY: straight in when the range holds no bar, else staging + UPDATE … FROM and INSERT of new keys (${IMPORT_ROWS.toLocaleString('en-US')} rows, encoding included)`;
     report({
-      what: `bars upsert ${round}, binary COPY: straight in when the range holds no bar, else staging + INSERT … ON CONFLICT (${IMPORT_ROWS.toLocaleString('en-US')} rows, encoding included)`,
+      what,
       ...rate(IMPORT_ROWS, samples.copy),
       unit: 'rows/s',
       baseline: {
@@ -117,8 +139,15 @@ async function importThroughput(db: Knex, schema: string): Promise<void> {
         ...rate(IMPORT_ROWS, samples.knex),
       },
     });
+    report({
+      what: `${what}, against the limit`,
+      ...rate(IMPORT_ROWS, samples.copy),
+      unit: 'rows/s',
+      baseline: { what: `limit: PostgreSQL's own ${limit.what}`, ...rate(IMPORT_ROWS, samples.limit) },
+    });
   }
   await empty();
+  await db.raw(`DROP TABLE ${incoming}`);
 }
 
 /** The five-year S&P 500 daily file (619,040 rows, 505 symbols) in the sample data. */

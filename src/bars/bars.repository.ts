@@ -41,7 +41,7 @@ export class BarsRepository {
 
   /**
    * Upserts COPY rows (BAR_COPY_COLUMNS order; text, or binary from BinaryCopyWriter): COPY into
-   * a temporary staging table, then one INSERT … ON CONFLICT that rewrites only rows whose
+   * a temporary staging table, then the merge of mergeStaged, which rewrites only rows whose
    * values differ. Rows of one call must not repeat a key. Runs inside a transaction.
    */
   async upsertCopy(source: CopySource, format: 'text' | 'binary' = 'text'): Promise<UpsertCounts> {
@@ -139,28 +139,59 @@ export class BarsRepository {
   }
 
   /**
-   * Merges the staged rows with one INSERT … ON CONFLICT and empties the staging table. A
-   * forward-fill row never replaces a stored real bar.
+   * Merges the staged rows and empties the staging table, in one statement: an UPDATE … FROM
+   * rewrites the stored rows whose values differ, and an INSERT adds the keys not stored yet
+   * (its ON CONFLICT takes over a key another transaction stored meanwhile). A forward-fill row
+   * never replaces a stored real bar.
    */
   async mergeStaged(): Promise<UpsertCounts> {
     const trx = requireTransaction(this.db, 'merging staged bars');
     await this.ensureStaging();
+    // One hashed pass over the staging table: its series, their first and last ts, their rows.
+    const series = await trx.raw<{ rows: Array<SeriesKey & { first: Date; last: Date; rows: number }> }>(
+      `SELECT symbol, timeframe, variant, min(ts) AS first, max(ts) AS last, count(*) AS rows
+       FROM ${this.staging} GROUP BY symbol, timeframe, variant`,
+    );
+    if (series.rows.length === 0) return { written: 0, unchanged: 0 };
+    const staged = series.rows.reduce((sum, one) => sum + one.rows, 0);
+    const distinct = (column: 'symbol' | 'timeframe' | 'variant') => [...new Set(series.rows.map((one) => one[column]))];
+    const first = series.rows.reduce((earliest, one) => (one.first < earliest ? one.first : earliest), series.rows[0].first);
+    const last = series.rows.reduce((latest, one) => (one.last > latest ? one.last : latest), series.rows[0].last);
     const columns = BAR_COPY_COLUMNS.join(', ');
-    const changed = BAR_VALUE_COLUMNS.map((c) => `t.${c}`).join(', ');
-    const incoming = BAR_VALUE_COLUMNS.map((c) => `excluded.${c}`).join(', ');
-    const result = await trx.raw<{ rows: Array<{ staged: number; written: number }> }>(`
-      WITH up AS (
+    const sameKey = (stored: string, other: string) =>
+      ['symbol', 'timeframe', 'variant', 'ts'].map((c) => `${stored}.${c} = ${other}.${c}`).join(' AND ');
+    // Stored rows are read only within the staged keys' bounds, given as constants: a join
+    // left to the planner alone may read the whole table when the staged keys sit far from
+    // where its index starts.
+    const inBounds = (stored: string) => `
+      ${stored}.symbol = ANY(?::text[]) AND ${stored}.timeframe = ANY(?::text[]) AND ${stored}.variant = ANY(?::text[])
+      AND ${stored}.ts BETWEEN ? AND ?`;
+    const boundValues = [distinct('symbol'), distinct('timeframe'), distinct('variant'), first, last];
+    // Rewriting a stored row costs a new row version and index entry: rows whose values are the same are left alone.
+    const replaces = (incoming: string) => `
+      (${BAR_VALUE_COLUMNS.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${BAR_VALUE_COLUMNS.map((c) => `${incoming}.${c}`).join(', ')})
+      AND (${incoming}.source <> 'fill' OR t.source = 'fill')`;
+    const result = await trx.raw<{ rows: Array<{ written: number }> }>(
+      `WITH updated AS (
+        UPDATE ${this.table} AS t
+        SET ${BAR_VALUE_COLUMNS.map((c) => `${c} = s.${c}`).join(', ')}
+        FROM ${this.staging} AS s
+        WHERE ${inBounds('t')} AND ${sameKey('t', 's')} AND ${replaces('s')}
+        RETURNING 1
+      ), inserted AS (
         INSERT INTO ${this.table} AS t (${columns})
-        SELECT ${columns} FROM ${this.staging}
+        SELECT ${columns} FROM ${this.staging} AS s
+        WHERE NOT EXISTS (SELECT 1 FROM ${this.table} AS b WHERE ${inBounds('b')} AND ${sameKey('b', 's')})
         ON CONFLICT (symbol, timeframe, variant, ts) DO UPDATE
           SET ${BAR_VALUE_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}
-          WHERE (${changed}) IS DISTINCT FROM (${incoming})
-            AND (excluded.source <> 'fill' OR t.source = 'fill')
+          WHERE ${replaces('excluded')}
         RETURNING 1
       )
-      SELECT (SELECT count(*) FROM ${this.staging}) AS staged, (SELECT count(*) FROM up) AS written`);
+      SELECT (SELECT count(*) FROM updated) + (SELECT count(*) FROM inserted) AS written`,
+      [...boundValues, ...boundValues],
+    );
     await trx.raw(`TRUNCATE ${this.staging}`);
-    const { staged, written } = result.rows[0];
+    const { written } = result.rows[0];
     return { written, unchanged: staged - written };
   }
 
