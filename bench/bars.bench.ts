@@ -1,8 +1,12 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { QueueEvents } from 'bullmq';
 import { WorkerRuntime } from '../workers/runtime.js';
@@ -38,6 +42,8 @@ const KERNEL_TARGETS = ['5m', '1h', '1d'] as const;
 const SEED = 20_261_122;
 const API_REQUESTS = 2_000;
 const API_MISSES = 300;
+/** Untimed requests first, so the server's handlers are compiled and its caches warm, as for every other figure. */
+const API_WARMUP = 500;
 
 /** A seeded xorshift generator: the same bars on every run. */
 function generator(seed: number): () => number {
@@ -365,9 +371,61 @@ async function jobVsSql(config: Config, db: Knex): Promise<void> {
   });
 }
 
+/** One GET over a kept-alive connection: the time to the last byte of a 200 answer. */
+function timeGet(url: string, agent: http.Agent, headers: http.OutgoingHttpHeaders = {}): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const started = performance.now();
+    http
+      .get(url, { agent, headers }, (response) => {
+        if (response.statusCode !== 200) reject(new Error(`GET ${url} answered ${response.statusCode}`));
+        response.resume().on('end', () => resolve(performance.now() - started));
+      })
+      .on('error', reject);
+  });
+}
+
+/** API_WARMUP untimed then API_REQUESTS timed sequential GETs of `url`, on one kept-alive connection. */
+async function sequentialGets(url: string, headers: http.OutgoingHttpHeaders = {}): Promise<number[]> {
+  // node:http, the lightest client, so the figure is the server's.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (let i = 0; i < API_WARMUP; i++) await timeGet(url, agent, headers);
+    const times: number[] = [];
+    for (let i = 0; i < API_REQUESTS; i++) times.push(await timeGet(url, agent, headers));
+    return times;
+  } finally {
+    agent.destroy();
+  }
+}
+
+/**
+ * p99 of sequential GETs from a bare node:http process answering `body` from memory (see
+ * bare-http.ts), with one Redis round trip per request when `redisKey` is given.
+ */
+async function bareHttpP99(body: Buffer, config: Config, redisKey?: string): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'tickforge-bench-'));
+  const file = join(dir, 'body.json');
+  writeFileSync(file, body);
+  const server = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./bare-http.js', import.meta.url)), file, ...(redisKey ? [config.redisUrl, redisKey] : [])],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const [line] = (await once(createInterface({ input: server.stdout }), 'line')) as [string];
+    return quantile(await sequentialGets(`http://127.0.0.1:${line.trim()}/`), 0.99);
+  } finally {
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Latency of GET /api/bars as a client sees it, against a web process of its own (the bench
- * process's heap, grown by the kernel runs above, would otherwise add its GC pauses).
+ * process's heap, grown by the kernel runs above, would otherwise add its GC pauses), beside
+ * the limit: a bare node:http process answering the same bytes, without and with the one Redis
+ * round trip a cache hit makes.
  */
 async function apiLatency(config: Config): Promise<void> {
   const web = startProcess('web', { ...config, port: 0 });
@@ -377,39 +435,45 @@ async function apiLatency(config: Config): Promise<void> {
   const cache = new BarsCache(redis, config.prefix);
   const headers = { authorization: `Bearer ${config.apiToken}` };
   const url = `${webUrl}/api/bars?symbol=BENCH&timeframe=1h&from=2023-03-01&to=2023-03-31`;
-  // One kept-alive connection and node:http, the lightest client, so the figure is the server's.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const time = () =>
-    new Promise<number>((resolve, reject) => {
-      const started = performance.now();
-      http
-        .get(url, { agent, headers }, (response) => {
-          if (response.statusCode !== 200) reject(new Error(`GET /api/bars answered ${response.statusCode}`));
-          response.resume().on('end', () => resolve(performance.now() - started));
-        })
-        .on('error', reject);
-    });
   try {
-    await time();
-    const cached: number[] = [];
-    for (let i = 0; i < API_REQUESTS; i++) cached.push(await time());
+    const body = Buffer.from(await (await fetch(url, { headers })).arrayBuffer());
+    const cached = await sequentialGets(url, headers);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const computed: number[] = [];
-    for (let i = 0; i < API_MISSES; i++) {
-      // A new version makes every request a miss: read from PostgreSQL, encode, store.
-      await cache.bump('BENCH', '1h');
-      computed.push(await time());
+    try {
+      for (let i = 0; i < API_MISSES; i++) {
+        // A new version makes every request a miss: read from PostgreSQL, encode, store.
+        await cache.bump('BENCH', '1h');
+        computed.push(await timeGet(url, agent, headers));
+      }
+    } finally {
+      agent.destroy();
     }
-    report({
-      what: `GET /api/bars 1h, one month (${API_REQUESTS} sequential requests, cache hit) p99`,
-      value: quantile(cached, 0.99),
-      unit: 'ms',
-      better: 'lower',
-      baseline: { what: `the same request computed (cache miss) p99`, value: quantile(computed, 0.99) },
-    });
+    const figure = `GET /api/bars 1h, one month (${API_REQUESTS} sequential requests, cache hit) p99`;
+    const baselines = [
+      { against: '', what: 'the same request computed (cache miss) p99', value: quantile(computed, 0.99) },
+      {
+        against: ', against the limit',
+        what: `limit: a bare node:http process answering the same ${body.length.toLocaleString('en-US')} bytes from memory, p99`,
+        value: await bareHttpP99(body, config),
+      },
+      {
+        against: ', against the limit with a Redis round trip',
+        what: "limit: the same bare process making one Redis GET per request first (a hit's freshness check), p99",
+        value: await bareHttpP99(body, config, `${config.prefix}:bench:bare-http`),
+      },
+    ];
+    for (const { against, ...baseline } of baselines)
+      report({
+        what: `${figure}${against}`,
+        value: quantile(cached, 0.99),
+        unit: 'ms',
+        better: 'lower',
+        baseline,
+      });
     report({ what: 'GET /api/bars cached p50', value: quantile(cached, 0.5), unit: 'ms' });
     report({ what: 'GET /api/bars cached p90', value: quantile(cached, 0.9), unit: 'ms' });
   } finally {
-    agent.destroy();
     await closeRedis(redis);
     await web.stop('SIGTERM');
   }
