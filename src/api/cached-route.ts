@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import accepts from 'accepts';
 import type { Logger } from 'pino';
 import { accessLine, requestIdOf } from './access-log.js';
 import { roleOf, type Role, type Tokens } from './auth.js';
@@ -32,22 +33,9 @@ export interface CachedRouteDeps {
   ready: () => boolean;
 }
 
-/**
- * Whether an `Accept-Encoding` header takes gzip, as Express's `acceptsEncodings('gzip')` decides:
- * a `gzip` entry with a q above 0, or else a `*` entry with one; no header takes none.
- */
-export function acceptsGzip(header: string | undefined): boolean {
-  let exact: number | undefined;
-  let any: number | undefined;
-  for (const entry of (header ?? '').split(',')) {
-    const [coding, ...params] = entry.split(';').map((part) => part.trim());
-    const qParam = params.find((param) => /^q\s*=/i.test(param));
-    const q = qParam === undefined ? 1 : Number.parseFloat(qParam.slice(qParam.indexOf('=') + 1));
-    const weight = Number.isNaN(q) ? 0 : q;
-    if (coding.toLowerCase() === 'gzip') exact = Math.max(exact ?? 0, weight);
-    else if (coding === '*') any = Math.max(any ?? 0, weight);
-  }
-  return (exact ?? any ?? 0) > 0;
+/** Whether the request takes a gzip answer, decided as Express's `acceptsEncodings('gzip')` decides it. */
+export function acceptsGzip(req: IncomingMessage): boolean {
+  return accepts(req).encoding('gzip') === 'gzip';
 }
 
 /** SECURITY_HEADERS as one flat list, the form writeHead takes. */

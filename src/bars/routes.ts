@@ -83,8 +83,7 @@ export function barsRoutes({ store, cache, computeLimit }: BarsRouterDeps, token
         const headers = ['Content-Type', JSON_TYPE, 'ETag', etagOf(lookup.key), 'Vary', 'Accept-Encoding'];
         if (entry !== undefined && req.headers['if-none-match'] === undefined) {
           if (entry.encoding === 'identity') return { headers, body: entry.data };
-          if (acceptsGzip(req.headers['accept-encoding']))
-            return { headers: [...headers, 'Content-Encoding', 'gzip'], body: entry.data };
+          if (acceptsGzip(req)) return { headers: [...headers, 'Content-Encoding', 'gzip'], body: entry.data };
           if (entry.plain) return { headers, body: entry.plain };
         }
         return undefined;
@@ -137,7 +136,7 @@ export function barsRoutes({ store, cache, computeLimit }: BarsRouterDeps, token
       res.set('ETag', etagOf(answer.key));
       res.status(200).type(JSON_TYPE).vary('Accept-Encoding');
       // A compressed entry goes out as stored to a client that takes gzip: no work per hit.
-      if (answer.body.encoding === 'gzip' && acceptsGzip(req.get('accept-encoding'))) {
+      if (answer.body.encoding === 'gzip' && acceptsGzip(req)) {
         res.set('Content-Encoding', 'gzip').send(answer.body.data);
       } else {
         res.send(await entryBytes(answer.body));
