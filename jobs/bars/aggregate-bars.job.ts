@@ -56,8 +56,9 @@ function resolveRun(payload: Payload): Run {
  * Aggregates one symbol in one transaction: pages of base bars (keyset over the primary key)
  * go through the kernel in the pool chunk by chunk and the results are written as they come:
  * COPYed straight into the table when the symbol has no stored bar of any target in the range,
- * else staged and merged with one INSERT … ON CONFLICT at the end. The read range is widened to whole periods of the
- * coarsest target, so a stored weekly or monthly bar always covers every base bar of its period.
+ * else staged and merged once at the end (BarsRepository.batchWriter). The read range is widened
+ * to whole periods of the coarsest target, so a stored weekly or monthly bar always covers every
+ * base bar of its period.
  * A range long enough is split into up to `threads` stretches aggregated at once (see stretchBounds).
  */
 async function aggregateSymbol(

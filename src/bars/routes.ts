@@ -6,7 +6,7 @@ import type { ComputeRateLimit } from '../api/rate-limit.js';
 import { ApiRouter } from '../api/openapi.js';
 import { parseOrThrow } from '../shared/validation.js';
 import type { Store } from '../store/store.js';
-import { entryBytes, type BarsCache } from './cache.js';
+import { entryBytes, type BarsCache, type CacheEntry } from './cache.js';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
@@ -80,13 +80,10 @@ export function barsRoutes({ store, cache, computeLimit }: BarsRouterDeps, token
       lookups.set(req, looked);
       return looked.then((lookup) => {
         const entry = BarsQueryService.foundInMemory(lookup);
+        const ready = entry !== undefined && req.headers['if-none-match'] === undefined ? readyBytes(entry, req) : undefined;
+        if (ready === undefined) return undefined;
         const headers = ['Content-Type', JSON_TYPE, 'ETag', etagOf(lookup.key), 'Vary', 'Accept-Encoding'];
-        if (entry !== undefined && req.headers['if-none-match'] === undefined) {
-          if (entry.encoding === 'identity') return { headers, body: entry.data };
-          if (acceptsGzip(req)) return { headers: [...headers, 'Content-Encoding', 'gzip'], body: entry.data };
-          if (entry.plain) return { headers, body: entry.plain };
-        }
-        return undefined;
+        return { headers: ready.gzip ? [...headers, 'Content-Encoding', 'gzip'] : headers, body: ready.body };
       });
     },
   };
@@ -135,15 +132,23 @@ export function barsRoutes({ store, cache, computeLimit }: BarsRouterDeps, token
       // while it matches (Express answers 304 to a matching If-None-Match).
       res.set('ETag', etagOf(answer.key));
       res.status(200).type(JSON_TYPE).vary('Accept-Encoding');
-      // A compressed entry goes out as stored to a client that takes gzip: no work per hit.
-      if (answer.body.encoding === 'gzip' && acceptsGzip(req)) {
-        res.set('Content-Encoding', 'gzip').send(answer.body.data);
-      } else {
-        res.send(await entryBytes(answer.body));
-      }
+      const ready = readyBytes(answer.body, req) ?? { body: await entryBytes(answer.body), gzip: false };
+      if (ready.gzip) res.set('Content-Encoding', 'gzip');
+      res.send(ready.body);
     },
   );
   return { api: routes, hits };
+}
+
+/**
+ * An answer's bytes as the request takes them, with no compression work: a gzipped entry as
+ * stored to a client that takes gzip, else the plain bytes the entry holds; undefined when only
+ * decompressing would give them.
+ */
+function readyBytes(entry: CacheEntry, req: IncomingMessage): { body: Buffer; gzip: boolean } | undefined {
+  if (entry.encoding === 'identity') return { body: entry.data, gzip: false };
+  if (acceptsGzip(req)) return { body: entry.data, gzip: true };
+  return entry.plain === undefined ? undefined : { body: entry.plain, gzip: false };
 }
 
 /** What Express's `type('application/json')` sets. */
